@@ -1,2 +1,215 @@
+//! claimlint: lints Auth0 tenant exports for custom-claim, deny-list and legacy-profile mistakes.
+//!
+//! The pipeline runs one way: [`load::discover`] finds exports, [`load`] reads them into the
+//! [`model`], checks turn the model into [`finding::Finding`]s, and [`report`] renders them.
+//! The library never touches the terminal; the `claimlint` binary does.
+
+pub mod finding;
+pub mod load;
+pub mod model;
+pub mod report;
 pub mod source;
 pub mod syntax;
+
+use std::path::{Path, PathBuf};
+
+use finding::{Finding, Severity};
+use load::discover::{EmptyReason, discover};
+use report::{ExportSummary, OUTPUT_VERSION, Report, Summary, Tool};
+use source::SourceMap;
+use syntax::keywords::KeywordMap;
+
+/// The built-in policy every unreadable or malformed input is reported under.
+pub const INPUT_ERROR: (&str, &str) = ("CL001", "input-error");
+
+/// What `claimlint check` is asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct CheckOptions {
+    /// Folders to search for exports, or files whose exports to lint. Empty means `.`.
+    pub paths: Vec<PathBuf>,
+    /// a0deploy's `AUTH0_KEYWORD_REPLACE_MAPPINGS` JSON, to fill in `@@KEY@@`/`##KEY##` markers.
+    pub keywords: Option<PathBuf>,
+    /// Worker threads for reading and parsing; `None` uses one per core.
+    pub jobs: Option<usize>,
+}
+
+/// The outcome of a run: the report and the files it points into.
+#[derive(Debug)]
+pub struct CheckRun {
+    pub report: Report,
+    pub sources: SourceMap,
+}
+
+/// The lowest severity that fails the run (`--fail-on`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailOn {
+    Error,
+    Warning,
+    Note,
+    Never,
+}
+
+/// How the run ends: 0 clean, 1 findings at or above `--fail-on`, 2 input, usage or config error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    Clean = 0,
+    Findings = 1,
+    Error = 2,
+}
+
+impl CheckRun {
+    /// Whether some input could not be read or parsed (forces exit 2).
+    pub fn has_input_errors(&self) -> bool {
+        self.report
+            .findings
+            .iter()
+            .any(|f| f.policy == INPUT_ERROR.0)
+    }
+
+    pub fn exit_status(&self, fail_on: FailOn) -> ExitStatus {
+        if self.has_input_errors() {
+            return ExitStatus::Error;
+        }
+        let threshold = match fail_on {
+            FailOn::Error => Severity::Error,
+            FailOn::Warning => Severity::Warning,
+            FailOn::Note => Severity::Note,
+            FailOn::Never => return ExitStatus::Clean,
+        };
+        if self.report.findings.iter().any(|f| f.severity >= threshold) {
+            ExitStatus::Findings
+        } else {
+            ExitStatus::Clean
+        }
+    }
+}
+
+/// A problem that stops the run before anything is linted.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum Error {
+    #[error("no Auth0 export found in {paths}")]
+    #[diagnostic(
+        code(claimlint::no_export),
+        help(
+            "an export is a folder holding tenant.yaml, tenant.yml or tenant.json, or resource folders such as rules/ and clients/, as `a0deploy export` writes them"
+        )
+    )]
+    NoExport { paths: String },
+
+    #[error("{path} does not exist")]
+    #[diagnostic(code(claimlint::missing_path))]
+    MissingPath { path: String },
+
+    #[error("cannot use the keyword file {path}: {message}")]
+    #[diagnostic(
+        code(claimlint::keywords),
+        help(
+            "give a JSON object mapping keyword names to values, as in AUTH0_KEYWORD_REPLACE_MAPPINGS"
+        )
+    )]
+    Keywords { path: String, message: String },
+
+    #[error("cannot start {jobs} worker threads: {message}")]
+    #[diagnostic(code(claimlint::jobs))]
+    Jobs { jobs: usize, message: String },
+}
+
+/// Lints every export under `options.paths`.
+pub fn check(options: &CheckOptions) -> Result<CheckRun, Error> {
+    let keywords = match &options.keywords {
+        None => KeywordMap::default(),
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| Error::Keywords {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            })?;
+            KeywordMap::from_json(&text).map_err(|message| Error::Keywords {
+                path: path.display().to_string(),
+                message,
+            })?
+        }
+    };
+    let mut builder = rayon::ThreadPoolBuilder::new();
+    if let Some(jobs) = options.jobs {
+        builder = builder.num_threads(jobs.max(1));
+    }
+    let pool = builder.build().map_err(|e| Error::Jobs {
+        jobs: options.jobs.unwrap_or(0),
+        message: e.to_string(),
+    })?;
+    pool.install(|| run(options, &keywords))
+}
+
+fn run(options: &CheckOptions, keywords: &KeywordMap) -> Result<CheckRun, Error> {
+    let paths = if options.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        options.paths.clone()
+    };
+    let found = discover(&paths);
+    if let Some((path, _)) = found
+        .empty
+        .iter()
+        .find(|(_, reason)| *reason == EmptyReason::Missing)
+    {
+        return Err(Error::MissingPath {
+            path: path.display().to_string(),
+        });
+    }
+    let only_outside_files = found
+        .empty
+        .iter()
+        .all(|(_, r)| *r == EmptyReason::FileOutsideExport);
+    if found.exports.is_empty() && !(only_outside_files && !found.empty.is_empty()) {
+        let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        return Err(Error::NoExport {
+            paths: shown.join(", "),
+        });
+    }
+
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let mut sources = SourceMap::default();
+    let mut findings = Vec::new();
+    let mut exports = Vec::new();
+    let mut files = 0;
+    for export in &found.exports {
+        let loaded = load::load_export(export, keywords, &mut sources, &cwd);
+        files += loaded.files;
+        for error in &loaded.errors {
+            findings.push(input_error(&sources, error));
+        }
+        exports.push(ExportSummary {
+            root: loaded.display_root.clone(),
+            format: loaded.format,
+        });
+    }
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    findings.dedup_by(|a, b| a.sort_key() == b.sort_key());
+    let summary = Summary::count(&findings, files, exports.len());
+    let report = Report {
+        version: OUTPUT_VERSION,
+        tool: Tool::claimlint(),
+        exports,
+        findings,
+        summary,
+    };
+    Ok(CheckRun { report, sources })
+}
+
+fn input_error(sources: &SourceMap, error: &model::InputError) -> Finding {
+    let (id, name) = INPUT_ERROR;
+    Finding::new(
+        id,
+        name,
+        Severity::Error,
+        error.message.clone(),
+        sources,
+        &error.loc,
+    )
+    .seal(&error.message)
+}
+
+/// Whether `path` is inside one of the exports `check` would lint (used by tests and hooks).
+pub fn is_export_root(path: &Path) -> bool {
+    load::discover::export_at(path).is_some()
+}

@@ -1,1 +1,9 @@
-fn main() {}
+//! The `claimlint` binary: parse arguments, run, exit with 0, 1 or 2.
+
+mod cli;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    cli::run(cli::Cli::parse())
+}

@@ -202,7 +202,10 @@ mod tests {
         let text = r#"{"a": [true, "x"]}"#;
         let root = parse(text).root.unwrap();
         let member = root.member("a").unwrap();
-        assert_eq!(&text[member.key_span.start as usize..member.key_span.end as usize], "\"a\"");
+        assert_eq!(
+            &text[member.key_span.start as usize..member.key_span.end as usize],
+            "\"a\""
+        );
         let x = &member.value.as_array().unwrap()[1];
         assert_eq!(&text[x.span.start as usize..x.span.end as usize], "\"x\"");
     }
@@ -211,7 +214,10 @@ mod tests {
     fn bare_and_quoted_markers_become_keywords() {
         let text = r##"{"a": @@ORIGINS@@, "b": "@@X@@", "c": "https://##H##/"}"##;
         let root = parse(text).root.unwrap();
-        assert_eq!(root.get("a").unwrap().value, Value::Keyword("ORIGINS".into()));
+        assert_eq!(
+            root.get("a").unwrap().value,
+            Value::Keyword("ORIGINS".into())
+        );
         assert_eq!(root.get("b").unwrap().value, Value::Keyword("X".into()));
         assert_eq!(root.get("c").unwrap().as_str(), Some("https://##H##/"));
         let a = root.get("a").unwrap().span;

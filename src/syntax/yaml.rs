@@ -46,11 +46,20 @@ pub fn parse(text: &str) -> Parsed {
         match builder.event(event, Span::new(start, end)) {
             Ok(true) => {}
             Ok(false) => break,
-            Err(error) => return Parsed { root: None, errors: vec![error] },
+            Err(error) => {
+                return Parsed {
+                    root: None,
+                    errors: vec![error],
+                };
+            }
         }
     }
     Parsed {
-        root: Some(builder.root.unwrap_or_else(|| Node::new(Span::empty(0), Value::Null))),
+        root: Some(
+            builder
+                .root
+                .unwrap_or_else(|| Node::new(Span::empty(0), Value::Null)),
+        ),
         errors: Vec::new(),
     }
 }
@@ -58,7 +67,10 @@ pub fn parse(text: &str) -> Parsed {
 fn failed(at: usize, message: String) -> Parsed {
     Parsed {
         root: None,
-        errors: vec![SyntaxError { span: Span::empty(at), message }],
+        errors: vec![SyntaxError {
+            span: Span::empty(at),
+            message,
+        }],
     }
 }
 
@@ -72,7 +84,10 @@ struct CharOffsets {
 impl CharOffsets {
     fn new(text: &str) -> CharOffsets {
         let bytes = (!text.is_ascii()).then(|| text.char_indices().map(|(i, _)| i).collect());
-        CharOffsets { bytes, len: text.len() }
+        CharOffsets {
+            bytes,
+            len: text.len(),
+        }
     }
 
     fn byte(&self, char_index: usize) -> usize {
@@ -84,8 +99,19 @@ impl CharOffsets {
 }
 
 enum Frame {
-    Sequence { start: usize, anchor: usize, items: Vec<Node>, size: usize },
-    Mapping { start: usize, anchor: usize, members: Vec<Member>, key: Option<(String, Span)>, size: usize },
+    Sequence {
+        start: usize,
+        anchor: usize,
+        items: Vec<Node>,
+        size: usize,
+    },
+    Mapping {
+        start: usize,
+        anchor: usize,
+        members: Vec<Member>,
+        key: Option<(String, Span)>,
+        size: usize,
+    },
 }
 
 struct Builder<'a> {
@@ -119,7 +145,10 @@ impl Builder<'_> {
             }
             Event::Alias(id) => {
                 let Some((node, size)) = self.anchors.get(&id).cloned() else {
-                    return Err(SyntaxError { span, message: "alias to an unknown anchor".into() });
+                    return Err(SyntaxError {
+                        span,
+                        message: "alias to an unknown anchor".into(),
+                    });
                 };
                 self.alias_nodes += size;
                 if self.alias_nodes > MAX_ALIAS_NODES {
@@ -143,27 +172,60 @@ impl Builder<'_> {
                     });
                 }
                 let start = span.start as usize;
-                self.stack.push(if matches!(event, Event::SequenceStart(..)) {
-                    Frame::Sequence { start, anchor, items: Vec::new(), size: 1 }
-                } else {
-                    Frame::Mapping { start, anchor, members: Vec::new(), key: None, size: 1 }
-                });
+                self.stack
+                    .push(if matches!(event, Event::SequenceStart(..)) {
+                        Frame::Sequence {
+                            start,
+                            anchor,
+                            items: Vec::new(),
+                            size: 1,
+                        }
+                    } else {
+                        Frame::Mapping {
+                            start,
+                            anchor,
+                            members: Vec::new(),
+                            key: None,
+                            size: 1,
+                        }
+                    });
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 let Some(frame) = self.stack.pop() else {
                     return Ok(true);
                 };
                 let (node, anchor, size) = match frame {
-                    Frame::Sequence { start, anchor, items, size } => {
-                        let end = items.last().map_or(span.end as usize, |n| n.span.end as usize);
-                        (Node::new(Span::new(start, end), Value::Array(items)), anchor, size)
+                    Frame::Sequence {
+                        start,
+                        anchor,
+                        items,
+                        size,
+                    } => {
+                        let end = items
+                            .last()
+                            .map_or(span.end as usize, |n| n.span.end as usize);
+                        (
+                            Node::new(Span::new(start, end), Value::Array(items)),
+                            anchor,
+                            size,
+                        )
                     }
-                    Frame::Mapping { start, anchor, members, size, .. } => {
+                    Frame::Mapping {
+                        start,
+                        anchor,
+                        members,
+                        size,
+                        ..
+                    } => {
                         let end = members
                             .last()
                             .map_or(span.end as usize, |m| m.value.span.end as usize);
                         let members = merge_keys(members);
-                        (Node::new(Span::new(start, end), Value::Object(members)), anchor, size)
+                        (
+                            Node::new(Span::new(start, end), Value::Object(members)),
+                            anchor,
+                            size,
+                        )
                     }
                 };
                 self.remember(anchor, &node, size);
@@ -191,10 +253,16 @@ impl Builder<'_> {
                 *size += node_size;
                 items.push(node);
             }
-            Some(Frame::Mapping { members, key, size, .. }) => {
+            Some(Frame::Mapping {
+                members, key, size, ..
+            }) => {
                 *size += node_size;
                 match key.take() {
-                    Some((name, key_span)) => members.push(Member { key: name, key_span, value: node }),
+                    Some((name, key_span)) => members.push(Member {
+                        key: name,
+                        key_span,
+                        value: node,
+                    }),
                     None => {
                         let name = match &node.value {
                             Value::String(s) => s.clone(),
@@ -309,7 +377,10 @@ struct Prepared {
 fn prepare(text: &str) -> Prepared {
     let markers = find_markers(text);
     if markers.is_empty() {
-        return Prepared { text: None, placeholders: HashSet::new() };
+        return Prepared {
+            text: None,
+            placeholders: HashSet::new(),
+        };
     }
     let mut bytes = text.as_bytes().to_vec();
     let mut placeholders = HashSet::new();
@@ -378,7 +449,10 @@ fn in_value_position(before: &str) -> bool {
 fn opens_block_scalar(line: &str) -> bool {
     let content = line.trim_end();
     let indicator = content.trim_end_matches(|c: char| c == '-' || c == '+' || c.is_ascii_digit());
-    (indicator.ends_with(": |") || indicator.ends_with(": >") || indicator.ends_with("- |") || indicator.ends_with("- >"))
+    (indicator.ends_with(": |")
+        || indicator.ends_with(": >")
+        || indicator.ends_with("- |")
+        || indicator.ends_with("- >"))
         || indicator == "|"
         || indicator == ">"
 }
@@ -397,7 +471,11 @@ mod tests {
     fn spans_point_at_values_and_keys() {
         let text = "tenant:\n  flags:\n    enable_legacy_profile: true\n";
         let root = root(text);
-        let member = root.pointer("/tenant/flags").unwrap().member("enable_legacy_profile").unwrap();
+        let member = root
+            .pointer("/tenant/flags")
+            .unwrap()
+            .member("enable_legacy_profile")
+            .unwrap();
         let key = &text[member.key_span.start as usize..member.key_span.end as usize];
         assert_eq!(key, "enable_legacy_profile");
         let value = &text[member.value.span.start as usize..member.value.span.end as usize];
@@ -427,8 +505,14 @@ mod tests {
     fn unquoted_markers_are_keywords_not_comments() {
         let text = "secret: ##JWT_SECRET##\nlist: [ \"a\", ##MORE## ]\nurl: \"https://##H##/\"\nenv: @@ENV@@\n# ##NOTE##\n";
         let root = root(text);
-        assert_eq!(root.get("secret").unwrap().value, Value::Keyword("JWT_SECRET".into()));
-        assert_eq!(root.get("list").unwrap().as_array().unwrap()[1].value, Value::Keyword("MORE".into()));
+        assert_eq!(
+            root.get("secret").unwrap().value,
+            Value::Keyword("JWT_SECRET".into())
+        );
+        assert_eq!(
+            root.get("list").unwrap().as_array().unwrap()[1].value,
+            Value::Keyword("MORE".into())
+        );
         assert_eq!(root.get("url").unwrap().as_str(), Some("https://##H##/"));
         assert_eq!(root.get("env").unwrap().value, Value::Keyword("ENV".into()));
     }
@@ -457,7 +541,11 @@ mod tests {
         }
         let parsed = parse(&text);
         assert!(parsed.root.is_none());
-        assert!(parsed.errors[0].message.contains("alias bomb"), "{:?}", parsed.errors);
+        assert!(
+            parsed.errors[0].message.contains("alias bomb"),
+            "{:?}",
+            parsed.errors
+        );
     }
 
     #[test]

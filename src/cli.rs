@@ -1,0 +1,173 @@
+//! Command-line arguments (clap derive) and the terminal side of a run.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use claimlint::{CheckOptions, ExitStatus, FailOn, report};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "claimlint",
+    version,
+    about = "Lints Auth0 tenant exports for custom-claim, deny-list and legacy-profile mistakes",
+    args_conflicts_with_subcommands = true,
+    after_help = "A subcommand name wins over a folder of the same name: lint a folder called `check` as `claimlint ./check`."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub check: CheckArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Lint exports (the default when no subcommand is given).
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// Export folders, folders holding exports, or files inside exports. Defaults to `.`.
+    pub paths: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human, help_heading = "Output")]
+    pub format: Format,
+
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE", help_heading = "Output")]
+    pub output: Option<PathBuf>,
+
+    /// Colour in human output.
+    #[arg(long, value_enum, default_value_t = Color::Auto, help_heading = "Output")]
+    pub color: Color,
+
+    /// Lowest severity that makes the run exit 1.
+    #[arg(long, value_enum, default_value_t = FailOnArg::Error, help_heading = "Mode")]
+    pub fail_on: FailOnArg,
+
+    /// a0deploy keyword mappings (the JSON of AUTH0_KEYWORD_REPLACE_MAPPINGS) to fill in
+    /// `@@KEY@@` and `##KEY##` markers; without it markers stay unresolved values.
+    #[arg(long, value_name = "FILE", help_heading = "Input")]
+    pub keywords: Option<PathBuf>,
+
+    /// Worker threads for reading and parsing (default: one per core).
+    #[arg(long, short = 'j', value_name = "N", help_heading = "Input")]
+    pub jobs: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOnArg {
+    Error,
+    Warning,
+    Note,
+    Never,
+}
+
+impl From<FailOnArg> for FailOn {
+    fn from(value: FailOnArg) -> FailOn {
+        match value {
+            FailOnArg::Error => FailOn::Error,
+            FailOnArg::Warning => FailOn::Warning,
+            FailOnArg::Note => FailOn::Note,
+            FailOnArg::Never => FailOn::Never,
+        }
+    }
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    let args = match cli.command {
+        Some(Command::Check(args)) => args,
+        None => cli.check,
+    };
+    check(&args)
+}
+
+fn exit(status: ExitStatus) -> ExitCode {
+    ExitCode::from(status as u8)
+}
+
+fn fatal(error: impl miette::Diagnostic + Send + Sync + 'static) -> ExitCode {
+    let report = miette::Report::new(error);
+    eprintln!("{report:?}");
+    exit(ExitStatus::Error)
+}
+
+fn check(args: &CheckArgs) -> ExitCode {
+    let options = CheckOptions {
+        paths: args.paths.clone(),
+        keywords: args.keywords.clone(),
+        jobs: args.jobs,
+    };
+    let run = match claimlint::check(&options) {
+        Ok(run) => run,
+        Err(error) => return fatal(error),
+    };
+    if run.report.exports.is_empty() {
+        eprintln!("claimlint: none of the given files is inside an Auth0 export; nothing to lint");
+        return exit(ExitStatus::Clean);
+    }
+    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let color = match args.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    };
+    let text = match args.format {
+        Format::Human => report::human::render(&run.report, &run.sources, color),
+        Format::Json => report::json::render(&run.report),
+    };
+    if let Err(error) = write_output(args.output.as_ref(), &text) {
+        eprintln!("claimlint: {error}");
+        return exit(ExitStatus::Error);
+    }
+    exit(run.exit_status(args.fail_on.into()))
+}
+
+fn write_output(path: Option<&PathBuf>, text: &str) -> Result<(), String> {
+    match path {
+        Some(path) => {
+            std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+        }
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            match stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+            {
+                // A closed pipe (`claimlint | head`) is not an error (as in ripgrep).
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                other => other.map_err(|e| format!("cannot write the report: {e}")),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

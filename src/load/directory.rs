@@ -1,0 +1,296 @@
+//! The directory format: `tenant.json` and one folder per resource type.
+//!
+//! Only direct children of each folder are read, as a0deploy reads them. Script references are
+//! relative to `rules/`, `hooks/` or the database's own folder; action code is relative to the
+//! export root. The older layouts of the Deployments extensions are read too: a rule as a `.js`
+//! file with an optional same-named `.json` holding only its settings, and a database folder
+//! with `settings.json` and scripts named after their function.
+
+use std::path::{Path, PathBuf};
+
+use super::Files;
+use super::files::{children, children_with_ext, is_dir};
+use crate::model::{Builder, Loc, ScriptKind, Slot, Source, Spanned};
+use crate::source::Span;
+use crate::syntax::{Node, Value};
+
+/// Custom-database script names a0deploy knows.
+const DATABASE_SCRIPTS: &[&str] = &[
+    "get_user",
+    "create",
+    "verify",
+    "login",
+    "change_password",
+    "delete",
+    "change_email",
+];
+
+/// Folders whose resources the model does not use yet, with the YAML key for their kind.
+fn kind_of_folder(folder: &str) -> String {
+    match folder {
+        "emails" => "emailTemplates".into(),
+        "grants" => "clientGrants".into(),
+        "network-acls" => "networkACLs".into(),
+        _ => {
+            let mut out = String::new();
+            let mut upper = false;
+            for c in folder.chars() {
+                if c == '-' || c == '_' {
+                    upper = true;
+                } else if upper {
+                    out.extend(c.to_uppercase());
+                    upper = false;
+                } else {
+                    out.push(c);
+                }
+            }
+            out
+        }
+    }
+}
+
+fn stem(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+pub fn load(files: &mut Files<'_>, b: &mut Builder) {
+    let root = files.root.clone();
+    prefetch(files, &root);
+
+    let tenant_json = root.join("tenant.json");
+    if tenant_json.is_file()
+        && let Some((file, node)) = files.tree(&tenant_json, &mut b.errors)
+    {
+        b.settings(Source::new(file, &node, ""));
+    }
+    each_json(files, b, &root.join("clients"), |b, src, name| {
+        if !name.ends_with(".meta") {
+            b.client(src, Some(name));
+        }
+    });
+    each_json(files, b, &root.join("connections"), |b, src, name| {
+        b.connection(src, false, Some(name))
+    });
+    databases(files, b, &root.join("database-connections"));
+    rules(files, b, &root.join("rules"));
+    b.script_base = root.clone();
+    each_json(files, b, &root.join("actions"), |b, src, name| {
+        b.action(src, Some(name))
+    });
+    if let Some(first) = children_with_ext(&root.join("triggers"), "json").first()
+        && let Some((file, node)) = files.tree(first, &mut b.errors)
+    {
+        b.triggers(Source::new(file, &node, ""));
+    }
+    b.script_base = root.join("hooks");
+    each_json(files, b, &root.join("hooks"), |b, src, name| {
+        b.hook(src, Some(name))
+    });
+    each_json(
+        files,
+        b,
+        &root.join("guardian").join("factors"),
+        |b, src, name| b.factor(src, Some(name)),
+    );
+    let policies = root.join("guardian").join("policies.json");
+    if policies.is_file()
+        && let Some((file, node)) = files.tree(&policies, &mut b.errors)
+    {
+        b.guardian_policies(Source::new(file, &node, ""));
+    }
+    each_json(files, b, &root.join("resource-servers"), |b, src, name| {
+        b.resource_server(src, Some(name))
+    });
+
+    const MODELLED: &[&str] = &[
+        "clients",
+        "connections",
+        "database-connections",
+        "rules",
+        "actions",
+        "triggers",
+        "hooks",
+        "guardian",
+        "resource-servers",
+    ];
+    for folder in children(&root) {
+        let name = folder
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if !is_dir(&folder) || name.starts_with('.') || MODELLED.contains(&name.as_str()) {
+            continue;
+        }
+        let kind = kind_of_folder(&name);
+        each_json(files, b, &folder, |b, src, file_name| {
+            let kind = if kind == "emailTemplates" && file_name == "provider" {
+                "emailProvider"
+            } else {
+                &kind
+            };
+            b.other(kind, src, file_name);
+        });
+    }
+}
+
+/// Reads every file the loader will want, in parallel, before building.
+fn prefetch(files: &mut Files<'_>, root: &Path) {
+    let mut paths = vec![
+        root.join("tenant.json"),
+        root.join("guardian").join("policies.json"),
+    ];
+    for folder in children(root).into_iter().filter(|p| is_dir(p)) {
+        paths.extend(children_with_ext(&folder, "json"));
+    }
+    paths.extend(children_with_ext(
+        &root.join("guardian").join("factors"),
+        "json",
+    ));
+    paths.extend(children_with_ext(&root.join("rules"), "js"));
+    paths.extend(children_with_ext(&root.join("hooks"), "js"));
+    for db in children(&root.join("database-connections")) {
+        paths.extend(children_with_ext(&db, "json"));
+        paths.extend(children_with_ext(&db, "js"));
+    }
+    for action in children(&root.join("actions"))
+        .into_iter()
+        .filter(|p| is_dir(p))
+    {
+        paths.push(action.join("code.js"));
+    }
+    files.prefetch(paths);
+}
+
+/// Hands each `*.json` directly inside `dir` to `each`, with its file name stem.
+fn each_json(
+    files: &mut Files<'_>,
+    b: &mut Builder,
+    dir: &Path,
+    mut each: impl FnMut(&mut Builder, Source<'_>, &str),
+) {
+    for path in children_with_ext(dir, "json") {
+        if let Some((file, node)) = files.tree(&path, &mut b.errors) {
+            each(b, Source::new(file, &node, ""), &stem(&path));
+        }
+    }
+}
+
+fn databases(files: &mut Files<'_>, b: &mut Builder, dir: &Path) {
+    for db in children(dir).into_iter().filter(|p| is_dir(p)) {
+        let name = db
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        b.script_base = db.clone();
+        let database_json = db.join("database.json");
+        let settings_json = db.join("settings.json");
+        if database_json.is_file() {
+            if let Some((file, node)) = files.tree(&database_json, &mut b.errors) {
+                b.connection(Source::new(file, &node, ""), true, Some(&name));
+            }
+        } else if settings_json.is_file()
+            && let Some((file, node)) = files.tree(&settings_json, &mut b.errors)
+        {
+            // Extension layout: scripts are picked up by file name.
+            let connection = b.tenant.connections.len();
+            b.connection(Source::new(file, &node, ""), true, Some(&name));
+            let mut scripts = Vec::new();
+            for script in DATABASE_SCRIPTS {
+                let path = db.join(format!("{script}.js"));
+                if path.is_file() {
+                    let reference = implied_reference(file, &format!("./{script}.js"));
+                    let slot = Slot::Database {
+                        connection,
+                        script: scripts.len(),
+                    };
+                    let loaded = b.implied_script(ScriptKind::Database, &name, reference, slot);
+                    scripts.push(crate::model::NamedScript {
+                        name: (*script).to_string(),
+                        script: loaded,
+                    });
+                }
+            }
+            if let Some(added) = b.tenant.connections.get_mut(connection)
+                && added.scripts.is_empty()
+            {
+                added.scripts = scripts;
+            }
+        }
+    }
+}
+
+/// A script reference the layout implies rather than states; it points at the file that implies it.
+fn implied_reference(file: crate::source::SourceId, reference: &str) -> Spanned<String> {
+    Spanned {
+        value: reference.to_string(),
+        loc: Loc {
+            file,
+            span: Span::empty(0),
+            pointer: String::new(),
+        },
+    }
+}
+
+fn rules(files: &mut Files<'_>, b: &mut Builder, dir: &Path) {
+    b.script_base = dir.to_path_buf();
+    let scripts: Vec<PathBuf> = children_with_ext(dir, "js");
+    let mut claimed = Vec::new();
+    for path in children_with_ext(dir, "json") {
+        let name = stem(&path);
+        let Some((file, node)) = files.tree(&path, &mut b.errors) else {
+            claimed.push(dir.join(format!("{name}.js")));
+            continue;
+        };
+        let src = Source::new(file, &node, "");
+        let beside = dir.join(format!("{name}.js"));
+        let script = match node.get("script") {
+            Some(_) => None,
+            None if beside.is_file() => {
+                let rule_name = node
+                    .get("name")
+                    .and_then(Node::as_str)
+                    .unwrap_or(&name)
+                    .to_string();
+                let slot = Slot::Rule(b.tenant.rules.len());
+                Some(b.implied_script(
+                    ScriptKind::Rule,
+                    &rule_name,
+                    implied_reference(file, &format!("./{name}.js")),
+                    slot,
+                ))
+            }
+            None => None,
+        };
+        if let Some(reference) = node.get("script").and_then(Node::as_str)
+            && let Some(target) = super::files::join_inside(&files.root, dir, reference)
+        {
+            claimed.push(target);
+        }
+        claimed.push(beside);
+        b.rule(src, Some(&name), script);
+    }
+    // Extension layout: a `.js` with no `.json` is an enabled rule named after the file.
+    for path in scripts {
+        if claimed.iter().any(|c| c == &path) {
+            continue;
+        }
+        let name = stem(&path);
+        let (file, _, _) = files.open(&path, &mut b.errors);
+        let node = Node::new(Span::empty(0), Value::Object(Vec::new()));
+        let slot = Slot::Rule(b.tenant.rules.len());
+        let text = files.text(file);
+        let mut script = b.implied_script(
+            ScriptKind::Rule,
+            &name,
+            implied_reference(file, &format!("./{name}.js")),
+            slot,
+        );
+        // The file is already open: fill it in now instead of reading it twice.
+        b.pending.pop();
+        script.file = Some(file);
+        script.text = text;
+        b.rule(Source::new(file, &node, ""), Some(&name), Some(script));
+    }
+}

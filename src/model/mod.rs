@@ -1,0 +1,280 @@
+//! The tenant model: one format-agnostic picture of an Auth0 tenant.
+//!
+//! Both loaders fill the same [`Tenant`]. Every value a check can point at carries a [`Loc`]: the
+//! file, the byte span and the JSON pointer of the value inside that file. Resources the checks
+//! do not use yet are kept leniently as [`Node`] trees in [`Tenant::other`]. Serialising a tenant
+//! (with locations left out) gives a format-independent view, which is how tests prove that the
+//! YAML and directory forms of one tenant load into the same model.
+
+mod build;
+
+pub use build::{Builder, InputError, PendingScript, ScriptKind, Slot, Source};
+
+use serde::{Serialize, Serializer};
+
+use crate::source::{SourceId, Span};
+use crate::syntax::Node;
+
+/// Where a value is: file, byte span and JSON pointer inside that file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Loc {
+    pub file: SourceId,
+    pub span: Span,
+    pub pointer: String,
+}
+
+/// A value and where it was written.
+#[derive(Debug, Clone, Serialize)]
+#[serde(transparent)]
+pub struct Spanned<T> {
+    pub value: T,
+    #[serde(skip)]
+    pub loc: Loc,
+}
+
+/// Which a0deploy format an export is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExportFormat {
+    /// `tenant.yaml` plus side files.
+    Yaml,
+    /// `tenant.json` plus one folder per resource type.
+    Directory,
+}
+
+/// Serialises a kept-as-is tree as plain JSON.
+fn node_as_json<S: Serializer>(node: &Node, serializer: S) -> Result<S::Ok, S::Error> {
+    node.to_json().serialize(serializer)
+}
+
+fn option_node_as_json<S: Serializer>(node: &Option<Node>, s: S) -> Result<S::Ok, S::Error> {
+    node.as_ref().map(Node::to_json).serialize(s)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Tenant {
+    pub format: ExportFormat,
+    /// Tenant settings (`tenant.json`, or `tenant:` in `tenant.yaml`).
+    pub settings: Option<TenantSettings>,
+    pub clients: Vec<Client>,
+    /// Every connection, databases (`strategy: auth0`) included.
+    pub connections: Vec<Connection>,
+    pub rules: Vec<Rule>,
+    pub actions: Vec<Action>,
+    /// Action bindings per trigger, in binding order.
+    pub triggers: Vec<TriggerBinding>,
+    pub hooks: Vec<Hook>,
+    pub guardian: Guardian,
+    pub resource_servers: Vec<ResourceServer>,
+    /// Resources the checks do not model, by a0deploy's YAML key (`roles`, `emailTemplates`...).
+    pub other: Vec<OtherResource>,
+}
+
+impl Tenant {
+    pub fn new(format: ExportFormat) -> Tenant {
+        Tenant {
+            format,
+            settings: None,
+            clients: Vec::new(),
+            connections: Vec::new(),
+            rules: Vec::new(),
+            actions: Vec::new(),
+            triggers: Vec::new(),
+            hooks: Vec::new(),
+            guardian: Guardian::default(),
+            resource_servers: Vec::new(),
+            other: Vec::new(),
+        }
+    }
+
+    /// Orders every list by name, the order a0deploy's directory format lists files in, so that
+    /// both formats compare equal and output never depends on file order.
+    pub fn sort(&mut self) {
+        self.clients.sort_by(|a, b| a.name.cmp(&b.name));
+        self.connections.sort_by(|a, b| a.name.cmp(&b.name));
+        for connection in &mut self.connections {
+            connection.scripts.sort_by(|a, b| a.name.cmp(&b.name));
+        }
+        self.rules.sort_by(|a, b| a.name.cmp(&b.name));
+        self.actions.sort_by(|a, b| a.name.cmp(&b.name));
+        self.hooks.sort_by(|a, b| a.name.cmp(&b.name));
+        self.guardian.factors.sort_by(|a, b| a.name.cmp(&b.name));
+        self.resource_servers.sort_by(|a, b| a.name.cmp(&b.name));
+        self.other
+            .sort_by(|a, b| (&a.kind, &a.name).cmp(&(&b.kind, &b.name)));
+    }
+
+    pub fn flag(&self, name: &str) -> Option<&Flag> {
+        self.settings
+            .as_ref()?
+            .flags
+            .iter()
+            .rev()
+            .find(|f| f.name == name)
+    }
+
+    pub fn client(&self, name: &str) -> Option<&Client> {
+        self.clients.iter().find(|c| c.name == name)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TenantSettings {
+    #[serde(skip)]
+    pub loc: Loc,
+    pub flags: Vec<Flag>,
+    #[serde(serialize_with = "node_as_json")]
+    pub node: Node,
+}
+
+/// One entry of `tenant.flags`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Flag {
+    pub name: String,
+    /// `None` when the value is not a boolean (reported as an input error) or is a keyword.
+    pub value: Option<bool>,
+    /// The flag's key and value, for labels.
+    #[serde(skip)]
+    pub loc: Loc,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Client {
+    pub name: String,
+    #[serde(skip)]
+    pub loc: Loc,
+    pub app_type: Option<String>,
+    pub oidc_conformant: Option<Spanned<bool>>,
+    pub grant_types: Vec<Spanned<String>>,
+    /// "Use Auth0 instead of the IdP to do Single Sign-On".
+    pub sso: Option<Spanned<bool>>,
+    #[serde(serialize_with = "node_as_json")]
+    pub node: Node,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Connection {
+    pub name: String,
+    #[serde(skip)]
+    pub loc: Loc,
+    pub strategy: Option<String>,
+    /// Exported as a database (`strategy: auth0`).
+    pub database: bool,
+    pub enabled_clients: Vec<Spanned<String>>,
+    /// `options` as exported; `None` when the export has none (it then says nothing about the
+    /// deny list, since a0deploy leaves `options` out without `read:connections_options`).
+    #[serde(serialize_with = "option_node_as_json")]
+    pub options: Option<Node>,
+    /// `options.non_persistent_attrs`, when it is a list.
+    pub deny_list: Option<DenyList>,
+    /// Custom-database scripts (`options.customScripts`), by script name.
+    pub scripts: Vec<NamedScript>,
+    #[serde(serialize_with = "node_as_json")]
+    pub node: Node,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DenyList {
+    #[serde(skip)]
+    pub loc: Loc,
+    pub entries: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NamedScript {
+    pub name: String,
+    pub script: Script,
+}
+
+/// A script file referenced by the export (rule script, action code, hook, database script).
+#[derive(Debug, Clone, Serialize)]
+pub struct Script {
+    /// The reference as written (`./rules/x.js`).
+    #[serde(skip)]
+    pub reference: Spanned<String>,
+    /// The file, once read; `None` when it is missing, unreadable or outside the export.
+    #[serde(skip)]
+    pub file: Option<SourceId>,
+    /// The script's text (empty when it could not be read), for comparing models.
+    pub text: std::sync::Arc<str>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Rule {
+    pub name: String,
+    #[serde(skip)]
+    pub loc: Loc,
+    pub enabled: bool,
+    pub order: Option<i64>,
+    pub stage: Option<String>,
+    pub script: Option<Script>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Action {
+    pub name: String,
+    #[serde(skip)]
+    pub loc: Loc,
+    pub deployed: bool,
+    pub status: Option<String>,
+    pub runtime: Option<String>,
+    /// `supported_triggers[].id`.
+    pub supported_triggers: Vec<String>,
+    pub code: Option<Script>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TriggerBinding {
+    pub trigger: String,
+    pub action_name: String,
+    pub display_name: Option<String>,
+    #[serde(skip)]
+    pub loc: Loc,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Hook {
+    pub name: String,
+    #[serde(skip)]
+    pub loc: Loc,
+    pub trigger_id: Option<String>,
+    pub enabled: bool,
+    pub script: Option<Script>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Guardian {
+    pub factors: Vec<Factor>,
+    /// `guardianPolicies.policies` (`[]`, `["all-applications"]`, `["confidence-score"]`).
+    pub policies: Option<Spanned<Vec<String>>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Factor {
+    pub name: String,
+    pub enabled: bool,
+    #[serde(skip)]
+    pub loc: Loc,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ResourceServer {
+    pub name: String,
+    pub identifier: Option<String>,
+    #[serde(skip)]
+    pub loc: Loc,
+    #[serde(serialize_with = "node_as_json")]
+    pub node: Node,
+}
+
+/// A resource kept as it is, for value-match policies.
+#[derive(Debug, Clone, Serialize)]
+pub struct OtherResource {
+    /// a0deploy's YAML key for the resource type (`roles`, `emailTemplates`, `prompts`...).
+    pub kind: String,
+    pub name: String,
+    #[serde(skip)]
+    pub loc: Loc,
+    #[serde(serialize_with = "node_as_json")]
+    pub node: Node,
+}
