@@ -144,15 +144,10 @@ fn check(args: &CheckArgs) -> ExitCode {
 
 fn write_output(path: Option<&PathBuf>, text: &str) -> Result<(), String> {
     match path {
-        Some(path) => {
-            std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
-        }
+        Some(path) => std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display())),
         None => {
             let mut stdout = std::io::stdout().lock();
-            match stdout
-                .write_all(text.as_bytes())
-                .and_then(|()| stdout.flush())
-            {
+            match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
                 // A closed pipe (`claimlint | head`) is not an error (as in ripgrep).
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
                 other => other.map_err(|e| format!("cannot write the report: {e}")),

@@ -60,10 +60,7 @@ pub enum ExitStatus {
 impl CheckRun {
     /// Whether some input could not be read or parsed (forces exit 2).
     pub fn has_input_errors(&self) -> bool {
-        self.report
-            .findings
-            .iter()
-            .any(|f| f.policy == INPUT_ERROR.0)
+        self.report.findings.iter().any(|f| f.policy == INPUT_ERROR.0)
     }
 
     pub fn exit_status(&self, fail_on: FailOn) -> ExitStatus {
@@ -103,9 +100,7 @@ pub enum Error {
     #[error("cannot use the keyword file {path}: {message}")]
     #[diagnostic(
         code(claimlint::keywords),
-        help(
-            "give a JSON object mapping keyword names to values, as in AUTH0_KEYWORD_REPLACE_MAPPINGS"
-        )
+        help("give a JSON object mapping keyword names to values, as in AUTH0_KEYWORD_REPLACE_MAPPINGS")
     )]
     Keywords { path: String, message: String },
 
@@ -156,11 +151,13 @@ fn run(options: &CheckOptions, keywords: &KeywordMap) -> Result<CheckRun, Error>
             path: path.display().to_string(),
         });
     }
-    let only_outside_files = found
-        .empty
-        .iter()
-        .all(|(_, r)| *r == EmptyReason::FileOutsideExport);
-    if found.exports.is_empty() && !(only_outside_files && !found.empty.is_empty()) {
+    // Files outside every export are no error: pre-commit passes whatever changed.
+    let only_files_given = !found.empty.is_empty()
+        && found
+            .empty
+            .iter()
+            .all(|(_, r)| *r == EmptyReason::FileOutsideExport);
+    if found.exports.is_empty() && !only_files_given {
         let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         return Err(Error::NoExport {
             paths: shown.join(", "),

@@ -144,20 +144,14 @@ fn prefetch(files: &mut Files<'_>, root: &Path) {
     for folder in children(root).into_iter().filter(|p| is_dir(p)) {
         paths.extend(children_with_ext(&folder, "json"));
     }
-    paths.extend(children_with_ext(
-        &root.join("guardian").join("factors"),
-        "json",
-    ));
+    paths.extend(children_with_ext(&root.join("guardian").join("factors"), "json"));
     paths.extend(children_with_ext(&root.join("rules"), "js"));
     paths.extend(children_with_ext(&root.join("hooks"), "js"));
     for db in children(&root.join("database-connections")) {
         paths.extend(children_with_ext(&db, "json"));
         paths.extend(children_with_ext(&db, "js"));
     }
-    for action in children(&root.join("actions"))
-        .into_iter()
-        .filter(|p| is_dir(p))
-    {
+    for action in children(&root.join("actions")).into_iter().filter(|p| is_dir(p)) {
         paths.push(action.join("code.js"));
     }
     files.prefetch(paths);

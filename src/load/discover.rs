@@ -78,8 +78,7 @@ pub fn export_at(dir: &Path) -> Option<ExportRoot> {
         || children(&dir.join("database-connections"))
             .iter()
             .any(|db| db.join("database.json").is_file() || db.join("settings.json").is_file())
-        || (!children_with_ext(&dir.join("rules"), "js").is_empty()
-            && !dir.join("package.json").exists());
+        || (!children_with_ext(&dir.join("rules"), "js").is_empty() && !dir.join("package.json").exists());
     has_resources.then_some(directory)
 }
 
@@ -95,16 +94,12 @@ pub fn discover(paths: &[PathBuf]) -> Discovered {
         if is_dir(path) || path.is_dir() {
             walk(path, &mut found.exports);
             if found.exports.len() == before {
-                found
-                    .empty
-                    .push((path.clone(), EmptyReason::FolderWithoutExport));
+                found.empty.push((path.clone(), EmptyReason::FolderWithoutExport));
             }
         } else {
             match containing_export(path) {
                 Some(export) => found.exports.push(export),
-                None => found
-                    .empty
-                    .push((path.clone(), EmptyReason::FileOutsideExport)),
+                None => found.empty.push((path.clone(), EmptyReason::FileOutsideExport)),
             }
         }
     }
@@ -124,9 +119,7 @@ fn walk(top: &Path, exports: &mut Vec<ExportRoot>) {
             continue;
         }
         let name = entry.file_name().to_string_lossy();
-        if entry.depth() > 0
-            && (name.starts_with('.') || name == "node_modules" || name == "target")
-        {
+        if entry.depth() > 0 && (name.starts_with('.') || name == "node_modules" || name == "target") {
             walker.skip_current_dir();
             continue;
         }

@@ -43,8 +43,7 @@ pub fn read(path: &Path, keywords: &KeywordMap) -> FileText {
             let at = error.utf8_error().valid_up_to();
             let byte = error.as_bytes()[at];
             let text = String::from_utf8_lossy(error.as_bytes()).into_owned();
-            let message =
-                format!("expected UTF-8 text, found the byte 0x{byte:02X}; save the file as UTF-8");
+            let message = format!("expected UTF-8 text, found the byte 0x{byte:02X}; save the file as UTF-8");
             (text, Some((at, message)))
         }
     };
@@ -89,9 +88,7 @@ impl FileCache {
 
     /// The file's text: from the cache, or read now.
     pub fn take(&mut self, path: &Path, keywords: &KeywordMap) -> FileText {
-        self.files
-            .remove(path)
-            .unwrap_or_else(|| read(path, keywords))
+        self.files.remove(path).unwrap_or_else(|| read(path, keywords))
     }
 }
 
@@ -114,9 +111,7 @@ pub fn join_inside(root: &Path, base: &Path, reference: &str) -> Option<PathBuf>
                 }
             }
             Component::Normal(part) => joined.push(part),
-            Component::RootDir | Component::Prefix(_) => {
-                joined = PathBuf::from(component.as_os_str())
-            }
+            Component::RootDir | Component::Prefix(_) => joined = PathBuf::from(component.as_os_str()),
         }
     }
     let root_clean = lexical(root);
@@ -188,11 +183,7 @@ pub fn sanitize(name: &str) -> String {
         out.truncate(trimmed);
         out.push('-');
     }
-    if out.is_empty() {
-        "undefined".into()
-    } else {
-        out
-    }
+    if out.is_empty() { "undefined".into() } else { out }
 }
 
 #[cfg(test)]

@@ -72,12 +72,7 @@ pub struct Files<'a> {
 }
 
 impl<'a> Files<'a> {
-    fn new(
-        root: &Path,
-        keywords: &'a KeywordMap,
-        sources: &'a mut SourceMap,
-        cwd: &'a Path,
-    ) -> Self {
+    fn new(root: &Path, keywords: &'a KeywordMap, sources: &'a mut SourceMap, cwd: &'a Path) -> Self {
         Files {
             root: root.to_path_buf(),
             root_canonical: root.canonicalize().unwrap_or_else(|_| root.to_path_buf()),
@@ -99,14 +94,9 @@ impl<'a> Files<'a> {
     }
 
     /// Registers a file, reporting a read problem. Returns its id and, for JSON, its parse.
-    pub fn open(
-        &mut self,
-        path: &Path,
-        errors: &mut Vec<InputError>,
-    ) -> (SourceId, Option<Parsed>, bool) {
+    pub fn open(&mut self, path: &Path, errors: &mut Vec<InputError>) -> (SourceId, Option<Parsed>, bool) {
         let text = self.cache.take(path, self.keywords);
-        let export_relative =
-            display_path(path.strip_prefix(&self.root).unwrap_or(path), Path::new(""));
+        let export_relative = display_path(path.strip_prefix(&self.root).unwrap_or(path), Path::new(""));
         let file = SourceFile::new(
             path.to_path_buf(),
             display_path(path, self.cwd),
@@ -189,9 +179,7 @@ impl<'a> Files<'a> {
             }
         }
         let looked = display_path(
-            candidates[0]
-                .strip_prefix(&self.root)
-                .unwrap_or(&candidates[0]),
+            candidates[0].strip_prefix(&self.root).unwrap_or(&candidates[0]),
             Path::new(""),
         );
         Err(format!(
@@ -204,12 +192,7 @@ impl<'a> Files<'a> {
 fn resolve_scripts(files: &mut Files<'_>, builder: &mut Builder) {
     let pending = std::mem::take(&mut builder.pending);
     let located: Vec<Result<PathBuf, String>> = pending.iter().map(|p| files.locate(p)).collect();
-    files.prefetch(
-        located
-            .iter()
-            .filter_map(|l| l.as_ref().ok().cloned())
-            .collect(),
-    );
+    files.prefetch(located.iter().filter_map(|l| l.as_ref().ok().cloned()).collect());
     for (pending, location) in pending.into_iter().zip(located) {
         match location {
             Ok(path) => {

@@ -40,9 +40,7 @@ pub fn load(files: &mut Files<'_>, yaml_file: &Path, b: &mut Builder) {
         match member.key.as_str() {
             "tenant" => b.settings(src),
             "clients" => b.list(src, "clients", |b, item| b.client(item, None)),
-            "connections" => b.list(src, "connections", |b, item| {
-                b.connection(item, false, None)
-            }),
+            "connections" => b.list(src, "connections", |b, item| b.connection(item, false, None)),
             "databases" => b.list(src, "databases", |b, item| b.connection(item, true, None)),
             "rules" => b.list(src, "rules", |b, item| b.rule(item, None, None)),
             "actions" => b.list(src, "actions", |b, item| b.action(item, None)),
@@ -50,9 +48,7 @@ pub fn load(files: &mut Files<'_>, yaml_file: &Path, b: &mut Builder) {
             "hooks" => b.list(src, "hooks", |b, item| b.hook(item, None)),
             "guardianFactors" => b.list(src, "guardianFactors", |b, item| b.factor(item, None)),
             "guardianPolicies" => b.guardian_policies(src),
-            "resourceServers" => b.list(src, "resourceServers", |b, item| {
-                b.resource_server(item, None)
-            }),
+            "resourceServers" => b.list(src, "resourceServers", |b, item| b.resource_server(item, None)),
             kind => match &member.value.value {
                 Value::Array(items) => {
                     for (i, item) in items.iter().enumerate() {

@@ -65,11 +65,7 @@ pub struct Source<'n> {
 
 impl<'n> Source<'n> {
     pub fn new(file: SourceId, node: &'n Node, pointer: &'n str) -> Self {
-        Source {
-            file,
-            node,
-            pointer,
-        }
+        Source { file, node, pointer }
     }
 
     fn loc(&self) -> Loc {
@@ -105,21 +101,13 @@ impl Builder {
         }
         self.error(
             src.loc(),
-            format!(
-                "expected {what} to be an object, found {}",
-                src.node.type_name()
-            ),
+            format!("expected {what} to be an object, found {}", src.node.type_name()),
         );
         false
     }
 
     /// A list of resources; each item is handed to `each` with its pointer.
-    pub fn list(
-        &mut self,
-        src: Source<'_>,
-        what: &str,
-        mut each: impl FnMut(&mut Self, Source<'_>),
-    ) {
+    pub fn list(&mut self, src: Source<'_>, what: &str, mut each: impl FnMut(&mut Self, Source<'_>)) {
         match &src.node.value {
             Value::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
@@ -130,10 +118,7 @@ impl Builder {
             Value::Null | Value::Keyword(_) => {}
             _ => self.error(
                 src.loc(),
-                format!(
-                    "expected `{what}` to be a list, found {}",
-                    src.node.type_name()
-                ),
+                format!("expected `{what}` to be a list, found {}", src.node.type_name()),
             ),
         }
     }
@@ -205,10 +190,7 @@ impl Builder {
             Value::Number(n) => match n.parse::<i64>() {
                 Ok(i) => Some(i),
                 Err(_) => {
-                    self.error(
-                        loc,
-                        format!("expected `{key}` to be a whole number, found `{n}`"),
-                    );
+                    self.error(loc, format!("expected `{key}` to be a whole number, found `{n}`"));
                     None
                 }
             },
@@ -282,11 +264,7 @@ impl Builder {
         }
         format!(
             "(unnamed {what} at {})",
-            if src.pointer.is_empty() {
-                "/"
-            } else {
-                src.pointer
-            }
+            if src.pointer.is_empty() { "/" } else { src.pointer }
         )
     }
 
@@ -352,28 +330,27 @@ impl Builder {
                     for member in members {
                         let loc = Loc {
                             file: src.file,
-                            span: Span::new(
-                                member.key_span.start as usize,
-                                member.value.span.end as usize,
-                            ),
+                            span: Span::new(member.key_span.start as usize, member.value.span.end as usize),
                             pointer: pointer_join(&pointer, &member.key),
                         };
-                        let value =
-                            match &member.value.value {
-                                Value::Bool(b) => Some(*b),
-                                Value::Keyword(_) | Value::Null => None,
-                                _ => {
-                                    self.error(
-                                    Loc { span: member.value.span, ..loc.clone() },
+                        let value = match &member.value.value {
+                            Value::Bool(b) => Some(*b),
+                            Value::Keyword(_) | Value::Null => None,
+                            _ => {
+                                self.error(
+                                    Loc {
+                                        span: member.value.span,
+                                        ..loc.clone()
+                                    },
                                     format!(
                                         "expected tenant flag `{}` to be true or false, found {}",
                                         member.key,
                                         member.value.type_name()
                                     ),
                                 );
-                                    None
-                                }
-                            };
+                                None
+                            }
+                        };
                         flags.push(Flag {
                             name: member.key.clone(),
                             value,
@@ -504,13 +481,7 @@ impl Builder {
                 connection,
                 script: scripts.len(),
             };
-            if let Some(script) = self.script(
-                src,
-                &member.key,
-                ScriptKind::Database,
-                connection_name,
-                slot,
-            ) {
+            if let Some(script) = self.script(src, &member.key, ScriptKind::Database, connection_name, slot) {
                 scripts.push(NamedScript {
                     name: member.key.clone(),
                     script,

@@ -54,10 +54,8 @@ fn render_finding(
     let has_text = !file.text.is_empty();
     if has_text {
         let span = location.span;
-        let primary = LabeledSpan::new_primary_with_span(
-            Some(label_for(finding)),
-            (span.start as usize, span.len()),
-        );
+        let primary =
+            LabeledSpan::new_primary_with_span(Some(label_for(finding)), (span.start as usize, span.len()));
         diagnostic = diagnostic.with_label(primary);
     }
     // Related places in the same file become secondary labels; others are listed as notes.
@@ -73,14 +71,10 @@ fn render_finding(
             elsewhere.push(related);
         }
     }
-    let report = miette::Report::new(diagnostic).with_source_code(
-        NamedSource::new(file.display.clone(), file.text.clone()).with_language("json"),
-    );
+    let report = miette::Report::new(diagnostic)
+        .with_source_code(NamedSource::new(file.display.clone(), file.text.clone()).with_language("json"));
     let mut rendered = String::new();
-    if handler
-        .render_report(&mut rendered, report.as_ref())
-        .is_err()
-    {
+    if handler.render_report(&mut rendered, report.as_ref()).is_err() {
         rendered = format!("{}: {}\n", finding.severity.as_str(), finding.message);
     }
     if !has_text {

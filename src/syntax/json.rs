@@ -164,12 +164,7 @@ fn convert(value: ast::Value<'_>, placeholders: &HashSet<usize>) -> Node {
         ast::Value::NullKeyword(n) => Node::new(span(n.range), Value::Null),
         ast::Value::Array(a) => Node::new(
             span(a.range),
-            Value::Array(
-                a.elements
-                    .into_iter()
-                    .map(|v| convert(v, placeholders))
-                    .collect(),
-            ),
+            Value::Array(a.elements.into_iter().map(|v| convert(v, placeholders)).collect()),
         ),
         ast::Value::Object(o) => Node::new(
             span(o.range),
@@ -214,10 +209,7 @@ mod tests {
     fn bare_and_quoted_markers_become_keywords() {
         let text = r##"{"a": @@ORIGINS@@, "b": "@@X@@", "c": "https://##H##/"}"##;
         let root = parse(text).root.unwrap();
-        assert_eq!(
-            root.get("a").unwrap().value,
-            Value::Keyword("ORIGINS".into())
-        );
+        assert_eq!(root.get("a").unwrap().value, Value::Keyword("ORIGINS".into()));
         assert_eq!(root.get("b").unwrap().value, Value::Keyword("X".into()));
         assert_eq!(root.get("c").unwrap().as_str(), Some("https://##H##/"));
         let a = root.get("a").unwrap().span;

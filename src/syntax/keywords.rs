@@ -154,8 +154,7 @@ mod tests {
 
     #[test]
     fn replaces_like_a0deploy() {
-        let map =
-            KeywordMap::from_json(r#"{"ORIGINS": ["a", "b"], "HOST": "x.com", "N": 3}"#).unwrap();
+        let map = KeywordMap::from_json(r#"{"ORIGINS": ["a", "b"], "HOST": "x.com", "N": 3}"#).unwrap();
         assert_eq!(
             map.apply(r###"{"o": "@@ORIGINS@@", "u": "https://##HOST##/", "n": @@N@@, "k": "##OTHER##"}"###)
                 .unwrap(),

@@ -172,23 +172,22 @@ impl Builder<'_> {
                     });
                 }
                 let start = span.start as usize;
-                self.stack
-                    .push(if matches!(event, Event::SequenceStart(..)) {
-                        Frame::Sequence {
-                            start,
-                            anchor,
-                            items: Vec::new(),
-                            size: 1,
-                        }
-                    } else {
-                        Frame::Mapping {
-                            start,
-                            anchor,
-                            members: Vec::new(),
-                            key: None,
-                            size: 1,
-                        }
-                    });
+                self.stack.push(if matches!(event, Event::SequenceStart(..)) {
+                    Frame::Sequence {
+                        start,
+                        anchor,
+                        items: Vec::new(),
+                        size: 1,
+                    }
+                } else {
+                    Frame::Mapping {
+                        start,
+                        anchor,
+                        members: Vec::new(),
+                        key: None,
+                        size: 1,
+                    }
+                });
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 let Some(frame) = self.stack.pop() else {
@@ -201,9 +200,7 @@ impl Builder<'_> {
                         items,
                         size,
                     } => {
-                        let end = items
-                            .last()
-                            .map_or(span.end as usize, |n| n.span.end as usize);
+                        let end = items.last().map_or(span.end as usize, |n| n.span.end as usize);
                         (
                             Node::new(Span::new(start, end), Value::Array(items)),
                             anchor,
@@ -273,7 +270,9 @@ impl Builder<'_> {
                             Value::Array(_) | Value::Object(_) => {
                                 return Err(SyntaxError {
                                     span: node.span,
-                                    message: "expected a plain mapping key, found a list or mapping used as a key".into(),
+                                    message:
+                                        "expected a plain mapping key, found a list or mapping used as a key"
+                                            .into(),
                                 });
                             }
                         };
@@ -345,8 +344,7 @@ fn merge_keys(members: Vec<Member>) -> Vec<Member> {
     if !members.iter().any(|m| m.key == "<<") {
         return members;
     }
-    let (merges, mut own): (Vec<Member>, Vec<Member>) =
-        members.into_iter().partition(|m| m.key == "<<");
+    let (merges, mut own): (Vec<Member>, Vec<Member>) = members.into_iter().partition(|m| m.key == "<<");
     for merge in merges {
         let sources = match merge.value.value {
             Value::Object(_) => vec![merge.value],
