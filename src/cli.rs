@@ -27,6 +27,61 @@ pub struct Cli {
 pub enum Command {
     /// Lint exports (the default when no subcommand is given).
     Check(CheckArgs),
+    /// List the policies in force: id, name, severity, check and summary.
+    Policies(PoliciesArgs),
+    /// Print a policy's documentation.
+    Explain(ExplainArgs),
+    /// Write a commented starter `.claimlint.yaml` in the current folder.
+    Init(InitArgs),
+}
+
+/// Where policies come from; shared by `check`, `policies` and `explain`.
+#[derive(Debug, Clone, Args)]
+pub struct PolicyArgs {
+    /// Config file for every export (default: the nearest `.claimlint.yaml` above each export,
+    /// up to the repository root).
+    #[arg(long, value_name = "FILE", help_heading = "Policies")]
+    pub config: Option<PathBuf>,
+
+    /// A folder of extra policy files (may be repeated).
+    #[arg(long = "policies", value_name = "DIR", help_heading = "Policies")]
+    pub policy_dirs: Vec<PathBuf>,
+
+    /// Auth0 behaviour profile: `auth0-oidc` (default) or `auth0-current`.
+    #[arg(long, value_name = "PROFILE", help_heading = "Policies")]
+    pub platform: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PoliciesArgs {
+    #[command(flatten)]
+    pub policies: PolicyArgs,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Human)]
+    pub format: ListFormat,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExplainArgs {
+    /// Policy id (`CL201`) or name (`nested-deny-path`).
+    pub policy: String,
+
+    #[command(flatten)]
+    pub policies: PolicyArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct InitArgs {
+    /// Overwrite an existing `.claimlint.yaml`.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Human,
+    Json,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -58,6 +113,9 @@ pub struct CheckArgs {
     /// Worker threads for reading and parsing (default: one per core).
     #[arg(long, short = 'j', value_name = "N", help_heading = "Input")]
     pub jobs: Option<usize>,
+
+    #[command(flatten)]
+    pub policies: PolicyArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -94,28 +152,117 @@ impl From<FailOnArg> for FailOn {
 
 /// Runs the command line; returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
-    let args = match cli.command {
-        Some(Command::Check(args)) => args,
-        None => cli.check,
+    match cli.command {
+        Some(Command::Check(args)) => check(&args),
+        None => check(&cli.check),
+        Some(Command::Policies(args)) => policies(&args),
+        Some(Command::Explain(args)) => explain(&args),
+        Some(Command::Init(args)) => init(&args),
+    }
+}
+
+fn options(paths: &[PathBuf], policies: &PolicyArgs) -> CheckOptions {
+    CheckOptions {
+        paths: paths.to_vec(),
+        config: policies.config.clone(),
+        policy_dirs: policies.policy_dirs.clone(),
+        platform: policies.platform.clone(),
+        ..CheckOptions::default()
+    }
+}
+
+/// Loads the policies in force, or prints what is wrong with them.
+fn load_policies(args: &PolicyArgs) -> Result<Vec<claimlint::policy::Policy>, ExitCode> {
+    let (policies, sources, problems) = match claimlint::policies(&options(&[], args)) {
+        Ok(loaded) => loaded,
+        Err(error) => return Err(fatal(error)),
     };
-    check(&args)
+    if !problems.is_empty() {
+        let report = claimlint::problems_report(problems);
+        eprint!(
+            "{}",
+            report::human::render(&report, &sources, std::io::stderr().is_terminal())
+        );
+        return Err(exit(ExitStatus::Error));
+    }
+    Ok(policies)
+}
+
+fn policies(args: &PoliciesArgs) -> ExitCode {
+    let policies = match load_policies(&args.policies) {
+        Ok(policies) => policies,
+        Err(code) => return code,
+    };
+    let text = match args.format {
+        ListFormat::Json => report::policies::json(&policies),
+        ListFormat::Human => report::policies::table(&policies),
+    };
+    match write_output(None, &text) {
+        Ok(()) => exit(ExitStatus::Clean),
+        Err(error) => {
+            eprintln!("claimlint: {error}");
+            exit(ExitStatus::Error)
+        }
+    }
+}
+
+fn explain(args: &ExplainArgs) -> ExitCode {
+    let policies = match load_policies(&args.policies) {
+        Ok(policies) => policies,
+        Err(code) => return code,
+    };
+    let Some(policy) = policies.iter().find(|p| p.is(&args.policy)) else {
+        eprintln!(
+            "claimlint: no policy `{}`; `claimlint policies` lists them",
+            args.policy
+        );
+        return exit(ExitStatus::Error);
+    };
+    match write_output(None, &report::policies::explain(policy)) {
+        Ok(()) => exit(ExitStatus::Clean),
+        Err(error) => {
+            eprintln!("claimlint: {error}");
+            exit(ExitStatus::Error)
+        }
+    }
+}
+
+fn init(args: &InitArgs) -> ExitCode {
+    let path = PathBuf::from(claimlint::config::CONFIG_FILE);
+    if path.exists() && !args.force {
+        eprintln!(
+            "claimlint: {} already exists; use --force to overwrite it",
+            path.display()
+        );
+        return exit(ExitStatus::Error);
+    }
+    match std::fs::write(&path, claimlint::config::STARTER) {
+        Ok(()) => {
+            println!("wrote {}", path.display());
+            exit(ExitStatus::Clean)
+        }
+        Err(error) => {
+            eprintln!("claimlint: cannot write {}: {error}", path.display());
+            exit(ExitStatus::Error)
+        }
+    }
 }
 
 fn exit(status: ExitStatus) -> ExitCode {
     ExitCode::from(status as u8)
 }
 
-fn fatal(error: impl miette::Diagnostic + Send + Sync + 'static) -> ExitCode {
-    let report = miette::Report::new(error);
-    eprintln!("{report:?}");
+/// A problem that stopped the run: one line on standard error, exit 2.
+fn fatal(error: claimlint::Error) -> ExitCode {
+    eprintln!("claimlint: {error}");
     exit(ExitStatus::Error)
 }
 
 fn check(args: &CheckArgs) -> ExitCode {
     let options = CheckOptions {
-        paths: args.paths.clone(),
         keywords: args.keywords.clone(),
         jobs: args.jobs,
+        ..options(&args.paths, &args.policies)
     };
     let run = match claimlint::check(&options) {
         Ok(run) => run,

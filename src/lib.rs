@@ -4,9 +4,13 @@
 //! [`model`], checks turn the model into [`finding::Finding`]s, and [`report`] renders them.
 //! The library never touches the terminal; the `claimlint` binary does.
 
+pub mod checks;
+pub mod config;
 pub mod finding;
 pub mod load;
 pub mod model;
+pub mod platform;
+pub mod policy;
 pub mod report;
 pub mod source;
 pub mod syntax;
@@ -31,6 +35,12 @@ pub struct CheckOptions {
     pub keywords: Option<PathBuf>,
     /// Worker threads for reading and parsing; `None` uses one per core.
     pub jobs: Option<usize>,
+    /// `--config`: the config file for every export (otherwise each export's nearest one).
+    pub config: Option<PathBuf>,
+    /// `--policies`: extra policy folders.
+    pub policy_dirs: Vec<PathBuf>,
+    /// `--platform`: the platform profile (overrides the config).
+    pub platform: Option<String>,
 }
 
 /// The outcome of a run: the report and the files it points into.
@@ -84,13 +94,10 @@ impl CheckRun {
 /// A problem that stops the run before anything is linted.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum Error {
-    #[error("no Auth0 export found in {paths}")]
-    #[diagnostic(
-        code(claimlint::no_export),
-        help(
-            "an export is a folder holding tenant.yaml, tenant.yml or tenant.json, or resource folders such as rules/ and clients/, as `a0deploy export` writes them"
-        )
+    #[error(
+        "no Auth0 export found in {paths} (looked for tenant.yaml, tenant.yml or tenant.json, or resource folders such as rules/ and clients/)"
     )]
+    #[diagnostic(code(claimlint::no_export))]
     NoExport { paths: String },
 
     #[error("{path} does not exist")]
@@ -103,6 +110,10 @@ pub enum Error {
         help("give a JSON object mapping keyword names to values, as in AUTH0_KEYWORD_REPLACE_MAPPINGS")
     )]
     Keywords { path: String, message: String },
+
+    #[error("{message}")]
+    #[diagnostic(code(claimlint::config))]
+    Config { message: String },
 
     #[error("cannot start {jobs} worker threads: {message}")]
     #[diagnostic(code(claimlint::jobs))]
@@ -166,31 +177,85 @@ fn run(options: &CheckOptions, keywords: &KeywordMap) -> Result<CheckRun, Error>
 
     let cwd = std::env::current_dir().unwrap_or_default();
     let mut sources = SourceMap::default();
+    let mut problems = Vec::new();
+    let mut setups: Vec<engine::Setup> = Vec::new();
+    let mut setup_of_export = Vec::new();
+    for export in &found.exports {
+        let config_path = options.config.clone().or_else(|| config::find_for(&export.root));
+        let index = match setups.iter().position(|s| s.config.path == config_path) {
+            Some(index) => index,
+            None => {
+                setups.push(engine::Setup::new(
+                    config_path,
+                    options,
+                    &cwd,
+                    &mut sources,
+                    &mut problems,
+                )?);
+                setups.len() - 1
+            }
+        };
+        setup_of_export.push(index);
+    }
+    if !problems.is_empty() {
+        // Broken policies or configuration: report every problem, lint nothing.
+        let findings: Vec<Finding> = problems.iter().map(|p| input_error(&sources, p)).collect();
+        let exports = found
+            .exports
+            .iter()
+            .map(|e| ExportSummary {
+                root: source::display_path(&e.root, &cwd),
+                format: e.format,
+            })
+            .collect();
+        return Ok(finish(findings, exports, 0, sources));
+    }
+
     let mut findings = Vec::new();
     let mut exports = Vec::new();
     let mut files = 0;
-    for export in &found.exports {
+    let mut outcomes = vec![engine::SuppressionUse::default(); setups.len()];
+    for (export, &index) in found.exports.iter().zip(&setup_of_export) {
         let loaded = load::load_export(export, keywords, &mut sources, &cwd);
         files += loaded.files;
-        for error in &loaded.errors {
-            findings.push(input_error(&sources, error));
-        }
+        let mut export_findings: Vec<Finding> =
+            loaded.errors.iter().map(|e| input_error(&sources, e)).collect();
+        export_findings.extend(setups[index].check(&loaded.tenant, &sources));
+        findings.extend(setups[index].filter(export_findings, &sources, &mut outcomes[index]));
         exports.push(ExportSummary {
             root: loaded.display_root.clone(),
             format: loaded.format,
         });
     }
+    for (setup, used) in setups.iter().zip(&outcomes) {
+        findings.extend(setup.suppression_findings(used, &sources));
+    }
+    Ok(finish(findings, exports, files, sources))
+}
+
+fn finish(findings: Vec<Finding>, exports: Vec<ExportSummary>, files: usize, sources: SourceMap) -> CheckRun {
+    CheckRun {
+        report: report_of(findings, exports, files),
+        sources,
+    }
+}
+
+fn report_of(mut findings: Vec<Finding>, exports: Vec<ExportSummary>, files: usize) -> Report {
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     findings.dedup_by(|a, b| a.sort_key() == b.sort_key());
     let summary = Summary::count(&findings, files, exports.len());
-    let report = Report {
+    Report {
         version: OUTPUT_VERSION,
         tool: Tool::claimlint(),
         exports,
         findings,
         summary,
-    };
-    Ok(CheckRun { report, sources })
+    }
+}
+
+/// A report holding only configuration or policy problems (nothing was linted).
+pub fn problems_report(findings: Vec<Finding>) -> Report {
+    report_of(findings, Vec::new(), 0)
 }
 
 fn input_error(sources: &SourceMap, error: &model::InputError) -> Finding {
@@ -206,7 +271,21 @@ fn input_error(sources: &SourceMap, error: &model::InputError) -> Finding {
     .seal(&error.message)
 }
 
-/// Whether `path` is inside one of the exports `check` would lint (used by tests and hooks).
+/// The policies that apply in the current folder (for `claimlint policies` and `explain`):
+/// the built-in ones, the config's policy folders and `--policies`.
+pub fn policies(options: &CheckOptions) -> Result<(Vec<policy::Policy>, SourceMap, Vec<Finding>), Error> {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let config_path = options.config.clone().or_else(|| config::find_for(&cwd));
+    let mut sources = SourceMap::default();
+    let mut problems = Vec::new();
+    let setup = engine::Setup::new(config_path, options, &cwd, &mut sources, &mut problems)?;
+    let findings = problems.iter().map(|p| input_error(&sources, p)).collect();
+    Ok((setup.policies, sources, findings))
+}
+
+/// Whether `path` is itself an export root.
 pub fn is_export_root(path: &Path) -> bool {
     load::discover::export_at(path).is_some()
 }
+
+mod engine;

@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use super::Files;
-use super::files::{children, children_with_ext, is_dir};
+use super::files::{children, children_with_ext, entries_with_ext, is_dir};
 use crate::model::{Builder, Loc, ScriptKind, Slot, Source, Spanned};
 use crate::source::Span;
 use crate::syntax::{Node, Value};
@@ -164,7 +164,13 @@ fn each_json(
     dir: &Path,
     mut each: impl FnMut(&mut Builder, Source<'_>, &str),
 ) {
-    for path in children_with_ext(dir, "json") {
+    // NOTE: `actions/` also holds one code folder per action, and an action may be named `x.json`.
+    let paths = if dir.file_name().is_some_and(|n| n == "actions") {
+        children_with_ext(dir, "json")
+    } else {
+        entries_with_ext(dir, "json")
+    };
+    for path in paths {
         if let Some((file, node)) = files.tree(&path, &mut b.errors) {
             each(b, Source::new(file, &node, ""), &stem(&path));
         }
@@ -231,7 +237,7 @@ fn rules(files: &mut Files<'_>, b: &mut Builder, dir: &Path) {
     b.script_base = dir.to_path_buf();
     let scripts: Vec<PathBuf> = children_with_ext(dir, "js");
     let mut claimed = Vec::new();
-    for path in children_with_ext(dir, "json") {
+    for path in entries_with_ext(dir, "json") {
         let name = stem(&path);
         let Some((file, node)) = files.tree(&path, &mut b.errors) else {
             claimed.push(dir.join(format!("{name}.js")));

@@ -25,8 +25,19 @@ pub struct FileText {
     pub json: Option<Parsed>,
 }
 
-/// Reads one file as text.
-pub fn read(path: &Path, keywords: &KeywordMap) -> FileText {
+/// Reads one file as text, unless a symbolic link takes it outside `root_canonical`.
+pub fn read(path: &Path, keywords: &KeywordMap, root_canonical: &Path) -> FileText {
+    if !really_inside(root_canonical, path) {
+        // NOTE: the target is not named: nothing about what lies outside the export is reported.
+        return FileText {
+            text: Arc::from(""),
+            problem: Some((
+                0,
+                "this file is a symbolic link to outside the export root; it was not read".into(),
+            )),
+            json: None,
+        };
+    }
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(error) => {
@@ -66,20 +77,30 @@ fn io_reason(error: &std::io::Error) -> String {
     }
 }
 
-/// Files read ahead of use.
+/// Files read ahead of use, confined to one export root.
 #[derive(Default)]
 pub struct FileCache {
     files: HashMap<PathBuf, FileText>,
+    /// The export root, symlinks resolved; files that resolve outside it are not read.
+    root_canonical: PathBuf,
 }
 
 impl FileCache {
+    pub fn new(root_canonical: PathBuf) -> FileCache {
+        FileCache {
+            files: HashMap::new(),
+            root_canonical,
+        }
+    }
+
     /// Reads `paths` in parallel.
     pub fn prefetch(&mut self, paths: Vec<PathBuf>, keywords: &KeywordMap) {
+        let root = &self.root_canonical;
         let read: Vec<(PathBuf, FileText)> = paths
             .into_par_iter()
             .filter(|p| p.is_file())
             .map(|p| {
-                let text = read(&p, keywords);
+                let text = read(&p, keywords, root);
                 (p, text)
             })
             .collect();
@@ -88,7 +109,10 @@ impl FileCache {
 
     /// The file's text: from the cache, or read now.
     pub fn take(&mut self, path: &Path, keywords: &KeywordMap) -> FileText {
-        self.files.remove(path).unwrap_or_else(|| read(path, keywords))
+        match self.files.remove(path) {
+            Some(text) => text,
+            None => read(path, keywords, &self.root_canonical),
+        }
     }
 }
 
@@ -159,6 +183,15 @@ pub fn children_with_ext(dir: &Path, ext: &str) -> Vec<PathBuf> {
     children(dir)
         .into_iter()
         .filter(|p| p.extension().is_some_and(|e| e == ext) && !is_dir(p))
+        .collect()
+}
+
+/// Direct children of `dir` named `*.ext`, folders included: a folder named like a resource file
+/// (`clients/X.json/`) is reported as unreadable rather than skipped without a word.
+pub fn entries_with_ext(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    children(dir)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == ext))
         .collect()
 }
 

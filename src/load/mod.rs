@@ -73,12 +73,13 @@ pub struct Files<'a> {
 
 impl<'a> Files<'a> {
     fn new(root: &Path, keywords: &'a KeywordMap, sources: &'a mut SourceMap, cwd: &'a Path) -> Self {
+        let root_canonical = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
         Files {
             root: root.to_path_buf(),
-            root_canonical: root.canonicalize().unwrap_or_else(|_| root.to_path_buf()),
+            cache: FileCache::new(root_canonical.clone()),
+            root_canonical,
             cwd,
             keywords,
-            cache: FileCache::default(),
             sources,
             count: 0,
         }

@@ -61,7 +61,10 @@ fn render_finding(
     // Related places in the same file become secondary labels; others are listed as notes.
     let mut elsewhere = Vec::new();
     for related in &finding.related {
-        if related.location.source == location.source && has_text {
+        // miette draws one snippet per file; a label spanning lines elsewhere in the file would
+        // crowd out the primary one, so those become notes instead.
+        let single_line = related.location.line == related.location.end_line;
+        if related.location.source == location.source && has_text && single_line {
             let span = related.location.span;
             diagnostic = diagnostic.with_label(LabeledSpan::new_with_span(
                 Some(related.message.clone()),

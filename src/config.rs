@@ -1,0 +1,441 @@
+//! User configuration: `.claimlint.yaml`.
+//!
+//! Found by walking up from each export to the repository root (the folder holding `.git`), or
+//! given with `--config`. It can extend other config files, add policy folders, pick the
+//! platform profile, turn policies off or change their severity, ignore paths, and suppress
+//! findings with a reason and an optional expiry date. Validated against
+//! `schemas/config.schema.json`; every problem is reported with its location.
+
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use crate::finding::Severity;
+use crate::model::{InputError, Loc};
+use crate::policy::validate::Schema;
+use crate::policy::{CONFIG_SCHEMA, register_yaml};
+use crate::source::{SourceMap, display_path};
+use crate::syntax::{Node, pointer_join};
+
+pub const CONFIG_FILE: &str = ".claimlint.yaml";
+
+/// `off`, or a new severity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Override {
+    Off,
+    Severity(Severity),
+}
+
+#[derive(Debug, Clone)]
+pub struct PolicyOverride {
+    /// Policy id or name.
+    pub policy: String,
+    pub setting: Override,
+    pub loc: Loc,
+}
+
+#[derive(Debug, Clone)]
+pub struct Suppression {
+    pub policy: String,
+    /// Glob over paths relative to `base`.
+    pub file: String,
+    pub pointer: Option<String>,
+    pub line: Option<u32>,
+    pub reason: String,
+    pub expires: Option<Spanned>,
+    pub base: PathBuf,
+    pub loc: Loc,
+}
+
+#[derive(Debug, Clone)]
+pub struct Spanned {
+    pub value: String,
+    pub loc: Loc,
+}
+
+#[derive(Debug, Clone)]
+pub struct IgnorePattern {
+    pub glob: String,
+    pub base: PathBuf,
+}
+
+/// A config file and everything it extends, merged.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// The file itself (`None` when no config was found).
+    pub path: Option<PathBuf>,
+    pub platform: Option<String>,
+    pub policy_dirs: Vec<PathBuf>,
+    pub overrides: Vec<PolicyOverride>,
+    pub ignore: Vec<IgnorePattern>,
+    pub suppressions: Vec<Suppression>,
+}
+
+/// The config that applies to an export: the nearest `.claimlint.yaml` up to the repository root.
+pub fn find_for(export_root: &Path) -> Option<PathBuf> {
+    let absolute = absolute(export_root);
+    for dir in absolute.ancestors() {
+        let candidate = dir.join(CONFIG_FILE);
+        if candidate.is_file() {
+            return Some(candidate);
+        }
+        if dir.join(".git").exists() {
+            break;
+        }
+    }
+    None
+}
+
+/// Loads a config file and what it extends. Problems in the files are collected; only a config
+/// file that cannot be read at all is an `Err`.
+pub fn load(
+    path: &Path,
+    cwd: &Path,
+    sources: &mut SourceMap,
+    problems: &mut Vec<InputError>,
+) -> Result<Config, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|error| format!("cannot read config file {}: {error}", display_path(path, cwd)))?;
+    let schema = Schema::compile(CONFIG_SCHEMA).map_err(|e| format!("built-in config schema: {e}"))?;
+    let mut config = Config {
+        path: Some(path.to_path_buf()),
+        ..Config::default()
+    };
+    let mut visiting = Vec::new();
+    load_into(
+        &mut config,
+        path,
+        Source::Text(text),
+        cwd,
+        &schema,
+        sources,
+        problems,
+        &mut visiting,
+    );
+    Ok(config)
+}
+
+/// How a config file is reached: the one given (already read), or through `extends`.
+enum Source<'a> {
+    Text(String),
+    Extends(&'a Loc),
+}
+
+#[allow(clippy::too_many_arguments)]
+fn load_into(
+    config: &mut Config,
+    path: &Path,
+    source: Source<'_>,
+    cwd: &Path,
+    schema: &Schema,
+    sources: &mut SourceMap,
+    problems: &mut Vec<InputError>,
+    visiting: &mut Vec<PathBuf>,
+) {
+    let normal = lexical(&absolute(path));
+    let text = match source {
+        Source::Text(text) => text,
+        Source::Extends(at) => {
+            if visiting.contains(&normal) {
+                let message = format!("`extends` loops back to {}", display_path(path, cwd));
+                problems.push(InputError {
+                    loc: at.clone(),
+                    message,
+                });
+                return;
+            }
+            match std::fs::read_to_string(path) {
+                Ok(text) => text,
+                Err(error) => {
+                    let message = format!("cannot read config file {}: {error}", display_path(path, cwd));
+                    problems.push(InputError {
+                        loc: at.clone(),
+                        message,
+                    });
+                    return;
+                }
+            }
+        }
+    };
+    visiting.push(normal);
+    let (file, root) = register_yaml(sources, path, display_path(path, cwd), Arc::from(text), problems);
+    let Some(root) = root else { return };
+    if root.is_null() {
+        return;
+    }
+    // Keep reading after shape problems: the readers below skip what is malformed, so the
+    // semantic problems (unknown policies, impossible dates) are reported in the same run.
+    problems.extend(schema.problems(file, &root, "", "the config"));
+    if root.as_object().is_none() {
+        return;
+    }
+    let base = absolute(path).parent().map(Path::to_path_buf).unwrap_or_default();
+    let loc = |pointer: String, node: &Node| Loc {
+        file,
+        span: node.span,
+        pointer,
+    };
+
+    if let Some(extends) = root.get("extends") {
+        let items: Vec<(String, &Node)> = match extends.as_array() {
+            Some(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (format!("/extends/{i}"), n))
+                .collect(),
+            None => vec![("/extends".to_string(), extends)],
+        };
+        for (pointer, node) in items {
+            let Some(target) = node.as_str() else { continue };
+            let at = loc(pointer, node);
+            load_into(
+                config,
+                &base.join(target),
+                Source::Extends(&at),
+                cwd,
+                schema,
+                sources,
+                problems,
+                visiting,
+            );
+        }
+    }
+    if let Some(platform) = root.get("platform").and_then(Node::as_str) {
+        config.platform = Some(platform.to_string());
+    }
+    for dir in strings(&root, "policies") {
+        config.policy_dirs.push(base.join(dir.0));
+    }
+    if let Some(members) = root.get("overrides").and_then(Node::as_object) {
+        for member in members {
+            let setting = match member.value.as_str() {
+                Some("off") => Override::Off,
+                Some("error") => Override::Severity(Severity::Error),
+                Some("warning") => Override::Severity(Severity::Warning),
+                _ => Override::Severity(Severity::Note),
+            };
+            config.overrides.retain(|o| o.policy != member.key);
+            config.overrides.push(PolicyOverride {
+                policy: member.key.clone(),
+                setting,
+                loc: Loc {
+                    file,
+                    span: member.key_span,
+                    pointer: pointer_join("/overrides", &member.key),
+                },
+            });
+        }
+    }
+    for (glob, _) in strings(&root, "ignore") {
+        config.ignore.push(IgnorePattern {
+            glob,
+            base: base.clone(),
+        });
+    }
+    if let Some(items) = root.get("suppressions").and_then(Node::as_array) {
+        for (i, item) in items.iter().enumerate() {
+            let pointer = format!("/suppressions/{i}");
+            let text = |key: &str| item.get(key).and_then(Node::as_str).map(str::to_string);
+            let expires = item.get("expires").and_then(|n| {
+                let value = n.as_str()?.to_string();
+                Some(Spanned {
+                    value,
+                    loc: loc(format!("{pointer}/expires"), n),
+                })
+            });
+            if let Some(expires) = &expires
+                && parse_date(&expires.value).is_none()
+            {
+                problems.push(InputError {
+                    loc: expires.loc.clone(),
+                    message: format!("`expires` is not a real date: `{}`", expires.value),
+                });
+            }
+            config.suppressions.push(Suppression {
+                policy: text("policy").unwrap_or_default(),
+                file: text("file").unwrap_or_default(),
+                pointer: text("pointer"),
+                line: item.get("line").and_then(|n| match &n.value {
+                    crate::syntax::Value::Number(n) => n.parse().ok(),
+                    _ => None,
+                }),
+                reason: text("reason").unwrap_or_default(),
+                expires,
+                base: base.clone(),
+                loc: loc(pointer, item),
+            });
+        }
+    }
+    visiting.pop();
+}
+
+fn strings(root: &Node, key: &str) -> Vec<(String, Node)> {
+    root.get(key)
+        .and_then(Node::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|n| Some((n.as_str()?.to_string(), n.clone())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `path` made absolute against the current directory.
+pub fn absolute(path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(path)
+    }
+}
+
+/// `path` with `.` and `..` folded, without touching the disk.
+pub fn lexical(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// `path` relative to `base` with forward slashes, when inside it.
+pub fn relative_to(path: &Path, base: &Path) -> Option<String> {
+    let path = lexical(&absolute(path));
+    let base = lexical(&absolute(base));
+    path.strip_prefix(&base)
+        .ok()
+        .map(|p| p.to_string_lossy().replace('\\', "/"))
+}
+
+/// Matches `text` against a glob: `*` and `?` within one path segment, `**` across segments.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    fn segments(p: &[&str], t: &[&str]) -> bool {
+        match p.split_first() {
+            None => t.is_empty(),
+            Some((&"**", rest)) => (0..=t.len()).any(|i| segments(rest, &t[i..])),
+            Some((first, rest)) => t.split_first().is_some_and(|(head, tail)| {
+                segment(first.as_bytes(), head.as_bytes()) && segments(rest, tail)
+            }),
+        }
+    }
+    fn segment(p: &[u8], t: &[u8]) -> bool {
+        match p.split_first() {
+            None => t.is_empty(),
+            Some((b'*', rest)) => (0..=t.len()).any(|i| segment(rest, &t[i..])),
+            Some((b'?', rest)) => !t.is_empty() && segment(rest, &t[1..]),
+            Some((c, rest)) => t.first() == Some(c) && segment(rest, &t[1..]),
+        }
+    }
+    let p: Vec<&str> = pattern
+        .trim_start_matches("./")
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
+    let t: Vec<&str> = text.split('/').filter(|s| !s.is_empty()).collect();
+    segments(&p, &t)
+}
+
+/// A `YYYY-MM-DD` date as days since 1970-01-01.
+pub fn parse_date(text: &str) -> Option<i64> {
+    let mut parts = text.split('-');
+    let (y, m, d) = (
+        parts.next()?.parse::<i64>().ok()?,
+        parts.next()?.parse::<i64>().ok()?,
+        parts.next()?.parse::<i64>().ok()?,
+    );
+    if parts.next().is_some() || !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m) {
+        return None;
+    }
+    Some(days_from_civil(y, m, d))
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Howard Hinnant's `days_from_civil`.
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Today (UTC) as days since 1970-01-01.
+pub fn today() -> i64 {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    i64::try_from(secs / 86_400).unwrap_or(0)
+}
+
+/// The starter config `claimlint init` writes.
+pub const STARTER: &str = r#"# claimlint configuration. Schema: schemas/config.schema.json in the claimlint repository.
+
+# Auth0 behaviour to check against: auth0-oidc (documented OIDC-conformant rules: custom claims
+# must be namespaced) or auth0-current (the relaxed 2022 rule: only restricted names are dropped).
+platform: auth0-oidc
+
+# Another config file this one builds on (paths are relative to this file).
+# extends: ../shared/.claimlint.yaml
+
+# Folders of your own policy files (see `claimlint explain` and the README).
+# policies:
+#   - ./claimlint-policies
+
+# Turn a policy off or change its severity, by id or name.
+# overrides:
+#   CL301: off
+#   non-oidc-conformant-client: note
+
+# Paths (globs, relative to this file) whose findings are dropped.
+# ignore:
+#   - "sandbox/**"
+
+# Findings accepted on purpose. A reason is required; after `expires` the finding is reported
+# again, and a suppression that matches nothing is reported so it can be removed.
+# suppressions:
+#   - policy: CL302
+#     file: tenant-export/clients/Legacy Portal.json
+#     pointer: /oidc_conformant
+#     reason: "Portal moves to the OIDC-conformant pipeline in the Q3 migration"
+#     expires: 2027-06-30
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("clients/*.json", "clients/Legacy Portal.json"));
+        assert!(!glob_match("clients/*.json", "x/clients/a.json"));
+        assert!(glob_match("**/clients/*.json", "x/y/clients/a.json"));
+        assert!(glob_match("**", "a/b"));
+        assert!(glob_match("./t/tenant.?son", "t/tenant.json"));
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(parse_date("1970-01-01"), Some(0));
+        assert_eq!(parse_date("2024-02-29"), Some(19_782));
+        assert_eq!(parse_date("2023-02-29"), None);
+        assert_eq!(parse_date("2026-13-01"), None);
+        assert!(today() > parse_date("2025-01-01").unwrap());
+    }
+}

@@ -1,0 +1,233 @@
+//! The policy engine: which policies run for an export, and what becomes of their hits.
+//!
+//! A [`Setup`] is one configuration (a `.claimlint.yaml` and what it extends, or none) with its
+//! policies and platform profile; exports that share a config share a setup. It runs the
+//! enabled policies' checks, renders hits into findings with the policy's templates, drops
+//! ignored paths and suppressed findings, and reports suppressions that expired or went unused.
+
+use std::path::{Path, PathBuf};
+
+use crate::checks::{Context, Hit, Runner};
+use crate::config::{self, Config, Override};
+use crate::finding::{Finding, Location, Related};
+use crate::model::{InputError, Tenant};
+use crate::platform::{DEFAULT_PROFILE, Platform};
+use crate::policy::{self, Policy, template};
+use crate::source::SourceMap;
+use crate::{CheckOptions, Error};
+
+pub struct Setup {
+    pub config: Config,
+    pub policies: Vec<Policy>,
+    pub platform: Platform,
+}
+
+/// What happened to each suppression of a setup during the run.
+#[derive(Debug, Clone, Default)]
+pub struct SuppressionUse {
+    /// Indices of suppressions that suppressed something.
+    pub used: Vec<usize>,
+    /// Indices of expired suppressions that matched a finding.
+    pub expired: Vec<usize>,
+}
+
+impl Setup {
+    pub fn new(
+        config_path: Option<PathBuf>,
+        options: &CheckOptions,
+        cwd: &Path,
+        sources: &mut SourceMap,
+        problems: &mut Vec<InputError>,
+    ) -> Result<Setup, Error> {
+        let config = match &config_path {
+            Some(path) => {
+                config::load(path, cwd, sources, problems).map_err(|message| Error::Config { message })?
+            }
+            None => Config::default(),
+        };
+        let mut policies = policy::load_builtin(sources, problems);
+        for dir in config.policy_dirs.iter().chain(&options.policy_dirs) {
+            let loaded =
+                policy::load_dir(dir, cwd, sources, problems).map_err(|message| Error::Config { message })?;
+            policies.extend(loaded);
+        }
+        policy::check_unique(&policies, sources, problems);
+        for entry in &config.overrides {
+            let mut matched = false;
+            for policy in policies.iter_mut().filter(|p| p.is(&entry.policy)) {
+                matched = true;
+                match entry.setting {
+                    Override::Off => policy.enabled = false,
+                    Override::Severity(severity) => policy.severity = severity,
+                }
+            }
+            if !matched {
+                problems.push(InputError {
+                    loc: entry.loc.clone(),
+                    message: format!(
+                        "`{}` names no policy; `claimlint policies` lists them",
+                        entry.policy
+                    ),
+                });
+            }
+        }
+        for suppression in &config.suppressions {
+            if !policies.iter().any(|p| p.is(&suppression.policy)) {
+                problems.push(InputError {
+                    loc: suppression.loc.clone(),
+                    message: format!("suppression names no policy: `{}`", suppression.policy),
+                });
+            }
+        }
+        let platform = match (&options.platform, &config.platform) {
+            (Some(profile), _) => Platform::load(profile),
+            // The config schema has already reported an unknown profile.
+            (None, Some(profile)) => Platform::load(profile).or_else(|_| Platform::load(DEFAULT_PROFILE)),
+            (None, None) => Platform::load(DEFAULT_PROFILE),
+        }
+        .map_err(|message| Error::Config { message })?;
+        policies.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(Setup {
+            config,
+            policies,
+            platform,
+        })
+    }
+
+    fn policy(&self, id: &str) -> Option<&Policy> {
+        self.policies.iter().find(|p| p.id == id && p.enabled)
+    }
+
+    /// Runs every enabled policy with a model check over `tenant`.
+    pub fn check(&self, tenant: &Tenant, sources: &SourceMap) -> Vec<Finding> {
+        let ctx = Context {
+            tenant,
+            platform: &self.platform,
+        };
+        let mut findings = Vec::new();
+        for policy in self.policies.iter().filter(|p| p.enabled) {
+            let Runner::Model(run) = policy.check.runner else {
+                continue;
+            };
+            findings.extend(
+                run(&ctx, &policy.options)
+                    .into_iter()
+                    .map(|hit| finding(policy, hit, sources)),
+            );
+        }
+        findings
+    }
+
+    /// Drops findings in ignored paths and suppressed findings; records suppression use.
+    pub fn filter(
+        &self,
+        findings: Vec<Finding>,
+        sources: &SourceMap,
+        uses: &mut SuppressionUse,
+    ) -> Vec<Finding> {
+        let today = config::today();
+        findings
+            .into_iter()
+            .filter(|finding| {
+                let path = &sources.get(finding.location.source).path;
+                if self.config.ignore.iter().any(|ignore| {
+                    config::relative_to(path, &ignore.base)
+                        .is_some_and(|rel| config::glob_match(&ignore.glob, &rel))
+                }) {
+                    return false;
+                }
+                // Input errors cannot be suppressed: the file was not fully linted.
+                if finding.policy == crate::INPUT_ERROR.0 {
+                    return true;
+                }
+                for (i, s) in self.config.suppressions.iter().enumerate() {
+                    let matches = (finding.policy.eq_ignore_ascii_case(&s.policy)
+                        || finding.name == s.policy)
+                        && config::relative_to(path, &s.base)
+                            .is_some_and(|rel| config::glob_match(&s.file, &rel))
+                        && s.pointer
+                            .as_ref()
+                            .is_none_or(|p| finding.location.pointer.as_ref() == Some(p))
+                        && s.line.is_none_or(|l| l == finding.location.line);
+                    if !matches {
+                        continue;
+                    }
+                    let expired = s
+                        .expires
+                        .as_ref()
+                        .and_then(|e| config::parse_date(&e.value))
+                        .is_some_and(|d| d < today);
+                    if expired {
+                        if !uses.expired.contains(&i) {
+                            uses.expired.push(i);
+                        }
+                        continue;
+                    }
+                    if !uses.used.contains(&i) {
+                        uses.used.push(i);
+                    }
+                    return false;
+                }
+                true
+            })
+            .collect()
+    }
+
+    /// CL002 for expired suppressions that matched, CL003 for suppressions that matched nothing.
+    pub fn suppression_findings(&self, uses: &SuppressionUse, sources: &SourceMap) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        for (i, s) in self.config.suppressions.iter().enumerate() {
+            if uses.expired.contains(&i) {
+                if let (Some(policy), Some(expires)) = (self.policy("CL002"), &s.expires) {
+                    let hit = Hit::at(expires.loc.clone())
+                        .var("policy", s.policy.clone())
+                        .var("expires", expires.value.clone());
+                    findings.push(finding(policy, hit, sources));
+                }
+            } else if !uses.used.contains(&i)
+                && let Some(policy) = self.policy("CL003")
+            {
+                let hit = Hit::at(s.loc.clone()).var("policy", s.policy.clone());
+                findings.push(finding(policy, hit, sources));
+            }
+        }
+        findings
+    }
+}
+
+/// Renders a hit into a finding with the policy's templates and labels.
+pub fn finding(policy: &Policy, hit: Hit, sources: &SourceMap) -> Finding {
+    let message = template::render(&policy.message, &hit.vars);
+    let mut finding = Finding::new(
+        &policy.id,
+        &policy.name,
+        policy.severity,
+        message,
+        sources,
+        &hit.loc,
+    );
+    finding.help = policy.help.as_ref().map(|help| template::render(help, &hit.vars));
+    finding.subject = hit.subject;
+    finding.claim = hit.claim;
+    finding.attribute = hit.attribute;
+    finding.token = hit.token;
+    finding.related = hit
+        .related
+        .iter()
+        .map(|(message, loc)| Related {
+            message: message.clone(),
+            location: Location::resolve(sources, loc),
+        })
+        .collect();
+    let entry = hit.policy_entry.as_deref().unwrap_or("/id");
+    finding.related.push(Related {
+        message: format!("required by policy {} ({})", policy.id, policy.name),
+        location: Location::resolve(sources, &policy.loc_of(entry)),
+    });
+    let identity = finding
+        .location
+        .pointer
+        .clone()
+        .unwrap_or_else(|| finding.message.clone());
+    finding.seal(&identity)
+}
