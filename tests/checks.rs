@@ -1,0 +1,252 @@
+//! The findings of each configuration check on its fixtures, in both export formats.
+//!
+//! Each check runs through the public [`claimlint::check`] API with the built-in policies, on
+//! `tests/fixtures/<check>/{yaml,directory}`. The findings of the policy bound to the check are
+//! snapshotted (`tests/snapshots/checks__<check>_<format>.snap`), and the two formats must agree
+//! on everything but the position in the file. `tests/fixtures/<check>/pass-{yaml,directory}`
+//! are near misses on which the policy must find nothing.
+
+use std::path::Path;
+
+use claimlint::finding::Finding;
+use claimlint::model::ExportFormat;
+use claimlint::{CheckOptions, CheckRun, INPUT_ERROR};
+use serde_json::{Value, json};
+
+/// A configuration check and the built-in policy bound to it.
+struct Case {
+    check: &'static str,
+    policy: &'static str,
+    name: &'static str,
+}
+
+const NESTED_DENY_PATH: Case = Case {
+    check: "nested-deny-path",
+    policy: "CL201",
+    name: "nested-deny-path",
+};
+const SAML_DEBUG_WITH_DENY_LIST: Case = Case {
+    check: "saml-debug-with-deny-list",
+    policy: "CL203",
+    name: "saml-debug-logs-denied-attributes",
+};
+const TENANT_FLAG: Case = Case {
+    check: "tenant-flag",
+    policy: "CL301",
+    name: "legacy-profile-enabled",
+};
+const NON_OIDC_CONFORMANT_CLIENT: Case = Case {
+    check: "non-oidc-conformant-client",
+    policy: "CL302",
+    name: "non-oidc-conformant-client",
+};
+const LEGACY_GRANT_TYPE: Case = Case {
+    check: "legacy-grant-type",
+    policy: "CL304",
+    name: "legacy-grant-type",
+};
+
+/// Runs `claimlint check` on `tests/fixtures/<check>/<form>` with one worker thread.
+fn run(check: &str, form: &str) -> CheckRun {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(check)
+        .join(form);
+    let run = claimlint::check(&CheckOptions {
+        paths: vec![root.clone()],
+        jobs: Some(1),
+        ..Default::default()
+    })
+    .unwrap_or_else(|e| panic!("{}: {e}", root.display()));
+    let input_errors: Vec<&str> = run
+        .report
+        .findings
+        .iter()
+        .filter(|f| f.policy == INPUT_ERROR.0)
+        .map(|f| f.message.as_str())
+        .collect();
+    assert!(input_errors.is_empty(), "{check}/{form}: {input_errors:?}");
+    assert_eq!(run.report.exports.len(), 1, "{check}/{form}: one export");
+    let expected = if form.ends_with("yaml") {
+        ExportFormat::Yaml
+    } else {
+        ExportFormat::Directory
+    };
+    assert_eq!(run.report.exports[0].format, expected, "{check}/{form}");
+    run
+}
+
+/// The findings of `case`'s policy, in report order.
+fn findings_of<'a>(case: &Case, run: &'a CheckRun) -> Vec<&'a Finding> {
+    let found: Vec<&Finding> = run
+        .report
+        .findings
+        .iter()
+        .filter(|f| f.name == case.name)
+        .collect();
+    for f in &found {
+        assert_eq!(f.policy, case.policy, "{} is bound to {}", case.name, case.policy);
+    }
+    found
+}
+
+/// What the snapshots hold of a finding.
+fn projection(f: &Finding) -> Value {
+    json!({
+        "policy": f.policy,
+        "severity": f.severity,
+        "message": f.message,
+        "help": f.help,
+        "file": f.location.file,
+        "line": f.location.line,
+        "column": f.location.column,
+        "end_line": f.location.end_line,
+        "end_column": f.location.end_column,
+        "pointer": f.location.pointer,
+        "subject": f.subject,
+    })
+}
+
+/// A YAML pointer without the part that says where the resource sits in `tenant.yaml`
+/// (`/connections/0`, `/clients/1`, `/tenant`), so it reads as the pointer inside the
+/// resource's own file in the directory format.
+fn resource_pointer(pointer: &str) -> String {
+    if let Some(rest) = pointer.strip_prefix("/tenant/") {
+        return format!("/{rest}");
+    }
+    let mut segments = pointer.splitn(4, '/').skip(1);
+    match (segments.next(), segments.next(), segments.next()) {
+        (Some(_kind), Some(index), rest) if index.parse::<usize>().is_ok() => {
+            rest.map_or_else(String::new, |rest| format!("/{rest}"))
+        }
+        _ => pointer.to_string(),
+    }
+}
+
+/// A finding without its position, for comparing the two formats; sorted, since the report
+/// order follows the files, which differ.
+fn positionless(findings: &[&Finding], yaml: bool) -> Vec<String> {
+    let mut out: Vec<String> = findings
+        .iter()
+        .map(|f| {
+            let pointer = f
+                .location
+                .pointer
+                .as_deref()
+                .map(|p| if yaml { resource_pointer(p) } else { p.to_string() });
+            json!({
+                "policy": f.policy,
+                "severity": f.severity,
+                "message": f.message,
+                "help": f.help,
+                "pointer": pointer,
+                "subject": f.subject,
+            })
+            .to_string()
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Snapshots the findings of `case` on both fixtures and checks the formats agree.
+fn snapshot_both_formats(case: &Case) {
+    let yaml_run = run(case.check, "yaml");
+    let directory_run = run(case.check, "directory");
+    let yaml = findings_of(case, &yaml_run);
+    let directory = findings_of(case, &directory_run);
+    assert!(!yaml.is_empty(), "{}: the yaml fixture finds nothing", case.check);
+
+    let snake = case.check.replace('-', "_");
+    for (format, found) in [("yaml", &yaml), ("directory", &directory)] {
+        let projected: Vec<Value> = found.iter().map(|f| projection(f)).collect();
+        insta::assert_json_snapshot!(format!("{snake}_{format}"), projected);
+    }
+
+    assert_eq!(
+        yaml.len(),
+        directory.len(),
+        "{}: same number of findings",
+        case.check
+    );
+    assert_eq!(
+        positionless(&yaml, true),
+        positionless(&directory, false),
+        "{}: the two formats disagree",
+        case.check
+    );
+}
+
+/// Checks that `case`'s policy finds nothing on the passing fixtures.
+fn passes_in_both_formats(case: &Case) {
+    for form in ["pass-yaml", "pass-directory"] {
+        let run = run(case.check, form);
+        let found: Vec<Value> = findings_of(case, &run).into_iter().map(projection).collect();
+        assert!(found.is_empty(), "{}/{form}: {found:#?}", case.check);
+    }
+}
+
+#[test]
+fn yaml_prefixes_are_stripped_from_pointers() {
+    assert_eq!(
+        resource_pointer("/connections/0/options/non_persistent_attrs/1"),
+        "/options/non_persistent_attrs/1"
+    );
+    assert_eq!(resource_pointer("/databases/12/options/x"), "/options/x");
+    assert_eq!(
+        resource_pointer("/tenant/flags/enable_legacy_profile"),
+        "/flags/enable_legacy_profile"
+    );
+    assert_eq!(resource_pointer("/clients/1"), "");
+    assert_eq!(resource_pointer("/flags/x"), "/flags/x");
+}
+
+#[test]
+fn nested_deny_path() {
+    snapshot_both_formats(&NESTED_DENY_PATH);
+}
+
+#[test]
+fn saml_debug_with_deny_list() {
+    snapshot_both_formats(&SAML_DEBUG_WITH_DENY_LIST);
+}
+
+#[test]
+fn tenant_flag() {
+    snapshot_both_formats(&TENANT_FLAG);
+}
+
+#[test]
+fn non_oidc_conformant_client() {
+    snapshot_both_formats(&NON_OIDC_CONFORMANT_CLIENT);
+}
+
+#[test]
+fn legacy_grant_type() {
+    snapshot_both_formats(&LEGACY_GRANT_TYPE);
+}
+
+#[test]
+fn nested_deny_path_passes() {
+    passes_in_both_formats(&NESTED_DENY_PATH);
+}
+
+#[test]
+fn saml_debug_with_deny_list_passes() {
+    passes_in_both_formats(&SAML_DEBUG_WITH_DENY_LIST);
+}
+
+#[test]
+fn tenant_flag_passes() {
+    passes_in_both_formats(&TENANT_FLAG);
+}
+
+#[test]
+fn non_oidc_conformant_client_passes() {
+    passes_in_both_formats(&NON_OIDC_CONFORMANT_CLIENT);
+}
+
+#[test]
+fn legacy_grant_type_passes() {
+    passes_in_both_formats(&LEGACY_GRANT_TYPE);
+}
