@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use crate::checks::{Context, Hit, Runner};
 use crate::config::{self, Config, Override};
+use crate::eval::{Analysis, Scripts};
 use crate::finding::{Finding, Location, Related};
 use crate::model::{InputError, Tenant};
 use crate::platform::{DEFAULT_PROFILE, Platform};
@@ -98,22 +99,27 @@ impl Setup {
         self.policies.iter().find(|p| p.id == id && p.enabled)
     }
 
-    /// Runs every enabled policy with a model check over `tenant`.
-    pub fn check(&self, tenant: &Tenant, sources: &SourceMap) -> Vec<Finding> {
+    /// Runs every enabled policy over `tenant`; the scenarios are evaluated once, and only when
+    /// an enabled policy needs them.
+    pub fn check(&self, tenant: &Tenant, scripts: &Scripts, sources: &SourceMap) -> Vec<Finding> {
+        let enabled = || self.policies.iter().filter(|p| p.enabled);
+        let analysis = enabled()
+            .any(|p| matches!(p.check.runner, Runner::Analysis(_)))
+            .then(|| Analysis::new(tenant, scripts, &self.platform, sources));
         let ctx = Context {
             tenant,
             platform: &self.platform,
+            sources,
+            scripts,
+            analysis: analysis.as_ref(),
         };
         let mut findings = Vec::new();
-        for policy in self.policies.iter().filter(|p| p.enabled) {
-            let Runner::Model(run) = policy.check.runner else {
-                continue;
+        for policy in enabled() {
+            let hits = match policy.check.runner {
+                Runner::Model(run) | Runner::Analysis(run) => run(&ctx, &policy.options),
+                Runner::Engine | Runner::NeedsScriptAnalysis => continue,
             };
-            findings.extend(
-                run(&ctx, &policy.options)
-                    .into_iter()
-                    .map(|hit| finding(policy, hit, sources)),
-            );
+            findings.extend(hits.into_iter().map(|hit| finding(policy, hit, sources)));
         }
         findings
     }
@@ -211,6 +217,7 @@ pub fn finding(policy: &Policy, hit: Hit, sources: &SourceMap) -> Finding {
     finding.claim = hit.claim;
     finding.attribute = hit.attribute;
     finding.token = hit.token;
+    finding.proof = hit.proof;
     finding.related = hit
         .related
         .iter()

@@ -101,6 +101,9 @@ pub struct Finding {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub related: Vec<Related>,
     pub fingerprint: String,
+    /// For token findings: the evaluated login that shows the finding is real.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proof: Option<crate::eval::Proof>,
     /// The file's path relative to its export, which the fingerprint is built from.
     #[serde(skip)]
     pub export_file: String,
@@ -129,6 +132,7 @@ impl Finding {
             token: None,
             related: Vec::new(),
             fingerprint: String::new(),
+            proof: None,
             export_file: sources.get(loc.file).export_relative.clone(),
         }
     }

@@ -6,7 +6,9 @@
 
 pub mod checks;
 pub mod config;
+pub mod eval;
 pub mod finding;
+pub mod js;
 pub mod load;
 pub mod model;
 pub mod platform;
@@ -220,7 +222,9 @@ fn run(options: &CheckOptions, keywords: &KeywordMap) -> Result<CheckRun, Error>
         files += loaded.files;
         let mut export_findings: Vec<Finding> =
             loaded.errors.iter().map(|e| input_error(&sources, e)).collect();
-        export_findings.extend(setups[index].check(&loaded.tenant, &sources));
+        let scripts = eval::lower_scripts(&loaded.tenant, &sources);
+        export_findings.extend(script_errors(&scripts, &sources));
+        export_findings.extend(setups[index].check(&loaded.tenant, &scripts, &sources));
         findings.extend(setups[index].filter(export_findings, &sources, &mut outcomes[index]));
         exports.push(ExportSummary {
             root: loaded.display_root.clone(),
@@ -256,6 +260,34 @@ fn report_of(mut findings: Vec<Finding>, exports: Vec<ExportSummary>, files: usi
 /// A report holding only configuration or policy problems (nothing was linted).
 pub fn problems_report(findings: Vec<Finding>) -> Report {
     report_of(findings, Vec::new(), 0)
+}
+
+/// CL001 for every script that does not parse (located at the syntax error).
+fn script_errors(scripts: &eval::Scripts, sources: &SourceMap) -> Vec<Finding> {
+    let units = scripts
+        .rules
+        .iter()
+        .chain(&scripts.actions)
+        .chain(&scripts.hooks)
+        .map(|(_, unit)| unit);
+    units
+        .flat_map(|unit| {
+            unit.lowered.errors.iter().map(|(span, message)| {
+                let loc = model::Loc {
+                    file: unit.file,
+                    span: *span,
+                    pointer: String::new(),
+                };
+                input_error(
+                    sources,
+                    &model::InputError {
+                        loc,
+                        message: format!("{message} (in {})", unit.label()),
+                    },
+                )
+            })
+        })
+        .collect()
 }
 
 fn input_error(sources: &SourceMap, error: &model::InputError) -> Finding {

@@ -6,23 +6,36 @@
 //! its documentation and tests; [`CHECKS`] is the registry, and a test fails when a check has
 //! no options schema, no policy or no fixture.
 
+mod claim_missing_on_refresh;
+mod claim_namespace;
+mod claim_namespace_host;
+mod denied_attribute_in_claim;
+mod legacy_claim_reliance;
 mod legacy_grant_type;
 mod nested_deny_path;
 mod non_oidc_conformant_client;
+mod restricted_claim;
 mod saml_debug_with_deny_list;
 mod tenant_flag;
+mod unresolved_claim_name;
 pub mod value_match;
 
 use serde::de::DeserializeOwned;
 
+use crate::eval::{Analysis, Proof, Scripts};
 use crate::finding::Subject;
 use crate::model::{Loc, Tenant};
 use crate::platform::Platform;
+use crate::source::SourceMap;
 
 /// What a check sees.
 pub struct Context<'a> {
     pub tenant: &'a Tenant,
     pub platform: &'a Platform,
+    pub sources: &'a SourceMap,
+    pub scripts: &'a Scripts,
+    /// Every scenario's evaluation; present for checks that run on the analysis.
+    pub analysis: Option<&'a Analysis>,
 }
 
 /// One problem a check found.
@@ -39,6 +52,8 @@ pub struct Hit {
     pub related: Vec<(String, Loc)>,
     /// JSON pointer, inside the policy file, of the entry behind the verdict (an option value).
     pub policy_entry: Option<String>,
+    /// The evaluated login that shows the hit is real.
+    pub proof: Option<Proof>,
 }
 
 impl Hit {
@@ -52,7 +67,19 @@ impl Hit {
             token: None,
             related: Vec::new(),
             policy_entry: None,
+            proof: None,
         }
+    }
+
+    pub fn claim(mut self, claim: &str, token: crate::eval::interp::TokenKind) -> Hit {
+        self.claim = Some(claim.to_string());
+        self.token = Some(token.as_str().to_string());
+        self
+    }
+
+    pub fn proof(mut self, proof: Proof) -> Hit {
+        self.proof = Some(proof);
+        self
     }
 
     pub fn var(mut self, name: &'static str, value: impl Into<String>) -> Hit {
@@ -89,6 +116,8 @@ impl Hit {
 pub enum Runner {
     /// A function over the model.
     Model(fn(&Context<'_>, &serde_json::Value) -> Vec<Hit>),
+    /// A function over the model and the evaluation of every login scenario.
+    Analysis(fn(&Context<'_>, &serde_json::Value) -> Vec<Hit>),
     /// Findings made by the engine itself (input errors, suppression bookkeeping).
     Engine,
     /// Needs the script analysis and claim evaluator, which this build does not have yet:
@@ -126,32 +155,32 @@ pub static CHECKS: &[CheckDef] = &[
     check!(
         "claim-namespace",
         ["claim", "token", "script"],
-        Runner::NeedsScriptAnalysis
+        Runner::Analysis(claim_namespace::run)
     ),
     check!(
         "claim-namespace-host",
         ["claim", "host", "token", "script"],
-        Runner::NeedsScriptAnalysis
+        Runner::Analysis(claim_namespace_host::run)
     ),
     check!(
         "restricted-claim",
         ["claim", "token", "script"],
-        Runner::NeedsScriptAnalysis
+        Runner::Analysis(restricted_claim::run)
     ),
     check!(
         "unresolved-claim-name",
         ["known", "token", "script"],
-        Runner::NeedsScriptAnalysis
+        Runner::Analysis(unresolved_claim_name::run)
     ),
     check!(
         "denied-attribute-in-claim",
         ["claim", "attribute", "connection", "token"],
-        Runner::NeedsScriptAnalysis
+        Runner::Analysis(denied_attribute_in_claim::run)
     ),
     check!(
         "claim-missing-on-refresh",
         ["claim", "script", "token"],
-        Runner::NeedsScriptAnalysis
+        Runner::Analysis(claim_missing_on_refresh::run)
     ),
     check!(
         "nested-deny-path",
@@ -182,7 +211,7 @@ pub static CHECKS: &[CheckDef] = &[
     check!(
         "legacy-claim-reliance",
         ["claim", "client", "script"],
-        Runner::NeedsScriptAnalysis
+        Runner::Analysis(legacy_claim_reliance::run)
     ),
     check!(
         "legacy-grant-type",
@@ -203,6 +232,48 @@ pub fn find(name: &str) -> Option<&'static CheckDef> {
 /// A check's options, already validated against its schema; defaults fill what is missing.
 pub fn options<T: DeserializeOwned + Default>(value: &serde_json::Value) -> T {
     serde_json::from_value(value.clone()).unwrap_or_default()
+}
+
+/// Hits for claim writes that `filter` drops in some evaluated login, each with the first such
+/// login as proof. A hit is made only when the issued token really lacks the claim.
+pub(crate) fn dropped_claims(ctx: &Context<'_>, filter: &str) -> Vec<Hit> {
+    let Some(analysis) = ctx.analysis else {
+        return Vec::new();
+    };
+    analysis
+        .first_writes(|evaluation, write| {
+            write.decision.filter == filter
+                && write.decision.outcome == crate::eval::Outcome::Dropped
+                && write
+                    .write
+                    .key
+                    .known_text()
+                    .is_some_and(|k| !evaluation.has(write.write.token, &k))
+        })
+        .into_iter()
+        .map(|(evaluation, write)| {
+            let claim = write.write.key.known_text().unwrap_or_default();
+            let token = write.write.token;
+            let trace = crate::eval::trace_of(evaluation, write)
+                .cloned()
+                .into_iter()
+                .collect();
+            let shows = format!(
+                "claim `{claim}` is absent from the {} this login issues",
+                token.label()
+            );
+            Hit::at(Loc {
+                file: write.file,
+                span: write.write.span,
+                pointer: String::new(),
+            })
+            .var("claim", claim.clone())
+            .var("token", token.label())
+            .var("script", write.script.clone())
+            .claim(&claim, token)
+            .proof(Proof::new(evaluation, trace, shows))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -233,12 +304,17 @@ pub(crate) mod test_support {
         let loaded = load_export(&export, &KeywordMap::default(), &mut sources, &root);
         assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
         let platform = Platform::load("auth0-oidc").expect("built-in platform data");
+        let scripts = crate::eval::lower_scripts(&loaded.tenant, &sources);
+        let analysis = crate::eval::Analysis::new(&loaded.tenant, &scripts, &platform, &sources);
         let ctx = Context {
             tenant: &loaded.tenant,
             platform: &platform,
+            sources: &sources,
+            scripts: &scripts,
+            analysis: Some(&analysis),
         };
-        let Runner::Model(run) = find(check).expect("registered").runner else {
-            panic!("not a model check")
+        let (Runner::Model(run) | Runner::Analysis(run)) = find(check).expect("registered").runner else {
+            panic!("`{check}` does not run on the model")
         };
         let mut out: Vec<_> = run(&ctx, &options)
             .into_iter()

@@ -1,0 +1,56 @@
+//! `restricted-claim` (CL103): a script sets a claim Auth0 reserves.
+//!
+//! ### What it flags
+//! A write to a restricted claim name (`iss`, `sub`, `aud`, `exp`, `azp`, `nonce`,
+//! `permissions`...: the platform model's `restricted_claims`, plus `extra_claims`), which Auth0
+//! ignores; the evaluator shows a login whose issued token lacks the script's value.
+
+use serde::Deserialize;
+
+use super::{Context, Hit, dropped_claims, options};
+
+#[derive(Debug, Default, Deserialize)]
+struct Options {
+    #[serde(default)]
+    extra_claims: Vec<String>,
+}
+
+pub fn run(ctx: &Context<'_>, raw: &serde_json::Value) -> Vec<Hit> {
+    let options: Options = options(raw);
+    let mut hits: Vec<Hit> = dropped_claims(ctx, "restricted").into_iter().collect();
+    if !options.extra_claims.is_empty()
+        && let Some(analysis) = ctx.analysis
+    {
+        for (evaluation, write) in analysis.first_writes(|_, w| {
+            w.write
+                .key
+                .known_text()
+                .is_some_and(|k| options.extra_claims.contains(&k))
+                && w.decision.filter != "restricted"
+        }) {
+            let claim = write.write.key.known_text().unwrap_or_default();
+            let trace = crate::eval::trace_of(evaluation, write)
+                .cloned()
+                .into_iter()
+                .collect();
+            hits.push(
+                Hit::at(crate::model::Loc {
+                    file: write.file,
+                    span: write.write.span,
+                    pointer: String::new(),
+                })
+                .var("claim", claim.clone())
+                .var("token", write.write.token.label())
+                .var("script", write.script.clone())
+                .claim(&claim, write.write.token)
+                .policy_entry("/options/extra_claims")
+                .proof(crate::eval::Proof::new(
+                    evaluation,
+                    trace,
+                    format!("a script sets `{claim}`, which this policy reserves"),
+                )),
+            );
+        }
+    }
+    hits
+}

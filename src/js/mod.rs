@@ -1,0 +1,150 @@
+//! Script analysis: rules, actions and hooks parsed with oxc and lowered to a small IR.
+//!
+//! Every script is parsed once (in parallel) and lowered to [`ir`]: the subset of JavaScript the
+//! claim evaluator interprets (bindings, member access, assignments, calls, conditions, loops,
+//! templates, object and array literals, functions). Anything else lowers to `Unknown`, which
+//! the evaluator treats as a value it cannot know. Syntax errors are reported with their
+//! location and the rest of the export is still analysed. No script is ever executed.
+
+pub mod ir;
+mod lower;
+
+use crate::source::Span;
+
+/// Deepest bracket nesting parsed; deeper scripts are refused before parsing so that no input
+/// can exhaust the parser's stack.
+pub const MAX_NESTING: usize = 256;
+
+/// A script, lowered, with its syntax errors.
+#[derive(Debug, Clone, Default)]
+pub struct Lowered {
+    pub program: Vec<ir::Stmt>,
+    pub errors: Vec<(Span, String)>,
+}
+
+/// Parses and lowers one script. Keyword markers become unresolved values first.
+pub fn analyse(text: &str) -> Lowered {
+    if let Some(at) = too_deep(text) {
+        return Lowered {
+            program: Vec::new(),
+            errors: vec![(
+                Span::new(at, at + 1),
+                format!("script nests brackets deeper than {MAX_NESTING} levels; it was not analysed"),
+            )],
+        };
+    }
+    let prepared = neutralise_markers(text);
+    lower::lower(&prepared)
+}
+
+/// Replaces `@@KEY@@` and `##KEY##` outside string literals by the identifier `__KEY__` of the
+/// same length, which the evaluator knows as an unresolved keyword. Markers inside strings stay.
+fn neutralise_markers(text: &str) -> String {
+    let markers = crate::syntax::keywords::find_markers(text);
+    if markers.is_empty() {
+        return text.to_string();
+    }
+    let mut bytes = text.as_bytes().to_vec();
+    for marker in markers {
+        if in_string_or_comment(text, marker.start) {
+            continue;
+        }
+        for i in [marker.start, marker.start + 1, marker.end - 2, marker.end - 1] {
+            bytes[i] = b'_';
+        }
+    }
+    String::from_utf8(bytes).unwrap_or_else(|_| text.to_string())
+}
+
+/// Whether byte `at` is inside a string, template or comment (a light scan, good for markers).
+fn in_string_or_comment(text: &str, at: usize) -> bool {
+    let bytes = text.as_bytes();
+    let mut quote: Option<u8> = None;
+    let mut i = 0;
+    while i < at {
+        let b = bytes[i];
+        match quote {
+            Some(q) => {
+                if b == b'\\' {
+                    i += 1;
+                } else if b == q {
+                    quote = None;
+                }
+            }
+            None => match b {
+                b'\'' | b'"' | b'`' => quote = Some(b),
+                b'/' if bytes.get(i + 1) == Some(&b'/') => match text[i..].find('\n') {
+                    Some(end) if i + end < at => i += end,
+                    _ => return true,
+                },
+                b'/' if bytes.get(i + 1) == Some(&b'*') => match text[i + 2..].find("*/") {
+                    Some(end) if i + 2 + end + 2 <= at => i += 2 + end + 1,
+                    _ => return true,
+                },
+                _ => {}
+            },
+        }
+        i += 1;
+    }
+    quote.is_some()
+}
+
+/// Offset where bracket nesting first exceeds [`MAX_NESTING`], ignoring strings roughly.
+fn too_deep(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut quote: Option<u8> = None;
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match quote {
+            Some(q) => {
+                if b == b'\\' {
+                    i += 1;
+                } else if b == q || (b == b'\n' && q != b'`') {
+                    quote = None;
+                }
+            }
+            None => match b {
+                b'\'' | b'"' | b'`' => quote = Some(b),
+                b'(' | b'[' | b'{' => {
+                    depth += 1;
+                    if depth > MAX_NESTING {
+                        return Some(i);
+                    }
+                }
+                b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+                _ => {}
+            },
+        }
+        i += 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markers_outside_strings_become_identifiers() {
+        let text = "const env = @@ENV@@; const u = 'https://##H##/x'; // ##C##";
+        let out = neutralise_markers(text);
+        assert_eq!(out, "const env = __ENV__; const u = 'https://##H##/x'; // ##C##");
+        assert_eq!(out.len(), text.len());
+    }
+
+    #[test]
+    fn syntax_errors_are_located() {
+        let lowered = analyse("function (user, context, callback) {\n  context.idToken[ = 1;\n}");
+        assert_eq!(lowered.errors.len(), 1, "{:?}", lowered.errors);
+        assert!(lowered.errors[0].0.start > 30);
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_without_parsing() {
+        let text = "(".repeat(100_000);
+        let lowered = analyse(&text);
+        assert!(lowered.errors[0].1.contains("deeper than"));
+    }
+}
