@@ -48,6 +48,10 @@ pub struct Scenario {
     pub scopes: Vec<String>,
     pub pipeline: Pipeline,
     pub platform: String,
+    /// A sample user profile (`claimlint token --profile FILE`); attributes it holds have
+    /// their real values instead of symbolic ones.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<serde_json::Value>,
 }
 
 impl Scenario {
@@ -233,6 +237,7 @@ pub fn scenarios(tenant: &Tenant, platform: &Platform) -> Vec<Scenario> {
                 scopes: Vec::new(),
                 pipeline: Pipeline::OidcConformant,
                 platform: platform.profile_name.clone(),
+                profile: None,
             });
         }
         if machine {
@@ -252,6 +257,7 @@ pub fn scenarios(tenant: &Tenant, platform: &Platform) -> Vec<Scenario> {
                     scopes: DEFAULT_SCOPES.iter().map(|s| s.to_string()).collect(),
                     pipeline,
                     platform: platform.profile_name.clone(),
+                    profile: None,
                 });
             }
         }
@@ -286,6 +292,12 @@ fn facts(tenant: &Tenant, scenario: &Scenario) -> Facts {
     {
         for path in ["context.clientID", "event.client.client_id", "hook.client.id"] {
             facts.insert(path.into(), text(id));
+        }
+    }
+    if let Some(serde_json::Value::Object(profile)) = &scenario.profile {
+        for (key, value) in profile {
+            facts.insert(format!("user.{key}"), Val::from_json(value));
+            facts.insert(format!("event.user.{key}"), Val::from_json(value));
         }
     }
     facts.insert("context.protocol".into(), text(&scenario.protocol));

@@ -42,6 +42,23 @@ impl Val {
         Val::Obj(Arc::new(Mutex::new(props)))
     }
 
+    /// A known value from JSON (a sample user profile).
+    pub fn from_json(value: &serde_json::Value) -> Val {
+        use serde_json::Value as J;
+        match value {
+            J::Null => Val::Null,
+            J::Bool(b) => Val::Bool(*b),
+            J::Number(n) => Val::Num(n.as_f64().unwrap_or(0.0)),
+            J::String(s) => Val::Str(s.clone()),
+            J::Array(items) => Val::Array(items.iter().map(Val::from_json).collect()),
+            J::Object(map) => Val::obj(
+                map.iter()
+                    .map(|(k, v)| Prop { key: Val::Str(k.clone()), value: Val::from_json(v), span: Span::default() })
+                    .collect(),
+            ),
+        }
+    }
+
     /// The text of a value known to be a string (numbers and booleans as JavaScript prints them).
     pub fn known_text(&self) -> Option<String> {
         match self {
