@@ -33,6 +33,46 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Write a commented starter `.claimlint.yaml` in the current folder.
     Init(InitArgs),
+    /// Evaluate one login: the ID and access tokens the tenant would issue, with the trace.
+    Token(TokenArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TokenArgs {
+    /// The export (or a file inside it).
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+
+    /// The application, by name.
+    #[arg(long)]
+    pub client: String,
+
+    /// The connection, by name (default: the first one enabled for the client).
+    #[arg(long)]
+    pub connection: Option<String>,
+
+    /// `oidc-basic-profile` (default), `oauth2-refresh-token`, or `oauth2-client-credentials`.
+    #[arg(long)]
+    pub protocol: Option<String>,
+
+    /// Requested scopes (repeatable or space-separated; default `openid profile email`).
+    #[arg(long = "scope")]
+    pub scopes: Vec<String>,
+
+    /// A sample user profile (JSON object) to use instead of symbolic attribute values.
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Human)]
+    pub format: ListFormat,
+
+    /// a0deploy keyword mappings, as for `check`.
+    #[arg(long, value_name = "FILE")]
+    pub keywords: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub policies: PolicyArgs,
 }
 
 /// Where policies come from; shared by `check`, `policies` and `explain`.
@@ -114,6 +154,10 @@ pub struct CheckArgs {
     #[arg(long, short = 'j', value_name = "N", help_heading = "Input")]
     pub jobs: Option<usize>,
 
+    /// Leave the proofs (evaluated logins) out of token findings.
+    #[arg(long, help_heading = "Output")]
+    pub no_proof: bool,
+
     #[command(flatten)]
     pub policies: PolicyArgs,
 }
@@ -158,6 +202,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Policies(args)) => policies(&args),
         Some(Command::Explain(args)) => explain(&args),
         Some(Command::Init(args)) => init(&args),
+        Some(Command::Token(args)) => token(&args),
     }
 }
 
@@ -227,6 +272,44 @@ fn explain(args: &ExplainArgs) -> ExitCode {
     }
 }
 
+fn token(args: &TokenArgs) -> ExitCode {
+    let options = claimlint::TokenOptions {
+        path: args.path.clone(),
+        client: args.client.clone(),
+        connection: args.connection.clone(),
+        protocol: args.protocol.clone(),
+        scopes: args.scopes.clone(),
+        profile: args.profile.clone(),
+        keywords: args.keywords.clone(),
+        config: args.policies.config.clone(),
+        platform: args.policies.platform.clone(),
+    };
+    let run = match claimlint::token(&options) {
+        Ok(run) => run,
+        Err(error) => return fatal(error),
+    };
+    for finding in &run.input_errors {
+        let at = &finding.location;
+        eprintln!(
+            "claimlint: {}:{}:{}: {}",
+            at.file, at.line, at.column, finding.message
+        );
+    }
+    let text = match args.format {
+        ListFormat::Json => report::token::json(&run.evaluation),
+        ListFormat::Human => report::token::human(&run.evaluation),
+    };
+    if let Err(error) = write_output(None, &text) {
+        eprintln!("claimlint: {error}");
+        return exit(ExitStatus::Error);
+    }
+    exit(if run.input_errors.is_empty() {
+        ExitStatus::Clean
+    } else {
+        ExitStatus::Error
+    })
+}
+
 fn init(args: &InitArgs) -> ExitCode {
     let path = PathBuf::from(claimlint::config::CONFIG_FILE);
     if path.exists() && !args.force {
@@ -262,6 +345,7 @@ fn check(args: &CheckArgs) -> ExitCode {
     let options = CheckOptions {
         keywords: args.keywords.clone(),
         jobs: args.jobs,
+        no_proof: args.no_proof,
         ..options(&args.paths, &args.policies)
     };
     let run = match claimlint::check(&options) {

@@ -43,6 +43,8 @@ pub struct CheckOptions {
     pub policy_dirs: Vec<PathBuf>,
     /// `--platform`: the platform profile (overrides the config).
     pub platform: Option<String>,
+    /// `--no-proof`: leave proofs out of the findings.
+    pub no_proof: bool,
 }
 
 /// The outcome of a run: the report and the files it points into.
@@ -234,6 +236,9 @@ fn run(options: &CheckOptions, keywords: &KeywordMap) -> Result<CheckRun, Error>
     for (setup, used) in setups.iter().zip(&outcomes) {
         findings.extend(setup.suppression_findings(used, &sources));
     }
+    if options.no_proof {
+        findings.iter_mut().for_each(|f| f.proof = None);
+    }
     Ok(finish(findings, exports, files, sources))
 }
 
@@ -321,3 +326,172 @@ pub fn is_export_root(path: &Path) -> bool {
 }
 
 mod engine;
+
+/// What `claimlint token` is asked to evaluate.
+#[derive(Debug, Clone, Default)]
+pub struct TokenOptions {
+    /// The export (or a folder holding exactly one, or a file inside one).
+    pub path: PathBuf,
+    pub client: String,
+    /// Defaults to the first connection enabled for the client.
+    pub connection: Option<String>,
+    /// Defaults to `oidc-basic-profile`.
+    pub protocol: Option<String>,
+    /// Defaults to `openid profile email`.
+    pub scopes: Vec<String>,
+    /// A sample user profile (JSON object) whose attributes replace symbolic values.
+    pub profile: Option<PathBuf>,
+    pub keywords: Option<PathBuf>,
+    pub config: Option<PathBuf>,
+    pub platform: Option<String>,
+}
+
+/// An evaluated login and the files its trace points into.
+#[derive(Debug)]
+pub struct TokenRun {
+    pub evaluation: eval::Evaluation,
+    pub sources: SourceMap,
+    /// Input errors found while loading (the evaluation covers what could be read).
+    pub input_errors: Vec<Finding>,
+}
+
+/// Evaluates one login scenario: the tokens the tenant would issue, with the trace.
+pub fn token(options: &TokenOptions) -> Result<TokenRun, Error> {
+    let usage = |message: String| Error::Config { message };
+    let keywords = match &options.keywords {
+        None => KeywordMap::default(),
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| Error::Keywords {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            })?;
+            KeywordMap::from_json(&text).map_err(|message| Error::Keywords {
+                path: path.display().to_string(),
+                message,
+            })?
+        }
+    };
+    let profile = match &options.profile {
+        None => None,
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| usage(format!("cannot read {}: {e}", path.display())))?;
+            let value: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|e| usage(format!("{} is not valid JSON: {e}", path.display())))?;
+            if !value.is_object() {
+                return Err(usage(format!(
+                    "{} must hold a JSON object (a user profile)",
+                    path.display()
+                )));
+            }
+            Some(value)
+        }
+    };
+    let found = discover(std::slice::from_ref(&options.path));
+    let export = match found.exports.as_slice() {
+        [one] => one.clone(),
+        [] => {
+            return Err(Error::NoExport {
+                paths: options.path.display().to_string(),
+            });
+        }
+        many => {
+            let roots: Vec<String> = many.iter().map(|e| e.root.display().to_string()).collect();
+            return Err(usage(format!(
+                "{} holds several exports ({}); name one",
+                options.path.display(),
+                roots.join(", ")
+            )));
+        }
+    };
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let mut sources = SourceMap::default();
+    let mut problems = Vec::new();
+    let check_options = CheckOptions {
+        config: options.config.clone(),
+        platform: options.platform.clone(),
+        ..CheckOptions::default()
+    };
+    let config_path = options.config.clone().or_else(|| config::find_for(&export.root));
+    let setup = engine::Setup::new(config_path, &check_options, &cwd, &mut sources, &mut problems)?;
+    let loaded = load::load_export(&export, &keywords, &mut sources, &cwd);
+    let tenant = &loaded.tenant;
+    let Some(client) = tenant.client(&options.client) else {
+        let names: Vec<&str> = tenant.clients.iter().map(|c| c.name.as_str()).collect();
+        return Err(usage(format!(
+            "no client `{}` in {}; its clients are: {}",
+            options.client,
+            loaded.display_root,
+            names.join(", ")
+        )));
+    };
+    let protocol = options
+        .protocol
+        .clone()
+        .unwrap_or_else(|| eval::LOGIN_PROTOCOLS[0].to_string());
+    let connection = if protocol == eval::CREDENTIALS_PROTOCOL {
+        None
+    } else {
+        let any_lists = tenant.connections.iter().any(|c| !c.enabled_clients.is_empty());
+        let enabled: Vec<&str> = tenant
+            .connections
+            .iter()
+            .filter(|c| !any_lists || c.enabled_clients.iter().any(|e| e.value == client.name))
+            .map(|c| c.name.as_str())
+            .collect();
+        match &options.connection {
+            Some(name) if tenant.connections.iter().any(|c| &c.name == name) => Some(name.clone()),
+            Some(name) => {
+                return Err(usage(format!(
+                    "no connection `{name}`; connections enabled for `{}`: {}",
+                    client.name,
+                    enabled.join(", ")
+                )));
+            }
+            None => Some(
+                enabled
+                    .first()
+                    .ok_or_else(|| {
+                        usage(format!(
+                            "no connection is enabled for `{}`; give --connection",
+                            client.name
+                        ))
+                    })?
+                    .to_string(),
+            ),
+        }
+    };
+    let pipeline = if client.oidc_conformant.as_ref().is_some_and(|c| !c.value) {
+        eval::Pipeline::Legacy
+    } else {
+        eval::Pipeline::OidcConformant
+    };
+    let scopes = if options.scopes.is_empty() {
+        eval::DEFAULT_SCOPES.iter().map(|s| s.to_string()).collect()
+    } else {
+        options
+            .scopes
+            .iter()
+            .flat_map(|s| s.split_whitespace().map(str::to_string))
+            .collect()
+    };
+    let scenario = eval::Scenario {
+        client: client.name.clone(),
+        connection,
+        protocol,
+        scopes,
+        pipeline,
+        platform: setup.platform.profile_name.clone(),
+        profile,
+    };
+    let scripts = eval::lower_scripts(tenant, &sources);
+    let evaluation = eval::evaluate(tenant, &scripts, &setup.platform, &sources, &scenario);
+    let mut input_errors: Vec<Finding> = loaded.errors.iter().map(|e| input_error(&sources, e)).collect();
+    input_errors.extend(script_errors(&scripts, &sources));
+    input_errors.extend(problems.iter().map(|p| input_error(&sources, p)));
+    Ok(TokenRun {
+        evaluation,
+        sources,
+        input_errors,
+    })
+}

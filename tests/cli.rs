@@ -11,3 +11,36 @@ fn cli_cases() {
         )
         .case("tests/cmd/*.toml");
 }
+
+/// `claimlint token` shows the example's non-namespaced `country` claim for the legacy client
+/// and not for the OIDC-conformant one.
+#[test]
+fn token_shows_the_legacy_exception() {
+    let id_token_of = |client: &str| -> serde_json::Value {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_claimlint"))
+            .args([
+                "token",
+                "examples/tenant-export",
+                "--format",
+                "json",
+                "--client",
+                client,
+            ])
+            .args(["--connection", "Username-Password-Authentication"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("claimlint runs");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let evaluation: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+        evaluation["tokens"]["id_token"].clone()
+    };
+    assert_eq!(
+        id_token_of("Legacy Portal")["country"],
+        "<user.user_metadata.country>"
+    );
+    assert!(id_token_of("Acme Dashboard").get("country").is_none());
+}

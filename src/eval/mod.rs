@@ -21,7 +21,7 @@ use crate::js::Lowered;
 use crate::model::{Connection, Tenant};
 use crate::platform::Platform;
 use crate::source::{SourceId, SourceMap, Span};
-use interp::{Effect, EffectKind, Entry, Facts, TokenKind, Write};
+use interp::{Effect, Entry, Facts, TokenKind, Write};
 use value::Val;
 
 /// Protocols evaluated for interactive logins: the login itself and the refresh that follows.
@@ -62,16 +62,20 @@ impl Scenario {
             .as_ref()
             .map(|c| format!(" via `{c}`"))
             .unwrap_or_default();
+        let scopes = if self.scopes.is_empty() {
+            String::new()
+        } else {
+            format!(", scopes `{}`", self.scopes.join(" "))
+        };
+        let kind = if self.protocol == "oauth2-refresh-token" {
+            "a refresh-token"
+        } else {
+            "a"
+        };
         format!(
-            "{} login of `{}`{via} ({}, scopes `{}`, {} pipeline, platform {})",
-            if self.protocol == "oauth2-refresh-token" {
-                "refresh-token"
-            } else {
-                "a"
-            },
+            "{kind} login of `{}`{via} ({}{scopes}, {} pipeline, platform {})",
             self.client,
             self.protocol,
-            self.scopes.join(" "),
             match self.pipeline {
                 Pipeline::OidcConformant => "OIDC-conformant",
                 Pipeline::Legacy => "legacy",
@@ -113,7 +117,7 @@ pub struct TraceEntry {
     pub script: String,
     pub file: String,
     pub line: u32,
-    /// The platform filter that decided, or `set` when nothing filtered it.
+    /// The platform filter that decided.
     pub filter: String,
     pub outcome: Outcome,
     pub reason: String,
@@ -632,8 +636,12 @@ fn decide(
             };
         }
     }
-    let _ = EffectKind::Mfa;
-    decision("set", Outcome::Kept, "namespaced custom claim".into())
+    let namespace = namespace_host(&name).map_or_else(|| "a namespace".to_string(), |h| format!("`{h}`"));
+    decision(
+        "namespace",
+        Outcome::Kept,
+        format!("namespaced under {namespace}"),
+    )
 }
 
 /// Renders the issued tokens compactly, for human output.

@@ -53,7 +53,11 @@ impl Val {
             J::Array(items) => Val::Array(items.iter().map(Val::from_json).collect()),
             J::Object(map) => Val::obj(
                 map.iter()
-                    .map(|(k, v)| Prop { key: Val::Str(k.clone()), value: Val::from_json(v), span: Span::default() })
+                    .map(|(k, v)| Prop {
+                        key: Val::Str(k.clone()),
+                        value: Val::from_json(v),
+                        span: Span::default(),
+                    })
                     .collect(),
             ),
         }

@@ -91,6 +91,26 @@ fn render_finding(
             related.message, r.file, r.line, r.column
         );
     }
+    if let Some(proof) = &finding.proof {
+        let _ = writeln!(rendered, "  proof: {}", proof.scenario.describe());
+        for (token, claims) in &proof.tokens {
+            let issued = serde_json::to_string(claims).unwrap_or_default();
+            let _ = writeln!(rendered, "         issued {}: {issued}", token.label());
+        }
+        for entry in &proof.trace {
+            let outcome = match entry.outcome {
+                crate::eval::Outcome::Kept => "kept",
+                crate::eval::Outcome::Dropped => "dropped",
+                crate::eval::Outcome::Unresolved => "unresolved",
+            };
+            let _ = writeln!(
+                rendered,
+                "         `{}` ({}:{}): {outcome} by {}: {}",
+                entry.claim, entry.file, entry.line, entry.filter, entry.reason
+            );
+        }
+        let _ = writeln!(rendered, "         so {}", proof.shows);
+    }
     out.push_str(&rendered);
     out.push('\n');
 }

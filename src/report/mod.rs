@@ -6,6 +6,7 @@
 pub mod human;
 pub mod json;
 pub mod policies;
+pub mod token;
 
 use serde::Serialize;
 

@@ -1,0 +1,63 @@
+//! `claimlint token`: an evaluated login's tokens and trace, for people or as JSON.
+
+use std::fmt::Write as _;
+
+use crate::eval::{Evaluation, Outcome};
+
+/// The evaluation as JSON: scenario, issued tokens, trace.
+pub fn json(evaluation: &Evaluation) -> String {
+    let mut text = serde_json::to_string_pretty(evaluation).unwrap_or_else(|_| "{}".into());
+    text.push('\n');
+    text
+}
+
+/// The evaluation for the terminal.
+pub fn human(evaluation: &Evaluation) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "Scenario: {}\n", evaluation.scenario.describe());
+    for (token, claims) in &evaluation.tokens {
+        let _ = writeln!(
+            out,
+            "{} (custom and script-set claims):",
+            capitalise(token.label())
+        );
+        let body = serde_json::to_string_pretty(claims).unwrap_or_default();
+        for line in body.lines() {
+            let _ = writeln!(out, "  {line}");
+        }
+        out.push('\n');
+    }
+    if evaluation.trace.is_empty() {
+        out.push_str("Trace: no script sets a claim in this login.\n");
+        return out;
+    }
+    out.push_str("Trace:\n");
+    for entry in &evaluation.trace {
+        let mark = match entry.outcome {
+            Outcome::Kept => "kept   ",
+            Outcome::Dropped => "DROPPED",
+            Outcome::Unresolved => "unknown",
+        };
+        let may = if entry.may { " (on some paths)" } else { "" };
+        let _ = writeln!(
+            out,
+            "  {mark} {} `{}`{may}\n          set by {} at {}:{}\n          {}: {}",
+            entry.token.label(),
+            entry.claim,
+            entry.script,
+            entry.file,
+            entry.line,
+            entry.filter,
+            entry.reason
+        );
+    }
+    out
+}
+
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
