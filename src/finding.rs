@@ -65,6 +65,15 @@ impl Location {
     }
 }
 
+/// Why a finding was accepted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Suppression {
+    /// `config` (a `.claimlint.yaml` suppression), `inline` (a comment in the script) or
+    /// `baseline`.
+    pub kind: &'static str,
+    pub reason: String,
+}
+
 /// What a finding is about: a client, a connection, a rule...
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Subject {
@@ -101,6 +110,10 @@ pub struct Finding {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub related: Vec<Related>,
     pub fingerprint: String,
+    /// Set when a suppression matched and the run was asked to keep suppressed findings
+    /// (`--include-suppressed`); such findings never fail the run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppression: Option<Suppression>,
     /// For token findings: the evaluated login that shows the finding is real.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub proof: Option<crate::eval::Proof>,
@@ -133,6 +146,7 @@ impl Finding {
             related: Vec::new(),
             fingerprint: String::new(),
             proof: None,
+            suppression: None,
             export_file: sources.get(loc.file).export_relative.clone(),
         }
     }

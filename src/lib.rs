@@ -52,6 +52,8 @@ pub struct CheckOptions {
 pub struct CheckRun {
     pub report: Report,
     pub sources: SourceMap,
+    /// Every policy that ran (enabled in some export's configuration), by id.
+    pub policies: Vec<policy::Policy>,
 }
 
 /// The lowest severity that fails the run (`--fail-on`).
@@ -212,7 +214,7 @@ fn run(options: &CheckOptions, keywords: &KeywordMap) -> Result<CheckRun, Error>
                 format: e.format,
             })
             .collect();
-        return Ok(finish(findings, exports, 0, sources));
+        return Ok(finish(findings, exports, 0, sources, &setups));
     }
 
     let mut findings = Vec::new();
@@ -239,11 +241,25 @@ fn run(options: &CheckOptions, keywords: &KeywordMap) -> Result<CheckRun, Error>
     if options.no_proof {
         findings.iter_mut().for_each(|f| f.proof = None);
     }
-    Ok(finish(findings, exports, files, sources))
+    Ok(finish(findings, exports, files, sources, &setups))
 }
 
-fn finish(findings: Vec<Finding>, exports: Vec<ExportSummary>, files: usize, sources: SourceMap) -> CheckRun {
+fn finish(
+    findings: Vec<Finding>,
+    exports: Vec<ExportSummary>,
+    files: usize,
+    sources: SourceMap,
+    setups: &[engine::Setup],
+) -> CheckRun {
+    let mut policies: Vec<policy::Policy> = Vec::new();
+    for policy in setups.iter().flat_map(|s| &s.policies).filter(|p| p.enabled) {
+        if !policies.iter().any(|p| p.id == policy.id) {
+            policies.push(policy.clone());
+        }
+    }
+    policies.sort_by(|a, b| a.id.cmp(&b.id));
     CheckRun {
+        policies,
         report: report_of(findings, exports, files),
         sources,
     }

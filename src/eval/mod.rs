@@ -697,8 +697,9 @@ impl Analysis {
         }
     }
 
-    /// Each claim write once (by file, position and token) with the first evaluation where
-    /// `pick` accepts it, in scenario order: logins before refreshes, clients by name.
+    /// Each claim write once (by file, position, token and claim name: a loop writes several
+    /// claims at one position) with the first evaluation where `pick` accepts it, in scenario
+    /// order: logins before refreshes, clients by name.
     pub fn first_writes(
         &self,
         mut pick: impl FnMut(&Evaluation, &ScriptWrite) -> bool,
@@ -715,7 +716,12 @@ impl Analysis {
         });
         for evaluation in order {
             for write in &evaluation.writes {
-                let key = (write.file, write.write.span, write.write.token);
+                let key = (
+                    write.file,
+                    write.write.span,
+                    write.write.token,
+                    claim_label(&write.write.key),
+                );
                 if !seen.contains(&key) && pick(evaluation, write) {
                     seen.insert(key);
                     out.push((evaluation, write));
@@ -727,10 +733,14 @@ impl Analysis {
     }
 }
 
-/// The trace entry of one write in an evaluation.
+/// The trace entry of one write in an evaluation (a loop writes several claims at one position,
+/// so the claim name is matched too).
 pub fn trace_of<'e>(evaluation: &'e Evaluation, write: &ScriptWrite) -> Option<&'e TraceEntry> {
-    evaluation
-        .trace
-        .iter()
-        .find(|t| t.source == Some(write.file) && t.span == write.write.span && t.token == write.write.token)
+    let claim = claim_label(&write.write.key);
+    evaluation.trace.iter().find(|t| {
+        t.source == Some(write.file)
+            && t.span == write.write.span
+            && t.token == write.write.token
+            && t.claim == claim
+    })
 }

@@ -91,6 +91,12 @@ impl Val {
             (Val::Num(a), Val::Num(b)) => Val::Num(a + b),
             _ => match (self.known_text(), other.known_text()) {
                 (Some(a), Some(b)) => Val::Str(a + &b),
+                // `'' + x` (a template that starts with `${x}`) knows no more than `x`: an
+                // attribute stays the attribute, and nothing is known of the beginning.
+                (Some(a), None) if a.is_empty() => match other {
+                    Val::Partial { .. } | Val::Attr(_) | Val::Unknown(_) => other.clone(),
+                    _ => Val::Unknown(other.describe()),
+                },
                 (Some(a), None) => match other {
                     Val::Partial { prefix, rest } => Val::Partial {
                         prefix: a + prefix,
@@ -230,6 +236,26 @@ mod tests {
                 .as_deref(),
             Some("2x")
         );
+    }
+
+    #[test]
+    fn an_empty_beginning_is_not_a_known_prefix() {
+        // `${configuration.NS}/roles`: the template starts with an unknown.
+        let empty = Val::Str(String::new());
+        let joined = empty
+            .concat(&Val::Unknown("configuration.NS".into()))
+            .concat(&Val::Str("/roles".into()));
+        assert!(
+            matches!(&joined, Val::Unknown(what) if what == "configuration.NS + '/roles'"),
+            "{joined:?}"
+        );
+        assert_eq!(joined.known_prefix(), None);
+        // `${user.email}` is still the attribute.
+        let attr = empty.concat(&Val::Attr("email".into()));
+        assert!(matches!(&attr, Val::Attr(path) if path == "email"), "{attr:?}");
+        // A known beginning is kept.
+        let ns = Val::Str("https://x.com/".into()).concat(&Val::Unknown("configuration.X".into()));
+        assert_eq!(ns.known_prefix(), Some("https://x.com/"));
     }
 
     #[test]
