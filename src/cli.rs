@@ -158,6 +158,22 @@ pub struct CheckArgs {
     #[arg(long, help_heading = "Output")]
     pub no_proof: bool,
 
+    /// Keep suppressed findings in the report, marked as suppressed (they never fail the run).
+    #[arg(long, help_heading = "Output")]
+    pub include_suppressed: bool,
+
+    /// Report only findings not recorded in this baseline; report entries that no longer match.
+    #[arg(long, value_name = "FILE", help_heading = "Baseline")]
+    pub baseline: Option<PathBuf>,
+
+    /// Record the current findings in FILE (by fingerprint) and exit 0.
+    #[arg(long, value_name = "FILE", help_heading = "Baseline")]
+    pub write_baseline: Option<PathBuf>,
+
+    /// Ignore `claimlint-disable` comments in scripts (for security reviews).
+    #[arg(long, help_heading = "Mode")]
+    pub no_inline_suppressions: bool,
+
     #[command(flatten)]
     pub policies: PolicyArgs,
 }
@@ -166,6 +182,10 @@ pub struct CheckArgs {
 pub enum Format {
     Human,
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
+    /// GitHub Actions workflow commands: annotations on the pull request.
+    Github,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -346,6 +366,9 @@ fn check(args: &CheckArgs) -> ExitCode {
         keywords: args.keywords.clone(),
         jobs: args.jobs,
         no_proof: args.no_proof,
+        include_suppressed: args.include_suppressed,
+        no_inline_suppressions: args.no_inline_suppressions,
+        baseline: args.baseline.clone(),
         ..options(&args.paths, &args.policies)
     };
     let run = match claimlint::check(&options) {
@@ -365,7 +388,28 @@ fn check(args: &CheckArgs) -> ExitCode {
     let text = match args.format {
         Format::Human => report::human::render(&run.report, &run.sources, color),
         Format::Json => report::json::render(&run.report),
+        Format::Sarif => report::sarif::render(&run.report, &run.sources, &run.policies),
+        Format::Github => report::github::render(&run.report),
     };
+    if let Some(path) = &args.write_baseline {
+        let baseline = claimlint::baseline::render(&run.report.findings);
+        if let Err(error) = std::fs::write(path, baseline) {
+            eprintln!("claimlint: cannot write {}: {error}", path.display());
+            return exit(ExitStatus::Error);
+        }
+        let recorded = run
+            .report
+            .findings
+            .iter()
+            .filter(|f| f.suppression.is_none() && f.policy != "CL001")
+            .count();
+        eprintln!("claimlint: recorded {recorded} findings in {}", path.display());
+        return exit(if run.has_input_errors() {
+            ExitStatus::Error
+        } else {
+            ExitStatus::Clean
+        });
+    }
     if let Err(error) = write_output(args.output.as_ref(), &text) {
         eprintln!("claimlint: {error}");
         return exit(ExitStatus::Error);

@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use crate::checks::{Context, Hit, Runner};
 use crate::config::{self, Config, Override};
 use crate::eval::{Analysis, Scripts};
-use crate::finding::{Finding, Location, Related};
+use crate::finding::{Finding, Location, Related, Suppression};
+use crate::inline::InlineSuppression;
 use crate::model::{InputError, Tenant};
 use crate::platform::{DEFAULT_PROFILE, Platform};
 use crate::policy::{self, Policy, template};
@@ -30,6 +31,8 @@ pub struct SuppressionUse {
     pub used: Vec<usize>,
     /// Indices of expired suppressions that matched a finding.
     pub expired: Vec<usize>,
+    /// Indices of inline suppressions (of the export being filtered) that matched.
+    pub inline_used: Vec<usize>,
 }
 
 impl Setup {
@@ -117,66 +120,117 @@ impl Setup {
         for policy in enabled() {
             let hits = match policy.check.runner {
                 Runner::Model(run) | Runner::Analysis(run) => run(&ctx, &policy.options),
-                Runner::Engine | Runner::NeedsScriptAnalysis => continue,
+                Runner::Engine => continue,
             };
             findings.extend(hits.into_iter().map(|hit| finding(policy, hit, sources)));
         }
         findings
     }
 
-    /// Drops findings in ignored paths and suppressed findings; records suppression use.
+    /// Drops findings in ignored paths, and marks the ones a config or inline suppression
+    /// covers; records which suppressions were used.
     pub fn filter(
         &self,
         findings: Vec<Finding>,
         sources: &SourceMap,
+        inline: &[InlineSuppression],
         uses: &mut SuppressionUse,
     ) -> Vec<Finding> {
         let today = config::today();
-        findings
-            .into_iter()
-            .filter(|finding| {
-                let path = &sources.get(finding.location.source).path;
-                if self.config.ignore.iter().any(|ignore| {
-                    config::relative_to(path, &ignore.base)
-                        .is_some_and(|rel| config::glob_match(&ignore.glob, &rel))
-                }) {
-                    return false;
-                }
-                // Input errors cannot be suppressed: the file was not fully linted.
-                if finding.policy == crate::INPUT_ERROR.0 {
-                    return true;
-                }
-                for (i, s) in self.config.suppressions.iter().enumerate() {
-                    let matches = (finding.policy.eq_ignore_ascii_case(&s.policy)
-                        || finding.name == s.policy)
-                        && config::relative_to(path, &s.base)
-                            .is_some_and(|rel| config::glob_match(&s.file, &rel))
-                        && s.pointer
-                            .as_ref()
-                            .is_none_or(|p| finding.location.pointer.as_ref() == Some(p))
-                        && s.line.is_none_or(|l| l == finding.location.line);
-                    if !matches {
-                        continue;
-                    }
-                    let expired = s
-                        .expires
+        let mut kept = Vec::new();
+        for mut finding in findings {
+            let path = &sources.get(finding.location.source).path;
+            let ignored = self.config.ignore.iter().any(|ignore| {
+                config::relative_to(path, &ignore.base)
+                    .is_some_and(|rel| config::glob_match(&ignore.glob, &rel))
+            });
+            if ignored {
+                continue;
+            }
+            // Input errors cannot be suppressed: the file was not fully linted.
+            if finding.policy == crate::INPUT_ERROR.0 {
+                kept.push(finding);
+                continue;
+            }
+            for (i, s) in self.config.suppressions.iter().enumerate() {
+                let matches = (finding.policy.eq_ignore_ascii_case(&s.policy) || finding.name == s.policy)
+                    && config::relative_to(path, &s.base)
+                        .is_some_and(|rel| config::glob_match(&s.file, &rel))
+                    && s.pointer
                         .as_ref()
-                        .and_then(|e| config::parse_date(&e.value))
-                        .is_some_and(|d| d < today);
-                    if expired {
-                        if !uses.expired.contains(&i) {
-                            uses.expired.push(i);
-                        }
-                        continue;
-                    }
-                    if !uses.used.contains(&i) {
-                        uses.used.push(i);
-                    }
-                    return false;
+                        .is_none_or(|p| finding.location.pointer.as_ref() == Some(p))
+                    && s.line.is_none_or(|l| l == finding.location.line);
+                if !matches {
+                    continue;
                 }
-                true
-            })
-            .collect()
+                let expired = s
+                    .expires
+                    .as_ref()
+                    .and_then(|e| config::parse_date(&e.value))
+                    .is_some_and(|d| d < today);
+                if expired {
+                    if !uses.expired.contains(&i) {
+                        uses.expired.push(i);
+                    }
+                    continue;
+                }
+                if !uses.used.contains(&i) {
+                    uses.used.push(i);
+                }
+                finding.suppression = Some(Suppression {
+                    kind: "config",
+                    reason: s.reason.clone(),
+                });
+                break;
+            }
+            if finding.suppression.is_none()
+                && let Some(i) = inline.iter().position(|s| {
+                    s.file == finding.location.source
+                        && s.line == finding.location.line
+                        && s.covers(&finding.policy, &finding.name)
+                })
+            {
+                uses.inline_used.push(i);
+                let reason = inline[i].reason.clone().unwrap_or_default();
+                finding.suppression = Some(Suppression {
+                    kind: "inline",
+                    reason,
+                });
+            }
+            kept.push(finding);
+        }
+        kept
+    }
+
+    /// CL004 for inline suppressions without a reason and CL003 for those that matched nothing.
+    pub fn inline_findings(
+        &self,
+        inline: &[InlineSuppression],
+        uses: &SuppressionUse,
+        sources: &SourceMap,
+    ) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        for (i, s) in inline.iter().enumerate() {
+            if s.reason.is_none()
+                && let Some(policy) = self.policy("CL004")
+            {
+                findings.push(finding(
+                    policy,
+                    Hit::at(s.loc.clone()).var("policy", s.named()),
+                    sources,
+                ));
+            }
+            if !uses.inline_used.contains(&i)
+                && let Some(policy) = self.policy("CL003")
+            {
+                findings.push(finding(
+                    policy,
+                    Hit::at(s.loc.clone()).var("policy", s.named()),
+                    sources,
+                ));
+            }
+        }
+        findings
     }
 
     /// CL002 for expired suppressions that matched, CL003 for suppressions that matched nothing.
@@ -198,6 +252,20 @@ impl Setup {
             }
         }
         findings
+    }
+
+    /// CL003 at a baseline entry that matched no finding.
+    pub fn unused_baseline_entry(
+        &self,
+        entry: &crate::baseline::Entry,
+        sources: &SourceMap,
+    ) -> Option<Finding> {
+        let policy = self.policy("CL003")?;
+        Some(finding(
+            policy,
+            Hit::at(entry.loc.clone()).var("policy", entry.policy.clone()),
+            sources,
+        ))
     }
 }
 

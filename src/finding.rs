@@ -154,7 +154,14 @@ impl Finding {
     /// Computes the fingerprint from what the finding is about. `identity` stands in for the
     /// pointer where a finding has none (an input error's message, say).
     pub fn seal(mut self, identity: &str) -> Finding {
-        let pointer = self.location.pointer.as_deref().unwrap_or(identity);
+        self.reseal(identity);
+        self
+    }
+
+    /// Recomputes the fingerprint from `identity`: the value's stable pointer, or for findings
+    /// without one (scripts, input errors) their message, which names claim and script.
+    pub fn reseal(&mut self, identity: &str) {
+        let pointer = identity;
         let key = [
             self.policy.as_str(),
             self.export_file.as_str(),
@@ -164,7 +171,6 @@ impl Finding {
         ]
         .join("\u{0}");
         self.fingerprint = format!("{:016x}", fnv1a(key.as_bytes()));
-        self
     }
 
     /// The order findings are reported in: file, position, policy, message.

@@ -4,10 +4,12 @@
 //! [`model`], checks turn the model into [`finding::Finding`]s, and [`report`] renders them.
 //! The library never touches the terminal; the `claimlint` binary does.
 
+pub mod baseline;
 pub mod checks;
 pub mod config;
 pub mod eval;
 pub mod finding;
+pub mod inline;
 pub mod js;
 pub mod load;
 pub mod model;
@@ -45,6 +47,13 @@ pub struct CheckOptions {
     pub platform: Option<String>,
     /// `--no-proof`: leave proofs out of the findings.
     pub no_proof: bool,
+    /// `--include-suppressed`: keep suppressed findings in the report (marked; they never fail
+    /// the run).
+    pub include_suppressed: bool,
+    /// `--no-inline-suppressions`: ignore `claimlint-disable` comments in scripts.
+    pub no_inline_suppressions: bool,
+    /// `--baseline FILE`: findings recorded there are suppressed; stale entries are reported.
+    pub baseline: Option<PathBuf>,
 }
 
 /// The outcome of a run: the report and the files it points into.
@@ -89,7 +98,12 @@ impl CheckRun {
             FailOn::Note => Severity::Note,
             FailOn::Never => return ExitStatus::Clean,
         };
-        if self.report.findings.iter().any(|f| f.severity >= threshold) {
+        if self
+            .report
+            .findings
+            .iter()
+            .any(|f| f.severity >= threshold && f.suppression.is_none())
+        {
             ExitStatus::Findings
         } else {
             ExitStatus::Clean
@@ -228,8 +242,21 @@ fn run(options: &CheckOptions, keywords: &KeywordMap) -> Result<CheckRun, Error>
             loaded.errors.iter().map(|e| input_error(&sources, e)).collect();
         let scripts = eval::lower_scripts(&loaded.tenant, &sources);
         export_findings.extend(script_errors(&scripts, &sources));
-        export_findings.extend(setups[index].check(&loaded.tenant, &scripts, &sources));
-        findings.extend(setups[index].filter(export_findings, &sources, &mut outcomes[index]));
+        let mut checked = setups[index].check(&loaded.tenant, &scripts, &sources);
+        for finding in &mut checked {
+            if let Some(pointer) = finding.location.pointer.clone() {
+                finding.reseal(&loaded.tenant.stable_pointer(finding.location.source, &pointer));
+            }
+        }
+        export_findings.extend(checked);
+        let inline = if options.no_inline_suppressions {
+            Vec::new()
+        } else {
+            inline::collect(&scripts, &sources)
+        };
+        outcomes[index].inline_used.clear();
+        findings.extend(setups[index].filter(export_findings, &sources, &inline, &mut outcomes[index]));
+        findings.extend(setups[index].inline_findings(&inline, &outcomes[index], &sources));
         exports.push(ExportSummary {
             root: loaded.display_root.clone(),
             format: loaded.format,
@@ -237,6 +264,37 @@ fn run(options: &CheckOptions, keywords: &KeywordMap) -> Result<CheckRun, Error>
     }
     for (setup, used) in setups.iter().zip(&outcomes) {
         findings.extend(setup.suppression_findings(used, &sources));
+    }
+    if let Some(path) = &options.baseline {
+        let baseline =
+            baseline::load(path, &cwd, &mut sources).map_err(|message| Error::Config { message })?;
+        let mut used = vec![false; baseline.entries.len()];
+        for finding in findings
+            .iter_mut()
+            .filter(|f| f.suppression.is_none() && f.policy != INPUT_ERROR.0)
+        {
+            if let Some(i) = baseline
+                .entries
+                .iter()
+                .position(|e| e.fingerprint == finding.fingerprint && e.policy == finding.policy)
+            {
+                used[i] = true;
+                finding.suppression = Some(finding::Suppression {
+                    kind: "baseline",
+                    reason: "recorded in the baseline".into(),
+                });
+            }
+        }
+        if let Some(setup) = setups.first() {
+            for (entry, used) in baseline.entries.iter().zip(used) {
+                if !used {
+                    findings.extend(setup.unused_baseline_entry(entry, &sources));
+                }
+            }
+        }
+    }
+    if !options.include_suppressed {
+        findings.retain(|f| f.suppression.is_none());
     }
     if options.no_proof {
         findings.iter_mut().for_each(|f| f.proof = None);
@@ -285,13 +343,8 @@ pub fn problems_report(findings: Vec<Finding>) -> Report {
 
 /// CL001 for every script that does not parse (located at the syntax error).
 fn script_errors(scripts: &eval::Scripts, sources: &SourceMap) -> Vec<Finding> {
-    let units = scripts
-        .rules
-        .iter()
-        .chain(&scripts.actions)
-        .chain(&scripts.hooks)
-        .map(|(_, unit)| unit);
-    units
+    scripts
+        .all()
         .flat_map(|unit| {
             unit.lowered.errors.iter().map(|(span, message)| {
                 let loc = model::Loc {
@@ -321,7 +374,11 @@ fn input_error(sources: &SourceMap, error: &model::InputError) -> Finding {
         sources,
         &error.loc,
     )
-    .seal(&error.message)
+    .seal(if error.loc.pointer.is_empty() {
+        &error.message
+    } else {
+        &error.loc.pointer
+    })
 }
 
 /// The policies that apply in the current folder (for `claimlint policies` and `explain`):

@@ -9,13 +9,6 @@ use claimlint::model::InputError;
 use claimlint::policy::{BUILTIN_POLICIES, Policy, load_builtin};
 use claimlint::source::SourceMap;
 
-/// Checks whose work needs the script analysis and claim evaluator, which are not built yet.
-/// This list may only shrink: each entry is removed when its check is implemented.
-const NEEDS_SCRIPT_ANALYSIS: &[&str] = &[
-    "sensitive-attribute-not-denied",
-    "denied-attribute-excluded-from-token",
-];
-
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
@@ -95,13 +88,6 @@ fn every_policy_has_a_check_schema_fixture_and_docs() {
                     );
                 }
             }
-            Runner::NeedsScriptAnalysis => {
-                assert!(
-                    NEEDS_SCRIPT_ANALYSIS.contains(&check),
-                    "{}: `{check}` is not implemented",
-                    policy.id
-                )
-            }
             Runner::Engine => {}
         }
         assert!(
@@ -126,17 +112,6 @@ fn every_policy_has_a_check_schema_fixture_and_docs() {
             policy.security_severity.is_some() && policy.url.is_some(),
             "{}",
             policy.id
-        );
-    }
-}
-
-#[test]
-fn the_pending_list_only_names_checks_that_are_still_pending() {
-    for name in NEEDS_SCRIPT_ANALYSIS {
-        let check = CHECKS.iter().find(|c| c.name == *name).expect("registered");
-        assert!(
-            matches!(check.runner, Runner::NeedsScriptAnalysis),
-            "`{name}` is implemented: remove it from the list"
         );
     }
 }

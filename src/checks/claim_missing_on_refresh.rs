@@ -38,7 +38,7 @@ pub fn run(ctx: &Context<'_>, _options: &serde_json::Value) -> Vec<Hit> {
                 || write.write.may
                 || !login.has(write.write.token, &claim)
                 || refresh.has(write.write.token, &claim)
-                || !seen.insert((write.file, write.write.span, write.write.token))
+                || !seen.insert((write.file, write.write.span, write.write.token, claim.clone()))
             {
                 continue;
             }

@@ -16,8 +16,12 @@ pub fn run(ctx: &Context<'_>, _options: &serde_json::Value) -> Vec<Hit> {
         .filter_map(|mut hit| {
             let proof = hit.proof.as_ref()?;
             let connection_name = proof.scenario.connection.clone()?;
+            let claim = hit.claim.clone()?;
             let write = analysis.evaluations.iter().flat_map(|e| &e.writes).find(|w| {
-                w.file == hit.loc.file && w.write.span == hit.loc.span && w.decision.attribute.is_some()
+                w.file == hit.loc.file
+                    && w.write.span == hit.loc.span
+                    && w.write.key.known_text().as_deref() == Some(claim.as_str())
+                    && w.decision.attribute.is_some()
             })?;
             let attribute = write.decision.attribute.clone()?;
             let connection = ctx

@@ -9,6 +9,7 @@
 mod claim_missing_on_refresh;
 mod claim_namespace;
 mod claim_namespace_host;
+mod denied_attribute_excluded_from_token;
 mod denied_attribute_in_claim;
 mod legacy_claim_reliance;
 mod legacy_grant_type;
@@ -16,6 +17,7 @@ mod nested_deny_path;
 mod non_oidc_conformant_client;
 mod restricted_claim;
 mod saml_debug_with_deny_list;
+mod sensitive_attribute_not_denied;
 mod tenant_flag;
 mod unresolved_claim_name;
 pub mod value_match;
@@ -120,9 +122,6 @@ pub enum Runner {
     Analysis(fn(&Context<'_>, &serde_json::Value) -> Vec<Hit>),
     /// Findings made by the engine itself (input errors, suppression bookkeeping).
     Engine,
-    /// Needs the script analysis and claim evaluator, which this build does not have yet:
-    /// policies bound to it load, list and explain, but find nothing.
-    NeedsScriptAnalysis,
 }
 
 /// A built-in check function.
@@ -152,6 +151,7 @@ pub static CHECKS: &[CheckDef] = &[
     check!("input-error", ["problem"], Runner::Engine),
     check!("suppression-expired", ["policy", "expires"], Runner::Engine),
     check!("suppression-unused", ["policy"], Runner::Engine),
+    check!("suppression-reason", ["policy"], Runner::Engine),
     check!(
         "claim-namespace",
         ["claim", "token", "script"],
@@ -190,7 +190,7 @@ pub static CHECKS: &[CheckDef] = &[
     check!(
         "sensitive-attribute-not-denied",
         ["attribute", "connection", "source"],
-        Runner::NeedsScriptAnalysis
+        Runner::Analysis(sensitive_attribute_not_denied::run)
     ),
     check!(
         "saml-debug-with-deny-list",
@@ -200,7 +200,7 @@ pub static CHECKS: &[CheckDef] = &[
     check!(
         "denied-attribute-excluded-from-token",
         ["attribute", "condition", "claim", "connection"],
-        Runner::NeedsScriptAnalysis
+        Runner::Analysis(denied_attribute_excluded_from_token::run)
     ),
     check!("tenant-flag", ["flag"], Runner::Model(tenant_flag::run)),
     check!(

@@ -81,6 +81,9 @@ pub enum Entry {
     CredentialsExchangeAction,
     /// `module.exports = function (client, scope, audience, context, cb) {...}`
     Hook,
+    /// A custom-database script (`function login(email, password, callback) {...}`): the
+    /// profile it hands to its callback.
+    DatabaseScript,
 }
 
 /// What one run of a script did.
@@ -94,6 +97,8 @@ pub struct Outcome {
     pub returns: Vec<(Span, bool)>,
     /// The step budget ran out; what was found so far is kept.
     pub truncated: bool,
+    /// For database scripts: the profile's attributes, where each is written.
+    pub profile: Vec<(String, Span)>,
 }
 
 /// What the scenario fixes: host paths with known values (`context.clientName` and the like).
@@ -171,6 +176,47 @@ pub fn run(program: &[Stmt], entry: Entry, facts: &Facts) -> Outcome {
                     run.may |= i > 0;
                     run.call(&f, &[Val::Host("event".into()), Val::Host("api".into())]);
                     run.may = saved;
+                }
+            }
+        }
+        Entry::DatabaseScript => {
+            let mut function = None;
+            for stmt in program {
+                match stmt {
+                    Stmt::Expr(Expr {
+                        kind: ExprKind::Function(f),
+                        ..
+                    })
+                    | Stmt::Function { function: f, .. }
+                        if function.is_none() =>
+                    {
+                        function = Some(f.clone());
+                    }
+                    other if function.is_none() => {
+                        run.exec(std::slice::from_ref(other));
+                    }
+                    _ => {}
+                }
+            }
+            if let Some(f) = function {
+                // The callback is the last parameter; the others are what the user typed.
+                let count = f.params.len();
+                let args: Vec<Val> = (0..count)
+                    .map(|i| {
+                        if i + 1 == count {
+                            Val::Host("callback".into())
+                        } else {
+                            Val::Unknown(format!("the `{}` argument", f.params[i]))
+                        }
+                    })
+                    .collect();
+                run.call(&f, &args);
+            }
+            if let Some(Val::Obj(props)) = run.hook_result.take() {
+                for prop in lock(&props).iter() {
+                    if let Some(key) = prop.key.known_text() {
+                        run.out.profile.push((key, prop.span));
+                    }
                 }
             }
         }
@@ -348,11 +394,20 @@ impl Run<'_> {
             return Val::Unknown("a deeply nested call".into());
         }
         self.depth += 1;
+        // A `return` the callee may or may not reach ends the callee, not the caller: the
+        // caller's next statements are as certain after the call as before it.
+        let saved_may = self.may;
         self.scopes.push(HashMap::new());
         for (i, param) in function.params.iter().enumerate() {
             if !param.is_empty() {
                 let value = args.get(i).cloned().unwrap_or(Val::Undef);
                 self.bind(param, value);
+            }
+        }
+        // Function declarations are hoisted: a helper declared below its call still runs.
+        for stmt in &function.body {
+            if let Stmt::Function { name, function } = stmt {
+                self.bind(name, Val::Func(function.clone()));
             }
         }
         let result = match &function.expression {
@@ -364,6 +419,7 @@ impl Run<'_> {
         };
         self.scopes.pop();
         self.depth -= 1;
+        self.may = saved_may;
         result
     }
 
@@ -831,5 +887,60 @@ fn destructure(value: &Val, name: &str) -> Val {
             Val::Unknown(format!("{path}.{name}"))
         }
         _ => Val::Unknown(format!("`{name}` destructured from {}", value.describe())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn writes(script: &str) -> Vec<(String, bool)> {
+        let lowered = crate::js::analyse(script);
+        assert!(lowered.errors.is_empty(), "{:?}", lowered.errors);
+        run(&lowered.program, Entry::Rule, &Facts::new())
+            .writes
+            .iter()
+            .map(|w| (w.key.known_text().unwrap_or_default(), w.may))
+            .collect()
+    }
+
+    #[test]
+    fn a_return_inside_a_called_helper_leaves_the_caller_certain() {
+        let out = writes(
+            "function (user, context, callback) {
+               function rolesOf(u) {
+                 if (!u.app_metadata) { return []; }
+                 return u.app_metadata.roles;
+               }
+               const roles = rolesOf(user);
+               context.idToken['https://x.com/roles'] = roles;
+               callback(null, user, context);
+             }",
+        );
+        assert_eq!(out, [("https://x.com/roles".to_string(), false)]);
+        // A return the rule itself may reach still makes what follows uncertain.
+        let out = writes(
+            "function (user, context, callback) {
+               if (!user.app_metadata) { return callback(null, user, context); }
+               context.idToken['https://x.com/roles'] = 1;
+               callback(null, user, context);
+             }",
+        );
+        assert_eq!(out, [("https://x.com/roles".to_string(), true)]);
+    }
+
+    #[test]
+    fn helpers_declared_below_their_call_run() {
+        let out = writes(
+            "function (user, context, callback) {
+               addClaims(context.idToken);
+               return callback(null, user, context);
+
+               function addClaims(claims) {
+                 claims['https://x.com/plan'] = user.app_metadata.plan;
+               }
+             }",
+        );
+        assert_eq!(out, [("https://x.com/plan".to_string(), false)]);
     }
 }

@@ -107,6 +107,20 @@ pub struct Scripts {
     pub rules: Vec<(usize, ScriptUnit)>,
     pub actions: Vec<(usize, ScriptUnit)>,
     pub hooks: Vec<(usize, ScriptUnit)>,
+    /// Custom-database scripts, by connection index.
+    pub databases: Vec<(usize, ScriptUnit)>,
+}
+
+impl Scripts {
+    /// Every script, in a stable order.
+    pub fn all(&self) -> impl Iterator<Item = &ScriptUnit> {
+        self.rules
+            .iter()
+            .chain(&self.actions)
+            .chain(&self.hooks)
+            .chain(&self.databases)
+            .map(|(_, unit)| unit)
+    }
 }
 
 /// What happened to a claim.
@@ -124,10 +138,17 @@ pub struct TraceEntry {
     /// Set only on some paths the evaluator could not decide.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub may: bool,
+    /// For claims the deny list takes out of a token: the condition that does it (`mfa`,
+    /// `redirect`, `legacy-sso`, or `never` for a denied `name`/`nickname`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
     #[serde(skip)]
     pub source: Option<SourceId>,
     #[serde(skip)]
     pub span: Span,
+    /// JSON pointer of the deny-list entry, for profile claims.
+    #[serde(skip)]
+    pub pointer: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -204,6 +225,12 @@ pub fn lower_scripts(tenant: &Tenant, sources: &SourceMap) -> Scripts {
     for (i, hook) in tenant.hooks.iter().enumerate() {
         units.extend(lower("hook", &hook.name, hook.script.as_ref()).map(|u| ('h', i, u)));
     }
+    for (i, connection) in tenant.connections.iter().enumerate() {
+        for named in &connection.scripts {
+            let name = format!("{} {}", connection.name, named.name);
+            units.extend(lower("database script", &name, Some(&named.script)).map(|u| ('d', i, u)));
+        }
+    }
     let texts: Vec<std::sync::Arc<str>> = units
         .iter()
         .map(|(_, _, u)| sources.get(u.file).text.clone())
@@ -215,6 +242,7 @@ pub fn lower_scripts(tenant: &Tenant, sources: &SourceMap) -> Scripts {
         match kind {
             'r' => scripts.rules.push((i, unit)),
             'a' => scripts.actions.push((i, unit)),
+            'd' => scripts.databases.push((i, unit)),
             _ => scripts.hooks.push((i, unit)),
         }
     }
@@ -222,7 +250,8 @@ pub fn lower_scripts(tenant: &Tenant, sources: &SourceMap) -> Scripts {
 }
 
 /// Every scenario worth evaluating for the tenant: each interactive client with each connection
-/// enabled for it, on each login protocol; each machine-to-machine client on client credentials.
+/// enabled for it, on each login protocol (the refresh only when the client may use refresh
+/// tokens); each machine-to-machine client on client credentials.
 pub fn scenarios(tenant: &Tenant, platform: &Platform) -> Vec<Scenario> {
     let mut out = Vec::new();
     let any_enabled_lists = tenant.connections.iter().any(|c| !c.enabled_clients.is_empty());
@@ -247,6 +276,10 @@ pub fn scenarios(tenant: &Tenant, platform: &Platform) -> Vec<Scenario> {
         if machine {
             continue;
         }
+        // A client whose grant types leave out `refresh_token` never refreshes a token. With no
+        // grant types exported, Auth0's defaults apply, which include it.
+        let refreshes =
+            client.grant_types.is_empty() || client.grant_types.iter().any(|g| g.value == "refresh_token");
         for connection in &tenant.connections {
             let enabled =
                 !any_enabled_lists || connection.enabled_clients.iter().any(|c| c.value == client.name);
@@ -254,6 +287,9 @@ pub fn scenarios(tenant: &Tenant, platform: &Platform) -> Vec<Scenario> {
                 continue;
             }
             for protocol in LOGIN_PROTOCOLS {
+                if *protocol == "oauth2-refresh-token" && !refreshes {
+                    continue;
+                }
                 out.push(Scenario {
                     client: client.name.clone(),
                     connection: Some(connection.name.clone()),
@@ -430,8 +466,10 @@ pub fn evaluate(
                 outcome: decision.outcome,
                 reason: decision.reason.clone(),
                 may: write.may,
+                condition: None,
                 source: Some(unit.file),
                 span: write.span,
+                pointer: String::new(),
             });
             evaluation.writes.push(ScriptWrite {
                 write,
@@ -450,7 +488,186 @@ pub fn evaluate(
             evaluation.returns.push((unit.label(), unit.file, span, may));
         }
     }
+    if let Some(connection) = connection {
+        profile_claims(&mut evaluation, tenant, connection, platform, sources);
+    }
     evaluation
+}
+
+/// Conditions under which Auth0 leaves denied attributes out of this login's tokens:
+/// `(id, clause)`, as far as the export and the evaluated scripts show them.
+fn exclusion_conditions(evaluation: &Evaluation, tenant: &Tenant) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    let policies = tenant
+        .guardian
+        .policies
+        .as_ref()
+        .map(|p| p.value.clone())
+        .unwrap_or_default();
+    let factors: Vec<&str> = tenant
+        .guardian
+        .factors
+        .iter()
+        .filter(|f| f.enabled)
+        .map(|f| f.name.as_str())
+        .collect();
+    if !policies.is_empty() && !factors.is_empty() {
+        out.push((
+            "mfa",
+            format!(
+                "MFA is on (policy `{}`, factor `{}`)",
+                policies.join(", "),
+                factors.join("`, `")
+            ),
+        ));
+    }
+    for (effect, script, _) in evaluation.effects.iter().filter(|(e, _, _)| !e.may) {
+        let (id, clause) = match effect.kind {
+            interp::EffectKind::Mfa => ("mfa", format!("{script} triggers MFA")),
+            interp::EffectKind::Redirect => ("redirect", format!("{script} redirects the user")),
+        };
+        if !out.iter().any(|(known, _)| *known == id) {
+            out.push((id, clause));
+        }
+    }
+    if tenant
+        .client(&evaluation.scenario.client)
+        .and_then(|c| c.sso.as_ref())
+        .is_some_and(|s| s.value)
+    {
+        out.push((
+            "legacy-sso",
+            "the client has Auth0 instead of the IdP do single sign-on (`sso: true`)".into(),
+        ));
+    }
+    out
+}
+
+/// Whether `connection` delivers the root attribute `claim`, by the platform's strategy data.
+fn delivers(connection: &Connection, claim: &str, platform: &Platform) -> bool {
+    let Some(data) = connection
+        .strategy
+        .as_ref()
+        .and_then(|s| platform.data.strategies.get(s))
+    else {
+        return false;
+    };
+    if let Some(list) = data.as_array() {
+        return list.iter().any(|a| a.as_str() == Some(claim));
+    }
+    let Some(option) = data.get("from").and_then(|f| f.as_str()) else {
+        return false;
+    };
+    let map = connection.options.as_ref().and_then(|o| o.get(option));
+    let map = if option == "attribute_map" {
+        map.and_then(|m| m.get("attributes"))
+    } else {
+        map
+    };
+    map.and_then(|m| m.member(claim)).is_some()
+}
+
+/// The standard claims the requested scopes put into the ID token, as the connection delivers
+/// them, after the deny list's exclusions; each with a trace entry.
+fn profile_claims(
+    evaluation: &mut Evaluation,
+    tenant: &Tenant,
+    connection: &Connection,
+    platform: &Platform,
+    sources: &SourceMap,
+) {
+    let conditions = exclusion_conditions(evaluation, tenant);
+    let file = sources.get(connection.loc.file);
+    let mut entries = Vec::new();
+    for scope in &evaluation.scenario.scopes {
+        let Some(claims) = platform.data.standard_claims.get(scope) else {
+            continue;
+        };
+        for claim in claims
+            .iter()
+            .filter(|c| *c != "sub" && delivers(connection, c, platform))
+        {
+            let denied = connection
+                .deny_list
+                .as_ref()
+                .and_then(|d| d.entries.iter().find(|e| e.value == *claim));
+            let (filter, outcome, reason, condition) = match denied {
+                None => (
+                    "scope",
+                    Outcome::Kept,
+                    format!(
+                        "standard claim of the `{scope}` scope, delivered by `{}`",
+                        connection.name
+                    ),
+                    None,
+                ),
+                Some(_) if platform.data.denied_never_in_tokens.contains(claim) => (
+                    "deny-list",
+                    Outcome::Dropped,
+                    format!(
+                        "`{claim}` is denied on connection `{}`, and a denied `{claim}` is never in tokens",
+                        connection.name
+                    ),
+                    Some("never".to_string()),
+                ),
+                Some(_) => match conditions.first() {
+                    Some((id, clause)) => (
+                        "deny-list-exclusion",
+                        Outcome::Dropped,
+                        format!(
+                            "`{claim}` is denied on connection `{}` and {clause}; Auth0 then leaves denied attributes out of tokens",
+                            connection.name
+                        ),
+                        Some((*id).to_string()),
+                    ),
+                    None => (
+                        "deny-list",
+                        Outcome::Kept,
+                        format!(
+                            "`{claim}` is denied on connection `{}` but still delivered in this login's tokens",
+                            connection.name
+                        ),
+                        None,
+                    ),
+                },
+            };
+            let (span, pointer) = match denied {
+                Some(entry) => (entry.loc.span, entry.loc.pointer.clone()),
+                None => (connection.loc.span, connection.loc.pointer.clone()),
+            };
+            if outcome == Outcome::Kept
+                && let Some(token) = evaluation.tokens.get_mut(&TokenKind::IdToken)
+            {
+                let value = match evaluation
+                    .scenario
+                    .profile
+                    .as_ref()
+                    .and_then(|p| p.get(claim.as_str()))
+                {
+                    Some(value) => value.clone(),
+                    None => serde_json::Value::String(format!("<user.{claim}>")),
+                };
+                token.entry(claim.clone()).or_insert(value);
+            }
+            entries.push(TraceEntry {
+                claim: claim.clone(),
+                token: TokenKind::IdToken,
+                script: format!("the user profile from connection `{}`", connection.name),
+                file: file.display.clone(),
+                line: file.line_col(span.start).line,
+                filter: filter.to_string(),
+                outcome,
+                reason,
+                may: false,
+                condition,
+                source: Some(connection.loc.file),
+                span,
+                pointer,
+            });
+        }
+    }
+    entries.append(&mut evaluation.trace);
+    evaluation.trace = entries;
 }
 
 fn deployed_action<'s>(tenant: &Tenant, scripts: &'s Scripts, name: &str) -> Option<&'s (usize, ScriptUnit)> {
@@ -504,6 +721,40 @@ fn standard_scope<'p>(name: &str, platform: &'p Platform) -> Option<&'p str> {
         .iter()
         .find(|(_, claims)| claims.iter().any(|c| c == name))
         .map(|(scope, _)| scope.as_str())
+}
+
+/// The root attribute that deny-list `entry` denies in the attribute `path` (`email` in
+/// `email`, `address` in `address.street`), if any. Only root fields can be denied: a nested
+/// entry (`user_metadata.ssn`) denies nothing, while a URL-shaped name
+/// (`http://schemas.xmlsoap.org/.../gender`, as an upstream IdP sends it) is one root field,
+/// dots and all.
+fn denied_root<'e>(path: &str, entry: &'e str) -> Option<&'e str> {
+    let url = entry.contains("://") || entry.starts_with("urn:");
+    if entry.is_empty() || (!url && entry.contains(['.', '['])) {
+        return None;
+    }
+    let rest = path.strip_prefix(entry)?;
+    (rest.is_empty() || rest.starts_with(['.', '['])).then_some(entry)
+}
+
+/// The deny-list filter: a custom claim whose value is an attribute the login's connection
+/// denies is not delivered.
+fn deny_list_drop(write: &Write, connection: Option<&Connection>) -> Option<Decision> {
+    let (Val::Attr(path), Some(connection)) = (&write.value, connection) else {
+        return None;
+    };
+    let root = connection
+        .deny_list
+        .as_ref()?
+        .entries
+        .iter()
+        .find_map(|e| denied_root(path, &e.value))?;
+    Some(Decision {
+        filter: "deny-list",
+        outcome: Outcome::Dropped,
+        reason: format!("`{root}` is on the deny list of connection `{}`", connection.name),
+        attribute: Some(root.to_string()),
+    })
 }
 
 /// Applies the platform filters, in order, to one claim write.
@@ -584,14 +835,20 @@ fn decide(
                     "client-credentials tokens keep only namespaced claims".into(),
                 );
             }
+            // The namespace rule keeps the claims below; the deny list still applies to them.
             if !platform.profile.namespace_required {
-                return decision(
-                    "namespace",
-                    Outcome::Kept,
-                    format!("profile `{}` allows non-namespaced claims", platform.profile_name),
-                );
+                return deny_list_drop(write, connection).unwrap_or_else(|| {
+                    decision(
+                        "namespace",
+                        Outcome::Kept,
+                        format!("profile `{}` allows non-namespaced claims", platform.profile_name),
+                    )
+                });
             }
             if scenario.pipeline == Pipeline::Legacy && legacy_profile {
+                if let Some(denied) = deny_list_drop(write, connection) {
+                    return denied;
+                }
                 return decision(
                     "legacy-profile",
                     Outcome::Kept,
@@ -621,20 +878,8 @@ fn decide(
             }
         }
     }
-    if let (Val::Attr(path), Some(connection)) = (&write.value, connection) {
-        let root = path.split(['.', '[']).next().unwrap_or(path);
-        if connection
-            .deny_list
-            .as_ref()
-            .is_some_and(|d| d.entries.iter().any(|e| e.value == root))
-        {
-            return Decision {
-                filter: "deny-list",
-                outcome: Outcome::Dropped,
-                reason: format!("`{root}` is on the deny list of connection `{}`", connection.name),
-                attribute: Some(root.to_string()),
-            };
-        }
+    if let Some(denied) = deny_list_drop(write, connection) {
+        return denied;
     }
     let namespace = namespace_host(&name).map_or_else(|| "a namespace".to_string(), |h| format!("`{h}`"));
     decision(
@@ -743,4 +988,130 @@ pub fn trace_of<'e>(evaluation: &'e Evaluation, write: &ScriptWrite) -> Option<&
             && t.token == write.write.token
             && t.claim == claim
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::{discover::export_at, load_export};
+    use crate::syntax::keywords::KeywordMap;
+
+    /// Loads a YAML export written to a temporary folder: `tenant.yaml` and side `files`.
+    fn load(tenant_yaml: &str, files: &[(&str, &str)]) -> (tempfile::TempDir, Tenant, SourceMap) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("tenant.yaml"), tenant_yaml).unwrap();
+        for (path, text) in files {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let export = export_at(dir.path()).unwrap();
+        let mut sources = SourceMap::default();
+        let loaded = load_export(&export, &KeywordMap::default(), &mut sources, dir.path());
+        assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+        (dir, loaded.tenant, sources)
+    }
+
+    #[test]
+    fn deny_list_entries_deny_root_attributes_urls_included() {
+        assert_eq!(denied_root("email", "email"), Some("email"));
+        assert_eq!(denied_root("address.street", "address"), Some("address"));
+        assert_eq!(denied_root("email_verified", "email"), None);
+        let gender = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/gender";
+        assert_eq!(denied_root(gender, gender), Some(gender));
+        // A nested entry denies nothing, so the attribute is still delivered.
+        assert_eq!(denied_root("user_metadata.ssn", "user_metadata.ssn"), None);
+        assert_eq!(denied_root("user_metadata", ""), None);
+    }
+
+    #[test]
+    fn the_deny_list_applies_to_claims_kept_without_a_namespace() {
+        let (_dir, tenant, sources) = load(
+            "tenant:\n  flags:\n    enable_legacy_profile: true\n\
+             clients:\n  - name: Old\n    app_type: regular_web\n    oidc_conformant: false\n\
+             databases:\n  - name: db\n    strategy: auth0\n    options:\n      non_persistent_attrs: [email]\n\
+             rules:\n  - name: r\n    script: ./rules/r.js\n    order: 1\n",
+            &[(
+                "rules/r.js",
+                "function (user, context, callback) {\n  context.idToken.work_email = user.email;\n  \
+                 context.idToken.tier = user.app_metadata.tier;\n  callback(null, user, context);\n}\n",
+            )],
+        );
+        let scripts = lower_scripts(&tenant, &sources);
+        for (profile, pipeline, kept_by) in [
+            ("auth0-oidc", Pipeline::Legacy, "legacy-profile"),
+            ("auth0-current", Pipeline::OidcConformant, "namespace"),
+        ] {
+            let platform = Platform::load(profile).unwrap();
+            let scenario = Scenario {
+                client: "Old".into(),
+                connection: Some("db".into()),
+                protocol: "oidc-basic-profile".into(),
+                scopes: vec!["openid".into()],
+                pipeline,
+                platform: profile.into(),
+                profile: None,
+            };
+            let evaluation = evaluate(&tenant, &scripts, &platform, &sources, &scenario);
+            let decided: Vec<(&str, &str, Outcome)> = evaluation
+                .trace
+                .iter()
+                .map(|t| (t.claim.as_str(), t.filter.as_str(), t.outcome))
+                .collect();
+            assert_eq!(
+                decided,
+                [
+                    ("work_email", "deny-list", Outcome::Dropped),
+                    ("tier", kept_by, Outcome::Kept),
+                ],
+                "{profile}"
+            );
+            assert!(!evaluation.has(TokenKind::IdToken, "work_email"));
+        }
+    }
+
+    #[test]
+    fn only_clients_with_the_refresh_token_grant_refresh() {
+        let (_dir, tenant, _) = load(
+            "clients:\n  - name: Kiosk\n    app_type: spa\n    grant_types: [authorization_code, implicit]\n\
+             \x20 - name: Web\n    app_type: regular_web\n    grant_types: [authorization_code, refresh_token]\n\
+             \x20 - name: Old\n    app_type: regular_web\n\
+             databases:\n  - name: db\n    strategy: auth0\n",
+            &[],
+        );
+        let platform = Platform::load("auth0-oidc").unwrap();
+        let refreshing: Vec<String> = scenarios(&tenant, &platform)
+            .into_iter()
+            .filter(|s| s.protocol == "oauth2-refresh-token")
+            .map(|s| s.client)
+            .collect();
+        assert_eq!(refreshing, ["Old", "Web"]);
+    }
+
+    #[test]
+    fn a_loop_reports_each_claim_it_writes_at_one_position() {
+        let (_dir, tenant, sources) = load(
+            "clients:\n  - name: App\n    app_type: spa\n\
+             databases:\n  - name: db\n    strategy: auth0\n    enabled_clients: [App]\n\
+             rules:\n  - name: prefs\n    script: ./rules/prefs.js\n    order: 1\n    enabled: true\n",
+            &[(
+                "rules/prefs.js",
+                "function (user, context, callback) {\n  for (const k of ['language', 'currency']) {\n    \
+                 context.idToken[k] = user.user_metadata[k];\n  }\n  callback(null, user, context);\n}\n",
+            )],
+        );
+        let platform = Platform::load("auth0-oidc").unwrap();
+        let scripts = lower_scripts(&tenant, &sources);
+        let analysis = Analysis::new(&tenant, &scripts, &platform, &sources);
+        let dropped = analysis.first_writes(|_, w| w.decision.outcome == Outcome::Dropped);
+        let claims: Vec<String> = dropped
+            .iter()
+            .map(|(_, w)| w.write.key.known_text().unwrap())
+            .collect();
+        assert_eq!(claims, ["language", "currency"]);
+        for (evaluation, write) in dropped {
+            let trace = trace_of(evaluation, write).unwrap();
+            assert_eq!(Some(trace.claim.clone()), write.write.key.known_text());
+        }
+    }
 }

@@ -113,6 +113,43 @@ impl Tenant {
             .find(|f| f.name == name)
     }
 
+    /// `pointer` (inside `file`) with list indices of named resources replaced by their names
+    /// (`/clients/2/oidc_conformant` becomes `/clients/Legacy Portal/oidc_conformant`), so that
+    /// reordering a YAML export does not change what a finding is about.
+    pub fn stable_pointer(&self, file: SourceId, pointer: &str) -> String {
+        let named = self
+            .clients
+            .iter()
+            .map(|c| (&c.name, &c.loc))
+            .chain(self.connections.iter().map(|c| (&c.name, &c.loc)))
+            .chain(self.rules.iter().map(|r| (&r.name, &r.loc)))
+            .chain(self.actions.iter().map(|a| (&a.name, &a.loc)))
+            .chain(self.hooks.iter().map(|h| (&h.name, &h.loc)))
+            .chain(self.resource_servers.iter().map(|r| (&r.name, &r.loc)))
+            .chain(self.guardian.factors.iter().map(|f| (&f.name, &f.loc)))
+            .chain(self.other.iter().map(|o| (&o.name, &o.loc)));
+        for (name, loc) in named {
+            if loc.file != file || loc.pointer.is_empty() {
+                continue;
+            }
+            let rest = match pointer.strip_prefix(loc.pointer.as_str()) {
+                Some(rest) if rest.is_empty() || rest.starts_with('/') => rest,
+                _ => continue,
+            };
+            let kind = loc
+                .pointer
+                .trim_start_matches('/')
+                .split('/')
+                .next()
+                .unwrap_or_default();
+            return format!(
+                "{}{rest}",
+                crate::syntax::pointer_join(&crate::syntax::pointer_join("", kind), name)
+            );
+        }
+        pointer.to_string()
+    }
+
     pub fn client(&self, name: &str) -> Option<&Client> {
         self.clients.iter().find(|c| c.name == name)
     }

@@ -37,6 +37,7 @@ builtin!(
     "CL001-input-error.yaml",
     "CL002-expired-suppression.yaml",
     "CL003-unused-suppression.yaml",
+    "CL004-suppression-without-reason.yaml",
     "CL101-non-namespaced-claim.yaml",
     "CL102-auth0-domain-namespace.yaml",
     "CL103-restricted-claim.yaml",

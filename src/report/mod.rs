@@ -1,11 +1,13 @@
-//! Reporters: render a [`Report`] for people (`human`) or machines (`json`).
+//! Reporters: render a [`Report`] for people (`human`) or machines (`json`, `sarif`).
 //!
 //! [`Report`] is the JSON output contract (`schemas/output.schema.json`); every other format is
 //! rendered from it, so all formats agree on what was found.
 
+pub mod github;
 pub mod human;
 pub mod json;
 pub mod policies;
+pub mod sarif;
 pub mod token;
 
 use serde::Serialize;
@@ -60,7 +62,12 @@ pub struct Summary {
 
 impl Summary {
     pub fn count(findings: &[Finding], files: usize, exports: usize) -> Summary {
-        let of = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
+        let of = |s: Severity| {
+            findings
+                .iter()
+                .filter(|f| f.severity == s && f.suppression.is_none())
+                .count()
+        };
         Summary {
             errors: of(Severity::Error),
             warnings: of(Severity::Warning),

@@ -4,7 +4,6 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::checks::Runner;
 use crate::policy::Policy;
 
 #[derive(Serialize)]
@@ -15,16 +14,10 @@ struct Listed<'a> {
     check: &'a str,
     summary: &'a str,
     enabled: bool,
-    /// `false` when the check needs the script analysis this build does not have yet.
-    available: bool,
     builtin: bool,
     tags: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
     url: Option<&'a str>,
-}
-
-fn available(policy: &Policy) -> bool {
-    !matches!(policy.check.runner, Runner::NeedsScriptAnalysis)
 }
 
 /// The policies as a JSON array.
@@ -38,7 +31,6 @@ pub fn json(policies: &[Policy]) -> String {
             check: p.check.name,
             summary: &p.summary,
             enabled: p.enabled,
-            available: available(p),
             builtin: p.builtin,
             tags: &p.tags,
             url: p.url.as_deref(),
@@ -57,9 +49,6 @@ pub fn table(policies: &[Policy]) -> String {
             let mut summary = p.summary.clone();
             if !p.enabled {
                 summary.push_str(" [off]");
-            }
-            if !available(p) {
-                summary.push_str(" [needs script analysis; not in this build yet]");
             }
             [
                 p.id.clone(),
@@ -106,12 +95,6 @@ pub fn explain(policy: &Policy) -> String {
         facts.push(format!("security severity: {score}"));
     }
     let _ = writeln!(out, "{}", facts.join(" | "));
-    if !available(policy) {
-        let _ = writeln!(
-            out,
-            "(this check needs script analysis, which this build does not have yet: it finds nothing)"
-        );
-    }
     let _ = writeln!(out, "\n{}", policy.summary);
     if !policy.docs.trim().is_empty() {
         let _ = writeln!(out, "\n{}", policy.docs.trim_end());
@@ -149,9 +132,6 @@ pub fn markdown(policies: &[Policy]) -> String {
             p.severity.as_str(),
             p.check.name
         );
-        if !available(p) {
-            out.push_str("This check needs script analysis, which is not in this build yet: the policy finds nothing.\n");
-        }
         let _ = write!(out, "\n{}\n", p.summary);
         if !p.docs.trim().is_empty() {
             let docs = p.docs.trim_end().replace("\n### ", "\n#### ");

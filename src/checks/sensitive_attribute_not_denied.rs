@@ -1,0 +1,219 @@
+//! `sensitive-attribute-not-denied` (CL202): a connection can receive a sensitive attribute
+//! that its deny list does not hold.
+//!
+//! ### What it flags
+//! For each connection exported with `options`, the attributes it can receive: its enterprise
+//! mapping (`fieldsMap`, `attribute_map.attributes`), what its strategy delivers (the platform
+//! model's `strategies`), the profile its custom-database `login`/`get_user` scripts return, and,
+//! for connections whose profiles are not a fixed list (enterprise and custom databases), the
+//! attributes rules and actions read in logins through it. An attribute that matches the
+//! policy's `attributes` (case- and separator-insensitively, on the last segment of URL-shaped
+//! names) and is not on the deny list is flagged once, at the first place it comes from.
+//! A connection exported without `options` says nothing about its deny list: nothing is guessed.
+
+use serde::Deserialize;
+
+use super::{Context, Hit, options};
+use crate::eval::interp::{self, Entry, Facts};
+use crate::eval::{Pipeline, Proof};
+use crate::model::{Connection, Loc};
+use crate::syntax::{Node, pointer_join};
+
+#[derive(Debug, Default, Deserialize)]
+struct Options {
+    #[serde(default)]
+    attributes: Vec<String>,
+    #[serde(default)]
+    r#match: Option<String>,
+}
+
+/// The comparable form of an attribute name.
+fn normalise(name: &str, exact: bool) -> String {
+    if exact {
+        return name.to_string();
+    }
+    let last = if name.contains("://") || name.starts_with("urn:") {
+        name.rsplit(['/', ':']).next().unwrap_or(name)
+    } else {
+        name
+    };
+    last.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+struct Source {
+    attribute: String,
+    loc: Loc,
+    source: String,
+    proof: Option<Proof>,
+}
+
+pub fn run(ctx: &Context<'_>, raw: &serde_json::Value) -> Vec<Hit> {
+    let options: Options = options(raw);
+    let exact = options.r#match.as_deref() == Some("exact");
+    let sensitive: Vec<(usize, String)> = options
+        .attributes
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (i, normalise(a, exact)))
+        .collect();
+    let mut hits = Vec::new();
+    for (index, connection) in ctx.tenant.connections.iter().enumerate() {
+        let Some(opts) = &connection.options else { continue };
+        let denied: Vec<String> = connection
+            .deny_list
+            .as_ref()
+            .map(|d| d.entries.iter().map(|e| normalise(&e.value, exact)).collect())
+            .unwrap_or_default();
+        let mut reported: Vec<String> = Vec::new();
+        for source in sources(ctx, index, connection, opts) {
+            let key = normalise(&source.attribute, exact);
+            let Some((entry, _)) = sensitive.iter().find(|(_, s)| *s == key) else {
+                continue;
+            };
+            if denied.contains(&key) || reported.contains(&key) {
+                continue;
+            }
+            reported.push(key);
+            let mut hit = Hit::at(source.loc)
+                .var("attribute", source.attribute.clone())
+                .var("connection", connection.name.clone())
+                .var("source", source.source)
+                .subject("connection", &connection.name)
+                .attribute(&source.attribute)
+                .policy_entry(format!("/options/attributes/{entry}"));
+            if let Some(deny_list) = &connection.deny_list {
+                hit = hit.related("the deny list, which does not hold it", deny_list.loc.clone());
+            }
+            if let Some(proof) = source.proof {
+                hit = hit.proof(proof);
+            }
+            hits.push(hit);
+        }
+    }
+    hits
+}
+
+/// Where a connection's attributes come from, most direct first.
+fn sources(ctx: &Context<'_>, index: usize, connection: &Connection, opts: &Node) -> Vec<Source> {
+    let mut out = Vec::new();
+    let options_pointer = pointer_join(&connection.loc.pointer, "options");
+    let strategy = connection.strategy.as_deref().unwrap_or("");
+    let data = ctx.platform.data.strategies.get(strategy);
+    let mapping = data.and_then(|d| d.get("from")).and_then(|f| f.as_str());
+    for option in mapping.into_iter().chain(["fieldsMap"]) {
+        let Some(map) = opts.get(option) else { continue };
+        let (map, pointer) = match option {
+            "attribute_map" => (
+                map.get("attributes"),
+                pointer_join(&pointer_join(&options_pointer, option), "attributes"),
+            ),
+            _ => (Some(map), pointer_join(&options_pointer, option)),
+        };
+        for member in map.and_then(Node::as_object).unwrap_or_default() {
+            let loc = Loc {
+                file: connection.loc.file,
+                span: member.key_span,
+                pointer: pointer_join(&pointer, &member.key),
+            };
+            let source = format!("the `{option}` mapping");
+            out.push(Source {
+                attribute: member.key.clone(),
+                loc,
+                source,
+                proof: None,
+            });
+        }
+    }
+    if let Some(list) = data.and_then(|d| d.as_array()) {
+        let loc = connection
+            .node
+            .get("strategy")
+            .map_or(connection.loc.clone(), |n| Loc {
+                file: connection.loc.file,
+                span: n.span,
+                pointer: pointer_join(&connection.loc.pointer, "strategy"),
+            });
+        for attribute in list.iter().filter_map(|a| a.as_str()) {
+            let source = format!("what `{strategy}` connections deliver");
+            out.push(Source {
+                attribute: attribute.to_string(),
+                loc: loc.clone(),
+                source,
+                proof: None,
+            });
+        }
+    }
+    for (_, unit) in ctx.scripts.databases.iter().filter(|(i, _)| *i == index) {
+        let outcome = interp::run(&unit.lowered.program, Entry::DatabaseScript, &Facts::new());
+        for (attribute, span) in outcome.profile {
+            let loc = Loc {
+                file: unit.file,
+                span,
+                pointer: String::new(),
+            };
+            out.push(Source {
+                attribute,
+                loc,
+                source: format!("the profile the {} returns", unit.label()),
+                proof: None,
+            });
+        }
+    }
+    let open_profile = mapping.is_some() || data.is_none() || !connection.scripts.is_empty();
+    if open_profile && let Some(analysis) = ctx.analysis {
+        for evaluation in analysis.evaluations.iter().filter(|e| {
+            e.scenario.connection.as_deref() == Some(connection.name.as_str())
+                && e.scenario.pipeline == Pipeline::OidcConformant
+        }) {
+            for (path, file, span) in &evaluation.reads {
+                let root = path.split(['.', '[']).next().unwrap_or(path);
+                if matches!(root, "user_metadata" | "app_metadata") {
+                    continue;
+                }
+                let script = ctx
+                    .scripts
+                    .all()
+                    .find(|u| u.file == *file)
+                    .map(|u| u.label())
+                    .unwrap_or_default();
+                let shows = format!(
+                    "{script} reads `user.{root}` in this login through `{}`",
+                    connection.name
+                );
+                out.push(Source {
+                    attribute: root.to_string(),
+                    loc: Loc {
+                        file: *file,
+                        span: *span,
+                        pointer: String::new(),
+                    },
+                    source: format!("{script}, which reads `user.{root}`"),
+                    proof: Some(Proof::new(evaluation, Vec::new(), shows)),
+                });
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_compare_loosely() {
+        assert_eq!(normalise("Date_Of-Birth", false), "dateofbirth");
+        assert_eq!(
+            normalise(
+                "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/gender",
+                false
+            ),
+            "gender"
+        );
+        assert_eq!(normalise("urn:oid:ethnicity", false), "ethnicity");
+        assert_eq!(normalise("Gender", true), "Gender");
+    }
+}

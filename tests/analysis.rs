@@ -1,0 +1,1107 @@
+//! The token checks on their fixtures, in both export formats, and the script analysis and claim
+//! evaluator underneath them.
+//!
+//! Each token check runs through the public [`claimlint::check`] API with the built-in policies
+//! on `tests/fixtures/<check>/{yaml,directory}`. The findings of the policy bound to the check
+//! are snapshotted with their proofs (`tests/snapshots/analysis__<check>_<format>.snap`), the
+//! two formats must agree on everything but the position in the file, and the facts that make
+//! each finding true (the issued token really lacks the claim, a disabled rule is never
+//! flagged...) are asserted here in code, so that a snapshot update cannot quietly accept a
+//! wrong finding.
+//!
+//! Below them: the abstract interpreter on small scripts ([`claimlint::js::analyse`] +
+//! [`claimlint::eval::interp::run`]) and each platform filter of the evaluator
+//! ([`claimlint::eval::evaluate`]) on a small tenant.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use claimlint::eval::interp::{Entry, Facts, Outcome as RunOutcome, TokenKind, run as interpret};
+use claimlint::eval::value::Val;
+use claimlint::eval::{Outcome, Pipeline, Proof, Scenario, evaluate, lower_scripts};
+use claimlint::finding::{Finding, Severity};
+use claimlint::load::{discover::export_at, load_export};
+use claimlint::model::ExportFormat;
+use claimlint::platform::Platform;
+use claimlint::source::SourceMap;
+use claimlint::syntax::keywords::KeywordMap;
+use claimlint::{CheckOptions, CheckRun, INPUT_ERROR};
+use serde_json::{Value, json};
+
+// ---------------------------------------------------------------------------------------------
+// The token checks on their fixtures
+
+/// A token check and the built-in policy bound to it.
+struct Case {
+    check: &'static str,
+    policy: &'static str,
+    name: &'static str,
+}
+
+const CLAIM_NAMESPACE: Case = Case {
+    check: "claim-namespace",
+    policy: "CL101",
+    name: "non-namespaced-claim",
+};
+const CLAIM_NAMESPACE_HOST: Case = Case {
+    check: "claim-namespace-host",
+    policy: "CL102",
+    name: "auth0-domain-namespace",
+};
+const RESTRICTED_CLAIM: Case = Case {
+    check: "restricted-claim",
+    policy: "CL103",
+    name: "restricted-claim",
+};
+const UNRESOLVED_CLAIM_NAME: Case = Case {
+    check: "unresolved-claim-name",
+    policy: "CL104",
+    name: "unresolved-claim-name",
+};
+const DENIED_ATTRIBUTE_IN_CLAIM: Case = Case {
+    check: "denied-attribute-in-claim",
+    policy: "CL105",
+    name: "denied-attribute-in-claim",
+};
+const CLAIM_MISSING_ON_REFRESH: Case = Case {
+    check: "claim-missing-on-refresh",
+    policy: "CL106",
+    name: "claim-missing-on-refresh",
+};
+const LEGACY_CLAIM_RELIANCE: Case = Case {
+    check: "legacy-claim-reliance",
+    policy: "CL303",
+    name: "legacy-claim-reliance",
+};
+
+fn fixture(check: &str, form: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(check)
+        .join(form)
+}
+
+/// Runs `claimlint check` on `tests/fixtures/<check>/<form>` with one worker thread.
+fn run(check: &str, form: &str) -> CheckRun {
+    let root = fixture(check, form);
+    let run = claimlint::check(&CheckOptions {
+        paths: vec![root.clone()],
+        jobs: Some(1),
+        ..Default::default()
+    })
+    .unwrap_or_else(|e| panic!("{}: {e}", root.display()));
+    let input_errors: Vec<&str> = run
+        .report
+        .findings
+        .iter()
+        .filter(|f| f.policy == INPUT_ERROR.0)
+        .map(|f| f.message.as_str())
+        .collect();
+    assert!(input_errors.is_empty(), "{check}/{form}: {input_errors:?}");
+    assert_eq!(run.report.exports.len(), 1, "{check}/{form}: one export");
+    let expected = if form == "yaml" {
+        ExportFormat::Yaml
+    } else {
+        ExportFormat::Directory
+    };
+    assert_eq!(run.report.exports[0].format, expected, "{check}/{form}");
+    run
+}
+
+/// The findings of `case`'s policy, in report order.
+fn findings_of<'a>(case: &Case, run: &'a CheckRun) -> Vec<&'a Finding> {
+    let found: Vec<&Finding> = run
+        .report
+        .findings
+        .iter()
+        .filter(|f| f.name == case.name)
+        .collect();
+    for f in &found {
+        assert_eq!(f.policy, case.policy, "{} is bound to {}", case.name, case.policy);
+    }
+    found
+}
+
+/// What the snapshots hold of a proof; `lines` leaves the trace lines out.
+fn proof_projection(proof: &Proof, lines: bool) -> Value {
+    let trace: Vec<Value> = proof
+        .trace
+        .iter()
+        .map(|t| {
+            let mut entry = json!({
+                "claim": t.claim,
+                "filter": t.filter,
+                "outcome": t.outcome,
+            });
+            if lines {
+                entry["line"] = json!(t.line);
+            }
+            entry
+        })
+        .collect();
+    json!({
+        "scenario": proof.scenario,
+        "shows": proof.shows,
+        "trace": trace,
+        "tokens": proof.tokens,
+    })
+}
+
+/// What the snapshots hold of a finding.
+fn projection(f: &Finding) -> Value {
+    json!({
+        "policy": f.policy,
+        "message": f.message,
+        "file": f.location.file,
+        "line": f.location.line,
+        "column": f.location.column,
+        "claim": f.claim,
+        "token": f.token,
+        "proof": f.proof.as_ref().map(|p| proof_projection(p, true)),
+    })
+}
+
+/// A finding without its position, for comparing the two formats: the file relative to its
+/// export stays (scripts sit at the same place in both), line and column go. Sorted, since the
+/// report order follows the files.
+fn positionless(findings: &[&Finding]) -> Vec<String> {
+    let mut out: Vec<String> = findings
+        .iter()
+        .map(|f| {
+            json!({
+                "policy": f.policy,
+                "severity": f.severity,
+                "message": f.message,
+                "help": f.help,
+                "export_file": f.export_file,
+                "subject": f.subject,
+                "claim": f.claim,
+                "attribute": f.attribute,
+                "token": f.token,
+                "proof": f.proof.as_ref().map(|p| proof_projection(p, false)),
+            })
+            .to_string()
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Snapshots the findings of `case` on both fixtures, checks the formats agree, and hands the
+/// findings of each format to `check_findings`, the check's own assertions.
+fn snapshot_both_formats(case: &Case, check_findings: impl Fn(&str, &[&Finding])) {
+    let yaml_run = run(case.check, "yaml");
+    let directory_run = run(case.check, "directory");
+    let yaml = findings_of(case, &yaml_run);
+    let directory = findings_of(case, &directory_run);
+    assert!(!yaml.is_empty(), "{}: the yaml fixture finds nothing", case.check);
+
+    let snake = case.check.replace('-', "_");
+    for (format, found) in [("yaml", &yaml), ("directory", &directory)] {
+        let projected: Vec<Value> = found.iter().map(|f| projection(f)).collect();
+        insta::assert_json_snapshot!(format!("{snake}_{format}"), projected);
+    }
+
+    assert_eq!(
+        positionless(&yaml),
+        positionless(&directory),
+        "{}: the two formats disagree",
+        case.check
+    );
+    check_findings("yaml", &yaml);
+    check_findings("directory", &directory);
+}
+
+/// The claim names of `findings`, as a set.
+fn claims(findings: &[&Finding]) -> BTreeSet<String> {
+    findings.iter().filter_map(|f| f.claim.clone()).collect()
+}
+
+fn set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+fn token_kind(f: &Finding) -> TokenKind {
+    match f.token.as_deref() {
+        Some("id_token") => TokenKind::IdToken,
+        Some("access_token") => TokenKind::AccessToken,
+        other => panic!("{}: no token ({other:?})", f.message),
+    }
+}
+
+fn proof(f: &Finding) -> &Proof {
+    f.proof
+        .as_ref()
+        .unwrap_or_else(|| panic!("{}: no proof", f.message))
+}
+
+/// The issued token of `f`'s proof really lacks `f`'s claim, and the proof's trace says which
+/// filter dropped it.
+fn assert_proof_lacks_claim(f: &Finding, filter: &str) {
+    let claim = f.claim.as_deref().expect("a claim");
+    let proof = proof(f);
+    let token = proof
+        .tokens
+        .get(&token_kind(f))
+        .unwrap_or_else(|| panic!("{claim}: the proof issues no {:?}", f.token));
+    assert!(
+        !token.contains_key(claim),
+        "{claim}: the proof's token has it: {token:?}"
+    );
+    assert!(
+        proof
+            .trace
+            .iter()
+            .any(|t| t.claim == claim && t.filter == filter && t.outcome == Outcome::Dropped),
+        "{claim}: the trace does not show `{filter}` dropping it: {:#?}",
+        proof.trace
+    );
+}
+
+#[test]
+fn claim_namespace() {
+    snapshot_both_formats(&CLAIM_NAMESPACE, |form, found| {
+        assert_eq!(
+            claims(found),
+            set(&[
+                // the alias idiom (`idTokenClaims.tenant_tier = ...; context.idToken = ...`)
+                "tenant_tier",
+                // both claims of one `for (const key of [...])` loop
+                "language",
+                "currency",
+                // a rule that returns early for other clients
+                "country",
+                // `Object.assign(context.idToken, {...})`
+                "member_status",
+                // `api.accessToken.setCustomClaim` and `onContinuePostLogin`
+                "loyalty_tier",
+                "terms_accepted_at",
+                // the non-namespaced property of a credentials-exchange hook
+                "partner_tier",
+            ]),
+            "{form}"
+        );
+        // The disabled rule, the unbound action and the disabled hook never run; a standard
+        // claim issued with its scope and the namespaced claims are not custom claims without a
+        // namespace.
+        for never in ["display_nick", "draft_flag", "given_name", "legacy_tier"] {
+            assert!(!claims(found).contains(never), "{form}: {never}");
+        }
+        assert!(claims(found).iter().all(|c| !c.contains("://")), "{form}");
+        for f in found {
+            assert_proof_lacks_claim(f, "namespace");
+        }
+        let hook = found
+            .iter()
+            .find(|f| f.claim.as_deref() == Some("partner_tier"))
+            .unwrap();
+        assert_eq!(proof(hook).scenario.protocol, "oauth2-client-credentials");
+        assert!(
+            proof(hook)
+                .tokens
+                .get(&TokenKind::AccessToken)
+                .unwrap()
+                .contains_key("https://travel.example.com/partner"),
+            "{form}: the hook's namespaced claim is issued"
+        );
+        let continued = found
+            .iter()
+            .find(|f| f.claim.as_deref() == Some("terms_accepted_at"))
+            .unwrap();
+        assert!(
+            proof(continued).trace.iter().all(|t| t.may),
+            "{form}: onContinuePostLogin runs only after a redirect"
+        );
+    });
+}
+
+#[test]
+fn claim_namespace_host() {
+    snapshot_both_formats(&CLAIM_NAMESPACE_HOST, |form, found| {
+        assert_eq!(
+            claims(found),
+            set(&[
+                "https://acme.auth0.com/plan",
+                "https://x.webtask.io/y",
+                "https://acme.eu.auth0.com/region",
+                "https://acme.auth0.com/sync_client",
+            ]),
+            "{form}"
+        );
+        // `https://acme.auth0.com/plan` is set on both tokens, the second time through a template.
+        let plan: Vec<TokenKind> = found
+            .iter()
+            .filter(|f| f.claim.as_deref() == Some("https://acme.auth0.com/plan"))
+            .map(|f| token_kind(f))
+            .collect();
+        assert_eq!(plan, [TokenKind::IdToken, TokenKind::AccessToken], "{form}");
+        for f in found {
+            assert_proof_lacks_claim(f, "auth0-domain");
+        }
+        // Look-alike hosts and an Auth0-hosted domain off the documented list are kept.
+        let login = found
+            .iter()
+            .find(|f| f.claim.as_deref() == Some("https://acme.auth0.com/plan"))
+            .unwrap();
+        let id_token = proof(login).tokens.get(&TokenKind::IdToken).unwrap();
+        for kept in [
+            "https://notauth0.com/plan",
+            "https://auth0.com.acme.example.com/plan",
+            "https://acme.example.com/plan",
+            "https://acme.auth0app.com/beta",
+        ] {
+            assert!(id_token.contains_key(kept), "{form}: {kept} is issued");
+        }
+    });
+}
+
+#[test]
+fn restricted_claim() {
+    snapshot_both_formats(&RESTRICTED_CLAIM, |form, found| {
+        assert_eq!(
+            claims(found),
+            set(&["sub", "permissions", "roles", "client_id"]),
+            "{form}"
+        );
+        for f in found {
+            assert_proof_lacks_claim(f, "restricted");
+        }
+        // `email` is a standard claim, issued with the `email` scope, not a restricted one.
+        let roles = found
+            .iter()
+            .find(|f| f.claim.as_deref() == Some("roles"))
+            .unwrap();
+        let id_token = proof(roles).tokens.get(&TokenKind::IdToken).unwrap();
+        assert!(id_token.contains_key("email"), "{form}: {id_token:?}");
+        assert!(id_token.contains_key("https://hr.example.com/roles"), "{form}");
+    });
+}
+
+#[test]
+fn unresolved_claim_name() {
+    snapshot_both_formats(&UNRESOLVED_CLAIM_NAME, |form, found| {
+        assert_eq!(found.len(), 6, "{form}");
+        for f in found {
+            assert_eq!(f.severity, Severity::Note, "{form}: nothing is proven dropped");
+            assert!(f.proof.is_none(), "{form}");
+        }
+        let messages: Vec<&str> = found.iter().map(|f| f.message.as_str()).collect();
+        let has = |text: &str| messages.iter().any(|m| m.contains(text));
+        // Unknown namespaces say where they come from and claim no known beginning.
+        assert!(
+            has("comes from configuration.SECZETTA_NAMESPACE + 'risk_score'"),
+            "{messages:#?}"
+        );
+        assert!(
+            has("comes from event.secrets.NAMESPACE + '/department'"),
+            "{messages:#?}"
+        );
+        assert!(
+            has("comes from event.secrets.NAMESPACE + '/cost_center'"),
+            "{messages:#?}"
+        );
+        // A known namespace followed by an unknown keeps the namespace.
+        assert!(
+            has("starts with the namespace `https://risk.example.com/`"),
+            "{messages:#?}"
+        );
+        assert!(
+            has("starts with the namespace `https://risk.example.com/meta/`"),
+            "{messages:#?}"
+        );
+        assert!(has("unresolved a0deploy keyword"), "{messages:#?}");
+        // `ns + 'level'` is known.
+        assert!(!has("level"), "{messages:#?}");
+    });
+}
+
+#[test]
+fn denied_attribute_in_claim() {
+    snapshot_both_formats(&DENIED_ATTRIBUTE_IN_CLAIM, |form, found| {
+        let gender = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/gender";
+        let got: BTreeSet<(String, String, String)> = found
+            .iter()
+            .map(|f| {
+                (
+                    f.claim.clone().unwrap(),
+                    f.attribute.clone().unwrap(),
+                    proof(f).scenario.connection.clone().unwrap(),
+                )
+            })
+            .collect();
+        let db = "Username-Password-Authentication";
+        let want: BTreeSet<(String, String, String)> = [
+            ("https://people.example.com/work_email", "email", db),
+            ("https://people.example.com/ethnicity", "ethnicity", db),
+            ("https://people.example.com/email", "email", db),
+            ("https://people.example.com/gender", gender, "corp-saml"),
+        ]
+        .iter()
+        .map(|(c, a, n)| (c.to_string(), a.to_string(), n.to_string()))
+        .collect();
+        assert_eq!(got, want, "{form}");
+        for f in found {
+            assert_proof_lacks_claim(f, "deny-list");
+        }
+        // Attributes that are not denied (a root one, and one a nested entry fails to deny) are
+        // delivered.
+        let work_email = found
+            .iter()
+            .find(|f| f.claim.as_deref() == Some("https://people.example.com/work_email"))
+            .unwrap();
+        let id_token = proof(work_email).tokens.get(&TokenKind::IdToken).unwrap();
+        assert!(
+            id_token.contains_key("https://people.example.com/display_name"),
+            "{form}"
+        );
+        assert!(
+            id_token.contains_key("https://people.example.com/personal_email"),
+            "{form}"
+        );
+    });
+}
+
+#[test]
+fn claim_missing_on_refresh() {
+    snapshot_both_formats(&CLAIM_MISSING_ON_REFRESH, |form, found| {
+        assert_eq!(
+            claims(found),
+            set(&[
+                "https://shop.example.com/cart_id",
+                "https://shop.example.com/segment",
+                "https://shop.example.com/device_binding",
+            ]),
+            "{form}"
+        );
+        for f in found {
+            let claim = f.claim.as_deref().unwrap();
+            let proof = proof(f);
+            assert_eq!(proof.scenario.protocol, "oauth2-refresh-token", "{form}");
+            let refreshed = proof.tokens.get(&token_kind(f)).unwrap();
+            assert!(!refreshed.contains_key(claim), "{form}: {claim} in {refreshed:?}");
+            // The claim set on every flow is in the refreshed tokens.
+            assert!(
+                proof
+                    .tokens
+                    .get(&TokenKind::IdToken)
+                    .unwrap()
+                    .contains_key("https://shop.example.com/store"),
+                "{form}"
+            );
+            assert!(
+                f.related
+                    .iter()
+                    .any(|r| r.message.contains("refresh-token flow returns here")),
+                "{form}: {claim}: the early return is pointed at"
+            );
+        }
+        // Set again by an action on every flow: not missing on refresh.
+        assert!(
+            !claims(found).contains("https://shop.example.com/customer_id"),
+            "{form}"
+        );
+        // The kiosk has no `refresh_token` grant, so it never refreshes.
+        assert!(
+            !claims(found).contains("https://shop.example.com/kiosk_id"),
+            "{form}"
+        );
+        assert!(
+            found.iter().all(|f| proof(f).scenario.client != "Shop Kiosk"),
+            "{form}"
+        );
+        let device = found
+            .iter()
+            .find(|f| f.claim.as_deref() == Some("https://shop.example.com/device_binding"))
+            .unwrap();
+        assert_eq!(proof(device).scenario.client, "Shop Mobile", "{form}");
+    });
+}
+
+#[test]
+fn legacy_claim_reliance() {
+    snapshot_both_formats(&LEGACY_CLAIM_RELIANCE, |form, found| {
+        assert_eq!(claims(found), set(&["partner_id", "region"]), "{form}");
+        for f in found {
+            let claim = f.claim.as_deref().unwrap();
+            let proof = proof(f);
+            assert_eq!(proof.scenario.client, "Partner Portal", "{form}");
+            // The proof is the OIDC-conformant twin of the legacy login, whose token lacks it.
+            assert_eq!(proof.scenario.pipeline, Pipeline::OidcConformant, "{form}");
+            assert!(
+                !proof.tokens.get(&TokenKind::IdToken).unwrap().contains_key(claim),
+                "{form}: {claim}"
+            );
+            let filters: Vec<(&str, Outcome)> = proof
+                .trace
+                .iter()
+                .filter(|t| t.claim == claim)
+                .map(|t| (t.filter.as_str(), t.outcome))
+                .collect();
+            assert_eq!(
+                filters,
+                [("namespace", Outcome::Dropped), ("legacy-profile", Outcome::Kept)],
+                "{form}: {claim}"
+            );
+            assert_eq!(f.related.len(), 3, "{form}: the client, the flag and the policy");
+        }
+    });
+    let run = run(LEGACY_CLAIM_RELIANCE.check, "yaml");
+    let of = |policy: &str| -> Vec<&Finding> {
+        run.report
+            .findings
+            .iter()
+            .filter(|f| f.policy == policy)
+            .collect()
+    };
+    // The OIDC-conformant client gets CL101 for the claim set for every client, not CL303.
+    let cl101 = of("CL101");
+    assert_eq!(claims(&cl101), set(&["region"]));
+    assert_eq!(proof(cl101[0]).scenario.client, "Partner SPA");
+    // A deny-listed attribute is not delivered even through the legacy pipeline: CL105, not
+    // CL303.
+    let cl105 = of("CL105");
+    assert_eq!(claims(&cl105), set(&["contact_email"]));
+    assert_eq!(proof(cl105[0]).scenario.pipeline, Pipeline::Legacy);
+    assert_proof_lacks_claim(cl105[0], "deny-list");
+}
+
+/// Every script file of `dir`, relative to it.
+fn scripts_under(dir: &Path) -> BTreeSet<PathBuf> {
+    let mut out = BTreeSet::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(folder) = pending.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|e| e == "js") {
+                out.insert(path.strip_prefix(dir).unwrap().to_path_buf());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn both_forms_of_each_fixture_hold_the_same_scripts() {
+    for case in [
+        CLAIM_NAMESPACE,
+        CLAIM_NAMESPACE_HOST,
+        RESTRICTED_CLAIM,
+        UNRESOLVED_CLAIM_NAME,
+        DENIED_ATTRIBUTE_IN_CLAIM,
+        CLAIM_MISSING_ON_REFRESH,
+        LEGACY_CLAIM_RELIANCE,
+    ] {
+        let (yaml, directory) = (fixture(case.check, "yaml"), fixture(case.check, "directory"));
+        let scripts = scripts_under(&yaml);
+        assert!(!scripts.is_empty(), "{}", case.check);
+        assert_eq!(scripts, scripts_under(&directory), "{}", case.check);
+        for script in scripts {
+            assert_eq!(
+                std::fs::read(yaml.join(&script)).unwrap(),
+                std::fs::read(directory.join(&script)).unwrap(),
+                "{}: {} differs between the forms",
+                case.check,
+                script.display()
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The abstract interpreter on small scripts
+
+/// Runs `script` as `entry` for a login of client `App` on `oidc-basic-profile`, plus `facts`.
+fn interpret_with(script: &str, entry: Entry, facts: &[(&str, &str)]) -> RunOutcome {
+    let lowered = claimlint::js::analyse(script);
+    assert!(lowered.errors.is_empty(), "{:?}", lowered.errors);
+    let mut all = Facts::new();
+    for (path, value) in [
+        ("context.clientName", "App"),
+        ("event.client.name", "App"),
+        ("context.protocol", "oidc-basic-profile"),
+        ("event.transaction.protocol", "oidc-basic-profile"),
+    ]
+    .iter()
+    .chain(facts)
+    {
+        all.insert(path.to_string(), Val::Str(value.to_string()));
+    }
+    interpret(&lowered.program, entry, &all)
+}
+
+/// `(token, claim name or what is known of it, may)` for each write.
+fn writes(outcome: &RunOutcome) -> Vec<(TokenKind, String, bool)> {
+    outcome
+        .writes
+        .iter()
+        .map(|w| (w.token, claimlint::eval::claim_label(&w.key), w.may))
+        .collect()
+}
+
+fn names(outcome: &RunOutcome) -> Vec<String> {
+    writes(outcome).into_iter().map(|(_, n, _)| n).collect()
+}
+
+const ID: TokenKind = TokenKind::IdToken;
+const ACCESS: TokenKind = TokenKind::AccessToken;
+
+#[test]
+fn the_alias_idiom_writes_to_the_token() {
+    let out = interpret_with(
+        "function (user, context, callback) {
+           const namespace = 'https://x.com';
+           let idTokenClaims = context.idToken || {};
+           let accessTokenClaims = context.accessToken || {};
+           idTokenClaims[`${namespace}/roles`] = context.authorization.roles;
+           accessTokenClaims[namespace + '/roles'] = context.authorization.roles;
+           idTokenClaims.plain = 1;
+           context.idToken = idTokenClaims;
+           context.accessToken = accessTokenClaims;
+           callback(null, user, context);
+         }",
+        Entry::Rule,
+        &[],
+    );
+    assert_eq!(
+        writes(&out),
+        [
+            (ID, "https://x.com/roles".into(), false),
+            (ACCESS, "https://x.com/roles".into(), false),
+            (ID, "plain".into(), false),
+        ]
+    );
+}
+
+#[test]
+fn templates_and_concatenation_fold_constants() {
+    let out = interpret_with(
+        "async function (user, context, callback) {
+           const host = 'x.com';
+           const ns = `https://${host}/`;
+           const claim = ns + 'a';
+           context.idToken[claim] = 1;
+           context.idToken[`${ns}b`] = 2;
+           context.idToken[ns.concat('c')] = 3;
+           return callback(null, user, context);
+         }",
+        Entry::Rule,
+        &[],
+    );
+    assert_eq!(
+        names(&out),
+        ["https://x.com/a", "https://x.com/b", "https://x.com/c"]
+    );
+}
+
+#[test]
+fn loops_over_known_lists_write_each_claim() {
+    let out = interpret_with(
+        "function (user, context, callback) {
+           for (const k of ['a', 'b']) { context.idToken['https://x.com/' + k] = user[k]; }
+           ['c', 'd'].forEach(function (k) { context.accessToken[k] = user[k]; });
+           ['e'].forEach((k) => context.idToken[k] = 1);
+           callback(null, user, context);
+         }",
+        Entry::Rule,
+        &[],
+    );
+    assert_eq!(
+        writes(&out),
+        [
+            (ID, "https://x.com/a".into(), false),
+            (ID, "https://x.com/b".into(), false),
+            (ACCESS, "c".into(), false),
+            (ACCESS, "d".into(), false),
+            (ID, "e".into(), false),
+        ]
+    );
+    // The values are the user's attributes.
+    assert!(matches!(&out.writes[0].value, Val::Attr(a) if a == "a"));
+}
+
+#[test]
+fn unknown_parts_stay_unknown_and_known_namespaces_are_kept() {
+    let out = interpret_with(
+        "function (user, context, callback) {
+           context.idToken[configuration.NS + 'y'] = 1;
+           context.idToken['https://x.com/' + configuration.X] = 2;
+           context.idToken[`${configuration.NS}/roles`] = 3;
+           context.idToken[`https://x.com/${configuration.X}/roles`] = 4;
+           callback(null, user, context);
+         }",
+        Entry::Rule,
+        &[],
+    );
+    let keys: Vec<&Val> = out.writes.iter().map(|w| &w.key).collect();
+    assert!(
+        matches!(keys[0], Val::Unknown(what) if what == "configuration.NS + 'y'"),
+        "{keys:?}"
+    );
+    assert_eq!(keys[0].known_prefix(), None);
+    assert_eq!(keys[1].known_prefix(), Some("https://x.com/"));
+    // A template that starts with an unknown knows nothing of the name's beginning.
+    assert!(matches!(keys[2], Val::Unknown(_)), "{keys:?}");
+    assert_eq!(keys[2].known_prefix(), None);
+    assert_eq!(keys[3].known_prefix(), Some("https://x.com/"));
+    assert!(keys.iter().all(|k| k.known_text().is_none()));
+
+    let out = interpret_with(
+        "exports.onExecutePostLogin = async (event, api) => {
+           const { NS } = event.secrets;
+           api.idToken.setCustomClaim(event.secrets.NS + '/a', 1);
+           api.idToken.setCustomClaim(`${NS}/b`, `${event.user.email}`);
+         };",
+        Entry::PostLoginAction,
+        &[],
+    );
+    assert_eq!(
+        names(&out),
+        ["<event.secrets.NS + '/a'>", "<event.secrets.NS + '/b'>"]
+    );
+    // `${event.user.email}` is still the user's email.
+    assert!(matches!(&out.writes[1].value, Val::Attr(a) if a == "email"));
+}
+
+#[test]
+fn early_returns_for_other_clients_and_protocols_skip_the_claims() {
+    let script = "function (user, context, callback) {
+        if (context.clientName !== 'Portal') return callback(null, user, context);
+        if (context.protocol === 'oauth2-refresh-token') {
+          return callback(null, user, context);
+        }
+        context.idToken['https://x.com/a'] = 1;
+        callback(null, user, context);
+      }";
+    assert!(names(&interpret_with(script, Entry::Rule, &[])).is_empty());
+    let portal = [("context.clientName", "Portal")];
+    let login = interpret_with(script, Entry::Rule, &portal);
+    assert_eq!(names(&login), ["https://x.com/a"]);
+    assert_eq!(login.returns.len(), 0);
+    let refresh = interpret_with(
+        script,
+        Entry::Rule,
+        &[
+            ("context.clientName", "Portal"),
+            ("context.protocol", "oauth2-refresh-token"),
+        ],
+    );
+    assert!(names(&refresh).is_empty());
+    assert_eq!(refresh.returns.len(), 1);
+    assert!(!refresh.returns[0].1, "the return is certain");
+
+    // An undecidable condition runs both ways: what follows a return in one may happen.
+    let out = interpret_with(
+        "function (user, context, callback) {
+           if (user.app_metadata.skip) { return callback(null, user, context); }
+           context.idToken['https://x.com/a'] = 1;
+           callback(null, user, context);
+         }",
+        Entry::Rule,
+        &[],
+    );
+    assert_eq!(writes(&out), [(ID, "https://x.com/a".into(), true)]);
+}
+
+#[test]
+fn object_assign_actions_and_hooks_write_claims() {
+    let out = interpret_with(
+        "function (user, context, callback) {
+           Object.assign(context.idToken, { 'https://x.com/a': 1, b: user.email });
+           callback(null, user, context);
+         }",
+        Entry::Rule,
+        &[],
+    );
+    assert_eq!(names(&out), ["https://x.com/a", "b"]);
+    assert!(matches!(&out.writes[1].value, Val::Attr(a) if a == "email"));
+
+    let out = interpret_with(
+        "exports.onExecutePostLogin = async (event, api) => {
+           api.idToken.setCustomClaim('https://x.com/a', event.user.name);
+           api.accessToken.setCustomClaim('b', 2);
+         };
+         exports.onContinuePostLogin = async (event, api) => {
+           api.idToken.setCustomClaim('c', 3);
+         };",
+        Entry::PostLoginAction,
+        &[],
+    );
+    assert_eq!(
+        writes(&out),
+        [
+            (ID, "https://x.com/a".into(), false),
+            (ACCESS, "b".into(), false),
+            // only after a redirect
+            (ID, "c".into(), true),
+        ]
+    );
+
+    let out = interpret_with(
+        "module.exports = function (client, scope, audience, context, cb) {
+           var access_token = {};
+           access_token.scope = scope;
+           access_token['https://x.com/y'] = 'bar';
+           access_token.plain = 'baz';
+           cb(null, access_token);
+         };",
+        Entry::Hook,
+        &[],
+    );
+    assert_eq!(
+        writes(&out),
+        [
+            (ACCESS, "https://x.com/y".into(), false),
+            (ACCESS, "plain".into(), false),
+        ]
+    );
+}
+
+#[test]
+fn reading_token_claims_writes_nothing() {
+    let out = interpret_with(
+        "function (user, context, callback) {
+           const roles = context.idToken['https://x.com/roles'] || [];
+           if (context.accessToken.scope) { console.log(roles, context.accessToken['https://x.com/a']); }
+           const copy = Object.assign({}, context.idToken);
+           copy.unused = 1;
+           callback(null, user, context);
+         }",
+        Entry::Rule,
+        &[],
+    );
+    assert!(out.writes.is_empty(), "{:?}", names(&out));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The platform filters, on a small tenant
+
+/// A tenant with an OIDC-conformant client, a non-conformant one, the legacy profile on, and a
+/// database denying `email`; one rule writes a claim for each filter.
+const FILTERS_TENANT: &str = "\
+tenant:
+  flags:
+    enable_legacy_profile: true
+clients:
+  - name: App
+    app_type: regular_web
+    oidc_conformant: true
+  - name: Old App
+    app_type: regular_web
+    oidc_conformant: false
+databases:
+  - name: Username-Password-Authentication
+    strategy: auth0
+    enabled_clients: [App, Old App]
+    options:
+      non_persistent_attrs: [email, user_metadata.ssn]
+rules:
+  - name: claims
+    script: ./rules/claims.js
+    order: 1
+    enabled: true
+    stage: login_success
+";
+
+const FILTERS_RULE: &str = "\
+function (user, context, callback) {
+  const ns = 'https://app.example.com/';
+  context.idToken.sub = 'x';
+  context.accessToken.permissions = [];
+  context.idToken.tier = user.app_metadata.tier;
+  context.idToken['https://acme.auth0.com/a'] = 1;
+  context.idToken['https://acme.eu.auth0.com/b'] = 1;
+  context.idToken['https://webtask.run/c'] = 1;
+  context.idToken['https://notauth0.com/d'] = 1;
+  context.idToken.email = user.email;
+  context.idToken.contact_email = user.email;
+  context.idToken.given_name = user.given_name;
+  context.idToken[ns + 'work_email'] = user.email;
+  context.idToken[ns + 'ssn'] = user.user_metadata.ssn;
+  context.idToken[ns + 'name'] = user.name;
+  context.idToken[configuration.NS + 'x'] = 1;
+  callback(null, user, context);
+}
+";
+
+struct Filters {
+    _dir: tempfile::TempDir,
+    tenant: claimlint::model::Tenant,
+    scripts: claimlint::eval::Scripts,
+    sources: SourceMap,
+}
+
+fn filters_tenant() -> Filters {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("rules")).unwrap();
+    std::fs::write(dir.path().join("tenant.yaml"), FILTERS_TENANT).unwrap();
+    std::fs::write(dir.path().join("rules/claims.js"), FILTERS_RULE).unwrap();
+    let export = export_at(dir.path()).unwrap();
+    let mut sources = SourceMap::default();
+    let loaded = load_export(&export, &KeywordMap::default(), &mut sources, dir.path());
+    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+    let scripts = lower_scripts(&loaded.tenant, &sources);
+    Filters {
+        _dir: dir,
+        tenant: loaded.tenant,
+        scripts,
+        sources,
+    }
+}
+
+/// `claim → (filter, outcome)` for a login of `client` with `scopes` on `pipeline`.
+fn decisions(
+    filters: &Filters,
+    profile: &str,
+    client: &str,
+    scopes: &[&str],
+    pipeline: Pipeline,
+) -> std::collections::BTreeMap<String, (String, Outcome)> {
+    let platform = Platform::load(profile).unwrap();
+    let scenario = Scenario {
+        client: client.into(),
+        connection: Some("Username-Password-Authentication".into()),
+        protocol: "oidc-basic-profile".into(),
+        scopes: scopes.iter().map(|s| s.to_string()).collect(),
+        pipeline,
+        platform: profile.into(),
+        profile: None,
+    };
+    let evaluation = evaluate(
+        &filters.tenant,
+        &filters.scripts,
+        &platform,
+        &filters.sources,
+        &scenario,
+    );
+    // The issued tokens hold exactly the kept claims.
+    for entry in &evaluation.trace {
+        assert_eq!(
+            evaluation.has(entry.token, &entry.claim),
+            entry.outcome == Outcome::Kept,
+            "{}: {:?}",
+            entry.claim,
+            entry.outcome
+        );
+    }
+    evaluation
+        .trace
+        .iter()
+        .map(|t| (t.claim.clone(), (t.filter.clone(), t.outcome)))
+        .collect()
+}
+
+fn decision(filter: &str, outcome: Outcome) -> (String, Outcome) {
+    (filter.to_string(), outcome)
+}
+
+#[test]
+fn each_platform_filter_decides_its_claims() {
+    use Outcome::{Dropped, Kept, Unresolved};
+    let filters = filters_tenant();
+    let all = ["openid", "profile", "email"];
+    let d = decisions(&filters, "auth0-oidc", "App", &all, Pipeline::OidcConformant);
+    // restricted
+    assert_eq!(d["sub"], decision("restricted", Dropped));
+    assert_eq!(d["permissions"], decision("restricted", Dropped));
+    // namespace
+    assert_eq!(d["tier"], decision("namespace", Dropped));
+    assert_eq!(d["contact_email"], decision("namespace", Dropped));
+    // auth0-domain, subdomains included, look-alikes not
+    assert_eq!(d["https://acme.auth0.com/a"], decision("auth0-domain", Dropped));
+    assert_eq!(
+        d["https://acme.eu.auth0.com/b"],
+        decision("auth0-domain", Dropped)
+    );
+    assert_eq!(d["https://webtask.run/c"], decision("auth0-domain", Dropped));
+    assert_eq!(d["https://notauth0.com/d"], decision("namespace", Kept));
+    // scope filter for standard claims
+    assert_eq!(d["email"], decision("scope", Kept));
+    assert_eq!(d["given_name"], decision("scope", Kept));
+    // deny list: a denied root attribute is dropped; a nested entry denies nothing
+    assert_eq!(
+        d["https://app.example.com/work_email"],
+        decision("deny-list", Dropped)
+    );
+    assert_eq!(d["https://app.example.com/ssn"], decision("namespace", Kept));
+    assert_eq!(d["https://app.example.com/name"], decision("namespace", Kept));
+    // unresolved names are not decided
+    assert_eq!(d["<configuration.NS + 'x'>"], decision("unresolved", Unresolved));
+
+    // Without the `email` scope the standard `email` claim is removed; `profile` still issues
+    // `given_name`.
+    let d = decisions(
+        &filters,
+        "auth0-oidc",
+        "App",
+        &["openid", "profile"],
+        Pipeline::OidcConformant,
+    );
+    assert_eq!(d["email"], decision("scope", Dropped));
+    assert_eq!(d["given_name"], decision("scope", Kept));
+
+    // The legacy exception: a non-conformant client on a tenant with the legacy profile on
+    // keeps non-namespaced claims, and nothing else changes.
+    let d = decisions(&filters, "auth0-oidc", "Old App", &all, Pipeline::Legacy);
+    assert_eq!(d["tier"], decision("legacy-profile", Kept));
+    assert_eq!(d["contact_email"], decision("deny-list", Dropped));
+    assert_eq!(d["sub"], decision("restricted", Dropped));
+    assert_eq!(d["https://acme.auth0.com/a"], decision("auth0-domain", Dropped));
+    // The same client through the OIDC-conformant pipeline (an `audience` in the request).
+    let d = decisions(&filters, "auth0-oidc", "Old App", &all, Pipeline::OidcConformant);
+    assert_eq!(d["tier"], decision("namespace", Dropped));
+
+    // The relaxed profile keeps private claims but still drops restricted and Auth0-domain ones.
+    let d = decisions(&filters, "auth0-current", "App", &all, Pipeline::OidcConformant);
+    assert_eq!(d["tier"], decision("namespace", Kept));
+    assert_eq!(d["contact_email"], decision("deny-list", Dropped));
+    assert_eq!(d["sub"], decision("restricted", Dropped));
+    assert_eq!(d["https://acme.auth0.com/a"], decision("auth0-domain", Dropped));
+}
+
+#[test]
+fn the_legacy_exception_needs_the_legacy_profile() {
+    let mut filters = filters_tenant();
+    // Turn the tenant flag off in the model: the legacy pipeline alone keeps nothing.
+    let settings = filters.tenant.settings.as_mut().unwrap();
+    settings.flags.iter_mut().for_each(|f| f.value = Some(false));
+    let d = decisions(
+        &filters,
+        "auth0-oidc",
+        "Old App",
+        &["openid", "profile", "email"],
+        Pipeline::Legacy,
+    );
+    assert_eq!(d["tier"], decision("namespace", Outcome::Dropped));
+}
+
+#[test]
+fn helpers_run_hoisted_and_their_returns_stay_inside_them() {
+    let out = interpret_with(
+        "function (user, context, callback) {
+           const roles = rolesOf(user);
+           context.idToken['https://x.com/roles'] = roles;
+           addPlan(context.accessToken);
+           return callback(null, user, context);
+
+           function rolesOf(u) {
+             if (!u.app_metadata) { return []; }
+             return u.app_metadata.roles;
+           }
+           function addPlan(claims) {
+             claims['https://x.com/plan'] = user.app_metadata.plan;
+           }
+         }",
+        Entry::Rule,
+        &[],
+    );
+    assert_eq!(
+        writes(&out),
+        [
+            (ID, "https://x.com/roles".into(), false),
+            (ACCESS, "https://x.com/plan".into(), false),
+        ]
+    );
+    assert!(matches!(&out.writes[0].value, Val::Attr(a) if a == "app_metadata.roles"));
+}
