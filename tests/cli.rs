@@ -44,3 +44,42 @@ fn token_shows_the_legacy_exception() {
     );
     assert!(id_token_of("Acme Dashboard").get("country").is_none());
 }
+
+/// `claimlint policies` lists every built-in policy and `claimlint explain` works for each id.
+#[test]
+fn every_policy_is_listed_and_explained() {
+    let claimlint = |args: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_claimlint"))
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("claimlint runs");
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let listed: serde_json::Value =
+        serde_json::from_str(&claimlint(&["policies", "--format", "json"])).expect("JSON");
+    let ids: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    for id in [
+        "CL001", "CL101", "CL102", "CL103", "CL104", "CL105", "CL106", "CL201", "CL202", "CL203", "CL204",
+        "CL301", "CL302", "CL303", "CL304",
+    ] {
+        assert!(ids.contains(&id), "{id} is not listed");
+    }
+    for id in ids {
+        let text = claimlint(&["explain", id]);
+        assert!(
+            text.starts_with(id) && text.contains("### What it flags"),
+            "explain {id}:\n{text}"
+        );
+    }
+}

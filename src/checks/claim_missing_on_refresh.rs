@@ -17,17 +17,28 @@ pub fn run(ctx: &Context<'_>, _options: &serde_json::Value) -> Vec<Hit> {
     };
     let mut hits: Vec<Hit> = Vec::new();
     let mut seen = std::collections::HashSet::new();
+    let refreshes: std::collections::HashMap<_, &crate::eval::Evaluation> = analysis
+        .evaluations
+        .iter()
+        .filter(|e| e.scenario.protocol == "oauth2-refresh-token")
+        .map(|e| {
+            (
+                (&e.scenario.client, &e.scenario.connection, e.scenario.pipeline),
+                e,
+            )
+        })
+        .collect();
     for login in analysis
         .evaluations
         .iter()
         .filter(|e| e.scenario.protocol == "oidc-basic-profile")
     {
-        let Some(refresh) = analysis.evaluations.iter().find(|e| {
-            e.scenario.protocol == "oauth2-refresh-token"
-                && e.scenario.client == login.scenario.client
-                && e.scenario.connection == login.scenario.connection
-                && e.scenario.pipeline == login.scenario.pipeline
-        }) else {
+        let key = (
+            &login.scenario.client,
+            &login.scenario.connection,
+            login.scenario.pipeline,
+        );
+        let Some(refresh) = refreshes.get(&key).copied() else {
             continue;
         };
         for write in &login.writes {

@@ -164,10 +164,10 @@ fn sources(ctx: &Context<'_>, index: usize, connection: &Connection, opts: &Node
     }
     let open_profile = mapping.is_some() || data.is_none() || !connection.scripts.is_empty();
     if open_profile && let Some(analysis) = ctx.analysis {
-        for evaluation in analysis.evaluations.iter().filter(|e| {
-            e.scenario.connection.as_deref() == Some(connection.name.as_str())
-                && e.scenario.pipeline == Pipeline::OidcConformant
-        }) {
+        for evaluation in analysis
+            .by_connection(&connection.name)
+            .filter(|e| e.scenario.pipeline == Pipeline::OidcConformant)
+        {
             for (path, file, span) in &evaluation.reads {
                 let root = path.split(['.', '[']).next().unwrap_or(path);
                 if matches!(root, "user_metadata" | "app_metadata") {

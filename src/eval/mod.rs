@@ -932,14 +932,33 @@ impl Proof {
 #[derive(Debug, Clone)]
 pub struct Analysis {
     pub evaluations: Vec<Evaluation>,
+    /// Indices into `evaluations` by connection name.
+    connections: std::collections::HashMap<String, Vec<usize>>,
 }
 
 impl Analysis {
     pub fn new(tenant: &Tenant, scripts: &Scripts, platform: &Platform, sources: &SourceMap) -> Analysis {
         let scenarios = scenarios(tenant, platform);
-        Analysis {
-            evaluations: evaluate_all(tenant, scripts, platform, sources, &scenarios),
+        let evaluations = evaluate_all(tenant, scripts, platform, sources, &scenarios);
+        let mut connections: std::collections::HashMap<String, Vec<usize>> = std::collections::HashMap::new();
+        for (i, evaluation) in evaluations.iter().enumerate() {
+            if let Some(name) = &evaluation.scenario.connection {
+                connections.entry(name.clone()).or_default().push(i);
+            }
         }
+        Analysis {
+            evaluations,
+            connections,
+        }
+    }
+
+    /// The evaluations of logins through connection `name`, in scenario order.
+    pub fn by_connection<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a Evaluation> + 'a {
+        self.connections
+            .get(name)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.evaluations[i])
     }
 
     /// Each claim write once (by file, position, token and claim name: a loop writes several
