@@ -142,19 +142,7 @@ pub enum Error {
 
 /// Lints every export under `options.paths`.
 pub fn check(options: &CheckOptions) -> Result<CheckRun, Error> {
-    let keywords = match &options.keywords {
-        None => KeywordMap::default(),
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| Error::Keywords {
-                path: path.display().to_string(),
-                message: e.to_string(),
-            })?;
-            KeywordMap::from_json(&text).map_err(|message| Error::Keywords {
-                path: path.display().to_string(),
-                message,
-            })?
-        }
-    };
+    let keywords = load_keywords(options.keywords.as_deref())?;
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(jobs) = options.jobs {
         builder = builder.num_threads(jobs.max(1));
@@ -364,6 +352,19 @@ fn script_errors(scripts: &eval::Scripts, sources: &SourceMap) -> Vec<Finding> {
         .collect()
 }
 
+/// The `--keywords` map (empty without one).
+fn load_keywords(path: Option<&Path>) -> Result<KeywordMap, Error> {
+    let Some(path) = path else {
+        return Ok(KeywordMap::default());
+    };
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| Error::Keywords {
+        path: shown.clone(),
+        message: e.to_string(),
+    })?;
+    KeywordMap::from_json(&text).map_err(|message| Error::Keywords { path: shown, message })
+}
+
 fn input_error(sources: &SourceMap, error: &model::InputError) -> Finding {
     let (id, name) = INPUT_ERROR;
     Finding::new(
@@ -431,19 +432,7 @@ pub struct TokenRun {
 /// Evaluates one login scenario: the tokens the tenant would issue, with the trace.
 pub fn token(options: &TokenOptions) -> Result<TokenRun, Error> {
     let usage = |message: String| Error::Config { message };
-    let keywords = match &options.keywords {
-        None => KeywordMap::default(),
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| Error::Keywords {
-                path: path.display().to_string(),
-                message: e.to_string(),
-            })?;
-            KeywordMap::from_json(&text).map_err(|message| Error::Keywords {
-                path: path.display().to_string(),
-                message,
-            })?
-        }
-    };
+    let keywords = load_keywords(options.keywords.as_deref())?;
     let profile = match &options.profile {
         None => None,
         Some(path) => {

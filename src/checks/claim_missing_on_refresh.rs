@@ -61,16 +61,7 @@ pub fn run(ctx: &Context<'_>, _options: &serde_json::Value) -> Vec<Hit> {
                 "claim `{claim}` is in the {} of the login but absent from the one issued on refresh",
                 write.write.token.label()
             );
-            let mut hit = Hit::at(Loc {
-                file: write.file,
-                span: write.write.span,
-                pointer: String::new(),
-            })
-            .var("claim", claim.clone())
-            .var("token", write.write.token.label())
-            .var("script", write.script.clone())
-            .claim(&claim, write.write.token)
-            .proof(Proof::new(refresh, trace, shows));
+            let mut hit = Hit::for_write(write, &claim).proof(Proof::new(refresh, trace, shows));
             if let Some((_, file, span, _)) = refresh
                 .returns
                 .iter()

@@ -13,7 +13,6 @@ use serde::Deserialize;
 use super::{Context, Hit, dropped_claims, options};
 use crate::eval::interp::TokenKind;
 use crate::eval::{Outcome, Proof, trace_of};
-use crate::model::Loc;
 
 #[derive(Debug, Default, Deserialize)]
 struct Options {
@@ -54,17 +53,9 @@ pub fn run(ctx: &Context<'_>, raw: &serde_json::Value) -> Vec<Hit> {
             let trace = trace_of(evaluation, write).cloned().into_iter().collect();
             let shows = format!("claim `{claim}` is issued outside the required namespace `{required}`");
             hits.push(
-                Hit::at(Loc {
-                    file: write.file,
-                    span: write.write.span,
-                    pointer: String::new(),
-                })
-                .var("claim", claim.clone())
-                .var("token", write.write.token.label())
-                .var("script", write.script.clone())
-                .claim(&claim, write.write.token)
-                .policy_entry("/options/required_namespace")
-                .proof(Proof::new(evaluation, trace, shows)),
+                Hit::for_write(write, &claim)
+                    .policy_entry("/options/required_namespace")
+                    .proof(Proof::new(evaluation, trace, shows)),
             );
         }
     }

@@ -79,6 +79,19 @@ impl Hit {
         self
     }
 
+    /// A hit at a script's claim write, with the `claim`, `token` and `script` variables.
+    pub fn for_write(write: &crate::eval::ScriptWrite, claim: &str) -> Hit {
+        Hit::at(Loc {
+            file: write.file,
+            span: write.write.span,
+            pointer: String::new(),
+        })
+        .var("claim", claim)
+        .var("token", write.write.token.label())
+        .var("script", write.script.clone())
+        .claim(claim, write.write.token)
+    }
+
     pub fn proof(mut self, proof: Proof) -> Hit {
         self.proof = Some(proof);
         self
@@ -262,16 +275,7 @@ pub(crate) fn dropped_claims(ctx: &Context<'_>, filter: &str) -> Vec<Hit> {
                 "claim `{claim}` is absent from the {} this login issues",
                 token.label()
             );
-            Hit::at(Loc {
-                file: write.file,
-                span: write.write.span,
-                pointer: String::new(),
-            })
-            .var("claim", claim.clone())
-            .var("token", token.label())
-            .var("script", write.script.clone())
-            .claim(&claim, token)
-            .proof(Proof::new(evaluation, trace, shows))
+            Hit::for_write(write, &claim).proof(Proof::new(evaluation, trace, shows))
         })
         .collect()
 }

@@ -34,21 +34,13 @@ pub fn run(ctx: &Context<'_>, raw: &serde_json::Value) -> Vec<Hit> {
                 .into_iter()
                 .collect();
             hits.push(
-                Hit::at(crate::model::Loc {
-                    file: write.file,
-                    span: write.write.span,
-                    pointer: String::new(),
-                })
-                .var("claim", claim.clone())
-                .var("token", write.write.token.label())
-                .var("script", write.script.clone())
-                .claim(&claim, write.write.token)
-                .policy_entry("/options/extra_claims")
-                .proof(crate::eval::Proof::new(
-                    evaluation,
-                    trace,
-                    format!("a script sets `{claim}`, which this policy reserves"),
-                )),
+                Hit::for_write(write, &claim)
+                    .policy_entry("/options/extra_claims")
+                    .proof(crate::eval::Proof::new(
+                        evaluation,
+                        trace,
+                        format!("a script sets `{claim}`, which this policy reserves"),
+                    )),
             );
         }
     }

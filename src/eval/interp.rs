@@ -134,25 +134,7 @@ pub fn run(program: &[Stmt], entry: Entry, facts: &Facts) -> Outcome {
     };
     match entry {
         Entry::Rule => {
-            // The rule is the first function of the script; statements before it set it up.
-            let mut function = None;
-            for stmt in program {
-                match stmt {
-                    Stmt::Expr(Expr {
-                        kind: ExprKind::Function(f),
-                        ..
-                    })
-                    | Stmt::Function { function: f, .. }
-                        if function.is_none() =>
-                    {
-                        function = Some(f.clone());
-                    }
-                    other if function.is_none() => {
-                        run.exec(std::slice::from_ref(other));
-                    }
-                    _ => {}
-                }
-            }
+            let function = run.main_function(program);
             if let Some(f) = function {
                 let args = [
                     Val::Host("user".into()),
@@ -180,24 +162,7 @@ pub fn run(program: &[Stmt], entry: Entry, facts: &Facts) -> Outcome {
             }
         }
         Entry::DatabaseScript => {
-            let mut function = None;
-            for stmt in program {
-                match stmt {
-                    Stmt::Expr(Expr {
-                        kind: ExprKind::Function(f),
-                        ..
-                    })
-                    | Stmt::Function { function: f, .. }
-                        if function.is_none() =>
-                    {
-                        function = Some(f.clone());
-                    }
-                    other if function.is_none() => {
-                        run.exec(std::slice::from_ref(other));
-                    }
-                    _ => {}
-                }
-            }
+            let function = run.main_function(program);
             if let Some(f) = function {
                 // The callback is the last parameter; the others are what the user typed.
                 let count = f.params.len();
@@ -252,6 +217,26 @@ pub fn run(program: &[Stmt], entry: Entry, facts: &Facts) -> Outcome {
 }
 
 impl Run<'_> {
+    /// The script's main function: the first one it defines (a rule, a database script).
+    /// Statements before it run first, since they set it up.
+    fn main_function(&mut self, program: &[Stmt]) -> Option<Rc<Function>> {
+        for stmt in program {
+            match stmt {
+                Stmt::Expr(Expr {
+                    kind: ExprKind::Function(f),
+                    ..
+                })
+                | Stmt::Function { function: f, .. } => {
+                    return Some(f.clone());
+                }
+                other => {
+                    self.exec(std::slice::from_ref(other));
+                }
+            }
+        }
+        None
+    }
+
     fn tick(&mut self) -> bool {
         self.steps += 1;
         if self.steps > STEP_BUDGET {
