@@ -349,7 +349,12 @@ pub fn parse_date(text: &str) -> Option<i64> {
         parts.next()?.parse::<i64>().ok()?,
         parts.next()?.parse::<i64>().ok()?,
     );
-    if parts.next().is_some() || !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m) {
+    if parts.next().is_some()
+        || !(0..=9999).contains(&y)
+        || !(1..=12).contains(&m)
+        || d < 1
+        || d > days_in_month(y, m)
+    {
         return None;
     }
     Some(days_from_civil(y, m, d))

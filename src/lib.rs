@@ -143,15 +143,23 @@ pub enum Error {
 /// Lints every export under `options.paths`.
 pub fn check(options: &CheckOptions) -> Result<CheckRun, Error> {
     let keywords = load_keywords(options.keywords.as_deref())?;
-    let mut builder = rayon::ThreadPoolBuilder::new();
-    if let Some(jobs) = options.jobs {
+    worker_pool(options.jobs)?.install(|| run(options, &keywords))
+}
+
+/// Stack for worker threads: parsers recurse on nesting that bracket counts cannot bound
+/// (`if (a) if (a) ...`), so workers get far more than rayon's 2 MiB default. It is only
+/// reserved address space until used.
+const WORKER_STACK: usize = 256 << 20;
+
+fn worker_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, Error> {
+    let mut builder = rayon::ThreadPoolBuilder::new().stack_size(WORKER_STACK);
+    if let Some(jobs) = jobs {
         builder = builder.num_threads(jobs.max(1));
     }
-    let pool = builder.build().map_err(|e| Error::Jobs {
-        jobs: options.jobs.unwrap_or(0),
+    builder.build().map_err(|e| Error::Jobs {
+        jobs: jobs.unwrap_or(0),
         message: e.to_string(),
-    })?;
-    pool.install(|| run(options, &keywords))
+    })
 }
 
 fn run(options: &CheckOptions, keywords: &KeywordMap) -> Result<CheckRun, Error> {
@@ -431,6 +439,10 @@ pub struct TokenRun {
 
 /// Evaluates one login scenario: the tokens the tenant would issue, with the trace.
 pub fn token(options: &TokenOptions) -> Result<TokenRun, Error> {
+    worker_pool(None)?.install(|| token_in_pool(options))
+}
+
+fn token_in_pool(options: &TokenOptions) -> Result<TokenRun, Error> {
     let usage = |message: String| Error::Config { message };
     let keywords = load_keywords(options.keywords.as_deref())?;
     let profile = match &options.profile {

@@ -116,6 +116,9 @@ struct Run<'a> {
     steps: usize,
     depth: usize,
     may: bool,
+    /// Scopes below this index belong to code outside the current *may* branch: an
+    /// assignment there only may happen, so the variable becomes unknown.
+    floor: usize,
     exports: HashMap<String, Val>,
     hook_result: Option<Val>,
 }
@@ -129,6 +132,7 @@ pub fn run(program: &[Stmt], entry: Entry, facts: &Facts) -> Outcome {
         steps: 0,
         depth: 0,
         may: false,
+        floor: 0,
         exports: HashMap::new(),
         hook_result: None,
     };
@@ -257,13 +261,38 @@ impl Run<'_> {
     }
 
     fn set(&mut self, name: &str, value: Val) {
-        for scope in self.scopes.iter_mut().rev() {
+        let (may, floor) = (self.may, self.floor);
+        for (index, scope) in self.scopes.iter_mut().enumerate().rev() {
             if let Some(slot) = scope.get_mut(name) {
-                *slot = value;
+                let same = slot.known_text().is_some() && slot.known_text() == value.known_text();
+                *slot = if may && index < floor && !same {
+                    Val::Unknown(format!("`{name}`, which a condition may change"))
+                } else {
+                    value
+                };
                 return;
             }
         }
         self.bind(name, value);
+    }
+
+    /// Runs `f` in a new block scope.
+    fn scoped<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
+        self.scopes.push(HashMap::new());
+        let result = f(self);
+        self.scopes.pop();
+        result
+    }
+
+    /// Runs `f` on a path that may not be taken.
+    fn maybe<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
+        let (may, floor) = (self.may, self.floor);
+        self.may = true;
+        self.floor = self.scopes.len();
+        let result = self.scoped(f);
+        self.may = may;
+        self.floor = floor;
+        result
     }
 
     fn exec(&mut self, stmts: &[Stmt]) -> Flow {
@@ -280,11 +309,7 @@ impl Run<'_> {
 
     /// Runs `stmts` on a path that may not be taken; a `return` there does not end the script.
     fn exec_may(&mut self, stmts: &[Stmt]) -> bool {
-        let saved = self.may;
-        self.may = true;
-        let returned = matches!(self.exec(stmts), Flow::Return(_));
-        self.may = saved;
-        returned
+        self.maybe(|run| matches!(run.exec(stmts), Flow::Return(_)))
     }
 
     fn stmt(&mut self, stmt: &Stmt) -> Flow {
@@ -314,8 +339,8 @@ impl Run<'_> {
                 then,
                 otherwise,
             } => match self.eval(test).truthy() {
-                Some(true) => self.exec(then),
-                Some(false) => self.exec(otherwise),
+                Some(true) => self.scoped(|run| run.exec(then)),
+                Some(false) => self.scoped(|run| run.exec(otherwise)),
                 None => {
                     let returned_then = self.exec_may(then);
                     let returned_else = self.exec_may(otherwise);
@@ -359,7 +384,7 @@ impl Run<'_> {
                 Flow::Normal
             }
             Stmt::Block { body, may } => {
-                if let Flow::Return(v) = self.exec(body) {
+                if let Flow::Return(v) = self.scoped(|run| run.exec(body)) {
                     return Flow::Return(v);
                 }
                 if !may.is_empty() && self.exec_may(may) {
@@ -367,6 +392,7 @@ impl Run<'_> {
                 }
                 Flow::Normal
             }
+            Stmt::Seq(stmts) => self.exec(stmts),
             Stmt::Function { name, function } => {
                 self.bind(name, Val::Func(function.clone()));
                 Flow::Normal
@@ -411,15 +437,12 @@ impl Run<'_> {
     /// Runs a callback handed to a function claimlint does not know: it may run, with unknown
     /// arguments.
     fn call_may(&mut self, function: &Rc<Function>) {
-        let saved = self.may;
-        self.may = true;
         let args: Vec<Val> = function
             .params
             .iter()
             .map(|p| Val::Unknown(format!("callback argument `{p}`")))
             .collect();
-        self.call(function, &args);
-        self.may = saved;
+        self.maybe(|run| run.call(function, &args));
     }
 
     fn resolve(&self, path: String) -> Val {
@@ -567,6 +590,15 @@ impl Run<'_> {
     }
 
     fn eval(&mut self, expr: &Expr) -> Val {
+        let value = self.eval_unbounded(expr).bounded();
+        // `a = [a]` in a loop would nest without end; such a value is as good as unknown.
+        if matches!(value, Val::Array(_) | Val::Obj(_)) && value.deeper_than(super::value::MAX_VALUE_DEPTH) {
+            return Val::Unknown("a deeply nested value".into());
+        }
+        value
+    }
+
+    fn eval_unbounded(&mut self, expr: &Expr) -> Val {
         if !self.tick() {
             return Val::Unknown("(step budget exhausted)".into());
         }
@@ -636,6 +668,12 @@ impl Run<'_> {
                     BinaryOp::NotEq => l
                         .equals(&r)
                         .map_or(Val::Unknown("a comparison".into()), |b| Val::Bool(!b)),
+                    BinaryOp::LooseEq => l
+                        .loosely_equals(&r)
+                        .map_or(Val::Unknown("a comparison".into()), Val::Bool),
+                    BinaryOp::LooseNotEq => l
+                        .loosely_equals(&r)
+                        .map_or(Val::Unknown("a comparison".into()), |b| Val::Bool(!b)),
                     BinaryOp::Add => l.concat(&r),
                     BinaryOp::Other => Val::Unknown("an arithmetic or relational result".into()),
                 }
@@ -648,10 +686,7 @@ impl Run<'_> {
                     (LogicalOp::Nullish, _) if !matches!(l, Val::Null | Val::Undef | Val::Unknown(_)) => l,
                     (LogicalOp::Nullish, _) if matches!(l, Val::Null | Val::Undef) => self.eval(right),
                     _ => {
-                        let saved = self.may;
-                        self.may = true;
-                        let r = self.eval(right);
-                        self.may = saved;
+                        let r = self.maybe(|run| run.eval(right));
                         // `user.x || 'default'` is the attribute whenever the user has it.
                         match (&l, op) {
                             // `user.x || 'default'` is the attribute whenever the user has it,
@@ -675,11 +710,7 @@ impl Run<'_> {
                 Some(true) => self.eval(then),
                 Some(false) => self.eval(otherwise),
                 None => {
-                    let saved = self.may;
-                    self.may = true;
-                    let a = self.eval(then);
-                    let b = self.eval(otherwise);
-                    self.may = saved;
+                    let (a, b) = self.maybe(|run| (run.eval(then), run.eval(otherwise)));
                     match (a.known_text(), b.known_text()) {
                         (Some(x), Some(y)) if x == y => a,
                         _ => Val::Unknown(format!("{} or {}", a.describe(), b.describe())),
@@ -746,8 +777,8 @@ impl Run<'_> {
                     return Val::Undef;
                 }
                 (Val::Host(path), m)
-                    if path == "api.authentication" && m.starts_with("challengeWith")
-                        || m == "enrollWith" =>
+                    if path == "api.authentication"
+                        && (m.starts_with("challengeWith") || m == "enrollWith") =>
                 {
                     self.effect(EffectKind::Mfa, call.span);
                     return Val::Undef;
@@ -927,5 +958,84 @@ mod tests {
              }",
         );
         assert_eq!(out, [("https://x.com/plan".to_string(), false)]);
+    }
+}
+
+#[cfg(test)]
+mod hostile_input_tests {
+    //! Scripts that once fooled or hung the interpreter.
+
+    use super::*;
+
+    fn writes(script: &str) -> Vec<(String, bool)> {
+        let lowered = crate::js::analyse(script);
+        assert!(lowered.errors.is_empty(), "{:?}", lowered.errors);
+        let outcome = run(&lowered.program, Entry::Rule, &Facts::new());
+        outcome
+            .writes
+            .iter()
+            .map(|w| (crate::eval::claim_label(&w.key), w.may))
+            .collect()
+    }
+
+    #[test]
+    fn block_scoped_bindings_do_not_leak() {
+        let found = writes(
+            "function (user, context, callback) {\n const ns = 'https://x.com/';\n if (user.a) { const ns = 'tmp_'; }\n context.idToken[ns + 'r'] = 1;\n callback(null, user, context);\n}",
+        );
+        assert_eq!(found, [("https://x.com/r".to_string(), false)]);
+    }
+
+    #[test]
+    fn an_assignment_that_may_happen_makes_the_variable_unknown() {
+        let found = writes(
+            "function (user, context, callback) {\n let ns = 'https://a.com/';\n if (user.x) { ns = ''; }\n context.idToken[ns + 'r'] = 1;\n callback(null, user, context);\n}",
+        );
+        assert!(found[0].0.starts_with('<'), "{found:?}");
+    }
+
+    #[test]
+    fn logical_assignment_is_not_concatenation() {
+        let found = writes(
+            "function (user, context, callback) {\n let ns = 'https://a.com/';\n ns ||= 'https://b.com/';\n context.idToken[ns + 'r'] = 1;\n callback(null, user, context);\n}",
+        );
+        assert_eq!(found, [("https://a.com/r".to_string(), false)]);
+    }
+
+    #[test]
+    fn loose_and_strict_equality_differ() {
+        let found = writes(
+            "function (user, context, callback) {\n if (null === undefined) { context.idToken.a = 1; }\n if (null == undefined) { context.idToken.b = 1; }\n if ('1' == 1) { context.idToken.c = 1; }\n callback(null, user, context);\n}",
+        );
+        assert_eq!(found, [("b".to_string(), false), ("c".to_string(), true)]);
+    }
+
+    #[test]
+    fn self_referencing_objects_and_doubling_strings_stay_bounded() {
+        let mut script = String::from(
+            "function (user, context, callback) {\n let s = 'ab';\n const o = {};\n o.self = o;\n",
+        );
+        script.push_str(&" s = s + s;\n".repeat(64));
+        script.push_str(" context.idToken['https://x.com/o'] = o;\n context.idToken['https://x.com/s'] = s;\n callback(null, user, context);\n}");
+        let lowered = crate::js::analyse(&script);
+        let outcome = run(&lowered.program, Entry::Rule, &Facts::new());
+        for write in &outcome.writes {
+            let json = write.value.to_token_json().to_string();
+            assert!(json.len() < 100_000, "{}", json.len());
+        }
+    }
+
+    #[test]
+    fn deeply_nested_statements_parse_without_overflow() {
+        let script = format!(
+            "function (user, context, callback) {{\n{} context.idToken.x = 1;\n}}",
+            "if (user.a) ".repeat(5_000)
+        );
+        // Runs on a test thread (2 MiB): the bracket pre-check cannot see `if` nesting, so the
+        // worker pool's large stack is what protects real runs; here a smaller depth suffices.
+        let handle = std::thread::Builder::new()
+            .stack_size(256 << 20)
+            .spawn(move || crate::js::analyse(&script).errors.len());
+        assert!(handle.expect("spawn").join().is_ok());
     }
 }

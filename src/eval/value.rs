@@ -87,6 +87,10 @@ impl Val {
 
     /// `a + b` as JavaScript would compute it, as far as known.
     pub fn concat(&self, other: &Val) -> Val {
+        self.concat_unbounded(other).bounded()
+    }
+
+    fn concat_unbounded(&self, other: &Val) -> Val {
         match (self, other) {
             (Val::Num(a), Val::Num(b)) => Val::Num(a + b),
             _ => match (self.known_text(), other.known_text()) {
@@ -132,9 +136,25 @@ impl Val {
         }
     }
 
-    /// Strict equality, when it can be known.
+    /// Loose equality (`==`), when it can be known: like strict equality for values of one
+    /// type, `null == undefined`, and undecided across other types (JavaScript converts them).
+    pub fn loosely_equals(&self, other: &Val) -> Option<bool> {
+        match (self, other) {
+            (Val::Null | Val::Undef, Val::Null | Val::Undef) => Some(true),
+            (Val::Null | Val::Undef, Val::Str(_) | Val::Num(_) | Val::Bool(_))
+            | (Val::Str(_) | Val::Num(_) | Val::Bool(_), Val::Null | Val::Undef) => Some(false),
+            (Val::Str(_), Val::Str(_)) | (Val::Num(_), Val::Num(_)) | (Val::Bool(_), Val::Bool(_)) => {
+                self.equals(other)
+            }
+            (Val::Partial { .. }, Val::Str(_)) | (Val::Str(_), Val::Partial { .. }) => self.equals(other),
+            _ => None,
+        }
+    }
+
+    /// Strict equality (`===`), when it can be known.
     pub fn equals(&self, other: &Val) -> Option<bool> {
         match (self, other) {
+            (Val::Null, Val::Undef) | (Val::Undef, Val::Null) => Some(false),
             (Val::Str(a), Val::Str(b)) => Some(a == b),
             (Val::Num(a), Val::Num(b)) => Some(a == b),
             (Val::Bool(a), Val::Bool(b)) => Some(a == b),
@@ -170,25 +190,69 @@ impl Val {
     }
 
     /// The value as it would appear in an issued token: known values as they are, others as
-    /// `"<description>"`.
+    /// `"<description>"`. Objects are copied out of their lock before descending, so a value
+    /// that contains itself cannot deadlock, and nesting is cut at [`MAX_VALUE_DEPTH`].
     pub fn to_token_json(&self) -> serde_json::Value {
+        self.to_json_at(0)
+    }
+
+    fn to_json_at(&self, depth: usize) -> serde_json::Value {
         use serde_json::Value as J;
+        if depth > MAX_VALUE_DEPTH {
+            return J::String("<nested too deeply>".into());
+        }
         match self {
             Val::Str(s) => J::String(s.clone()),
             Val::Num(n) => serde_json::Number::from_f64(*n).map_or(J::Null, J::Number),
             Val::Bool(b) => J::Bool(*b),
             Val::Null | Val::Undef => J::Null,
-            Val::Array(items) => J::Array(items.iter().map(Val::to_token_json).collect()),
-            Val::Obj(props) => J::Object(
-                lock(props)
-                    .iter()
-                    .filter_map(|p| Some((p.key.known_text()?, p.value.to_token_json())))
-                    .collect(),
-            ),
+            Val::Array(items) => J::Array(items.iter().map(|v| v.to_json_at(depth + 1)).collect()),
+            Val::Obj(props) => {
+                let props = lock(props).clone();
+                J::Object(
+                    props
+                        .iter()
+                        .filter_map(|p| Some((p.key.known_text()?, p.value.to_json_at(depth + 1))))
+                        .collect(),
+                )
+            }
             other => J::String(format!("<{}>", other.describe())),
         }
     }
+
+    /// Keeps values bounded: a string or description over [`MAX_TEXT`] bytes becomes unknown,
+    /// so scripts that double a string in a loop cannot exhaust memory.
+    pub fn bounded(self) -> Val {
+        match &self {
+            Val::Str(s) if s.len() > MAX_TEXT => Val::Unknown("a very long string".into()),
+            Val::Partial { prefix, rest } if prefix.len() + rest.len() > MAX_TEXT => {
+                Val::Unknown("a very long string".into())
+            }
+            Val::Unknown(what) if what.len() > MAX_TEXT => Val::Unknown("a very long expression".into()),
+            _ => self,
+        }
+    }
 }
+
+impl Val {
+    /// Whether arrays and objects nest deeper than `limit` levels (looks no deeper than that).
+    pub fn deeper_than(&self, limit: usize) -> bool {
+        match self {
+            _ if limit == 0 => matches!(self, Val::Array(_) | Val::Obj(_)),
+            Val::Array(items) => items.iter().any(|v| v.deeper_than(limit - 1)),
+            Val::Obj(props) => {
+                let props = lock(props).clone();
+                props.iter().any(|p| p.value.deeper_than(limit - 1))
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Longest string or description a value keeps.
+pub const MAX_TEXT: usize = 8 * 1024;
+/// Deepest nesting of arrays and objects rendered into a token.
+pub const MAX_VALUE_DEPTH: usize = 32;
 
 /// Host paths that are objects (always truthy).
 fn is_host_object(path: &str) -> bool {

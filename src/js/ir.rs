@@ -37,6 +37,8 @@ pub enum Stmt {
         body: Vec<Stmt>,
         may: Vec<Stmt>,
     },
+    /// Statements that share the enclosing scope (`let a = 1, b = 2;`).
+    Seq(Vec<Stmt>),
     /// A function declaration: binds `name`.
     Function {
         name: String,
@@ -122,8 +124,14 @@ pub enum Property {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BinaryOp {
+    /// `===`
     Eq,
+    /// `!==`
     NotEq,
+    /// `==`
+    LooseEq,
+    /// `!=`
+    LooseNotEq,
     Add,
     Other,
 }

@@ -211,10 +211,7 @@ impl Lowerer {
         if out.len() == 1 {
             out.remove(0)
         } else {
-            Stmt::Block {
-                body: out,
-                may: Vec::new(),
-            }
+            Stmt::Seq(out)
         }
     }
 
@@ -303,10 +300,32 @@ impl Lowerer {
                         other => Expr::unknown(l.span(other.span())),
                     },
                 };
+                use ast::AssignmentOperator as A;
+                let right = l.expr(&a.right);
+                let logical = match a.operator {
+                    A::LogicalOr => Some(LogicalOp::Or),
+                    A::LogicalAnd => Some(LogicalOp::And),
+                    A::LogicalNullish => Some(LogicalOp::Nullish),
+                    _ => None,
+                };
+                // `x ||= y` is `x = x || y`; `x += y` concatenates; other operators compute numbers.
+                let (value, compound) = match (a.operator, logical) {
+                    (_, Some(op)) => {
+                        let value = ExprKind::Logical {
+                            op,
+                            left: Box::new(target.clone()),
+                            right: Box::new(right),
+                        };
+                        (Expr::new(value, span), false)
+                    }
+                    (A::Assign, None) => (right, false),
+                    (A::Addition, None) => (right, true),
+                    _ => (Expr::unknown(span), false),
+                };
                 ExprKind::Assign {
                     target: Box::new(target),
-                    value: Box::new(l.expr(&a.right)),
-                    compound: a.operator != ast::AssignmentOperator::Assign,
+                    value: Box::new(value),
+                    compound,
                 }
             }
             Expression::CallExpression(call) => l.call(call),
@@ -321,8 +340,10 @@ impl Lowerer {
             Expression::BinaryExpression(b) => {
                 use oxc_syntax::operator::BinaryOperator as B;
                 let op = match b.operator {
-                    B::Equality | B::StrictEquality => BinaryOp::Eq,
-                    B::Inequality | B::StrictInequality => BinaryOp::NotEq,
+                    B::StrictEquality => BinaryOp::Eq,
+                    B::StrictInequality => BinaryOp::NotEq,
+                    B::Equality => BinaryOp::LooseEq,
+                    B::Inequality => BinaryOp::LooseNotEq,
                     B::Addition => BinaryOp::Add,
                     _ => BinaryOp::Other,
                 };

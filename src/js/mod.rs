@@ -107,6 +107,14 @@ fn too_deep(text: &str) -> Option<usize> {
             }
             None => match b {
                 b'\'' | b'"' | b'`' => quote = Some(b),
+                b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                    i = text[i..].find('\n').map_or(bytes.len(), |end| i + end);
+                }
+                b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                    i = text[i + 2..]
+                        .find("*/")
+                        .map_or(bytes.len(), |end| i + 2 + end + 1);
+                }
                 b'(' | b'[' | b'{' => {
                     depth += 1;
                     if depth > MAX_NESTING {

@@ -196,6 +196,10 @@ fn databases(files: &mut Files<'_>, b: &mut Builder, dir: &Path) {
             // Extension layout: scripts are picked up by file name.
             let connection = b.tenant.connections.len();
             b.connection(Source::new(file, &node, ""), true, Some(&name));
+            if b.tenant.connections.len() == connection {
+                // Not a connection object (reported): its scripts belong to nothing.
+                continue;
+            }
             let mut scripts = Vec::new();
             for script in DATABASE_SCRIPTS {
                 let path = db.join(format!("{script}.js"));
@@ -247,7 +251,7 @@ fn rules(files: &mut Files<'_>, b: &mut Builder, dir: &Path) {
         let beside = dir.join(format!("{name}.js"));
         let script = match node.get("script") {
             Some(_) => None,
-            None if beside.is_file() => {
+            None if beside.is_file() && node.as_object().is_some() => {
                 let rule_name = node
                     .get("name")
                     .and_then(Node::as_str)

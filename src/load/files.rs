@@ -25,6 +25,9 @@ pub struct FileText {
     pub json: Option<Parsed>,
 }
 
+/// Largest file read; anything bigger is reported instead.
+pub const MAX_FILE_BYTES: u64 = 32 << 20;
+
 /// Reads one file as text, unless a symbolic link takes it outside `root_canonical`.
 pub fn read(path: &Path, keywords: &KeywordMap, root_canonical: &Path) -> FileText {
     if !really_inside(root_canonical, path) {
@@ -37,6 +40,27 @@ pub fn read(path: &Path, keywords: &KeywordMap, root_canonical: &Path) -> FileTe
             )),
             json: None,
         };
+    }
+    let unreadable = |problem: String| FileText {
+        text: Arc::from(""),
+        problem: Some((0, problem)),
+        json: None,
+    };
+    match std::fs::metadata(path) {
+        // A FIFO or device would block or never end; only regular files are read.
+        Ok(meta) if !meta.is_file() && !meta.is_dir() => {
+            return unreadable(
+                "expected a regular file, found a special file (FIFO, socket or device)".into(),
+            );
+        }
+        Ok(meta) if meta.len() > MAX_FILE_BYTES => {
+            return unreadable(format!(
+                "file is {} MiB; an export file is never over {} MiB, so it was not read",
+                meta.len() >> 20,
+                MAX_FILE_BYTES >> 20
+            ));
+        }
+        _ => {}
     }
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,

@@ -122,10 +122,9 @@ fn short(value: &serde_json::Value) -> String {
         serde_json::Value::String(s) => format!("`{s}`"),
         other => {
             let text = other.to_string();
-            if text.len() > 40 {
-                format!("{}...", &text[..40])
-            } else {
-                text
+            match text.char_indices().nth(40) {
+                Some((cut, _)) => format!("{}...", &text[..cut]),
+                None => text,
             }
         }
     }

@@ -118,7 +118,8 @@ struct Builder<'a> {
     offsets: CharOffsets,
     placeholders: &'a HashSet<usize>,
     stack: Vec<Frame>,
-    anchors: HashMap<usize, (Node, usize)>,
+    /// Anchored nodes with their size (in nodes) and nesting depth.
+    anchors: HashMap<usize, (Node, usize, usize)>,
     alias_nodes: usize,
     root: Option<Node>,
     documents: usize,
@@ -144,12 +145,20 @@ impl Builder<'_> {
                 self.push(node, 1)?;
             }
             Event::Alias(id) => {
-                let Some((node, size)) = self.anchors.get(&id).cloned() else {
+                let Some((node, size, depth)) = self.anchors.get(&id).cloned() else {
                     return Err(SyntaxError {
                         span,
                         message: "alias to an unknown anchor".into(),
                     });
                 };
+                if self.stack.len() + depth > MAX_DEPTH {
+                    return Err(SyntaxError {
+                        span,
+                        message: format!(
+                            "aliases nest values deeper than {MAX_DEPTH} levels; an export never nests this deep"
+                        ),
+                    });
+                }
                 self.alias_nodes += size;
                 if self.alias_nodes > MAX_ALIAS_NODES {
                     return Err(SyntaxError {
@@ -235,7 +244,7 @@ impl Builder<'_> {
 
     fn remember(&mut self, anchor: usize, node: &Node, size: usize) {
         if anchor != 0 {
-            self.anchors.insert(anchor, (node.clone(), size));
+            self.anchors.insert(anchor, (node.clone(), size, depth_of(node)));
         }
     }
 
@@ -296,6 +305,16 @@ impl Builder<'_> {
             return Node::new(span, Value::String(text.into_owned()));
         }
         Node::new(span, plain_scalar(&text))
+    }
+}
+
+/// How deep a node nests (0 for a scalar). Trees here never exceed [`MAX_DEPTH`], so the
+/// recursion is bounded.
+fn depth_of(node: &Node) -> usize {
+    match &node.value {
+        Value::Array(items) => 1 + items.iter().map(depth_of).max().unwrap_or(0),
+        Value::Object(members) => 1 + members.iter().map(|m| depth_of(&m.value)).max().unwrap_or(0),
+        _ => 0,
     }
 }
 
@@ -544,6 +563,19 @@ mod tests {
             "{:?}",
             parsed.errors
         );
+    }
+
+    #[test]
+    fn aliases_cannot_nest_past_the_depth_limit() {
+        let mut text = String::from("a0: &a0 [x]\n");
+        for i in 1..40 {
+            let open = "[".repeat(100);
+            let close = "]".repeat(100);
+            text.push_str(&format!("a{i}: &a{i} {open}*a{}{close}\n", i - 1));
+        }
+        let parsed = parse(&text);
+        assert!(parsed.root.is_none());
+        assert!(parsed.errors[0].message.contains("nest"), "{:?}", parsed.errors);
     }
 
     #[test]
