@@ -7,6 +7,8 @@
 
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 use crate::checks::{Context, Hit, Runner};
 use crate::config::{self, Config, Override};
 use crate::eval::{Analysis, Scripts};
@@ -116,15 +118,26 @@ impl Setup {
             scripts,
             analysis: analysis.as_ref(),
         };
-        let mut findings = Vec::new();
-        for policy in enabled() {
-            let hits = match policy.check.runner {
+        // Policies are independent: they run in parallel, and `collect` keeps their order.
+        let policies: Vec<&Policy> = enabled()
+            .filter(|p| !matches!(p.check.runner, Runner::Engine))
+            .collect();
+        let hits: Vec<Vec<Hit>> = policies
+            .par_iter()
+            .map(|policy| match policy.check.runner {
                 Runner::Model(run) | Runner::Analysis(run) => run(&ctx, &policy.options),
-                Runner::Engine => continue,
-            };
-            findings.extend(hits.into_iter().map(|hit| finding(policy, hit, sources)));
-        }
-        findings
+                Runner::Engine => Vec::new(),
+            })
+            .collect();
+        policies
+            .iter()
+            .zip(hits)
+            .flat_map(|(policy, hits)| {
+                hits.into_iter()
+                    .map(|hit| finding(policy, hit, sources))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
     }
 
     /// Drops findings in ignored paths, and marks the ones a config or inline suppression

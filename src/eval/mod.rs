@@ -934,6 +934,9 @@ pub struct Analysis {
     pub evaluations: Vec<Evaluation>,
     /// Indices into `evaluations` by connection name.
     connections: std::collections::HashMap<String, Vec<usize>>,
+    /// Indices into `evaluations` in proof order: logins before refreshes, OIDC-conformant
+    /// before legacy, clients by name.
+    order: Vec<usize>,
 }
 
 impl Analysis {
@@ -946,9 +949,18 @@ impl Analysis {
                 connections.entry(name.clone()).or_default().push(i);
             }
         }
+        let mut order: Vec<usize> = (0..evaluations.len()).collect();
+        order.sort_by(|&a, &b| {
+            let key = |e: &Evaluation| (e.scenario.protocol != "oidc-basic-profile", e.scenario.pipeline);
+            let (ea, eb) = (&evaluations[a], &evaluations[b]);
+            key(ea)
+                .cmp(&key(eb))
+                .then_with(|| ea.scenario.client.cmp(&eb.scenario.client))
+        });
         Analysis {
             evaluations,
             connections,
+            order,
         }
     }
 
@@ -970,25 +982,19 @@ impl Analysis {
     ) -> Vec<(&Evaluation, &ScriptWrite)> {
         let mut seen = std::collections::HashSet::new();
         let mut out = Vec::new();
-        let mut order: Vec<&Evaluation> = self.evaluations.iter().collect();
-        order.sort_by_key(|e| {
-            (
-                e.scenario.protocol != "oidc-basic-profile",
-                e.scenario.pipeline,
-                e.scenario.client.clone(),
-            )
-        });
-        for evaluation in order {
+        for evaluation in self.order.iter().map(|&i| &self.evaluations[i]) {
             for write in &evaluation.writes {
-                let key = (
-                    write.file,
-                    write.write.span,
-                    write.write.token,
-                    claim_label(&write.write.key),
-                );
-                if !seen.contains(&key) && pick(evaluation, write) {
-                    seen.insert(key);
-                    out.push((evaluation, write));
+                // `pick` is pure, so asking it first spares building keys for most writes.
+                if pick(evaluation, write) {
+                    let key = (
+                        write.file,
+                        write.write.span,
+                        write.write.token,
+                        claim_label(&write.write.key),
+                    );
+                    if seen.insert(key) {
+                        out.push((evaluation, write));
+                    }
                 }
             }
         }
