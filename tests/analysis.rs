@@ -21,22 +21,16 @@ use claimlint::eval::value::Val;
 use claimlint::eval::{Outcome, Pipeline, Proof, Scenario, evaluate, lower_scripts};
 use claimlint::finding::{Finding, Severity};
 use claimlint::load::{discover::export_at, load_export};
-use claimlint::model::ExportFormat;
 use claimlint::platform::Platform;
 use claimlint::source::SourceMap;
 use claimlint::syntax::keywords::KeywordMap;
-use claimlint::{CheckOptions, CheckRun, INPUT_ERROR};
 use serde_json::{Value, json};
+use support::{Case, findings_of, fixture, run};
+
+mod support;
 
 // ---------------------------------------------------------------------------------------------
 // The token checks on their fixtures
-
-/// A token check and the built-in policy bound to it.
-struct Case {
-    check: &'static str,
-    policy: &'static str,
-    name: &'static str,
-}
 
 const CLAIM_NAMESPACE: Case = Case {
     check: "claim-namespace",
@@ -73,54 +67,6 @@ const LEGACY_CLAIM_RELIANCE: Case = Case {
     policy: "CL303",
     name: "legacy-claim-reliance",
 };
-
-fn fixture(check: &str, form: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(check)
-        .join(form)
-}
-
-/// Runs `claimlint check` on `tests/fixtures/<check>/<form>` with one worker thread.
-fn run(check: &str, form: &str) -> CheckRun {
-    let root = fixture(check, form);
-    let run = claimlint::check(&CheckOptions {
-        paths: vec![root.clone()],
-        jobs: Some(1),
-        ..Default::default()
-    })
-    .unwrap_or_else(|e| panic!("{}: {e}", root.display()));
-    let input_errors: Vec<&str> = run
-        .report
-        .findings
-        .iter()
-        .filter(|f| f.policy == INPUT_ERROR.0)
-        .map(|f| f.message.as_str())
-        .collect();
-    assert!(input_errors.is_empty(), "{check}/{form}: {input_errors:?}");
-    assert_eq!(run.report.exports.len(), 1, "{check}/{form}: one export");
-    let expected = if form == "yaml" {
-        ExportFormat::Yaml
-    } else {
-        ExportFormat::Directory
-    };
-    assert_eq!(run.report.exports[0].format, expected, "{check}/{form}");
-    run
-}
-
-/// The findings of `case`'s policy, in report order.
-fn findings_of<'a>(case: &Case, run: &'a CheckRun) -> Vec<&'a Finding> {
-    let found: Vec<&Finding> = run
-        .report
-        .findings
-        .iter()
-        .filter(|f| f.name == case.name)
-        .collect();
-    for f in &found {
-        assert_eq!(f.policy, case.policy, "{} is bound to {}", case.name, case.policy);
-    }
-    found
-}
 
 /// What the snapshots hold of a proof; `lines` leaves the trace lines out.
 fn proof_projection(proof: &Proof, lines: bool) -> Value {

@@ -6,19 +6,11 @@
 //! on everything but the position in the file. `tests/fixtures/<check>/pass-{yaml,directory}`
 //! are near misses on which the policy must find nothing.
 
-use std::path::Path;
-
 use claimlint::finding::Finding;
-use claimlint::model::ExportFormat;
-use claimlint::{CheckOptions, CheckRun, INPUT_ERROR};
 use serde_json::{Value, json};
+use support::{Case, findings_of, run};
 
-/// A configuration check and the built-in policy bound to it.
-struct Case {
-    check: &'static str,
-    policy: &'static str,
-    name: &'static str,
-}
+mod support;
 
 const NESTED_DENY_PATH: Case = Case {
     check: "nested-deny-path",
@@ -45,50 +37,6 @@ const LEGACY_GRANT_TYPE: Case = Case {
     policy: "CL304",
     name: "legacy-grant-type",
 };
-
-/// Runs `claimlint check` on `tests/fixtures/<check>/<form>` with one worker thread.
-fn run(check: &str, form: &str) -> CheckRun {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(check)
-        .join(form);
-    let run = claimlint::check(&CheckOptions {
-        paths: vec![root.clone()],
-        jobs: Some(1),
-        ..Default::default()
-    })
-    .unwrap_or_else(|e| panic!("{}: {e}", root.display()));
-    let input_errors: Vec<&str> = run
-        .report
-        .findings
-        .iter()
-        .filter(|f| f.policy == INPUT_ERROR.0)
-        .map(|f| f.message.as_str())
-        .collect();
-    assert!(input_errors.is_empty(), "{check}/{form}: {input_errors:?}");
-    assert_eq!(run.report.exports.len(), 1, "{check}/{form}: one export");
-    let expected = if form.ends_with("yaml") {
-        ExportFormat::Yaml
-    } else {
-        ExportFormat::Directory
-    };
-    assert_eq!(run.report.exports[0].format, expected, "{check}/{form}");
-    run
-}
-
-/// The findings of `case`'s policy, in report order.
-fn findings_of<'a>(case: &Case, run: &'a CheckRun) -> Vec<&'a Finding> {
-    let found: Vec<&Finding> = run
-        .report
-        .findings
-        .iter()
-        .filter(|f| f.name == case.name)
-        .collect();
-    for f in &found {
-        assert_eq!(f.policy, case.policy, "{} is bound to {}", case.name, case.policy);
-    }
-    found
-}
 
 /// What the snapshots hold of a finding.
 fn projection(f: &Finding) -> Value {

@@ -121,14 +121,8 @@ fn prepare(text: &str) -> Result<Prepared, SyntaxError> {
         while next_marker.peek().is_some_and(|m| m.start < i) {
             next_marker.next();
         }
-        if !in_string && next_marker.peek().is_some_and(|m| m.start == i) {
-            let marker = next_marker.next().expect("peeked");
-            let out = swapped.get_or_insert_with(|| bytes.to_vec());
-            let sigil = if marker.json { b'@' } else { b'#' };
-            out[marker.start] = b'"';
-            out[marker.start + 1] = sigil;
-            out[marker.end - 2] = sigil;
-            out[marker.end - 1] = b'"';
+        if !in_string && let Some(marker) = next_marker.next_if(|m| m.start == i) {
+            marker.quote_in(swapped.get_or_insert_with(|| bytes.to_vec()));
             placeholders.insert(marker.start);
             i = marker.end;
             continue;

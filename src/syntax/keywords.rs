@@ -20,6 +20,19 @@ pub struct Marker {
     pub json: bool,
 }
 
+impl Marker {
+    /// Rewrites the marker in `text` as a quoted placeholder of the same length: `@@KEY@@`
+    /// becomes `"@KEY@"` and `##KEY##` becomes `"#KEY#"`, so it parses as a string and every
+    /// span after it stays true to the file.
+    pub fn quote_in(&self, text: &mut [u8]) {
+        let sigil = if self.json { b'@' } else { b'#' };
+        text[self.start] = b'"';
+        text[self.start + 1] = sigil;
+        text[self.end - 2] = sigil;
+        text[self.end - 1] = b'"';
+    }
+}
+
 fn is_key_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }

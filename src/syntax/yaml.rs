@@ -421,11 +421,7 @@ fn prepare(text: &str) -> Prepared {
         while let Some(marker) = markers.next_if(|m| m.start < line_end) {
             let before = &line[..marker.start - line_start];
             if in_value_position(before) {
-                let sigil = if marker.json { b'@' } else { b'#' };
-                bytes[marker.start] = b'"';
-                bytes[marker.start + 1] = sigil;
-                bytes[marker.end - 2] = sigil;
-                bytes[marker.end - 1] = b'"';
+                marker.quote_in(&mut bytes);
                 placeholders.insert(marker.start);
             }
         }
