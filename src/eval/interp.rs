@@ -13,7 +13,7 @@ use std::sync::Arc as Rc;
 use serde::Serialize;
 
 use super::value::{Prop, Val, lock};
-use crate::js::ir::{BinaryOp, Expr, ExprKind, Function, LogicalOp, Property, Stmt, TemplatePart};
+use crate::js::legacy_ir::{BinaryOp, Expr, ExprKind, Function, LogicalOp, Property, Stmt, TemplatePart};
 use crate::source::Span;
 
 /// Most statements and expressions evaluated in one script run.

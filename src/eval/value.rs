@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::js::ir::Function;
+use crate::js::legacy_ir::Function;
 use crate::source::Span;
 
 /// A JavaScript value as far as claimlint can know it.

@@ -7,7 +7,8 @@
 //! location and the rest of the export is still analysed. No script is ever executed.
 
 pub mod ir;
-mod lower;
+pub mod legacy_ir;
+mod legacy_lower;
 
 use crate::source::Span;
 
@@ -18,7 +19,10 @@ pub const MAX_NESTING: usize = 256;
 /// A script, lowered, with its syntax errors.
 #[derive(Debug, Clone, Default)]
 pub struct Lowered {
-    pub program: Vec<ir::Stmt>,
+    /// The old IR, used by the evaluator until the new interpreter replaces it.
+    pub program: Vec<legacy_ir::Stmt>,
+    /// The script lowered to [`ir`].
+    pub ir: ir::Program,
     pub errors: Vec<(Span, String)>,
 }
 
@@ -27,6 +31,7 @@ pub fn analyse(text: &str) -> Lowered {
     if let Some(at) = too_deep(text) {
         return Lowered {
             program: Vec::new(),
+            ir: ir::Program::default(),
             errors: vec![(
                 Span::new(at, at + 1),
                 format!("script nests brackets deeper than {MAX_NESTING} levels; it was not analysed"),
@@ -34,7 +39,7 @@ pub fn analyse(text: &str) -> Lowered {
         };
     }
     let prepared = neutralise_markers(text);
-    lower::lower(&prepared)
+    legacy_lower::lower(&prepared)
 }
 
 /// Replaces `@@KEY@@` and `##KEY##` outside string literals by the identifier `__KEY__` of the

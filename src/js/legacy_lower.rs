@@ -8,7 +8,7 @@ use oxc_parser::Parser;
 use oxc_span::{GetSpan, SourceType};
 
 use super::Lowered;
-use super::ir::{BinaryOp, Expr, ExprKind, Function, LogicalOp, Property, Stmt, TemplatePart};
+use super::legacy_ir::{BinaryOp, Expr, ExprKind, Function, LogicalOp, Property, Stmt, TemplatePart};
 use crate::source::Span;
 
 /// Expressions nested deeper than this lower to `Unknown` (keeps recursion bounded).
@@ -44,7 +44,11 @@ pub fn lower(text: &str) -> Lowered {
     } else {
         Vec::new()
     };
-    Lowered { program, errors }
+    Lowered {
+        program,
+        ir: Default::default(),
+        errors,
+    }
 }
 
 /// Whether the script starts (after comments) with an anonymous `function` or `async function`.
