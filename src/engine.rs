@@ -105,8 +105,14 @@ impl Setup {
     }
 
     /// Runs every enabled policy over `tenant`; the scenarios are evaluated once, and only when
-    /// an enabled policy needs them.
-    pub fn check(&self, tenant: &Tenant, scripts: &Scripts, sources: &SourceMap) -> Vec<Finding> {
+    /// an enabled policy needs them. Every proof a check attaches is re-derived here: a finding
+    /// whose proof does not hold is refused (returned in the second list, never reported).
+    pub fn check(
+        &self,
+        tenant: &Tenant,
+        scripts: &Scripts,
+        sources: &SourceMap,
+    ) -> (Vec<Finding>, Vec<String>) {
         let enabled = || self.policies.iter().filter(|p| p.enabled);
         let analysis = enabled()
             .any(|p| matches!(p.check.runner, Runner::Analysis(_)))
@@ -129,15 +135,17 @@ impl Setup {
                 Runner::Engine => Vec::new(),
             })
             .collect();
-        policies
-            .iter()
-            .zip(hits)
-            .flat_map(|(policy, hits)| {
-                hits.into_iter()
-                    .map(|hit| finding(policy, hit, sources))
-                    .collect::<Vec<_>>()
-            })
-            .collect()
+        let mut refused = Vec::new();
+        let mut findings = Vec::new();
+        for (policy, hits) in policies.iter().zip(hits) {
+            for hit in hits {
+                match verify(&ctx, &hit) {
+                    Ok(()) => findings.push(finding(policy, hit, sources)),
+                    Err(why) => refused.push(format!("{} at {:?}: {why}", policy.id, hit.loc)),
+                }
+            }
+        }
+        (findings, refused)
     }
 
     /// Drops findings in ignored paths, and marks the ones a config or inline suppression
@@ -318,4 +326,99 @@ pub fn finding(policy: &Policy, hit: Hit, sources: &SourceMap) -> Finding {
         .clone()
         .unwrap_or_else(|| finding.message.clone());
     finding.seal(&identity)
+}
+
+/// Re-derives what a hit's proof states from the evaluator's own results: the witness login is
+/// evaluated again and must issue (or lack) the claim, run the script line the hit points at,
+/// or store (or fail to remove) the attribute. `Err` says why a proof does not hold.
+pub fn verify(ctx: &Context<'_>, hit: &Hit) -> Result<(), String> {
+    use crate::proof::Statement;
+    let Some(proof) = &hit.proof else {
+        return Ok(());
+    };
+    let evaluate = |scenario: &crate::proof::Scenario| -> Result<crate::eval::Evaluation, String> {
+        let analysis = ctx.analysis.ok_or("no evaluation to check the proof against")?;
+        let known = analysis
+            .login(
+                &scenario.client,
+                scenario.connection.as_deref(),
+                &scenario.protocol,
+            )
+            .filter(|e| e.scenario.pipeline == scenario.pipeline && e.scenario.scopes == scenario.scopes);
+        Ok(match known {
+            Some(e) => e.clone(),
+            None => analysis.evaluate(ctx.tenant, ctx.scripts, ctx.platform, ctx.sources, scenario),
+        })
+    };
+    // A hit in a script must point at a line the witness runs.
+    let in_script = hit.loc.pointer.is_empty() && ctx.scripts.all().any(|u| u.file == hit.loc.file);
+    match &proof.statement {
+        Statement::ClaimAbsent { token, claim } | Statement::ClaimIssued { token, claim } => {
+            let e = evaluate(&proof.scenario)?;
+            let issued = e.has(*token, claim);
+            let wanted = matches!(proof.statement, Statement::ClaimIssued { .. });
+            if issued != wanted {
+                return Err(format!(
+                    "the witness login {} `{claim}` in its {}",
+                    if issued { "issues" } else { "does not issue" },
+                    token.label()
+                ));
+            }
+            if in_script && !e.runs(hit.loc.file, hit.loc.span) {
+                return Err("the witness login does not run the line the finding points at".into());
+            }
+            if proof.tokens != e.tokens {
+                return Err("the proof's tokens are not the ones the witness login issues".into());
+            }
+        }
+        Statement::MissingOnRefresh { token, claim, login } => {
+            let first = evaluate(login)?;
+            if !first.has(*token, claim) || !first.runs(hit.loc.file, hit.loc.span) {
+                return Err(format!(
+                    "the login does not issue `{claim}` from the line the finding points at"
+                ));
+            }
+            let refresh = evaluate(&proof.scenario)?;
+            if !refresh.scenario.is_refresh() || refresh.has(*token, claim) {
+                return Err(format!("the refresh login issues `{claim}` after all"));
+            }
+        }
+        Statement::AttributeStored { attribute } => {
+            let (profile, connection) = storage_of(ctx, proof)?;
+            let extras: Vec<(String, String)> = profile
+                .stored
+                .iter()
+                .map(|(a, s)| (a.clone(), s.clone()))
+                .collect();
+            let again = crate::eval::profile::persisted(connection, ctx.platform, &extras);
+            if !again.stored.contains_key(attribute) || &again != profile {
+                return Err(format!("the persisted profile does not keep `{attribute}`"));
+            }
+        }
+        Statement::EntryRemovesNothing { entry } => {
+            let (profile, connection) = storage_of(ctx, proof)?;
+            let again = crate::eval::profile::persisted(connection, ctx.platform, &[]);
+            if !again.ineffective.contains(entry) || &again != profile {
+                return Err(format!("the deny-list entry `{entry}` does remove something"));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn storage_of<'c>(
+    ctx: &Context<'c>,
+    proof: &'c crate::proof::Proof,
+) -> Result<(&'c crate::proof::PersistedProfile, &'c crate::model::Connection), String> {
+    let profile = proof
+        .profile
+        .as_ref()
+        .ok_or("a storage proof without a persisted profile")?;
+    let connection = ctx
+        .tenant
+        .connections
+        .iter()
+        .find(|c| Some(&c.name) == proof.scenario.connection.as_ref() && c.name == profile.connection)
+        .ok_or("the proof's connection is not in the export")?;
+    Ok((profile, connection))
 }

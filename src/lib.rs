@@ -15,6 +15,7 @@ pub mod load;
 pub mod model;
 pub mod platform;
 pub mod policy;
+pub mod proof;
 pub mod report;
 pub mod source;
 pub mod syntax;
@@ -63,6 +64,9 @@ pub struct CheckRun {
     pub sources: SourceMap,
     /// Every policy that ran (enabled in some export's configuration), by id.
     pub policies: Vec<policy::Policy>,
+    /// Findings the engine refused because their proof did not hold (a bug in a check; tests
+    /// assert there are none). They are never reported.
+    pub refused_proofs: Vec<String>,
 }
 
 /// The lowest severity that fails the run (`--fail-on`).
@@ -231,6 +235,7 @@ fn run(options: &CheckOptions, keywords: &KeywordMap) -> Result<CheckRun, Error>
     let mut exports = Vec::new();
     let mut files = 0;
     let mut outcomes = vec![engine::SuppressionUse::default(); setups.len()];
+    let mut refused_proofs = Vec::new();
     for (export, &index) in found.exports.iter().zip(&setup_of_export) {
         let loaded = load::load_export(export, keywords, &mut sources, &cwd);
         files += loaded.files;
@@ -238,7 +243,8 @@ fn run(options: &CheckOptions, keywords: &KeywordMap) -> Result<CheckRun, Error>
             loaded.errors.iter().map(|e| input_error(&sources, e)).collect();
         let scripts = eval::lower_scripts(&loaded.tenant, &sources);
         export_findings.extend(script_errors(&scripts, &sources));
-        let mut checked = setups[index].check(&loaded.tenant, &scripts, &sources);
+        let (mut checked, refused) = setups[index].check(&loaded.tenant, &scripts, &sources);
+        refused_proofs.extend(refused);
         for finding in &mut checked {
             if let Some(pointer) = finding.location.pointer.clone() {
                 finding.reseal(&loaded.tenant.stable_pointer(finding.location.source, &pointer));
@@ -295,7 +301,9 @@ fn run(options: &CheckOptions, keywords: &KeywordMap) -> Result<CheckRun, Error>
     if options.no_proof {
         findings.iter_mut().for_each(|f| f.proof = None);
     }
-    Ok(finish(findings, exports, files, sources, &setups))
+    let mut run = finish(findings, exports, files, sources, &setups);
+    run.refused_proofs = refused_proofs;
+    Ok(run)
 }
 
 fn finish(
@@ -313,6 +321,7 @@ fn finish(
     }
     policies.sort_by(|a, b| a.id.cmp(&b.id));
     CheckRun {
+        refused_proofs: Vec::new(),
         policies,
         report: report_of(findings, exports, files),
         sources,
@@ -556,10 +565,12 @@ fn token_in_pool(options: &TokenOptions) -> Result<TokenRun, Error> {
         scopes,
         pipeline,
         platform: setup.platform.profile_name.clone(),
-        profile,
+        generic: false,
+        profile: profile.map(|p| p.to_string()),
     };
     let scripts = eval::lower_scripts(tenant, &sources);
-    let evaluation = eval::evaluate(tenant, &scripts, &setup.platform, &sources, &scenario);
+    let analysis = eval::Analysis::new(tenant, &scripts, &setup.platform, &sources);
+    let evaluation = analysis.evaluate(tenant, &scripts, &setup.platform, &sources, &scenario);
     let mut input_errors: Vec<Finding> = loaded.errors.iter().map(|e| input_error(&sources, e)).collect();
     input_errors.extend(script_errors(&scripts, &sources));
     input_errors.extend(problems.iter().map(|p| input_error(&sources, p)));

@@ -1,15 +1,17 @@
 //! `claim-missing-on-refresh` (CL106): a claim the login issues but the refresh does not.
 //!
 //! ### What it flags
-//! A claim present in the token of a login (`oidc-basic-profile`) but absent from the token
-//! issued on the refresh-token flow of the same client and connection. Tokens from a refresh
-//! token do not inherit earlier custom claims; rules run again with `context.protocol ===
-//! 'oauth2-refresh-token'`, so a script that returns early on that protocol issues refreshed
-//! tokens without the claim. The proof is the refresh login's token.
+//! A claim that a script sets on every path of a login (`oidc-basic-profile`) and that is
+//! absent from the token issued on the refresh-token flow of the same client and connection.
+//! Tokens from a refresh token do not inherit earlier custom claims; rules and post-login
+//! actions run again with the protocol `oauth2-refresh-token`, so a script that returns early
+//! there issues refreshed tokens without the claim. The proof is the refresh login's token;
+//! an evaluation cut short by a bound proves no absence and is skipped.
 
 use super::{Context, Hit};
-use crate::eval::{Outcome, Proof, trace_of};
+use crate::eval::trace_of;
 use crate::model::Loc;
+use crate::proof::{LOGIN_PROTOCOLS, Outcome, Proof, REFRESH_PROTOCOL, Statement};
 
 pub fn run(ctx: &Context<'_>, _options: &serde_json::Value) -> Vec<Hit> {
     let Some(analysis) = ctx.analysis else {
@@ -17,39 +19,24 @@ pub fn run(ctx: &Context<'_>, _options: &serde_json::Value) -> Vec<Hit> {
     };
     let mut hits: Vec<Hit> = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    let refreshes: std::collections::HashMap<_, &crate::eval::Evaluation> = analysis
-        .evaluations
-        .iter()
-        .filter(|e| e.scenario.protocol == "oauth2-refresh-token")
-        .map(|e| {
-            (
-                (&e.scenario.client, &e.scenario.connection, e.scenario.pipeline),
-                e,
-            )
-        })
-        .collect();
     for login in analysis
-        .evaluations
-        .iter()
-        .filter(|e| e.scenario.protocol == "oidc-basic-profile")
+        .ordered()
+        .filter(|e| e.scenario.protocol == LOGIN_PROTOCOLS[0])
     {
-        let key = (
-            &login.scenario.client,
-            &login.scenario.connection,
-            login.scenario.pipeline,
-        );
-        let Some(refresh) = refreshes.get(&key).copied() else {
+        let refresh = login.members.iter().find_map(|client| {
+            analysis.login(client, login.scenario.connection.as_deref(), REFRESH_PROTOCOL)
+        });
+        let Some(refresh) = refresh else { continue };
+        if !refresh.incomplete.is_empty() || !login.incomplete.is_empty() {
             continue;
-        };
+        }
         for write in &login.writes {
-            let Some(claim) = write.write.key.known_text() else {
-                continue;
-            };
+            let Some(claim) = write.name() else { continue };
             if write.decision.outcome != Outcome::Kept
-                || write.write.may
-                || !login.has(write.write.token, &claim)
-                || refresh.has(write.write.token, &claim)
-                || !seen.insert((write.file, write.write.span, write.write.token, claim.clone()))
+                || !write.claim.must
+                || !login.has(write.token(), claim)
+                || refresh.has(write.token(), claim)
+                || !seen.insert((write.file, write.span(), write.token(), claim.to_string()))
             {
                 continue;
             }
@@ -59,16 +46,21 @@ pub fn run(ctx: &Context<'_>, _options: &serde_json::Value) -> Vec<Hit> {
                 .for_each(|t| t.reason = format!("set on the login; {}", t.reason));
             let shows = format!(
                 "claim `{claim}` is in the {} of the login but absent from the one issued on refresh",
-                write.write.token.label()
+                write.token().label()
             );
-            let mut hit = Hit::for_write(write, &claim).proof(Proof::new(refresh, trace, shows));
-            if let Some((_, file, span, _)) = refresh
-                .returns
+            let statement = Statement::MissingOnRefresh {
+                token: write.token(),
+                claim: claim.to_string(),
+                login: Box::new(login.scenario.clone()),
+            };
+            let mut hit = Hit::for_write(write, claim).proof(Proof::new(refresh, trace, shows, statement));
+            if let Some((_, file, span)) = refresh
+                .completions
                 .iter()
-                .find(|(label, file, _, may)| *file == write.file && label == &write.script && !may)
+                .find(|(label, file, _)| *file == write.file && label == &write.script)
             {
                 hit = hit.related(
-                    "the refresh-token flow returns here first",
+                    "the refresh-token flow completes the login here first",
                     Loc {
                         file: *file,
                         span: *span,

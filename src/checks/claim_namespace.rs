@@ -11,8 +11,8 @@
 use serde::Deserialize;
 
 use super::{Context, Hit, dropped_claims, options};
-use crate::eval::interp::TokenKind;
-use crate::eval::{Outcome, Proof, trace_of};
+use crate::eval::trace_of;
+use crate::proof::{Filter, Outcome, Proof, Statement, TokenKind};
 
 #[derive(Debug, Default, Deserialize)]
 struct Options {
@@ -29,7 +29,7 @@ pub fn run(ctx: &Context<'_>, raw: &serde_json::Value) -> Vec<Hit> {
             .as_ref()
             .is_none_or(|t| t.iter().any(|n| n == token.as_str()))
     };
-    let mut hits: Vec<Hit> = dropped_claims(ctx, "namespace")
+    let mut hits: Vec<Hit> = dropped_claims(ctx, Filter::Namespace)
         .into_iter()
         .filter(|hit| {
             hit.token.as_deref().is_none_or(|t| {
@@ -63,19 +63,23 @@ pub fn run(ctx: &Context<'_>, raw: &serde_json::Value) -> Vec<Hit> {
     };
     for (evaluation, write) in analysis.first_writes(|_, w| {
         w.decision.outcome == Outcome::Kept
-            && wanted(w.write.token)
-            && w.write.key.known_text().is_some_and(|k| outside(&k).is_some())
+            && wanted(w.token())
+            && w.name().is_some_and(|k| outside(k).is_some())
     }) {
-        let claim = write.write.key.known_text().unwrap_or_default();
+        let claim = write.name().unwrap_or_default().to_string();
         let Some((entry, why)) = outside(&claim) else {
             continue;
         };
         let trace = trace_of(evaluation, write).cloned().into_iter().collect();
         let shows = format!("claim `{claim}` is issued {why}");
+        let statement = Statement::ClaimIssued {
+            token: write.token(),
+            claim: claim.clone(),
+        };
         hits.push(
             Hit::for_write(write, &claim)
                 .policy_entry(entry)
-                .proof(Proof::new(evaluation, trace, shows)),
+                .proof(Proof::new(evaluation, trace, shows, statement)),
         );
     }
     hits

@@ -14,9 +14,8 @@
 use serde::Deserialize;
 
 use super::{Context, Hit, options};
-use crate::eval::interp::TokenKind;
-use crate::eval::{Outcome, Proof};
 use crate::model::Loc;
+use crate::proof::{Filter, Outcome, Proof, Statement, TokenKind};
 
 #[derive(Debug, Default, Deserialize)]
 struct Options {
@@ -30,7 +29,7 @@ pub fn run(ctx: &Context<'_>, raw: &serde_json::Value) -> Vec<Hit> {
     };
     let mut seen = std::collections::HashSet::new();
     let mut hits = Vec::new();
-    for evaluation in &analysis.evaluations {
+    for evaluation in analysis.ordered() {
         let Some(connection) = evaluation.scenario.connection.as_deref() else {
             continue;
         };
@@ -38,8 +37,8 @@ pub fn run(ctx: &Context<'_>, raw: &serde_json::Value) -> Vec<Hit> {
             let (Some(file), Some(condition)) = (entry.source, entry.condition.as_deref()) else {
                 continue;
             };
-            let excluded = entry.filter == "deny-list-exclusion"
-                || (entry.filter == "deny-list" && condition == "never");
+            let excluded = entry.filter == Filter::DenyListExclusion
+                || (entry.filter == Filter::DenyList && condition == "never");
             if !excluded || entry.outcome != Outcome::Dropped {
                 continue;
             }
@@ -82,7 +81,15 @@ pub fn run(ctx: &Context<'_>, raw: &serde_json::Value) -> Vec<Hit> {
                 .subject("connection", connection)
                 .attribute(&entry.claim)
                 .claim(&entry.claim, TokenKind::IdToken)
-                .proof(Proof::new(evaluation, vec![entry.clone()], shows)),
+                .proof(Proof::new(
+                    evaluation,
+                    vec![entry.clone()],
+                    shows,
+                    Statement::ClaimAbsent {
+                        token: TokenKind::IdToken,
+                        claim: entry.claim.clone(),
+                    },
+                )),
             );
         }
     }

@@ -11,6 +11,7 @@ mod claim_namespace;
 mod claim_namespace_host;
 mod denied_attribute_excluded_from_token;
 mod denied_attribute_in_claim;
+mod evaluation_incomplete;
 mod legacy_claim_reliance;
 mod legacy_grant_type;
 mod nested_deny_path;
@@ -73,7 +74,7 @@ impl Hit {
         }
     }
 
-    pub fn claim(mut self, claim: &str, token: crate::eval::interp::TokenKind) -> Hit {
+    pub fn claim(mut self, claim: &str, token: crate::proof::TokenKind) -> Hit {
         self.claim = Some(claim.to_string());
         self.token = Some(token.as_str().to_string());
         self
@@ -83,13 +84,13 @@ impl Hit {
     pub fn for_write(write: &crate::eval::ScriptWrite, claim: &str) -> Hit {
         Hit::at(Loc {
             file: write.file,
-            span: write.write.span,
+            span: write.span(),
             pointer: String::new(),
         })
         .var("claim", claim)
-        .var("token", write.write.token.label())
+        .var("token", write.token().label())
         .var("script", write.script.clone())
-        .claim(claim, write.write.token)
+        .claim(claim, write.token())
     }
 
     pub fn proof(mut self, proof: Proof) -> Hit {
@@ -165,6 +166,11 @@ pub static CHECKS: &[CheckDef] = &[
     check!("suppression-expired", ["policy", "expires"], Runner::Engine),
     check!("suppression-unused", ["policy"], Runner::Engine),
     check!("suppression-reason", ["policy"], Runner::Engine),
+    check!(
+        "evaluation-incomplete",
+        ["script", "what"],
+        Runner::Analysis(evaluation_incomplete::run)
+    ),
     check!(
         "claim-namespace",
         ["claim", "token", "script"],
@@ -249,24 +255,20 @@ pub fn options<T: DeserializeOwned + Default>(value: &serde_json::Value) -> T {
 
 /// Hits for claim writes that `filter` drops in some evaluated login, each with the first such
 /// login as proof. A hit is made only when the issued token really lacks the claim.
-pub(crate) fn dropped_claims(ctx: &Context<'_>, filter: &str) -> Vec<Hit> {
+pub(crate) fn dropped_claims(ctx: &Context<'_>, filter: crate::proof::Filter) -> Vec<Hit> {
     let Some(analysis) = ctx.analysis else {
         return Vec::new();
     };
     analysis
         .first_writes(|evaluation, write| {
             write.decision.filter == filter
-                && write.decision.outcome == crate::eval::Outcome::Dropped
-                && write
-                    .write
-                    .key
-                    .known_text()
-                    .is_some_and(|k| !evaluation.has(write.write.token, &k))
+                && write.decision.outcome == crate::proof::Outcome::Dropped
+                && !evaluation.has(write.token(), &write.claim.key.label())
         })
         .into_iter()
         .map(|(evaluation, write)| {
-            let claim = write.write.key.known_text().unwrap_or_default();
-            let token = write.write.token;
+            let claim = write.claim.key.label();
+            let token = write.token();
             let trace = crate::eval::trace_of(evaluation, write)
                 .cloned()
                 .into_iter()
@@ -275,7 +277,11 @@ pub(crate) fn dropped_claims(ctx: &Context<'_>, filter: &str) -> Vec<Hit> {
                 "claim `{claim}` is absent from the {} this login issues",
                 token.label()
             );
-            Hit::for_write(write, &claim).proof(Proof::new(evaluation, trace, shows))
+            let statement = crate::proof::Statement::ClaimAbsent {
+                token,
+                claim: claim.clone(),
+            };
+            Hit::for_write(write, &claim).proof(Proof::new(evaluation, trace, shows, statement))
         })
         .collect()
 }

@@ -32,13 +32,24 @@ pub fn run(ctx: &Context<'_>, raw: &serde_json::Value) -> Vec<Hit> {
                 continue;
             }
             if let Some(root) = nested_root(&entry.value) {
+                let mut proof = super::sensitive_attribute_not_denied::storage_proof(ctx, connection, &root);
+                let profile = crate::eval::profile::persisted(connection, ctx.platform, &[]);
+                proof.shows = format!(
+                    "the entry `{}` removes nothing from the profile stored for logins through `{}`: only root attributes are denied",
+                    entry.value, connection.name
+                );
+                proof.profile = Some(profile);
+                proof.statement = crate::proof::Statement::EntryRemovesNothing {
+                    entry: entry.value.clone(),
+                };
                 hits.push(
                     Hit::at(entry.loc.clone())
                         .var("entry", entry.value.clone())
                         .var("root", root.clone())
                         .var("connection", connection.name.clone())
                         .subject("connection", &connection.name)
-                        .attribute(&root),
+                        .attribute(&root)
+                        .proof(proof),
                 );
             }
         }

@@ -17,18 +17,21 @@ struct Options {
 
 pub fn run(ctx: &Context<'_>, raw: &serde_json::Value) -> Vec<Hit> {
     let options: Options = options(raw);
-    let mut hits: Vec<Hit> = dropped_claims(ctx, "restricted").into_iter().collect();
+    let mut hits: Vec<Hit> = dropped_claims(ctx, crate::proof::Filter::Restricted)
+        .into_iter()
+        .collect();
     if !options.extra_claims.is_empty()
         && let Some(analysis) = ctx.analysis
     {
         for (evaluation, write) in analysis.first_writes(|_, w| {
-            w.write
-                .key
-                .known_text()
-                .is_some_and(|k| options.extra_claims.contains(&k))
-                && w.decision.filter != "restricted"
+            w.name()
+                .is_some_and(|k| options.extra_claims.iter().any(|e| e == k))
+                && w.decision.filter != crate::proof::Filter::Restricted
         }) {
-            let claim = write.write.key.known_text().unwrap_or_default();
+            let claim = write.name().unwrap_or_default().to_string();
+            if !evaluation.has(write.token(), &claim) {
+                continue;
+            }
             let trace = crate::eval::trace_of(evaluation, write)
                 .cloned()
                 .into_iter()
@@ -39,7 +42,13 @@ pub fn run(ctx: &Context<'_>, raw: &serde_json::Value) -> Vec<Hit> {
                     .proof(crate::eval::Proof::new(
                         evaluation,
                         trace,
-                        format!("a script sets `{claim}`, which this policy reserves"),
+                        format!(
+                            "a script sets `{claim}`, which this policy reserves, and the login issues it"
+                        ),
+                        crate::proof::Statement::ClaimIssued {
+                            token: write.token(),
+                            claim: claim.clone(),
+                        },
                     )),
             );
         }

@@ -14,9 +14,9 @@
 use serde::Deserialize;
 
 use super::{Context, Hit, options};
-use crate::eval::interp::{self, Entry, Facts};
-use crate::eval::{Pipeline, Proof};
+use crate::eval::host::{LoginFacts, Mode, ScriptKind};
 use crate::model::{Connection, Loc};
+use crate::proof::{Pipeline, Proof, Statement};
 use crate::syntax::{Node, pointer_join};
 
 #[derive(Debug, Default, Deserialize)]
@@ -68,7 +68,13 @@ pub fn run(ctx: &Context<'_>, raw: &serde_json::Value) -> Vec<Hit> {
             .map(|d| d.entries.iter().map(|e| normalise(&e.value, exact)).collect())
             .unwrap_or_default();
         let mut reported: Vec<String> = Vec::new();
-        for source in sources(ctx, index, connection, opts) {
+        let found = sources(ctx, index, connection, opts);
+        let extras: Vec<(String, String)> = found
+            .iter()
+            .map(|s| (s.attribute.clone(), s.source.clone()))
+            .collect();
+        let profile = crate::eval::profile::persisted(connection, ctx.platform, &extras);
+        for source in found {
             let key = normalise(&source.attribute, exact);
             let Some((entry, _)) = sensitive.iter().find(|(_, s)| *s == key) else {
                 continue;
@@ -80,20 +86,48 @@ pub fn run(ctx: &Context<'_>, raw: &serde_json::Value) -> Vec<Hit> {
             let mut hit = Hit::at(source.loc)
                 .var("attribute", source.attribute.clone())
                 .var("connection", connection.name.clone())
-                .var("source", source.source)
+                .var("source", source.source.clone())
                 .subject("connection", &connection.name)
                 .attribute(&source.attribute)
                 .policy_entry(format!("/options/attributes/{entry}"));
             if let Some(deny_list) = &connection.deny_list {
                 hit = hit.related("the deny list, which does not hold it", deny_list.loc.clone());
             }
-            if let Some(proof) = source.proof {
+            if profile.stored.contains_key(&source.attribute) {
+                let mut proof = source
+                    .proof
+                    .unwrap_or_else(|| storage_proof(ctx, connection, &source.attribute));
+                proof.profile = Some(profile.clone());
+                proof.shows = format!(
+                    "the profile stored for logins through `{}` keeps `{}` ({})",
+                    connection.name, source.attribute, source.source
+                );
+                proof.statement = Statement::AttributeStored {
+                    attribute: source.attribute.clone(),
+                };
                 hit = hit.proof(proof);
             }
             hits.push(hit);
         }
     }
     hits
+}
+
+/// A storage proof's login: the first evaluated login through the connection, or a login
+/// through it by any client.
+pub(crate) fn storage_proof(ctx: &Context<'_>, connection: &Connection, attribute: &str) -> Proof {
+    let scenario = crate::eval::storage_scenario(ctx.tenant, connection, ctx.platform);
+    Proof {
+        scenario,
+        tokens: Default::default(),
+        may: Default::default(),
+        profile: None,
+        trace: Vec::new(),
+        shows: String::new(),
+        statement: Statement::AttributeStored {
+            attribute: attribute.to_string(),
+        },
+    }
 }
 
 /// Where a connection's attributes come from, most direct first.
@@ -147,8 +181,14 @@ fn sources(ctx: &Context<'_>, index: usize, connection: &Connection, opts: &Node
         }
     }
     for (_, unit) in ctx.scripts.databases.iter().filter(|(i, _)| *i == index) {
-        let outcome = interp::run(&unit.lowered.program, Entry::DatabaseScript, &Facts::new());
-        for (attribute, span) in outcome.profile {
+        let summary = crate::eval::summary::run(
+            &unit.lowered.ir,
+            &unit.text,
+            ScriptKind::Database,
+            Mode::Abstract(LoginFacts::default()),
+            crate::eval::machine::STEP_BUDGET,
+        );
+        for (attribute, span) in summary.profile {
             let loc = Loc {
                 file: unit.file,
                 span,
@@ -191,7 +231,14 @@ fn sources(ctx: &Context<'_>, index: usize, connection: &Connection, opts: &Node
                         pointer: String::new(),
                     },
                     source: format!("{script}, which reads `user.{root}`"),
-                    proof: Some(Proof::new(evaluation, Vec::new(), shows)),
+                    proof: Some(Proof::new(
+                        evaluation,
+                        Vec::new(),
+                        shows,
+                        Statement::AttributeStored {
+                            attribute: root.to_string(),
+                        },
+                    )),
                 });
             }
         }

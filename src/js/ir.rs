@@ -114,15 +114,24 @@ pub enum Stmt {
     },
     /// A function declaration; its binding is already made by hoisting, so running it does
     /// nothing unless it sits in a block (then it binds again, as sloppy-mode JavaScript does).
-    FunctionDecl { sym: Sym, function: Arc<Function> },
+    FunctionDecl {
+        sym: Sym,
+        function: Arc<Function>,
+    },
     If {
         test: Expr,
         then: Box<Stmt>,
         otherwise: Option<Box<Stmt>>,
     },
     Block(Vec<Stmt>),
-    Return { value: Option<Expr>, span: Span },
-    Throw { value: Expr, span: Span },
+    Return {
+        value: Option<Expr>,
+        span: Span,
+    },
+    Throw {
+        value: Expr,
+        span: Span,
+    },
     Try {
         block: Vec<Stmt>,
         /// `catch (param)`; `None` for `catch {}` or no handler.
@@ -158,13 +167,25 @@ pub enum Stmt {
         iterable: Expr,
         body: Box<Stmt>,
     },
-    Break { label: Option<Text>, span: Span },
-    Continue { label: Option<Text>, span: Span },
-    Labeled { label: Text, body: Box<Stmt> },
+    Break {
+        label: Option<Text>,
+        span: Span,
+    },
+    Continue {
+        label: Option<Text>,
+        span: Span,
+    },
+    Labeled {
+        label: Text,
+        body: Box<Stmt>,
+    },
     Empty,
     /// A statement the interpreter does not model (a class declaration binds its name to an
     /// unknown value through a `Decl` instead). Running it does nothing.
-    Unknown { what: Text, span: Span },
+    Unknown {
+        what: Text,
+        span: Span,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -238,9 +259,15 @@ pub enum ExprKind {
     Bool(bool),
     Null,
     /// A template literal with its cooked text parts; `quasis.len() == exprs.len() + 1`.
-    Template { quasis: Vec<Text>, exprs: Vec<Expr> },
+    Template {
+        quasis: Vec<Text>,
+        exprs: Vec<Expr>,
+    },
     /// A variable (`undefined` with no local declaration is `Ident { var: Global, name: "undefined" }`).
-    Ident { var: Var, name: Text },
+    Ident {
+        var: Var,
+        name: Text,
+    },
     This,
     /// `object.name`, `object[expr]`; `optional` for `object?.name`.
     Member {
@@ -254,7 +281,10 @@ pub enum ExprKind {
         args: Vec<Arg>,
         optional: bool,
     },
-    New { callee: Box<Expr>, args: Vec<Arg> },
+    New {
+        callee: Box<Expr>,
+        args: Vec<Arg>,
+    },
     /// The end of an optional chain: where `a?.b.c` short-circuits to `undefined`.
     Chain(Box<Expr>),
     /// `target op= value`; for destructuring assignments `target` is an object/array pattern.
@@ -269,7 +299,10 @@ pub enum ExprKind {
         prefix: bool,
         target: Box<Pattern>,
     },
-    Unary { op: UnaryOp, argument: Box<Expr> },
+    Unary {
+        op: UnaryOp,
+        argument: Box<Expr>,
+    },
     Binary {
         op: BinaryOp,
         left: Box<Expr>,

@@ -7,8 +7,7 @@
 //! location and the rest of the export is still analysed. No script is ever executed.
 
 pub mod ir;
-pub mod legacy_ir;
-mod legacy_lower;
+mod lower;
 
 use crate::source::Span;
 
@@ -19,8 +18,6 @@ pub const MAX_NESTING: usize = 256;
 /// A script, lowered, with its syntax errors.
 #[derive(Debug, Clone, Default)]
 pub struct Lowered {
-    /// The old IR, used by the evaluator until the new interpreter replaces it.
-    pub program: Vec<legacy_ir::Stmt>,
     /// The script lowered to [`ir`].
     pub ir: ir::Program,
     pub errors: Vec<(Span, String)>,
@@ -30,7 +27,6 @@ pub struct Lowered {
 pub fn analyse(text: &str) -> Lowered {
     if let Some(at) = too_deep(text) {
         return Lowered {
-            program: Vec::new(),
             ir: ir::Program::default(),
             errors: vec![(
                 Span::new(at, at + 1),
@@ -39,7 +35,7 @@ pub fn analyse(text: &str) -> Lowered {
         };
     }
     let prepared = neutralise_markers(text);
-    legacy_lower::lower(&prepared)
+    lower::lower(&prepared)
 }
 
 /// Replaces `@@KEY@@` and `##KEY##` outside string literals by the identifier `__KEY__` of the

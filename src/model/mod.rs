@@ -40,6 +40,8 @@ pub enum ExportFormat {
     Yaml,
     /// `tenant.json` plus one folder per resource type.
     Directory,
+    /// Loose rule, action or hook sources with no a0deploy layout.
+    Sources,
 }
 
 /// Serialises a kept-as-is tree as plain JSON.

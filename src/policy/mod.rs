@@ -38,6 +38,7 @@ builtin!(
     "CL002-expired-suppression.yaml",
     "CL003-unused-suppression.yaml",
     "CL004-suppression-without-reason.yaml",
+    "CL005-evaluation-incomplete.yaml",
     "CL101-non-namespaced-claim.yaml",
     "CL102-auth0-domain-namespace.yaml",
     "CL103-restricted-claim.yaml",

@@ -106,7 +106,11 @@ fn render_finding(
             let _ = writeln!(
                 rendered,
                 "         `{}` ({}:{}): {outcome} by {}: {}",
-                entry.claim, entry.file, entry.line, entry.filter, entry.reason
+                entry.claim,
+                entry.file,
+                entry.line,
+                entry.filter.as_str(),
+                entry.reason
             );
         }
         let _ = writeln!(rendered, "         so {}", proof.shows);

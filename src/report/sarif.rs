@@ -438,13 +438,13 @@ fn code_flow(proof: &Proof, primary: &sarif::PhysicalLocation, sources: &SourceM
             .source
             .and_then(|source| physical(sources, source, entry.span))
             .unwrap_or_else(|| primary.clone());
-        let may = if entry.may { " on some paths" } else { "" };
+        let may = entry.when.as_ref().map(|w| format!(" {w}")).unwrap_or_default();
         let text = format!(
             "`{}` set on the {} by {}; platform filter `{}`: {}{may} ({})",
             entry.claim,
             entry.token.label(),
             entry.script,
-            entry.filter,
+            entry.filter.as_str(),
             outcome(entry),
             entry.reason.trim_end_matches('.'),
         );

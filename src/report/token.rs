@@ -38,7 +38,7 @@ pub fn human(evaluation: &Evaluation) -> String {
             Outcome::Dropped => "DROPPED",
             Outcome::Unresolved => "unknown",
         };
-        let may = if entry.may { " (on some paths)" } else { "" };
+        let may = entry.when.as_ref().map(|w| format!(" ({w})")).unwrap_or_default();
         let _ = writeln!(
             out,
             "  {mark} {} `{}`{may}\n          set by {} at {}:{}\n          {}: {}",
@@ -47,7 +47,7 @@ pub fn human(evaluation: &Evaluation) -> String {
             entry.script,
             entry.file,
             entry.line,
-            entry.filter,
+            entry.filter.as_str(),
             entry.reason
         );
     }

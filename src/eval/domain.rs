@@ -1,0 +1,694 @@
+//! The abstract value domain of the interpreter, and the state it forks and joins.
+//!
+//! A [`Val`] is what a JavaScript value is known to be: an exact primitive, a string with a
+//! known beginning ([`Val::Prefix`], the TAJS prefix lattice), a user attribute whose value is
+//! not known but whose origin is ([`Val::Attr`]), an unknown ([`Val::Unknown`], with the
+//! attribute it derives from when there is one), a heap object, a closure, a built-in function,
+//! or a bounded set of alternatives ([`Val::Alt`], widened to `Unknown` past [`MAX_ALTS`]).
+//!
+//! A [`State`] is one abstract program state: the path condition it runs under ([`Cond`]), the
+//! variable frames and the heap. At an undecidable branch the interpreter clones the state;
+//! where paths meet it [`State::join`]s them: values join into alternatives, properties present
+//! on one side only keep the condition they were written under, so *must* (written on every
+//! path) and *may* (written on some paths, with the condition) stay exact. Object and frame
+//! identities come from counters shared by every branch, so one id means one object everywhere.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::js::ir::{Function, Sym, Text};
+use crate::source::Span;
+
+/// Most alternatives a value keeps before it is widened to `Unknown`.
+pub const MAX_ALTS: usize = 4;
+/// Longest string a value keeps; longer ones become unknown.
+pub const MAX_TEXT: usize = 8 * 1024;
+/// Most disjuncts a condition keeps before it is widened to "some condition".
+pub const MAX_DISJUNCTS: usize = 8;
+
+pub type ObjId = u32;
+pub type FrameId = u32;
+/// A branch point: one undecidable test at one place in one script.
+pub type BranchId = u32;
+
+/// What a value is known to be.
+#[derive(Debug, Clone)]
+pub enum Val {
+    Undef,
+    Null,
+    Bool(bool),
+    Num(f64),
+    Str(Text),
+    /// A string that starts with the text (`'https://x.com/' + something`).
+    Prefix(Text),
+    /// The value of a user attribute (`email`, `app_metadata.roles`), not known statically.
+    Attr(Text),
+    Unknown(Arc<Opaque>),
+    Obj(ObjId),
+    Func(Closure),
+    /// A built-in or host function or namespace (`Object.keys`, `api.idToken.setCustomClaim`,
+    /// `callback`), by its path.
+    Native(Text),
+    /// One of these (2 to [`MAX_ALTS`], none of them `Alt`).
+    Alt(Arc<Vec<Val>>),
+}
+
+/// An unknown value: what it is, for people, and the user attribute it derives from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Opaque {
+    pub what: Text,
+    pub attr: Option<Text>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Closure {
+    pub function: Arc<Function>,
+    pub env: FrameId,
+    /// `this` of an arrow function's defining context.
+    pub this: Option<Box<Val>>,
+}
+
+impl Val {
+    pub fn str(text: &str) -> Val {
+        Val::Str(text.into())
+    }
+
+    pub fn unknown(what: impl Into<Text>) -> Val {
+        Val::Unknown(Arc::new(Opaque {
+            what: what.into(),
+            attr: None,
+        }))
+    }
+
+    /// An unknown derived from `from`: it keeps the user attribute `from` comes from.
+    pub fn derived(what: impl Into<Text>, from: &Val) -> Val {
+        Val::Unknown(Arc::new(Opaque {
+            what: what.into(),
+            attr: from.attribute(),
+        }))
+    }
+
+    /// The user attribute a value is or derives from.
+    pub fn attribute(&self) -> Option<Text> {
+        match self {
+            Val::Attr(path) => Some(path.clone()),
+            Val::Unknown(o) => o.attr.clone(),
+            Val::Alt(items) => items.iter().find_map(Val::attribute),
+            _ => None,
+        }
+    }
+
+    pub fn is_primitive(&self) -> bool {
+        matches!(
+            self,
+            Val::Undef | Val::Null | Val::Bool(_) | Val::Num(_) | Val::Str(_)
+        )
+    }
+
+    /// Whether the value is exactly known (a primitive; objects are compared by identity).
+    pub fn is_exact(&self) -> bool {
+        matches!(
+            self,
+            Val::Undef
+                | Val::Null
+                | Val::Bool(_)
+                | Val::Num(_)
+                | Val::Str(_)
+                | Val::Obj(_)
+                | Val::Func(_)
+                | Val::Native(_)
+        )
+    }
+
+    /// The alternatives a value stands for (itself when it is not `Alt`).
+    pub fn alts(&self) -> &[Val] {
+        match self {
+            Val::Alt(items) => items,
+            other => std::slice::from_ref(other),
+        }
+    }
+
+    /// What is known of a string's beginning.
+    pub fn known_prefix(&self) -> Option<Text> {
+        match self {
+            Val::Str(s) | Val::Prefix(s) => Some(s.clone()),
+            Val::Alt(items) => {
+                let mut prefixes = items.iter().map(Val::known_prefix);
+                let first = prefixes.next()??;
+                let mut common: &str = &first;
+                for p in prefixes {
+                    let p = p?;
+                    let len = common
+                        .char_indices()
+                        .zip(p.chars())
+                        .take_while(|((_, a), b)| a == b)
+                        .last()
+                        .map_or(0, |((i, a), _)| i + a.len_utf8());
+                    common = &common[..len];
+                }
+                (!common.is_empty()).then(|| Text::from(common))
+            }
+            _ => None,
+        }
+    }
+
+    /// The exact text of a primitive as `String(v)` gives it.
+    pub fn exact_text(&self) -> Option<Text> {
+        Some(match self {
+            Val::Str(s) => s.clone(),
+            Val::Num(n) => number_text(*n).into(),
+            Val::Bool(b) => if *b { "true" } else { "false" }.into(),
+            Val::Null => "null".into(),
+            Val::Undef => "undefined".into(),
+            _ => return None,
+        })
+    }
+
+    /// A short description, where a value is shown but not known.
+    pub fn describe(&self) -> String {
+        match self {
+            Val::Str(s) => format!("'{s}'"),
+            Val::Prefix(p) => format!("'{p}' + …"),
+            Val::Attr(path) => format!("user.{path}"),
+            Val::Unknown(o) => o.what.to_string(),
+            Val::Obj(_) => "an object".into(),
+            Val::Func(_) | Val::Native(_) => "a function".into(),
+            Val::Alt(items) => {
+                let parts: Vec<String> = items.iter().map(Val::describe).collect();
+                format!("one of {}", parts.join(", "))
+            }
+            other => other.exact_text().map(|t| t.to_string()).unwrap_or_default(),
+        }
+    }
+
+    /// Keeps strings bounded: a very long one becomes unknown.
+    pub fn bounded(self) -> Val {
+        match &self {
+            Val::Str(s) if s.len() > MAX_TEXT => Val::unknown("a very long string"),
+            Val::Prefix(s) if s.len() > MAX_TEXT => Val::unknown("a very long string"),
+            _ => self,
+        }
+    }
+
+    /// Same value, as far as the domain can tell (used to join and to find fixpoints).
+    pub fn same(&self, other: &Val) -> bool {
+        match (self, other) {
+            (Val::Undef, Val::Undef) | (Val::Null, Val::Null) => true,
+            (Val::Bool(a), Val::Bool(b)) => a == b,
+            (Val::Num(a), Val::Num(b)) => a.to_bits() == b.to_bits() || a == b,
+            (Val::Str(a), Val::Str(b)) | (Val::Prefix(a), Val::Prefix(b)) => a == b,
+            (Val::Attr(a), Val::Attr(b)) => a == b,
+            (Val::Unknown(a), Val::Unknown(b)) => Arc::ptr_eq(a, b) || a == b,
+            (Val::Obj(a), Val::Obj(b)) => a == b,
+            (Val::Func(a), Val::Func(b)) => Arc::ptr_eq(&a.function, &b.function) && a.env == b.env,
+            (Val::Native(a), Val::Native(b)) => a == b,
+            (Val::Alt(a), Val::Alt(b)) => a.len() == b.len() && a.iter().all(|x| b.iter().any(|y| x.same(y))),
+            _ => false,
+        }
+    }
+
+    /// The least value that is either `self` or `other`.
+    pub fn join(&self, other: &Val) -> Val {
+        if self.same(other) {
+            return self.clone();
+        }
+        let mut items: Vec<Val> = Vec::new();
+        for v in self.alts().iter().chain(other.alts()) {
+            if !items.iter().any(|known| known.same(v)) {
+                items.push(v.clone());
+            }
+        }
+        Val::alternatives(items)
+    }
+
+    /// A value from alternatives: one stays itself, too many are widened.
+    pub fn alternatives(mut items: Vec<Val>) -> Val {
+        match items.len() {
+            0 => Val::Undef,
+            1 => items.remove(0),
+            n if n <= MAX_ALTS => Val::Alt(Arc::new(items)),
+            _ => {
+                let attr = items.iter().find_map(Val::attribute);
+                let prefix = Val::Alt(Arc::new(items)).known_prefix();
+                match prefix {
+                    Some(p) => Val::Prefix(p),
+                    None => Val::Unknown(Arc::new(Opaque {
+                        what: "one of several values".into(),
+                        attr,
+                    })),
+                }
+            }
+        }
+    }
+}
+
+/// A number as JavaScript prints it.
+pub fn number_text(n: f64) -> String {
+    use oxc_syntax::number::ToJsString;
+    n.to_js_string()
+}
+
+/// A path condition in disjunctive normal form: a list of conjunctions of branch literals.
+/// `[[]]` is *true* (every path), `[]` is *false* (no path).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Cond(pub Vec<Vec<Lit>>);
+
+/// One branch taken: `(branch, outcome)`. Branch `0` stands for a condition too large to
+/// keep (only ever `(0, true)`).
+pub type Lit = (BranchId, bool);
+
+impl Cond {
+    pub fn always() -> Cond {
+        Cond(vec![Vec::new()])
+    }
+
+    pub fn never() -> Cond {
+        Cond(Vec::new())
+    }
+
+    pub fn is_always(&self) -> bool {
+        self.0.iter().any(Vec::is_empty)
+    }
+
+    pub fn is_never(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `self ∧ lit`.
+    pub fn and(&self, lit: Lit) -> Cond {
+        let mut out = Vec::new();
+        for conj in &self.0 {
+            if conj.iter().any(|l| l.0 == lit.0 && l.1 != lit.1) {
+                continue;
+            }
+            let mut c = conj.clone();
+            if !c.contains(&lit) {
+                c.push(lit);
+                c.sort_unstable();
+            }
+            out.push(c);
+        }
+        Cond(out).simplified()
+    }
+
+    /// `self ∧ other`.
+    pub fn and_cond(&self, other: &Cond) -> Cond {
+        let mut out = Cond::never();
+        for conj in &other.0 {
+            let mut part = self.clone();
+            for lit in conj {
+                part = part.and(*lit);
+            }
+            out = out.or(&part);
+        }
+        out
+    }
+
+    /// `self ∨ other`.
+    pub fn or(&self, other: &Cond) -> Cond {
+        let mut all = self.0.clone();
+        all.extend(other.0.iter().cloned());
+        Cond(all).simplified()
+    }
+
+    /// Whether every path of `self` is a path of `other` (a sufficient test: each conjunction
+    /// of `self` contains some conjunction of `other`).
+    pub fn implies(&self, other: &Cond) -> bool {
+        other.is_always()
+            || self
+                .0
+                .iter()
+                .all(|c| other.0.iter().any(|d| d.iter().all(|l| c.contains(l))))
+    }
+
+    fn simplified(mut self) -> Cond {
+        // Merge `A ∧ x` with `A ∧ ¬x` into `A`, drop subsumed conjunctions, repeat.
+        loop {
+            let mut changed = false;
+            self.0.sort();
+            self.0.dedup();
+            'outer: for i in 0..self.0.len() {
+                for j in 0..self.0.len() {
+                    if i == j {
+                        continue;
+                    }
+                    let (a, b) = (&self.0[i], &self.0[j]);
+                    if a.iter().all(|l| b.contains(l)) {
+                        self.0.remove(j);
+                        changed = true;
+                        break 'outer;
+                    }
+                    if a.len() == b.len() {
+                        let diff: Vec<usize> = (0..a.len()).filter(|&k| a[k] != b[k]).collect();
+                        if let [k] = diff[..]
+                            && a[k].0 == b[k].0
+                        {
+                            let mut merged = a.clone();
+                            merged.remove(k);
+                            self.0[i] = merged;
+                            self.0.remove(j);
+                            changed = true;
+                            break 'outer;
+                        }
+                    }
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        if self.0.len() > MAX_DISJUNCTS {
+            // Too many ways to get here to list: some condition holds.
+            self.0 = vec![vec![(0, true)]];
+        }
+        self
+    }
+}
+
+/// What an object is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjKind {
+    Plain,
+    Array,
+    /// An `Error` (or `UnauthorizedError`): truthy, denies a login handed to a callback.
+    Error,
+}
+
+/// What reading a property an object does not hold gives.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Rest {
+    /// `undefined`: the object is fully known.
+    Closed,
+    /// An unknown value: the object has parts claimlint does not know.
+    Unknown(Text),
+    /// The user attribute below this path (`user` is `Attr("")`).
+    Attr(Text),
+    /// A host object (`context`, `event.client`): the host decides.
+    Host(Text),
+}
+
+/// A property with the condition under which it exists and where it was last written.
+#[derive(Debug, Clone)]
+pub struct Prop {
+    pub key: Text,
+    pub value: Val,
+    pub presence: Cond,
+    pub site: Option<Site>,
+    /// Set when the script wrote it (not when it came with the input).
+    pub written: bool,
+}
+
+/// A place in a script: which script and where.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Site {
+    pub script: u32,
+    pub span: Span,
+}
+
+/// A write whose key is not known exactly (`context.idToken[ns + name] = …`).
+#[derive(Debug, Clone)]
+pub struct DynWrite {
+    pub key: Val,
+    pub value: Val,
+    pub presence: Cond,
+    pub site: Site,
+}
+
+#[derive(Debug, Clone)]
+pub struct Object {
+    pub kind: ObjKind,
+    pub props: Vec<Prop>,
+    /// Array elements (for `ObjKind::Array`).
+    pub items: Vec<Val>,
+    pub rest: Rest,
+    /// For arrays: more elements may follow `items` (the length is not known).
+    pub open_items: bool,
+    pub dyn_writes: Vec<DynWrite>,
+    /// Writes to this object are claims of a token.
+    pub sink: Option<crate::proof::TokenKind>,
+}
+
+impl Object {
+    pub fn plain(rest: Rest) -> Object {
+        Object {
+            kind: ObjKind::Plain,
+            props: Vec::new(),
+            items: Vec::new(),
+            rest,
+            open_items: false,
+            dyn_writes: Vec::new(),
+            sink: None,
+        }
+    }
+
+    pub fn array(items: Vec<Val>) -> Object {
+        Object {
+            kind: ObjKind::Array,
+            items,
+            ..Object::plain(Rest::Closed)
+        }
+    }
+
+    pub fn prop(&self, key: &str) -> Option<&Prop> {
+        self.props.iter().find(|p| &*p.key == key)
+    }
+
+    /// Whether every key is known (no unknown rest, no unknown-key write).
+    pub fn is_closed(&self) -> bool {
+        self.rest == Rest::Closed && self.dyn_writes.is_empty() && !self.open_items
+    }
+
+    /// Joins the object as seen on another path into this one.
+    fn join(&mut self, other: &Object, pc_self: &Cond, pc_other: &Cond) {
+        for p in &mut self.props {
+            match other.prop(&p.key) {
+                Some(q) => {
+                    p.value = p.value.join(&q.value);
+                    p.presence = p.presence.and_cond(pc_self).or(&q.presence.and_cond(pc_other));
+                    if p.site != q.site {
+                        p.site = p.site.or(q.site);
+                    }
+                    p.written |= q.written;
+                }
+                None => {
+                    p.presence = p.presence.and_cond(pc_self);
+                    if other.rest != Rest::Closed {
+                        p.value = p.value.join(&Val::unknown("a property set on another path"));
+                    }
+                }
+            }
+        }
+        for q in &other.props {
+            if self.prop(&q.key).is_none() {
+                let mut q = q.clone();
+                q.presence = q.presence.and_cond(pc_other);
+                self.props.push(q);
+            }
+        }
+        if self.items.len() != other.items.len() {
+            self.open_items = true;
+        }
+        for (i, item) in self.items.iter_mut().enumerate() {
+            if let Some(o) = other.items.get(i) {
+                *item = item.join(o);
+            }
+        }
+        self.open_items |= other.open_items;
+        if self.rest != other.rest {
+            self.rest = match (&self.rest, &other.rest) {
+                (Rest::Closed, r) | (r, Rest::Closed) => match r {
+                    Rest::Closed => Rest::Closed,
+                    _ => Rest::Unknown("parts set on some paths".into()),
+                },
+                _ => Rest::Unknown("parts set on some paths".into()),
+            };
+        }
+        for w in &other.dyn_writes {
+            if !self
+                .dyn_writes
+                .iter()
+                .any(|d| d.site == w.site && d.key.same(&w.key))
+            {
+                let mut w = w.clone();
+                w.presence = w.presence.and_cond(pc_other);
+                self.dyn_writes.push(w);
+            }
+        }
+    }
+}
+
+/// The variables of one function activation.
+#[derive(Debug, Clone, Default)]
+pub struct Frame {
+    pub parent: Option<FrameId>,
+    pub vars: BTreeMap<Sym, Val>,
+}
+
+/// Something a script does besides setting values: trigger MFA, redirect, read an attribute.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EventKind {
+    Mfa,
+    Redirect,
+    /// A write to a user attribute below the root (`user.app_metadata.plan = …`), by root name.
+    AttrWrite(Text),
+    /// A read of a user attribute, by path.
+    AttrRead(Text),
+}
+
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub kind: EventKind,
+    pub site: Site,
+    pub cond: Cond,
+}
+
+/// One abstract program state.
+#[derive(Debug, Clone)]
+pub struct State {
+    /// The condition under which this state is reached.
+    pub pc: Cond,
+    pub frames: BTreeMap<FrameId, Arc<Frame>>,
+    pub heap: BTreeMap<ObjId, Arc<Object>>,
+    pub events: Vec<Event>,
+    /// `false` once every path through this state has left normal flow.
+    pub alive: bool,
+}
+
+impl State {
+    pub fn new() -> State {
+        State {
+            pc: Cond::always(),
+            frames: BTreeMap::new(),
+            heap: BTreeMap::new(),
+            events: Vec::new(),
+            alive: true,
+        }
+    }
+
+    pub fn obj(&self, id: ObjId) -> Option<&Object> {
+        self.heap.get(&id).map(|o| &**o)
+    }
+
+    pub fn obj_mut(&mut self, id: ObjId) -> Option<&mut Object> {
+        self.heap.get_mut(&id).map(Arc::make_mut)
+    }
+
+    pub fn event(&mut self, kind: EventKind, site: Site) {
+        let cond = self.pc.clone();
+        match self.events.iter_mut().find(|e| e.kind == kind && e.site == site) {
+            Some(e) => e.cond = e.cond.or(&cond),
+            None => self.events.push(Event { kind, site, cond }),
+        }
+    }
+
+    /// The state reached by either `self` or `other`.
+    pub fn join(&mut self, other: &State) {
+        if !other.alive {
+            return;
+        }
+        if !self.alive {
+            *self = other.clone();
+            return;
+        }
+        let (pa, pb) = (self.pc.clone(), other.pc.clone());
+        for (id, frame) in &other.frames {
+            match self.frames.get_mut(id) {
+                Some(mine) if Arc::ptr_eq(mine, frame) => {}
+                Some(mine) => {
+                    let mine = Arc::make_mut(mine);
+                    for (sym, v) in &frame.vars {
+                        match mine.vars.get_mut(sym) {
+                            Some(m) => *m = m.join(v),
+                            None => {
+                                mine.vars.insert(*sym, v.join(&Val::Undef));
+                            }
+                        }
+                    }
+                    for (sym, m) in mine.vars.iter_mut() {
+                        if !frame.vars.contains_key(sym) {
+                            *m = m.join(&Val::Undef);
+                        }
+                    }
+                }
+                None => {
+                    self.frames.insert(*id, frame.clone());
+                }
+            }
+        }
+        for (id, object) in &other.heap {
+            match self.heap.get_mut(id) {
+                Some(mine) if Arc::ptr_eq(mine, object) => {}
+                Some(mine) => Arc::make_mut(mine).join(object, &pa, &pb),
+                None => {
+                    // An object made on the other path only: its properties exist on that path.
+                    let mut object = (**object).clone();
+                    for p in &mut object.props {
+                        p.presence = p.presence.and_cond(&pb);
+                    }
+                    self.heap.insert(*id, Arc::new(object));
+                }
+            }
+        }
+        for (id, object) in self.heap.iter_mut() {
+            if !other.heap.contains_key(id) {
+                let object = Arc::make_mut(object);
+                for p in &mut object.props {
+                    p.presence = p.presence.and_cond(&pa);
+                }
+            }
+        }
+        for e in &other.events {
+            match self
+                .events
+                .iter_mut()
+                .find(|x| x.kind == e.kind && x.site == e.site)
+            {
+                Some(x) => x.cond = x.cond.or(&e.cond),
+                None => self.events.push(e.clone()),
+            }
+        }
+        self.pc = pa.or(&pb);
+    }
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conditions_merge_complementary_branches() {
+        let a = Cond::always().and((1, true));
+        let b = Cond::always().and((1, false));
+        assert!(a.or(&b).is_always());
+        let c = Cond::always().and((1, true)).and((2, true));
+        assert!(c.implies(&a));
+        assert!(!a.implies(&c));
+        assert!(Cond::always().and((1, true)).and((1, false)).is_never());
+    }
+
+    #[test]
+    fn values_join_into_bounded_alternatives() {
+        let v = Val::str("a").join(&Val::str("b"));
+        assert_eq!(v.alts().len(), 2);
+        let many = (0..10).fold(Val::str("https://x.com/0"), |acc, i| {
+            acc.join(&Val::Str(format!("https://x.com/{i}").into()))
+        });
+        assert_eq!(many.known_prefix().as_deref(), Some("https://x.com/"));
+        assert!(matches!(many, Val::Prefix(_)));
+    }
+
+    #[test]
+    fn numbers_print_as_javascript_does() {
+        assert_eq!(number_text(0.1 + 0.2), "0.30000000000000004");
+        assert_eq!(number_text(1e21), "1e+21");
+        assert_eq!(number_text(-0.0), "0");
+        assert_eq!(number_text(f64::NAN), "NaN");
+        assert_eq!(number_text(5.0), "5");
+    }
+}

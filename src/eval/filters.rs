@@ -1,0 +1,336 @@
+//! Auth0's platform filters: what happens to a claim a script set, in one login.
+//!
+//! Filters apply in Auth0's order — unresolved names first (nothing can be decided), then
+//! restricted claims, the client-credentials rule, the namespace rule (with the scope rule for
+//! standard profile claims and the legacy-profile exception), the Auth0-domain rule, and the
+//! deny list — each deciding from the platform data (`policies/platform/auth0.yaml`) and the
+//! login, never from message text. A [`Decision`] names the filter, the outcome, the reason in
+//! words, and for deny-list drops the attribute.
+
+use crate::model::Connection;
+use crate::platform::Platform;
+use crate::proof::{Filter, Outcome, Pipeline, Scenario, TokenKind};
+
+use super::summary::{ClaimKey, ClaimSet};
+
+/// A filter's verdict on one claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub filter: Filter,
+    pub outcome: Outcome,
+    pub reason: String,
+    /// For deny-list drops: the denied attribute.
+    pub attribute: Option<String>,
+}
+
+fn decision(filter: Filter, outcome: Outcome, reason: String) -> Decision {
+    Decision {
+        filter,
+        outcome,
+        reason,
+        attribute: None,
+    }
+}
+
+/// What a login is, as far as the filters care.
+pub struct Login<'a> {
+    pub scenario: &'a Scenario,
+    pub connection: Option<&'a Connection>,
+    /// The tenant has the legacy user profile on.
+    pub legacy_profile: bool,
+    /// A client-credentials exchange (hooks and credentials-exchange actions).
+    pub machine: bool,
+}
+
+/// Applies the platform filters, in order, to one claim.
+pub fn decide(claim: &ClaimSet, login: &Login<'_>, platform: &Platform) -> Decision {
+    let name = match &claim.key {
+        ClaimKey::Exact(name) => name.clone(),
+        ClaimKey::Prefix(prefix) => return decide_prefix(prefix, login, platform),
+        ClaimKey::Unknown(what) => {
+            return decision(
+                Filter::Unresolved,
+                Outcome::Unresolved,
+                format!("the claim name is not known statically; it comes from {what}"),
+            );
+        }
+    };
+    if name.contains("##") || name.contains("@@") {
+        return decision(
+            Filter::Unresolved,
+            Outcome::Unresolved,
+            "the claim name holds an unresolved a0deploy keyword".into(),
+        );
+    }
+    if platform.data.restricted_claims.iter().any(|c| c == &name) {
+        return decision(
+            Filter::Restricted,
+            Outcome::Dropped,
+            format!("`{name}` is a restricted claim; Auth0 ignores writes to it"),
+        );
+    }
+    match namespace_scheme(&name, platform) {
+        None => {
+            if login.machine {
+                return decision(
+                    Filter::Namespace,
+                    Outcome::Dropped,
+                    "client-credentials tokens keep only namespaced claims".into(),
+                );
+            }
+            if let Some(scope) = standard_scope(&name, platform) {
+                return if login.scenario.scopes.iter().any(|s| s == scope) {
+                    decision(
+                        Filter::Scope,
+                        Outcome::Kept,
+                        format!("standard claim, and the `{scope}` scope was requested"),
+                    )
+                } else {
+                    decision(
+                        Filter::Scope,
+                        Outcome::Dropped,
+                        format!("standard claim whose `{scope}` scope was not requested"),
+                    )
+                };
+            }
+            if !platform.profile.namespace_required {
+                return deny_list_drop(claim, login.connection).unwrap_or_else(|| {
+                    decision(
+                        Filter::Namespace,
+                        Outcome::Kept,
+                        format!("profile `{}` allows non-namespaced claims", platform.profile_name),
+                    )
+                });
+            }
+            if login.scenario.pipeline == Pipeline::Legacy
+                && login.legacy_profile
+                && claim.token == TokenKind::IdToken
+            {
+                if let Some(denied) = deny_list_drop(claim, login.connection) {
+                    return denied;
+                }
+                return decision(
+                    Filter::LegacyProfile,
+                    Outcome::Kept,
+                    "not namespaced, kept only because the client is not OIDC-conformant and the tenant has the legacy profile on"
+                        .into(),
+                );
+            }
+            decision(
+                Filter::Namespace,
+                Outcome::Dropped,
+                "not namespaced: OIDC-conformant logins drop custom claims without an http:// or https:// namespace".into(),
+            )
+        }
+        Some(_) => {
+            if let Some(host) = namespace_host(&name)
+                && let Some(domain) = forbidden_host(&host, platform)
+            {
+                return decision(
+                    Filter::Auth0Domain,
+                    Outcome::Dropped,
+                    format!("namespace host `{host}` is within `{domain}`, an Auth0 domain"),
+                );
+            }
+            if let Some(denied) = deny_list_drop(claim, login.connection) {
+                return denied;
+            }
+            let namespace =
+                namespace_host(&name).map_or_else(|| "a namespace".to_string(), |h| format!("`{h}`"));
+            decision(
+                Filter::Namespace,
+                Outcome::Kept,
+                format!("namespaced under {namespace}"),
+            )
+        }
+    }
+}
+
+/// A claim whose name starts with a known text: decided when the text settles the namespace.
+fn decide_prefix(prefix: &str, login: &Login<'_>, platform: &Platform) -> Decision {
+    let unresolved = |known: String| {
+        decision(
+            Filter::Unresolved,
+            Outcome::Unresolved,
+            format!("the claim name is not known statically; it {known}"),
+        )
+    };
+    if namespace_scheme(prefix, platform).is_some() {
+        // The host is known once the text after `://` reaches a `/`.
+        let host_known = prefix
+            .split_once("://")
+            .is_some_and(|(_, rest)| rest.contains(['/', '?', '#']));
+        if let (true, Some(host)) = (host_known, namespace_host(prefix)) {
+            if let Some(domain) = forbidden_host(&host, platform) {
+                return decision(
+                    Filter::Auth0Domain,
+                    Outcome::Dropped,
+                    format!(
+                        "namespace host `{host}` is within `{domain}`, an Auth0 domain, whatever follows"
+                    ),
+                );
+            }
+            return decision(
+                Filter::Namespace,
+                Outcome::Kept,
+                format!("namespaced under `{host}`, whatever follows"),
+            );
+        }
+        // `https://acme.auth0.com` with the rest of the host unknown is still under auth0.com
+        // when the known part ends in a forbidden domain's last labels... only when followed by
+        // nothing; be exact and say what is known.
+        return unresolved(format!("starts with the namespace `{prefix}`"));
+    }
+    if login.machine || !platform.profile.namespace_required {
+        return unresolved(format!("starts with `{prefix}`"));
+    }
+    // A known beginning that is no namespace scheme (`app_`, `role`) can never become one.
+    let could_be_scheme = platform
+        .profile
+        .namespace_schemes
+        .iter()
+        .any(|s| format!("{s}://").starts_with(prefix));
+    if could_be_scheme {
+        return unresolved(format!("starts with `{prefix}`"));
+    }
+    decision(
+        Filter::Namespace,
+        Outcome::Dropped,
+        format!(
+            "not namespaced: the name starts with `{prefix}`, so it has no http:// or https:// namespace"
+        ),
+    )
+}
+
+/// The deny-list filter: a claim whose value is (or derives from) an attribute the login's
+/// connection denies is not delivered.
+fn deny_list_drop(claim: &ClaimSet, connection: Option<&Connection>) -> Option<Decision> {
+    let (Some(path), Some(connection)) = (&claim.attribute, connection) else {
+        return None;
+    };
+    let root = connection
+        .deny_list
+        .as_ref()?
+        .entries
+        .iter()
+        .find_map(|e| denied_root(path, &e.value))?;
+    Some(Decision {
+        filter: Filter::DenyList,
+        outcome: Outcome::Dropped,
+        reason: format!("`{root}` is on the deny list of connection `{}`", connection.name),
+        attribute: Some(root.to_string()),
+    })
+}
+
+fn forbidden_host<'p>(host: &str, platform: &'p Platform) -> Option<&'p str> {
+    platform
+        .data
+        .forbidden_namespace_hosts
+        .iter()
+        .find(|d| host_within(host, d))
+        .map(String::as_str)
+}
+
+/// Whether a claim name is namespaced by the profile's schemes (`https://...`).
+pub fn namespace_scheme<'p>(name: &str, platform: &'p Platform) -> Option<&'p str> {
+    platform
+        .profile
+        .namespace_schemes
+        .iter()
+        .find(|scheme| {
+            name.len() > scheme.len() + 3
+                && name.starts_with(scheme.as_str())
+                && name[scheme.len()..].starts_with("://")
+        })
+        .map(String::as_str)
+}
+
+/// The host of a namespaced claim name, lower-cased (`acme.auth0.com` in `https://acme.auth0.com/x`).
+pub fn namespace_host(name: &str) -> Option<String> {
+    let rest = name.split_once("://")?.1;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host = authority.rsplit('@').next()?.split(':').next()?;
+    (!host.is_empty()).then(|| host.to_ascii_lowercase())
+}
+
+/// Whether `host` is `domain` or one of its subdomains.
+pub fn host_within(host: &str, domain: &str) -> bool {
+    host == domain || host.ends_with(&format!(".{domain}"))
+}
+
+pub fn standard_scope<'p>(name: &str, platform: &'p Platform) -> Option<&'p str> {
+    platform
+        .data
+        .standard_claims
+        .iter()
+        .find(|(_, claims)| claims.iter().any(|c| c == name))
+        .map(|(scope, _)| scope.as_str())
+}
+
+/// The root attribute that deny-list `entry` denies in the attribute `path` (`email` in
+/// `email`, `address` in `address.street`), if any. Only root fields can be denied: a nested
+/// entry (`user_metadata.ssn`) denies nothing, while a URL-shaped name
+/// (`http://schemas.xmlsoap.org/.../gender`, as an upstream IdP sends it) is one root field,
+/// dots and all.
+pub fn denied_root<'e>(path: &str, entry: &'e str) -> Option<&'e str> {
+    if entry.is_empty() || is_nested_entry(entry) {
+        return None;
+    }
+    let rest = path.strip_prefix(entry)?;
+    (rest.is_empty() || rest.starts_with(['.', '['])).then_some(entry)
+}
+
+/// Whether a deny-list entry is a nested path (which Auth0 ignores).
+pub fn is_nested_entry(entry: &str) -> bool {
+    let url = entry.contains("://") || entry.starts_with("urn:");
+    !url && entry.contains(['.', '['])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deny_list_entries_deny_root_attributes_urls_included() {
+        assert_eq!(denied_root("email", "email"), Some("email"));
+        assert_eq!(denied_root("address.street", "address"), Some("address"));
+        assert_eq!(denied_root("email_verified", "email"), None);
+        let gender = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/gender";
+        assert_eq!(denied_root(gender, gender), Some(gender));
+        assert_eq!(denied_root("user_metadata.ssn", "user_metadata.ssn"), None);
+        assert_eq!(denied_root("user_metadata", ""), None);
+    }
+
+    fn prefix_decision(prefix: &str) -> Decision {
+        let platform = Platform::load("auth0-oidc").expect("platform");
+        let scenario = Scenario {
+            client: "c".into(),
+            connection: None,
+            protocol: "oidc-basic-profile".into(),
+            scopes: vec![],
+            pipeline: Pipeline::OidcConformant,
+            platform: "auth0-oidc".into(),
+            generic: true,
+            profile: None,
+        };
+        let login = Login {
+            scenario: &scenario,
+            connection: None,
+            legacy_profile: false,
+            machine: false,
+        };
+        decide_prefix(prefix, &login, &platform)
+    }
+
+    #[test]
+    fn a_known_namespace_with_an_unknown_ending_is_decided() {
+        assert_eq!(prefix_decision("https://acme.com/").outcome, Outcome::Kept);
+        assert_eq!(
+            prefix_decision("https://acme.auth0.com/").filter,
+            Filter::Auth0Domain
+        );
+        assert_eq!(prefix_decision("https://acme.").filter, Filter::Unresolved);
+        assert_eq!(prefix_decision("app_").filter, Filter::Namespace);
+        assert_eq!(prefix_decision("htt").filter, Filter::Unresolved);
+    }
+}

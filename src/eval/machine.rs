@@ -1,0 +1,2526 @@
+//! The interpreter core: JavaScript semantics over the abstract domain.
+//!
+//! [`Machine`] runs a lowered [`Program`] statement by statement on a [`State`]. Where a test
+//! cannot be decided it forks the state, runs both sides, and joins them where the paths meet
+//! (after the `if`, at the end of a `switch`, at a loop exit, at a function return). Control
+//! that leaves normal flow — `return`, `break`, `continue`, `throw` — moves the state into the
+//! nearest [`Collector`] of the right kind, where it is joined with the other states that
+//! arrived there. Ending a login (a rule's `callback`, `api.access.deny`, an uncaught throw)
+//! records a [`Terminal`] and ends the path.
+//!
+//! Closures capture their defining frame; identifiers were resolved to declarations when the
+//! script was lowered (`oxc_semantic`), so a reference finds its own variable, never a caller's.
+//! Every run has a step budget and size bounds; hitting one is recorded in
+//! [`Machine::bounds`] with the place it happened, and the result is marked incomplete.
+//!
+//! The Auth0 host objects (`user`, `context`, `event`, `api`, `callback`) are in
+//! [`super::host`]; this file knows only JavaScript.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::domain::{
+    BranchId, Closure, Cond, DynWrite, EventKind, Frame, FrameId, ObjId, ObjKind, Object, Opaque, Prop, Rest,
+    Site, State, Val, number_text,
+};
+use crate::js::ir::{
+    Arg, AssignOp, BinaryOp, DeclKind, Expr, ExprKind, ForTarget, LogicalOp, MemberProp, Param, Pattern,
+    Program, Prop as IrProp, PropKey, Stmt, Text, UnaryOp, Var,
+};
+use crate::source::Span;
+
+/// Most statements and expressions evaluated in one script run.
+pub const STEP_BUDGET: usize = 100_000;
+/// Deepest call nesting followed.
+pub const CALL_DEPTH: usize = 32;
+/// Longest known array a loop unrolls; longer ones are summarised.
+pub const UNROLL_LIMIT: usize = 256;
+/// Iterations of a loop whose end cannot be decided before its values are widened.
+pub const UNDECIDED_ITERATIONS: usize = 2;
+/// Most objects one run allocates.
+pub const MAX_OBJECTS: usize = 20_000;
+/// Most elements or properties one object holds.
+pub const MAX_ENTRIES: usize = 4_096;
+
+/// Why a run stopped short of the whole script, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bound {
+    pub site: Site,
+    pub what: String,
+}
+
+/// How a path ended the login.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// Tokens are issued (a rule's `callback(null, …)`, an action that returns).
+    Issued,
+    /// The login fails here (`callback(err)`, `api.access.deny`, an uncaught throw).
+    Denied,
+    /// The script ended without completing the login (a rule that never calls back).
+    Unfinished,
+}
+
+#[derive(Debug, Clone)]
+pub struct Terminal {
+    pub ending: Ending,
+    pub state: State,
+    pub site: Site,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Abrupt {
+    Return,
+    Break(Option<Text>),
+    Continue(Option<Text>),
+    Throw,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum CollectorKind {
+    Function,
+    Loop(Vec<Text>),
+    Switch(Vec<Text>),
+    Label(Text),
+    Catch,
+    Finally,
+}
+
+/// Where abrupt completions of one construct gather.
+#[derive(Debug)]
+struct Collector {
+    kind: CollectorKind,
+    arrived: Vec<(Abrupt, State, Val)>,
+}
+
+/// The interpreter for one script run.
+pub struct Machine {
+    /// Index of the script, for sites.
+    pub script: u32,
+    pub steps: usize,
+    pub budget: usize,
+    pub bounds: Vec<Bound>,
+    pub terminals: Vec<Terminal>,
+    /// Descriptions of branch points: the test's span.
+    pub branches: BTreeMap<BranchId, Span>,
+    next_obj: ObjId,
+    next_frame: FrameId,
+    next_branch: BranchId,
+    collectors: Vec<Collector>,
+    depth: usize,
+    /// The global object (assigned globals, `exports`, `module`, host globals).
+    pub global: ObjId,
+    pub host: super::host::Host,
+    /// Set once the budget is spent: every path then stops.
+    pub exhausted: bool,
+    pending_labels: Vec<Text>,
+}
+
+impl Machine {
+    pub fn new(script: u32, host: super::host::Host) -> Machine {
+        Machine {
+            script,
+            steps: 0,
+            budget: STEP_BUDGET,
+            bounds: Vec::new(),
+            terminals: Vec::new(),
+            branches: BTreeMap::new(),
+            next_obj: 1,
+            next_frame: 1,
+            next_branch: 1,
+            collectors: Vec::new(),
+            depth: 0,
+            global: 0,
+            host,
+            exhausted: false,
+            pending_labels: Vec::new(),
+        }
+    }
+
+    pub fn site(&self, span: Span) -> Site {
+        Site {
+            script: self.script,
+            span,
+        }
+    }
+
+    fn bound(&mut self, span: Span, what: impl Into<String>) {
+        let site = self.site(span);
+        let what = what.into();
+        if !self.bounds.iter().any(|b| b.site == site && b.what == what) {
+            self.bounds.push(Bound { site, what });
+        }
+    }
+
+    fn tick(&mut self, span: Span) -> bool {
+        if self.exhausted {
+            return false;
+        }
+        self.steps += 1;
+        if self.steps > self.budget {
+            self.exhausted = true;
+            self.bound(span, "the step budget ran out here");
+            return false;
+        }
+        true
+    }
+
+    // ---- heap ------------------------------------------------------------------------------
+
+    pub fn alloc(&mut self, st: &mut State, object: Object) -> Val {
+        if st.heap.len() >= MAX_OBJECTS {
+            return Val::unknown("an object (too many objects)");
+        }
+        let id = self.next_obj;
+        self.next_obj += 1;
+        st.heap.insert(id, Arc::new(object));
+        Val::Obj(id)
+    }
+
+    pub fn alloc_array(&mut self, st: &mut State, items: Vec<Val>) -> Val {
+        self.alloc(st, Object::array(items))
+    }
+
+    fn new_frame(&mut self, st: &mut State, parent: Option<FrameId>, declared: &[u32]) -> FrameId {
+        let id = self.next_frame;
+        self.next_frame += 1;
+        let vars = declared.iter().map(|s| (*s, Val::Undef)).collect();
+        st.frames.insert(id, Arc::new(Frame { parent, vars }));
+        id
+    }
+
+    fn new_branch(&mut self, span: Span) -> BranchId {
+        let id = self.next_branch;
+        self.next_branch += 1;
+        self.branches.insert(id, span);
+        id
+    }
+
+    // ---- variables -------------------------------------------------------------------------
+
+    fn lookup(&self, st: &State, env: FrameId, sym: u32) -> Option<Val> {
+        let mut at = Some(env);
+        let mut hops = 0;
+        while let Some(id) = at {
+            let frame = st.frames.get(&id)?;
+            if let Some(v) = frame.vars.get(&sym) {
+                return Some(v.clone());
+            }
+            at = frame.parent;
+            hops += 1;
+            if hops > 1_000 {
+                return None;
+            }
+        }
+        None
+    }
+
+    fn store(&mut self, st: &mut State, env: FrameId, sym: u32, value: Val) {
+        let mut at = Some(env);
+        let mut hops = 0;
+        while let Some(id) = at {
+            let Some(frame) = st.frames.get(&id) else { break };
+            if frame.vars.contains_key(&sym) {
+                if let Some(frame) = st.frames.get_mut(&id) {
+                    Arc::make_mut(frame).vars.insert(sym, value);
+                }
+                return;
+            }
+            at = frame.parent;
+            hops += 1;
+            if hops > 1_000 {
+                break;
+            }
+        }
+        // Not declared in any enclosing frame (should not happen): keep it in the current one.
+        if let Some(frame) = st.frames.get_mut(&env) {
+            Arc::make_mut(frame).vars.insert(sym, value);
+        }
+    }
+
+    fn global_get(&mut self, st: &mut State, name: &str) -> Val {
+        if let Some(obj) = st.obj(self.global)
+            && let Some(p) = obj.prop(name)
+        {
+            return p.value.clone();
+        }
+        match name {
+            "undefined" => Val::Undef,
+            "NaN" => Val::Num(f64::NAN),
+            "Infinity" => Val::Num(f64::INFINITY),
+            "Object" | "JSON" | "Math" | "Array" | "String" | "Number" | "Boolean" | "parseInt"
+            | "parseFloat" | "isNaN" | "console" | "Error" | "TypeError" | "RangeError"
+            | "UnauthorizedError" | "Promise" | "encodeURIComponent" | "decodeURIComponent" | "encodeURI"
+            | "Symbol" | "Date" | "require" | "Buffer" | "setTimeout" => Val::Native(name.into()),
+            _ => Val::unknown(format!("the global `{name}`")),
+        }
+    }
+
+    fn global_set(&mut self, st: &mut State, name: &str, value: Val, span: Span) {
+        let global = Val::Obj(self.global);
+        self.set(st, &global, &Val::str(name), value, span);
+    }
+
+    // ---- programs and functions ------------------------------------------------------------
+
+    /// Runs the top level of a program; returns its frame.
+    pub fn run_program(&mut self, st: &mut State, program: &Program) -> FrameId {
+        let frame = self.new_frame(st, None, &program.declared);
+        for (sym, function) in &program.hoisted {
+            let closure = Val::Func(Closure {
+                function: function.clone(),
+                env: frame,
+                this: None,
+            });
+            self.store(st, frame, *sym, closure);
+        }
+        self.collectors.push(Collector {
+            kind: CollectorKind::Function,
+            arrived: Vec::new(),
+        });
+        self.exec_block(st, &program.body, frame);
+        let collector = self.collectors.pop();
+        // A top-level throw ends the run: the script fails to load.
+        for (abrupt, state, _) in collector.map(|c| c.arrived).unwrap_or_default() {
+            if abrupt == Abrupt::Throw {
+                self.terminal(state, Ending::Denied, Span::default());
+            } else {
+                st.join(&state);
+            }
+        }
+        frame
+    }
+
+    /// Ends the login on this path.
+    pub fn terminal(&mut self, state: State, ending: Ending, span: Span) {
+        if !state.alive {
+            return;
+        }
+        let site = self.site(span);
+        self.terminals.push(Terminal { ending, state, site });
+    }
+
+    /// Calls `callee` with `this` and `args`; the result, with `st` the state after the call.
+    pub fn call(&mut self, st: &mut State, callee: &Val, this: Val, args: Vec<Val>, span: Span) -> Val {
+        if !st.alive {
+            return Val::Undef;
+        }
+        let alts = callee.alts().to_vec();
+        if alts.len() > 1 {
+            // Several functions it may be: call each on its own path.
+            let mut out: Option<(State, Val)> = None;
+            for alt in alts {
+                let mut s = st.clone();
+                let v = self.call(&mut s, &alt, this.clone(), args.clone(), span);
+                out = Some(match out {
+                    None => (s, v),
+                    Some((mut acc, av)) => {
+                        let joined = if acc.alive && s.alive {
+                            av.join(&v)
+                        } else if s.alive {
+                            v
+                        } else {
+                            av
+                        };
+                        acc.join(&s);
+                        (acc, joined)
+                    }
+                });
+            }
+            return match out {
+                Some((s, v)) => {
+                    *st = s;
+                    v
+                }
+                None => Val::Undef,
+            };
+        }
+        match callee {
+            Val::Func(closure) => self.call_closure(st, closure, this, args, span),
+            Val::Native(path) => {
+                let path = path.clone();
+                self.call_native(st, &path, this, args, span)
+            }
+            other => self.call_unknown(st, &format!("{}()", other.describe()), args, span),
+        }
+    }
+
+    /// A call claimlint cannot follow: functions handed to it may run, once, with unknown
+    /// arguments, or not at all; its result is unknown.
+    pub fn call_unknown(&mut self, st: &mut State, what: &str, args: Vec<Val>, span: Span) -> Val {
+        for arg in &args {
+            if matches!(arg, Val::Func(_)) {
+                self.maybe_run(st, arg, span);
+            }
+        }
+        let taint = args.iter().find_map(Val::attribute);
+        Val::Unknown(Arc::new(Opaque {
+            what: format!("the result of {what}").into(),
+            attr: taint,
+        }))
+    }
+
+    /// Runs `function` on a forked path with unknown arguments, and joins it back: it may run.
+    pub fn maybe_run(&mut self, st: &mut State, function: &Val, span: Span) {
+        let Val::Func(closure) = function else { return };
+        let branch = self.new_branch(span);
+        let mut ran = st.clone();
+        ran.pc = ran.pc.and((branch, true));
+        let args: Vec<Val> = closure
+            .function
+            .params
+            .iter()
+            .map(|_| Val::unknown("an argument of a callback"))
+            .collect();
+        self.call_closure(&mut ran, closure, Val::Undef, args, span);
+        st.pc = st.pc.and((branch, false));
+        st.join(&ran);
+    }
+
+    pub fn call_closure(
+        &mut self,
+        st: &mut State,
+        closure: &Closure,
+        this: Val,
+        args: Vec<Val>,
+        span: Span,
+    ) -> Val {
+        if self.depth >= CALL_DEPTH {
+            self.bound(span, "calls nest too deeply here; the callee was not followed");
+            return self.call_unknown(st, "a deeply nested call", args, span);
+        }
+        let function = closure.function.clone();
+        let frame = self.new_frame(st, Some(closure.env), &function.declared);
+        if let Some((sym, _)) = &function.name {
+            self.store(st, frame, *sym, Val::Func(closure.clone()));
+        }
+        for (sym, f) in &function.hoisted {
+            let c = Val::Func(Closure {
+                function: f.clone(),
+                env: frame,
+                this: None,
+            });
+            self.store(st, frame, *sym, c);
+        }
+        let mut args = args.into_iter();
+        for param in &function.params {
+            match param {
+                Param::Pattern(p) => {
+                    let v = args.next().unwrap_or(Val::Undef);
+                    self.bind_pattern(st, p, v, Some(frame), frame);
+                }
+                Param::Rest(p) => {
+                    let restv: Vec<Val> = args.by_ref().collect();
+                    let arr = self.alloc_array(st, restv);
+                    self.bind_pattern(st, p, arr, Some(frame), frame);
+                }
+            }
+        }
+        let this = if function.is_arrow {
+            closure.this.as_deref().cloned().unwrap_or(Val::Undef)
+        } else {
+            this
+        };
+        self.depth += 1;
+        self.collectors.push(Collector {
+            kind: CollectorKind::Function,
+            arrived: Vec::new(),
+        });
+        let saved_this = std::mem::replace(&mut self.host.this, this);
+        let mut result = Val::Undef;
+        match &function.expression {
+            Some(e) => result = self.eval(st, e, frame),
+            None => self.exec_block(st, &function.body, frame),
+        }
+        self.host.this = saved_this;
+        self.depth -= 1;
+        let arrived = self.collectors.pop().map(|c| c.arrived).unwrap_or_default();
+        let mut throws: Option<(State, Val)> = None;
+        let mut returned = st.alive;
+        for (abrupt, state, value) in arrived {
+            match abrupt {
+                Abrupt::Return => {
+                    result = if returned { result.join(&value) } else { value };
+                    returned = true;
+                    st.join(&state);
+                }
+                Abrupt::Throw => {
+                    throws = Some(match throws {
+                        None => (state, value),
+                        Some((mut s, v)) => {
+                            s.join(&state);
+                            (s, v.join(&value))
+                        }
+                    });
+                }
+                // A stray break/continue: treat as the end of the function.
+                _ => st.join(&state),
+            }
+        }
+        if let Some((state, value)) = throws {
+            self.throw(state, value);
+        }
+        if function.is_async && !st.alive {
+            return Val::Undef;
+        }
+        result
+    }
+
+    // ---- abrupt completion -----------------------------------------------------------------
+
+    fn abrupt(&mut self, st: &mut State, abrupt: Abrupt, value: Val) {
+        if !st.alive {
+            return;
+        }
+        let index = self.collectors.iter().rposition(|c| match (&abrupt, &c.kind) {
+            (_, CollectorKind::Finally) => true,
+            (Abrupt::Return, CollectorKind::Function) => true,
+            (Abrupt::Throw, CollectorKind::Function | CollectorKind::Catch) => true,
+            (Abrupt::Break(None), CollectorKind::Loop(_) | CollectorKind::Switch(_)) => true,
+            (Abrupt::Break(Some(l)), CollectorKind::Loop(ls) | CollectorKind::Switch(ls)) => ls.contains(l),
+            (Abrupt::Break(Some(l)), CollectorKind::Label(x)) => l == x,
+            (Abrupt::Continue(None), CollectorKind::Loop(_)) => true,
+            (Abrupt::Continue(Some(l)), CollectorKind::Loop(ls)) => ls.contains(l),
+            (_, CollectorKind::Function) => true,
+            _ => false,
+        });
+        match index {
+            Some(i) => {
+                let arrived = &mut self.collectors[i].arrived;
+                match arrived.iter_mut().find(|(a, _, _)| *a == abrupt) {
+                    Some((_, s, v)) => {
+                        *v = v.join(&value);
+                        s.join(st);
+                    }
+                    None => arrived.push((abrupt, st.clone(), value)),
+                }
+            }
+            None if abrupt == Abrupt::Throw => {
+                let state = st.clone();
+                self.terminal(state, Ending::Denied, Span::default());
+            }
+            None => {}
+        }
+        st.alive = false;
+    }
+
+    pub fn throw(&mut self, mut st: State, value: Val) {
+        self.abrupt(&mut st, Abrupt::Throw, value);
+    }
+
+    /// Takes the arrivals of the innermost collector.
+    fn pop_collector(&mut self) -> Vec<(Abrupt, State, Val)> {
+        self.collectors.pop().map(|c| c.arrived).unwrap_or_default()
+    }
+
+    // ---- statements ------------------------------------------------------------------------
+
+    pub fn exec_block(&mut self, st: &mut State, stmts: &[Stmt], env: FrameId) {
+        for stmt in stmts {
+            if !st.alive {
+                return;
+            }
+            self.exec(st, stmt, env);
+        }
+    }
+
+    fn exec(&mut self, st: &mut State, stmt: &Stmt, env: FrameId) {
+        if !st.alive {
+            return;
+        }
+        if !self.tick(stmt_span(stmt)) {
+            st.alive = false;
+            return;
+        }
+        let labels = std::mem::take(&mut self.pending_labels);
+        match stmt {
+            Stmt::Expr(e) => {
+                self.eval(st, e, env);
+            }
+            Stmt::Decl {
+                kind, pattern, init, ..
+            } => {
+                let value = match init {
+                    Some(e) => self.eval(st, e, env),
+                    // `var x;` keeps a hoisted value; `let x;` is undefined.
+                    None if *kind == DeclKind::Var => return,
+                    None => Val::Undef,
+                };
+                self.bind_pattern(st, pattern, value, Some(env), env);
+            }
+            Stmt::FunctionDecl { sym, function } => {
+                let c = Val::Func(Closure {
+                    function: function.clone(),
+                    env,
+                    this: None,
+                });
+                self.store(st, env, *sym, c);
+            }
+            Stmt::If {
+                test,
+                then,
+                otherwise,
+            } => {
+                let v = self.eval(st, test, env);
+                let (mut yes, mut no) = self.fork(st, &v, test.span);
+                if let Some(s) = yes.as_mut() {
+                    self.exec(s, then, env);
+                }
+                if let (Some(s), Some(other)) = (no.as_mut(), otherwise) {
+                    self.exec(s, other, env);
+                }
+                *st = merge(yes, no);
+            }
+            Stmt::Block(stmts) => self.exec_block(st, stmts, env),
+            Stmt::Return { value, .. } => {
+                let v = match value {
+                    Some(e) => self.eval(st, e, env),
+                    None => Val::Undef,
+                };
+                self.abrupt(st, Abrupt::Return, v);
+            }
+            Stmt::Throw { value, .. } => {
+                let v = self.eval(st, value, env);
+                self.abrupt(st, Abrupt::Throw, v);
+            }
+            Stmt::Try {
+                block,
+                param,
+                handler,
+                finalizer,
+            } => self.exec_try(
+                st,
+                block,
+                param.as_ref(),
+                handler.as_deref(),
+                finalizer.as_deref(),
+                env,
+            ),
+            Stmt::Switch { discriminant, cases } => {
+                let d = self.eval(st, discriminant, env);
+                self.collectors.push(Collector {
+                    kind: CollectorKind::Switch(labels),
+                    arrived: Vec::new(),
+                });
+                // `matched` is the state in which some earlier case matched (fall-through);
+                // `pending` is the state in which none has matched yet.
+                let mut matched: Option<State> = None;
+                let mut pending: Option<State> = Some(st.clone());
+                for case in cases.iter() {
+                    if let (Some(test), Some(mut p)) = (&case.test, pending.take()) {
+                        let tv = self.eval(&mut p, test, env);
+                        let eq = strict_equals_val(&d, &tv);
+                        let (yes, no) = self.fork(&mut p, &eq, test.span);
+                        pending = no;
+                        matched = match (matched, yes) {
+                            (Some(mut m), Some(y)) => {
+                                m.join(&y);
+                                Some(m)
+                            }
+                            (m, y) => m.or(y),
+                        };
+                    }
+                    if let Some(m) = matched.as_mut() {
+                        self.exec_block(m, &case.body, env);
+                        if !m.alive {
+                            matched = None;
+                        }
+                    }
+                }
+                // No case matched: run from `default`, falling through what follows it.
+                if let (Some(mut p), Some(start)) =
+                    (pending.take(), cases.iter().position(|c| c.test.is_none()))
+                {
+                    for case in &cases[start..] {
+                        self.exec_block(&mut p, &case.body, env);
+                    }
+                    pending = Some(p);
+                }
+                let mut out = merge(matched, pending);
+                for (abrupt, state, value) in self.pop_collector() {
+                    match abrupt {
+                        Abrupt::Break(_) => out.join(&state),
+                        other => {
+                            let mut s = state;
+                            self.abrupt(&mut s, other, value);
+                        }
+                    }
+                }
+                *st = out;
+            }
+            Stmt::While { test, body, do_while } => {
+                self.exec_loop(st, env, labels, None, Some(test), None, body, *do_while);
+            }
+            Stmt::For {
+                init,
+                test,
+                update,
+                body,
+            } => {
+                if let Some(init) = init {
+                    self.exec(st, init, env);
+                }
+                self.exec_loop(st, env, labels, None, test.as_ref(), update.as_ref(), body, false);
+            }
+            Stmt::ForOf { left, iterable, body } => {
+                let it = self.eval(st, iterable, env);
+                let items = self.iteration_items(st, &it, false, iterable.span);
+                self.exec_loop(st, env, labels, Some((left, items)), None, None, body, false);
+            }
+            Stmt::ForIn { left, object, body } => {
+                let it = self.eval(st, object, env);
+                let items = self.iteration_items(st, &it, true, object.span);
+                self.exec_loop(st, env, labels, Some((left, items)), None, None, body, false);
+            }
+            Stmt::Break { label, .. } => self.abrupt(st, Abrupt::Break(label.clone()), Val::Undef),
+            Stmt::Continue { label, .. } => self.abrupt(st, Abrupt::Continue(label.clone()), Val::Undef),
+            Stmt::Labeled { label, body } => {
+                let is_loop = matches!(
+                    **body,
+                    Stmt::While { .. }
+                        | Stmt::For { .. }
+                        | Stmt::ForIn { .. }
+                        | Stmt::ForOf { .. }
+                        | Stmt::Switch { .. }
+                );
+                if is_loop {
+                    let mut labels = labels;
+                    labels.push(label.clone());
+                    self.pending_labels = labels;
+                    self.exec(st, body, env);
+                } else {
+                    self.collectors.push(Collector {
+                        kind: CollectorKind::Label(label.clone()),
+                        arrived: Vec::new(),
+                    });
+                    self.exec(st, body, env);
+                    for (abrupt, state, value) in self.pop_collector() {
+                        match abrupt {
+                            Abrupt::Break(Some(l)) if &l == label => st.join(&state),
+                            other => {
+                                let mut s = state;
+                                self.abrupt(&mut s, other, value);
+                            }
+                        }
+                    }
+                }
+            }
+            Stmt::Empty | Stmt::Unknown { .. } => {}
+        }
+    }
+
+    fn exec_try(
+        &mut self,
+        st: &mut State,
+        block: &[Stmt],
+        param: Option<&Pattern>,
+        handler: Option<&[Stmt]>,
+        finalizer: Option<&[Stmt]>,
+        env: FrameId,
+    ) {
+        if finalizer.is_some() {
+            self.collectors.push(Collector {
+                kind: CollectorKind::Finally,
+                arrived: Vec::new(),
+            });
+        }
+        if let Some(handler) = handler {
+            self.collectors.push(Collector {
+                kind: CollectorKind::Catch,
+                arrived: Vec::new(),
+            });
+            self.exec_block(st, block, env);
+            let mut thrown: Option<(State, Val)> = None;
+            for (abrupt, state, value) in self.pop_collector() {
+                match abrupt {
+                    Abrupt::Throw => {
+                        thrown = Some(match thrown {
+                            None => (state, value),
+                            Some((mut s, v)) => {
+                                s.join(&state);
+                                (s, v.join(&value))
+                            }
+                        })
+                    }
+                    other => {
+                        let mut s = state;
+                        self.abrupt(&mut s, other, value);
+                    }
+                }
+            }
+            if let Some((mut s, value)) = thrown {
+                s.alive = true;
+                if let Some(p) = param {
+                    self.bind_pattern(&mut s, p, value, Some(env), env);
+                }
+                self.exec_block(&mut s, handler, env);
+                st.join(&s);
+            }
+        } else {
+            self.exec_block(st, block, env);
+        }
+        if let Some(finalizer) = finalizer {
+            let arrived = self.pop_collector();
+            self.exec_block(st, finalizer, env);
+            for (abrupt, mut state, value) in arrived {
+                state.alive = true;
+                self.exec_block(&mut state, finalizer, env);
+                self.abrupt(&mut state, abrupt, value);
+            }
+        }
+    }
+
+    /// What a `for…of` (or, with `keys`, a `for…in`) iterates over: the items when they are
+    /// known, or `None` with a stand-in item when they are not.
+    fn iteration_items(&mut self, st: &mut State, it: &Val, keys: bool, span: Span) -> Result<Vec<Val>, Val> {
+        let Val::Obj(id) = it else {
+            if let (Val::Str(s), false) = (it, keys) {
+                if s.chars().count() <= UNROLL_LIMIT {
+                    return Ok(s.chars().map(|c| Val::Str(c.to_string().into())).collect());
+                }
+            }
+            return Err(Val::derived(format!("an item of {}", it.describe()), it));
+        };
+        let Some(object) = st.obj(*id) else {
+            return Err(Val::unknown("an item"));
+        };
+        let known: Vec<Val> = if keys {
+            if object.kind == ObjKind::Array {
+                (0..object.items.len())
+                    .map(|i| Val::Str(i.to_string().into()))
+                    .collect()
+            } else {
+                object.props.iter().map(|p| Val::Str(p.key.clone())).collect()
+            }
+        } else if object.kind == ObjKind::Array {
+            object.items.clone()
+        } else {
+            return Err(Val::unknown("an item of an object that is not a list"));
+        };
+        let closed = object.is_closed() && object.props.iter().all(|p| p.presence.is_always());
+        if !closed {
+            return Err(Val::alternatives(known).join(&Val::unknown("an item")));
+        }
+        if known.len() > UNROLL_LIMIT {
+            self.bound(
+                span,
+                format!("a loop over {} items was summarised, not unrolled", known.len()),
+            );
+            return Err(Val::alternatives(known));
+        }
+        Ok(known)
+    }
+
+    /// One loop: `items` for `for…of`/`for…in`, or `test`/`update` for the others.
+    #[allow(clippy::too_many_arguments)]
+    fn exec_loop(
+        &mut self,
+        st: &mut State,
+        env: FrameId,
+        labels: Vec<Text>,
+        items: Option<(&ForTarget, Result<Vec<Val>, Val>)>,
+        test: Option<&Expr>,
+        update: Option<&Expr>,
+        body: &Stmt,
+        do_while: bool,
+    ) {
+        let mut exits: Option<State> = None;
+        let mut broke: Option<State> = None;
+        let entry = st.clone();
+        let (target, mut known, summary) = match items {
+            Some((target, Ok(list))) => (Some(target), Some(list.into_iter()), None),
+            Some((target, Err(item))) => (Some(target), None, Some(item)),
+            None => (None, None, None),
+        };
+        let mut undecided = 0usize;
+        let mut first = true;
+        loop {
+            if !st.alive || self.exhausted {
+                break;
+            }
+            // Decide whether another iteration runs.
+            if let Some(list) = known.as_mut() {
+                match list.next() {
+                    Some(item) => {
+                        if let Some(t) = target {
+                            self.bind_for(st, t, item, env);
+                        }
+                    }
+                    None => {
+                        join_into(&mut exits, st);
+                        break;
+                    }
+                }
+            } else if let Some(item) = summary.clone() {
+                // Unknown items: the body may run any number of times.
+                if undecided > UNDECIDED_ITERATIONS {
+                    join_into(&mut exits, st);
+                    break;
+                }
+                let branch = self.new_branch(body_span(body));
+                let mut stop = st.clone();
+                stop.pc = stop.pc.and((branch, false));
+                join_into(&mut exits, &stop);
+                st.pc = st.pc.and((branch, true));
+                if undecided == UNDECIDED_ITERATIONS {
+                    widen(st, &entry);
+                }
+                undecided += 1;
+                if let Some(t) = target {
+                    self.bind_for(st, t, item, env);
+                }
+            } else if !(do_while && first) {
+                let v = match test {
+                    Some(t) => self.eval(st, t, env),
+                    None => Val::Bool(true),
+                };
+                let (yes, no) = self.fork(st, &v, test.map_or(body_span(body), |t| t.span));
+                if let Some(n) = no {
+                    join_into(&mut exits, &n);
+                }
+                match yes {
+                    Some(y) => *st = y,
+                    None => break,
+                }
+                if truthy(&v).is_none() {
+                    if undecided > UNDECIDED_ITERATIONS {
+                        break;
+                    }
+                    if undecided == UNDECIDED_ITERATIONS {
+                        widen(st, &entry);
+                    }
+                    undecided += 1;
+                }
+            }
+            first = false;
+            self.collectors.push(Collector {
+                kind: CollectorKind::Loop(labels.clone()),
+                arrived: Vec::new(),
+            });
+            self.exec(st, body, env);
+            for (abrupt, state, value) in self.pop_collector() {
+                match abrupt {
+                    Abrupt::Break(l) if l.as_ref().is_none_or(|l| labels.contains(l)) => {
+                        join_into(&mut broke, &state)
+                    }
+                    Abrupt::Continue(l) if l.as_ref().is_none_or(|l| labels.contains(l)) => st.join(&state),
+                    other => {
+                        let mut s = state;
+                        self.abrupt(&mut s, other, value);
+                    }
+                }
+            }
+            if let Some(u) = update {
+                self.eval(st, u, env);
+            }
+        }
+        let mut out = exits.unwrap_or_else(|| {
+            let mut dead = entry.clone();
+            dead.alive = false;
+            dead
+        });
+        if let Some(b) = broke {
+            out.join(&b);
+        }
+        if self.exhausted {
+            out.alive = false;
+        }
+        *st = out;
+    }
+
+    fn bind_for(&mut self, st: &mut State, target: &ForTarget, item: Val, env: FrameId) {
+        match target {
+            ForTarget::Decl(_, p) => self.bind_pattern(st, p, item, Some(env), env),
+            ForTarget::Assign(p) => self.bind_pattern(st, p, item, None, env),
+        }
+    }
+
+    /// Splits `st` on the truthiness of `v`: the states where it holds and where it does not.
+    pub fn fork(&mut self, st: &mut State, v: &Val, span: Span) -> (Option<State>, Option<State>) {
+        if !st.alive {
+            return (None, None);
+        }
+        match truthy(v) {
+            Some(true) => (Some(st.clone()), None),
+            Some(false) => (None, Some(st.clone())),
+            None => {
+                let branch = self.new_branch(span);
+                let mut yes = st.clone();
+                yes.pc = yes.pc.and((branch, true));
+                let mut no = st.clone();
+                no.pc = no.pc.and((branch, false));
+                (Some(yes), Some(no))
+            }
+        }
+    }
+
+    // ---- patterns --------------------------------------------------------------------------
+
+    /// Binds (`declare` = the frame) or assigns a pattern.
+    pub fn bind_pattern(
+        &mut self,
+        st: &mut State,
+        pattern: &Pattern,
+        value: Val,
+        declare: Option<FrameId>,
+        env: FrameId,
+    ) {
+        if !st.alive {
+            return;
+        }
+        match pattern {
+            Pattern::Bind { sym, .. } => match declare {
+                Some(frame) => self.store(st, frame, *sym, value),
+                None => self.store(st, env, *sym, value),
+            },
+            Pattern::Global { name, span } => self.global_set(st, name, value, *span),
+            Pattern::Member(expr) => {
+                if let ExprKind::Member { object, property, .. } = &expr.kind {
+                    let o = self.eval(st, object, env);
+                    let k = self.member_key(st, property, env);
+                    self.set(st, &o, &k, value, expr.span);
+                }
+            }
+            Pattern::Default { pattern, default } => {
+                let value = match &value {
+                    Val::Undef => self.eval(st, default, env),
+                    v if v.alts().iter().any(|a| matches!(a, Val::Undef))
+                        || matches!(v, Val::Attr(_) | Val::Unknown(_)) =>
+                    {
+                        let d = self.eval(st, default, env);
+                        let defined: Vec<Val> = v
+                            .alts()
+                            .iter()
+                            .filter(|a| !matches!(a, Val::Undef))
+                            .cloned()
+                            .collect();
+                        Val::alternatives(defined).join(&d)
+                    }
+                    _ => value,
+                };
+                self.bind_pattern(st, pattern, value, declare, env);
+            }
+            Pattern::Object { props, rest, span } => {
+                let mut used: Vec<Text> = Vec::new();
+                for prop in props {
+                    let key = match &prop.key {
+                        PropKey::Static(k) => Val::Str(k.clone()),
+                        PropKey::Computed(e) => self.eval(st, e, env),
+                    };
+                    if let Some(k) = key.exact_text() {
+                        used.push(k);
+                    }
+                    let v = self.get(st, &value, &key, *span);
+                    self.bind_pattern(st, &prop.value, v, declare, env);
+                }
+                if let Some(rest) = rest {
+                    let copy = self.copy_props(st, &value, &used);
+                    self.bind_pattern(st, rest, copy, declare, env);
+                }
+            }
+            Pattern::Array { items, rest, span } => {
+                for (i, item) in items.iter().enumerate() {
+                    let v = self.get(st, &value, &Val::Num(i as f64), *span);
+                    if let Some(p) = item {
+                        self.bind_pattern(st, p, v, declare, env);
+                    }
+                }
+                if let Some(rest) = rest {
+                    let tail = match &value {
+                        Val::Obj(id) => st
+                            .obj(*id)
+                            .filter(|o| o.kind == ObjKind::Array && !o.open_items)
+                            .map(|o| o.items.iter().skip(items.len()).cloned().collect::<Vec<_>>()),
+                        _ => None,
+                    };
+                    let v = match tail {
+                        Some(t) => self.alloc_array(st, t),
+                        None => Val::derived("the rest of a list", &value),
+                    };
+                    self.bind_pattern(st, rest, v, declare, env);
+                }
+            }
+            Pattern::Unknown(_) => {}
+        }
+    }
+
+    /// A new object with the properties of `value` other than `except` (object rest, spread).
+    fn copy_props(&mut self, st: &mut State, value: &Val, except: &[Text]) -> Val {
+        let mut object = Object::plain(Rest::Closed);
+        self.spread_into(st, &mut object, value, except);
+        self.alloc(st, object)
+    }
+
+    /// Copies the own enumerable properties of `value` into `object` (`{ ...value }`).
+    pub fn spread_into(&mut self, st: &mut State, object: &mut Object, value: &Val, except: &[Text]) {
+        for alt in value.alts() {
+            match alt {
+                Val::Obj(id) => {
+                    let Some(src) = st.obj(*id).cloned() else { continue };
+                    if src.kind == ObjKind::Array {
+                        for (i, item) in src.items.iter().enumerate() {
+                            put(
+                                object,
+                                i.to_string().into(),
+                                item.clone(),
+                                None,
+                                Cond::always(),
+                                true,
+                            );
+                        }
+                    }
+                    for p in &src.props {
+                        if except.contains(&p.key) {
+                            continue;
+                        }
+                        put(
+                            object,
+                            p.key.clone(),
+                            p.value.clone(),
+                            p.site,
+                            p.presence.clone(),
+                            true,
+                        );
+                    }
+                    for w in &src.dyn_writes {
+                        object.dyn_writes.push(w.clone());
+                    }
+                    match &src.rest {
+                        Rest::Closed => {}
+                        Rest::Attr(path) => {
+                            object.rest = Rest::Unknown(format!("the attributes of user.{path}").into())
+                        }
+                        Rest::Unknown(what) => object.rest = Rest::Unknown(what.clone()),
+                        Rest::Host(path) => {
+                            object.rest = Rest::Unknown(format!("the other properties of {path}").into())
+                        }
+                    }
+                    if value.alts().len() > 1 {
+                        object.rest = Rest::Unknown("properties of one of several objects".into());
+                    }
+                }
+                Val::Str(s) => {
+                    for (i, c) in s.chars().enumerate().take(MAX_ENTRIES) {
+                        put(
+                            object,
+                            i.to_string().into(),
+                            Val::Str(c.to_string().into()),
+                            None,
+                            Cond::always(),
+                            true,
+                        );
+                    }
+                }
+                Val::Undef | Val::Null | Val::Bool(_) | Val::Num(_) | Val::Func(_) | Val::Native(_) => {}
+                other => {
+                    object.rest = Rest::Unknown(format!("the properties of {}", other.describe()).into());
+                }
+            }
+        }
+    }
+
+    // ---- properties ------------------------------------------------------------------------
+
+    fn member_key(&mut self, st: &mut State, property: &MemberProp, env: FrameId) -> Val {
+        match property {
+            MemberProp::Static(name) => Val::Str(name.clone()),
+            MemberProp::Computed(e) => self.eval(st, e, env),
+        }
+    }
+
+    /// Reads `object[key]`.
+    pub fn get(&mut self, st: &mut State, object: &Val, key: &Val, span: Span) -> Val {
+        if object.alts().len() > 1 {
+            let alts: Vec<Val> = object.alts().iter().map(|o| self.get(st, o, key, span)).collect();
+            return alts.into_iter().reduce(|a, b| a.join(&b)).unwrap_or(Val::Undef);
+        }
+        let name = match key {
+            Val::Str(_) | Val::Num(_) | Val::Bool(_) | Val::Null | Val::Undef => key.exact_text(),
+            _ => None,
+        };
+        match object {
+            Val::Obj(id) => {
+                let id = *id;
+                let Some(obj) = st.obj(id) else {
+                    return Val::unknown("a property");
+                };
+                let Some(name) = name else {
+                    // An unknown key: any of the values, or something unknown.
+                    let mut v = Val::derived(format!("a property of {}", object.describe()), key);
+                    if obj.kind == ObjKind::Array && !obj.items.is_empty() && obj.items.len() <= 8 {
+                        v = Val::alternatives(obj.items.clone()).join(&Val::Undef);
+                    }
+                    return v;
+                };
+                if obj.kind == ObjKind::Array {
+                    if &*name == "length" {
+                        return if obj.open_items {
+                            Val::unknown("the length of a list")
+                        } else {
+                            Val::Num(obj.items.len() as f64)
+                        };
+                    }
+                    if let Ok(i) = name.parse::<usize>()
+                        && i.to_string() == *name
+                    {
+                        return match obj.items.get(i) {
+                            Some(v) => v.clone(),
+                            None if obj.open_items => Val::unknown("an item of a list"),
+                            None => Val::Undef,
+                        };
+                    }
+                }
+                if obj.kind == ObjKind::Error && &*name == "message" && obj.prop("message").is_none() {
+                    return Val::str("");
+                }
+                if let Some(p) = obj.prop(&name) {
+                    let v = p.value.clone();
+                    if p.presence.is_always() || st.pc.implies(&p.presence) {
+                        return v;
+                    }
+                    // Set on some paths only.
+                    let fallback = self.rest_value(st, id, &name);
+                    return v.join(&fallback);
+                }
+                let dynamic = !obj.dyn_writes.is_empty();
+                let closed_rest = obj.rest == Rest::Closed;
+                let v = self.rest_value(st, id, &name);
+                if dynamic && closed_rest {
+                    return v.join(&Val::unknown(format!(
+                        "`{name}`, which a write with an unknown name may set"
+                    )));
+                }
+                v
+            }
+            Val::Str(s) => match name.as_deref() {
+                Some("length") => Val::Num(s.encode_utf16().count() as f64),
+                Some(n) => match n.parse::<usize>() {
+                    Ok(i) => s
+                        .encode_utf16()
+                        .nth(i)
+                        .map_or(Val::Undef, |c| Val::Str(String::from_utf16_lossy(&[c]).into())),
+                    Err(_) => Val::Native(format!("String.prototype.{n}").into()),
+                },
+                None => Val::unknown("a character"),
+            },
+            Val::Native(path) => match name {
+                Some(n) => self.native_member(st, path, &n),
+                None => Val::unknown(format!("a property of {path}")),
+            },
+            Val::Attr(path) => match name {
+                Some(n) => {
+                    let v = Val::Attr(format!("{path}.{n}").into());
+                    self.record_read(st, &v, span);
+                    v
+                }
+                None => Val::derived(format!("a property of user.{path}"), object),
+            },
+            Val::Undef | Val::Null => {
+                // A TypeError in JavaScript.
+                let mut thrown = st.clone();
+                let error = self.alloc(
+                    &mut thrown,
+                    Object {
+                        kind: ObjKind::Error,
+                        ..Object::plain(Rest::Closed)
+                    },
+                );
+                self.throw(thrown, error);
+                st.alive = false;
+                Val::Undef
+            }
+            Val::Bool(_) | Val::Num(_) => Val::Undef,
+            Val::Func(_) => match name.as_deref() {
+                Some("name") => Val::unknown("a function's name"),
+                Some("length") => Val::unknown("a function's length"),
+                _ => Val::Undef,
+            },
+            other => Val::derived(
+                format!(
+                    "{}.{}",
+                    other.describe(),
+                    name.as_deref().map_or_else(|| "[…]".to_string(), str::to_string)
+                ),
+                other,
+            ),
+        }
+    }
+
+    /// The value of a property an object does not hold, by its rest.
+    fn rest_value(&mut self, st: &mut State, id: ObjId, name: &str) -> Val {
+        let Some(obj) = st.obj(id) else {
+            return Val::Undef;
+        };
+        match obj.rest.clone() {
+            Rest::Closed => Val::Undef,
+            Rest::Unknown(what) => Val::unknown(format!("{what}.{name}")),
+            Rest::Attr(path) => {
+                let full: Text = if path.is_empty() {
+                    name.into()
+                } else {
+                    format!("{path}.{name}").into()
+                };
+                Val::Attr(full)
+            }
+            Rest::Host(path) => self.host_property(st, id, &path, name),
+        }
+    }
+
+    /// Records a read of a user attribute.
+    pub fn record_read(&mut self, st: &mut State, v: &Val, span: Span) {
+        if let Val::Attr(path) = v {
+            let site = self.site(span);
+            st.event(EventKind::AttrRead(path.clone()), site);
+        }
+    }
+
+    /// Writes `object[key] = value`.
+    pub fn set(&mut self, st: &mut State, object: &Val, key: &Val, value: Val, span: Span) {
+        if !st.alive {
+            return;
+        }
+        let site = self.site(span);
+        if object.alts().len() > 1 {
+            // Which object is written is not known: each may be.
+            for alt in object.alts().to_vec() {
+                let branch = self.new_branch(span);
+                let mut s = st.clone();
+                s.pc = s.pc.and((branch, true));
+                self.set(&mut s, &alt, key, value.clone(), span);
+                st.pc = st.pc.and((branch, false));
+                st.join(&s);
+            }
+            return;
+        }
+        match object {
+            Val::Obj(id) => {
+                let id = *id;
+                if self.host_set(st, id, key, &value, span) {
+                    return;
+                }
+                let pc = st.pc.clone();
+                let Some(obj) = st.obj_mut(id) else { return };
+                let exact = match key {
+                    Val::Str(_) | Val::Num(_) | Val::Bool(_) | Val::Null | Val::Undef => key.exact_text(),
+                    _ => None,
+                };
+                match exact {
+                    Some(name) => {
+                        if obj.kind == ObjKind::Array {
+                            if let Ok(i) = name.parse::<usize>()
+                                && i.to_string() == *name
+                            {
+                                if i < obj.items.len() {
+                                    obj.items[i] = value;
+                                } else if i < MAX_ENTRIES {
+                                    obj.items.resize(i, Val::Undef);
+                                    obj.items.push(value);
+                                }
+                                return;
+                            }
+                            if &*name == "length" {
+                                if let Val::Num(n) = value
+                                    && n >= 0.0
+                                    && (n as usize) <= obj.items.len()
+                                {
+                                    obj.items.truncate(n as usize);
+                                }
+                                return;
+                            }
+                        }
+                        if obj.props.len() >= MAX_ENTRIES && obj.prop(&name).is_none() {
+                            return;
+                        }
+                        put(obj, name, value, Some(site), pc, true);
+                    }
+                    None => {
+                        if obj.dyn_writes.len() < MAX_ENTRIES {
+                            obj.dyn_writes.push(DynWrite {
+                                key: key.clone(),
+                                value,
+                                presence: pc,
+                                site,
+                            });
+                        }
+                    }
+                }
+            }
+            Val::Attr(path) => {
+                let root: Text = path.split('.').next().unwrap_or("").into();
+                st.event(EventKind::AttrWrite(root), site);
+            }
+            Val::Undef | Val::Null => {
+                let mut thrown = st.clone();
+                let error = self.alloc(
+                    &mut thrown,
+                    Object {
+                        kind: ObjKind::Error,
+                        ..Object::plain(Rest::Closed)
+                    },
+                );
+                self.throw(thrown, error);
+                st.alive = false;
+            }
+            _ => {}
+        }
+    }
+
+    fn delete(&mut self, st: &mut State, object: &Val, key: &Val) {
+        let Val::Obj(id) = object else { return };
+        let Some(name) = key.exact_text() else { return };
+        if let Some(obj) = st.obj_mut(*id) {
+            obj.props.retain(|p| p.key != name);
+            obj.dyn_writes
+                .retain(|w| w.key.exact_text().is_none_or(|k| k != name));
+        }
+    }
+
+    // ---- expressions -----------------------------------------------------------------------
+
+    pub fn eval(&mut self, st: &mut State, expr: &Expr, env: FrameId) -> Val {
+        if !st.alive {
+            return Val::Undef;
+        }
+        if !self.tick(expr.span) {
+            st.alive = false;
+            return Val::unknown("(the step budget ran out)");
+        }
+        self.eval_kind(st, expr, env).bounded()
+    }
+
+    fn eval_kind(&mut self, st: &mut State, expr: &Expr, env: FrameId) -> Val {
+        match &expr.kind {
+            ExprKind::Str(s) => Val::Str(s.clone()),
+            ExprKind::Num(n) => Val::Num(*n),
+            ExprKind::Bool(b) => Val::Bool(*b),
+            ExprKind::Null => Val::Null,
+            ExprKind::Template { quasis, exprs } => {
+                let mut acc = Val::Str(quasis.first().cloned().unwrap_or_else(|| "".into()));
+                for (i, e) in exprs.iter().enumerate() {
+                    let v = self.eval(st, e, env);
+                    let s = self.to_string_val(st, &v);
+                    acc = concat(&acc, &s);
+                    if let Some(q) = quasis.get(i + 1) {
+                        acc = concat(&acc, &Val::Str(q.clone()));
+                    }
+                }
+                acc
+            }
+            ExprKind::Ident { var, name } => match var {
+                Var::Local(sym) => match self.lookup(st, env, *sym) {
+                    Some(v) => v,
+                    None => Val::unknown(format!("`{name}`")),
+                },
+                Var::Global => self.global_get(st, name),
+            },
+            ExprKind::This => self.host.this.clone(),
+            ExprKind::Member { object, property, .. } => {
+                let o = self.eval(st, object, env);
+                let k = self.member_key(st, property, env);
+                self.get(st, &o, &k, expr.span)
+            }
+            ExprKind::Chain(inner) => self.eval_chain(st, inner, env).unwrap_or(Val::Undef),
+            ExprKind::Call { .. } => self.eval_chain(st, expr, env).unwrap_or(Val::Undef),
+            ExprKind::New { callee, args } => {
+                let c = self.eval(st, callee, env);
+                let args = self.eval_args(st, args, env);
+                self.construct(st, &c, args, expr.span)
+            }
+            ExprKind::Assign { op, target, value } => {
+                self.eval_assign(st, *op, target, value, env, expr.span)
+            }
+            ExprKind::Update {
+                increment,
+                prefix,
+                target,
+            } => {
+                let old = self.read_pattern(st, target, env);
+                let n = to_number(&old);
+                let new = match n {
+                    Some(n) => Val::Num(if *increment { n + 1.0 } else { n - 1.0 }),
+                    None => Val::derived("a counter", &old),
+                };
+                self.bind_pattern(st, target, new.clone(), None, env);
+                if *prefix { new } else { n.map_or(old, Val::Num) }
+            }
+            ExprKind::Unary { op, argument } => {
+                if *op == UnaryOp::Delete {
+                    if let ExprKind::Member { object, property, .. } = &argument.kind {
+                        let o = self.eval(st, object, env);
+                        let k = self.member_key(st, property, env);
+                        self.delete(st, &o, &k);
+                    }
+                    return Val::Bool(true);
+                }
+                if *op == UnaryOp::Typeof
+                    && let ExprKind::Ident {
+                        var: Var::Global,
+                        name,
+                    } = &argument.kind
+                {
+                    let v = self.global_get(st, name);
+                    return match v {
+                        Val::Unknown(_) => Val::unknown(format!("typeof {name}")),
+                        other => type_of(st, &other),
+                    };
+                }
+                let v = self.eval(st, argument, env);
+                unary(st, *op, &v)
+            }
+            ExprKind::Binary { op, left, right } => {
+                let l = self.eval(st, left, env);
+                let r = self.eval(st, right, env);
+                self.binary(st, *op, &l, &r)
+            }
+            ExprKind::Logical { op, left, right } => {
+                let l = self.eval(st, left, env);
+                self.logical(st, *op, l, right, env)
+            }
+            ExprKind::Conditional {
+                test,
+                then,
+                otherwise,
+            } => {
+                let t = self.eval(st, test, env);
+                let (yes, no) = self.fork(st, &t, test.span);
+                let mut out: Option<(State, Val)> = None;
+                for (branch, e) in [(yes, then), (no, otherwise)] {
+                    if let Some(mut s) = branch {
+                        let v = self.eval(&mut s, e, env);
+                        out = Some(join_valued(out, s, v));
+                    }
+                }
+                match out {
+                    Some((s, v)) => {
+                        *st = s;
+                        v
+                    }
+                    None => Val::Undef,
+                }
+            }
+            ExprKind::Object(props) => {
+                let mut object = Object::plain(Rest::Closed);
+                for prop in props {
+                    match prop {
+                        IrProp::KeyValue { key, value, span } => {
+                            let k = match key {
+                                PropKey::Static(k) => Val::Str(k.clone()),
+                                PropKey::Computed(e) => self.eval(st, e, env),
+                            };
+                            let v = match &value.kind {
+                                ExprKind::Function(f) => Val::Func(Closure {
+                                    function: f.clone(),
+                                    env,
+                                    this: Some(Box::new(self.host.this.clone())),
+                                }),
+                                _ => self.eval(st, value, env),
+                            };
+                            let site = self.site(*span);
+                            match k.exact_text().filter(|_| k.is_primitive()) {
+                                Some(name) => put(&mut object, name, v, Some(site), Cond::always(), true),
+                                None => object.dyn_writes.push(DynWrite {
+                                    key: k,
+                                    value: v,
+                                    presence: Cond::always(),
+                                    site,
+                                }),
+                            }
+                        }
+                        IrProp::Spread(e) => {
+                            let v = self.eval(st, e, env);
+                            self.spread_into(st, &mut object, &v, &[]);
+                        }
+                        IrProp::Accessor { key, span } => {
+                            if let PropKey::Static(k) = key {
+                                let site = self.site(*span);
+                                put(
+                                    &mut object,
+                                    k.clone(),
+                                    Val::unknown(format!("the getter `{k}`")),
+                                    Some(site),
+                                    Cond::always(),
+                                    true,
+                                );
+                            }
+                        }
+                    }
+                }
+                self.alloc(st, object)
+            }
+            ExprKind::Array(items) => {
+                let mut out = Vec::new();
+                let mut open = false;
+                for item in items {
+                    match item {
+                        None => out.push(Val::Undef),
+                        Some(Arg::Expr(e)) => {
+                            let v = self.eval(st, e, env);
+                            out.push(v);
+                        }
+                        Some(Arg::Spread(e)) => {
+                            let v = self.eval(st, e, env);
+                            match self.list_items(st, &v) {
+                                Some(items) => out.extend(items),
+                                None => open = true,
+                            }
+                        }
+                    }
+                }
+                out.truncate(MAX_ENTRIES);
+                let mut object = Object::array(out);
+                object.open_items = open;
+                self.alloc(st, object)
+            }
+            ExprKind::Function(f) => Val::Func(Closure {
+                function: f.clone(),
+                env,
+                this: f.is_arrow.then(|| Box::new(self.host.this.clone())),
+            }),
+            ExprKind::Sequence(items) => {
+                let mut last = Val::Undef;
+                for e in items {
+                    last = self.eval(st, e, env);
+                }
+                last
+            }
+            ExprKind::Await(inner) => {
+                let v = self.eval(st, inner, env);
+                self.awaited(st, v)
+            }
+            ExprKind::Unknown(what) => Val::unknown(what.clone()),
+        }
+    }
+
+    /// The value `await v` gives.
+    fn awaited(&mut self, st: &State, v: Val) -> Val {
+        match &v {
+            Val::Obj(id) if st.obj(*id).is_some_and(|o| o.prop("__promise").is_some()) => st
+                .obj(*id)
+                .and_then(|o| o.prop("__promise"))
+                .map_or(Val::Undef, |p| p.value.clone()),
+            _ => v,
+        }
+    }
+
+    /// Evaluates a member/call chain; `None` when an optional link short-circuits.
+    fn eval_chain(&mut self, st: &mut State, expr: &Expr, env: FrameId) -> Option<Val> {
+        match &expr.kind {
+            ExprKind::Member {
+                object,
+                property,
+                optional,
+            } => {
+                let o = self.eval_chain(st, object, env)?;
+                if *optional {
+                    match nullish(&o) {
+                        Some(true) => return None,
+                        Some(false) => {}
+                        None => {
+                            // Maybe nullish: the chain may end here.
+                            let defined = defined_part(&o);
+                            let k = self.member_key(st, property, env);
+                            let v = self.get(st, &defined, &k, expr.span);
+                            return Some(v.join(&Val::Undef));
+                        }
+                    }
+                }
+                let k = self.member_key(st, property, env);
+                Some(self.get(st, &o, &k, expr.span))
+            }
+            ExprKind::Call {
+                callee,
+                args,
+                optional,
+            } => {
+                let (this, f) = match &callee.kind {
+                    ExprKind::Member {
+                        object,
+                        property,
+                        optional: o_opt,
+                    } => {
+                        let o = self.eval_chain(st, object, env)?;
+                        if *o_opt && nullish(&o) == Some(true) {
+                            return None;
+                        }
+                        let k = self.member_key(st, property, env);
+                        let f = self.method(st, &o, &k, callee.span);
+                        (o, f)
+                    }
+                    _ => {
+                        let f = self.eval_chain(st, callee, env)?;
+                        (Val::Undef, f)
+                    }
+                };
+                if *optional && nullish(&f) == Some(true) {
+                    return None;
+                }
+                let args = self.eval_args(st, args, env);
+                Some(self.call(st, &f, this, args, expr.span))
+            }
+            ExprKind::Chain(inner) => Some(self.eval_chain(st, inner, env).unwrap_or(Val::Undef)),
+            _ => Some(self.eval(st, expr, env)),
+        }
+    }
+
+    /// The function `object[key]` names as a method: an own property, or a built-in method of
+    /// the value's type (`Native("String.prototype.trim")` bound at call time to `this`).
+    fn method(&mut self, st: &mut State, object: &Val, key: &Val, span: Span) -> Val {
+        let own = self.get(st, object, key, span);
+        match (&own, key.exact_text()) {
+            (Val::Undef, Some(name)) | (Val::Unknown(_) | Val::Attr(_), Some(name)) => {
+                let builtin = match object.alts().first() {
+                    Some(Val::Obj(id)) => match st.obj(*id).map(|o| o.kind) {
+                        Some(ObjKind::Array) => Some(format!("Array.prototype.{name}")),
+                        Some(_) => Some(format!("Object.prototype.{name}")),
+                        None => None,
+                    },
+                    Some(Val::Str(_) | Val::Prefix(_)) => Some(format!("String.prototype.{name}")),
+                    Some(Val::Num(_)) => Some(format!("Number.prototype.{name}")),
+                    Some(Val::Attr(_) | Val::Unknown(_)) if is_string_method(&name) => {
+                        Some(format!("String.prototype.{name}"))
+                    }
+                    Some(Val::Attr(_) | Val::Unknown(_)) if is_array_method(&name) => {
+                        Some(format!("Array.prototype.{name}"))
+                    }
+                    _ => None,
+                };
+                match builtin {
+                    Some(path) if matches!(own, Val::Undef) || !matches!(object, Val::Obj(_)) => {
+                        Val::Native(path.into())
+                    }
+                    _ => own,
+                }
+            }
+            _ => own,
+        }
+    }
+
+    fn eval_args(&mut self, st: &mut State, args: &[Arg], env: FrameId) -> Vec<Val> {
+        let mut out = Vec::new();
+        for arg in args {
+            match arg {
+                Arg::Expr(e) => {
+                    let v = self.eval(st, e, env);
+                    out.push(v);
+                }
+                Arg::Spread(e) => {
+                    let v = self.eval(st, e, env);
+                    match self.list_items(st, &v) {
+                        Some(items) => out.extend(items),
+                        None => out.push(Val::derived("spread arguments", &v)),
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The items of a fully known list.
+    pub fn list_items(&self, st: &State, v: &Val) -> Option<Vec<Val>> {
+        match v {
+            Val::Obj(id) => {
+                let o = st.obj(*id)?;
+                (o.kind == ObjKind::Array && !o.open_items).then(|| o.items.clone())
+            }
+            Val::Str(s) => Some(s.chars().map(|c| Val::Str(c.to_string().into())).collect()),
+            _ => None,
+        }
+    }
+
+    fn read_pattern(&mut self, st: &mut State, target: &Pattern, env: FrameId) -> Val {
+        match target {
+            Pattern::Bind { sym, name, .. } => self
+                .lookup(st, env, *sym)
+                .unwrap_or_else(|| Val::unknown(format!("`{name}`"))),
+            Pattern::Global { name, .. } => self.global_get(st, name),
+            Pattern::Member(e) => self.eval(st, e, env),
+            _ => Val::unknown("a destructured value"),
+        }
+    }
+
+    fn eval_assign(
+        &mut self,
+        st: &mut State,
+        op: AssignOp,
+        target: &Pattern,
+        value: &Expr,
+        env: FrameId,
+        span: Span,
+    ) -> Val {
+        // The member's object and key are evaluated once, before the value.
+        let member = match target {
+            Pattern::Member(e) => match &e.kind {
+                ExprKind::Member { object, property, .. } => {
+                    let o = self.eval(st, object, env);
+                    let k = self.member_key(st, property, env);
+                    Some((o, k, e.span))
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        let current = |m: &mut Machine, st: &mut State| match &member {
+            Some((o, k, s)) => m.get(st, o, k, *s),
+            None => m.read_pattern(st, target, env),
+        };
+        let new = match op {
+            AssignOp::Assign => {
+                let v = self.eval(st, value, env);
+                // `function` values assigned to names keep their closure.
+                v
+            }
+            AssignOp::Compound(bop) => {
+                let old = current(self, st);
+                let r = self.eval(st, value, env);
+                self.binary(st, bop, &old, &r)
+            }
+            AssignOp::Logical(lop) => {
+                let old = current(self, st);
+                // Only assign on the paths where the operator picks the right side.
+                let decided = match lop {
+                    LogicalOp::And => truthy(&old),
+                    LogicalOp::Or => truthy(&old).map(|b| !b),
+                    LogicalOp::Nullish => nullish(&old),
+                };
+                if decided == Some(false) {
+                    return old;
+                }
+                self.logical(st, lop, old, value, env)
+            }
+        };
+        match member {
+            Some((o, k, s)) => {
+                self.set(st, &o, &k, new.clone(), s);
+            }
+            None => self.bind_pattern(st, target, new.clone(), None, env),
+        }
+        let _ = span;
+        new
+    }
+
+    fn logical(&mut self, st: &mut State, op: LogicalOp, l: Val, right: &Expr, env: FrameId) -> Val {
+        // Which alternatives of `l` pick the right side.
+        let picks = |v: &Val| match op {
+            LogicalOp::And => truthy(v),
+            LogicalOp::Or => truthy(v).map(|b| !b),
+            LogicalOp::Nullish => nullish(v),
+        };
+        let mut kept: Vec<Val> = Vec::new();
+        let mut undecided = false;
+        let mut right_needed = false;
+        for alt in l.alts() {
+            match picks(alt) {
+                Some(true) => right_needed = true,
+                Some(false) => kept.push(alt.clone()),
+                None => {
+                    undecided = true;
+                    kept.push(alt.clone());
+                }
+            }
+        }
+        if !right_needed && !undecided {
+            return l;
+        }
+        if !undecided && kept.is_empty() {
+            return self.eval(st, right, env);
+        }
+        // Some paths take the right side, others keep the left.
+        let branch = self.new_branch(right.span);
+        let mut taken = st.clone();
+        taken.pc = taken.pc.and((branch, true));
+        let r = self.eval(&mut taken, right, env);
+        st.pc = st.pc.and((branch, false));
+        let left = match op {
+            // What `||` keeps of an unknown is its truthy part; for `&&` its falsy part.
+            LogicalOp::Or | LogicalOp::Nullish if undecided => Val::alternatives(kept),
+            _ => Val::alternatives(kept),
+        };
+        let was_alive = st.alive;
+        st.join(&taken);
+        if !was_alive {
+            return r;
+        }
+        if !taken.alive {
+            return left;
+        }
+        left.join(&r)
+    }
+
+    pub fn binary(&mut self, st: &mut State, op: BinaryOp, l: &Val, r: &Val) -> Val {
+        // Alternatives: compute for each pair while they are few.
+        if l.alts().len() * r.alts().len() > 1 {
+            if l.alts().len() * r.alts().len() > 16 {
+                return Val::unknown("a computed value");
+            }
+            let mut out: Option<Val> = None;
+            for a in l.alts().to_vec() {
+                for b in r.alts().to_vec() {
+                    let v = self.binary(st, op, &a, &b);
+                    out = Some(match out {
+                        None => v,
+                        Some(o) => o.join(&v),
+                    });
+                }
+            }
+            return out.unwrap_or(Val::Undef);
+        }
+        match op {
+            BinaryOp::StrictEq => strict_equals_val(l, r),
+            BinaryOp::StrictNotEq => negate(&strict_equals_val(l, r)),
+            BinaryOp::LooseEq => loose_equals(st, l, r),
+            BinaryOp::LooseNotEq => negate(&loose_equals(st, l, r)),
+            BinaryOp::Add => {
+                let lp = self.to_primitive(st, l);
+                let rp = self.to_primitive(st, r);
+                let stringy = |v: &Val| matches!(v, Val::Str(_) | Val::Prefix(_));
+                if stringy(&lp) || stringy(&rp) {
+                    let a = self.to_string_val(st, &lp);
+                    let b = self.to_string_val(st, &rp);
+                    return concat(&a, &b);
+                }
+                match (to_number(&lp), to_number(&rp)) {
+                    (Some(a), Some(b)) if lp.is_primitive() && rp.is_primitive() => Val::Num(a + b),
+                    _ => {
+                        // An unknown plus something: a string or a number.
+                        let taint = lp.attribute().or(rp.attribute());
+                        Val::Unknown(Arc::new(Opaque {
+                            what: format!("{} + {}", lp.describe(), rp.describe()).into(),
+                            attr: taint,
+                        }))
+                    }
+                }
+            }
+            BinaryOp::Sub
+            | BinaryOp::Mul
+            | BinaryOp::Div
+            | BinaryOp::Rem
+            | BinaryOp::Exp
+            | BinaryOp::BitAnd
+            | BinaryOp::BitOr
+            | BinaryOp::BitXor
+            | BinaryOp::Shl
+            | BinaryOp::Shr
+            | BinaryOp::UShr => {
+                let (Some(a), Some(b)) = (self.number_of(st, l), self.number_of(st, r)) else {
+                    return Val::unknown("a computed number");
+                };
+                let (ia, ib) = (to_int32(a), to_int32(b));
+                Val::Num(match op {
+                    BinaryOp::Sub => a - b,
+                    BinaryOp::Mul => a * b,
+                    BinaryOp::Div => a / b,
+                    BinaryOp::Rem => a % b,
+                    BinaryOp::Exp => a.powf(b),
+                    BinaryOp::BitAnd => f64::from(ia & ib),
+                    BinaryOp::BitOr => f64::from(ia | ib),
+                    BinaryOp::BitXor => f64::from(ia ^ ib),
+                    BinaryOp::Shl => f64::from(ia.wrapping_shl((ib as u32) & 31)),
+                    BinaryOp::Shr => f64::from(ia >> ((ib as u32) & 31)),
+                    _ => f64::from((ia as u32) >> ((ib as u32) & 31)),
+                })
+            }
+            BinaryOp::Lt | BinaryOp::LtEq | BinaryOp::Gt | BinaryOp::GtEq => {
+                let lp = self.to_primitive(st, l);
+                let rp = self.to_primitive(st, r);
+                let ordering = match (&lp, &rp) {
+                    (Val::Str(a), Val::Str(b)) => {
+                        let (a, b): (Vec<u16>, Vec<u16>) =
+                            (a.encode_utf16().collect(), b.encode_utf16().collect());
+                        Some(a.partial_cmp(&b))
+                    }
+                    _ if lp.is_primitive() && rp.is_primitive() => match (to_number(&lp), to_number(&rp)) {
+                        (Some(a), Some(b)) => Some(a.partial_cmp(&b)),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                match ordering {
+                    Some(None) => Val::Bool(false),
+                    Some(Some(o)) => Val::Bool(match op {
+                        BinaryOp::Lt => o.is_lt(),
+                        BinaryOp::LtEq => o.is_le(),
+                        BinaryOp::Gt => o.is_gt(),
+                        _ => o.is_ge(),
+                    }),
+                    None => Val::unknown("a comparison"),
+                }
+            }
+            BinaryOp::In => match (r, l.exact_text()) {
+                (Val::Obj(id), Some(k)) => match st.obj(*id) {
+                    Some(o) if o.prop(&k).is_some_and(|p| p.presence.is_always()) => Val::Bool(true),
+                    Some(o)
+                        if o.kind == ObjKind::Array
+                            && k.parse::<usize>().is_ok_and(|i| i < o.items.len()) =>
+                    {
+                        Val::Bool(true)
+                    }
+                    Some(o) if o.kind == ObjKind::Array && &*k == "length" => Val::Bool(true),
+                    Some(o) if o.is_closed() && o.prop(&k).is_none() => Val::Bool(false),
+                    _ => Val::unknown("an `in` test"),
+                },
+                _ => Val::unknown("an `in` test"),
+            },
+            BinaryOp::Instanceof => match (l, r) {
+                (Val::Obj(id), Val::Native(n)) => match (st.obj(*id).map(|o| o.kind), &**n) {
+                    (Some(ObjKind::Array), "Array" | "Object") => Val::Bool(true),
+                    (Some(ObjKind::Error), "Error" | "Object") => Val::Bool(true),
+                    (Some(ObjKind::Plain), "Array" | "Error") => Val::Bool(false),
+                    (Some(ObjKind::Plain), "Object") => Val::Bool(true),
+                    _ => Val::unknown("an instanceof test"),
+                },
+                (p, _) if p.is_primitive() => Val::Bool(false),
+                _ => Val::unknown("an instanceof test"),
+            },
+        }
+    }
+
+    fn number_of(&mut self, st: &mut State, v: &Val) -> Option<f64> {
+        let p = self.to_primitive(st, v);
+        if p.is_primitive() { to_number(&p) } else { None }
+    }
+
+    /// `ToPrimitive` for the values the domain knows: arrays and plain objects as JavaScript
+    /// turns them into strings.
+    pub fn to_primitive(&mut self, st: &mut State, v: &Val) -> Val {
+        match v {
+            Val::Obj(id) => {
+                let Some(o) = st.obj(*id) else {
+                    return Val::unknown("an object");
+                };
+                match o.kind {
+                    ObjKind::Array if !o.open_items && o.is_closed() => {
+                        let items = o.items.clone();
+                        let mut parts = Vec::new();
+                        for item in items {
+                            let t = match item {
+                                Val::Undef | Val::Null => Val::str(""),
+                                other => {
+                                    let p = self.to_primitive(st, &other);
+                                    self.to_string_val(st, &p)
+                                }
+                            };
+                            match t {
+                                Val::Str(s) => parts.push(s.to_string()),
+                                _ => return Val::unknown("a list as text"),
+                            }
+                        }
+                        Val::Str(parts.join(",").into())
+                    }
+                    ObjKind::Error => match o.prop("message").map(|p| p.value.clone()) {
+                        Some(Val::Str(m)) if m.is_empty() => Val::str("Error"),
+                        Some(Val::Str(m)) => Val::Str(format!("Error: {m}").into()),
+                        None => Val::str("Error"),
+                        _ => Val::unknown("an error as text"),
+                    },
+                    ObjKind::Plain
+                        if o.prop("toString").is_none()
+                            && o.prop("valueOf").is_none()
+                            && o.rest == Rest::Closed =>
+                    {
+                        Val::str("[object Object]")
+                    }
+                    _ => Val::unknown("an object as text"),
+                }
+            }
+            Val::Native(_) | Val::Func(_) => Val::unknown("a function as text"),
+            other => other.clone(),
+        }
+    }
+
+    /// `String(v)` as far as known.
+    pub fn to_string_val(&mut self, st: &mut State, v: &Val) -> Val {
+        match v {
+            Val::Obj(_) | Val::Func(_) | Val::Native(_) => {
+                let p = self.to_primitive(st, v);
+                self.to_string_val(st, &p)
+            }
+            Val::Prefix(_) | Val::Attr(_) | Val::Unknown(_) => v.clone(),
+            Val::Alt(items) => {
+                let items = items.to_vec();
+                let parts: Vec<Val> = items.iter().map(|i| self.to_string_val(st, i)).collect();
+                Val::alternatives(parts)
+            }
+            other => other.exact_text().map_or_else(|| Val::unknown("text"), Val::Str),
+        }
+    }
+
+    fn construct(&mut self, st: &mut State, callee: &Val, args: Vec<Val>, span: Span) -> Val {
+        match callee {
+            Val::Native(n) if matches!(&**n, "Error" | "TypeError" | "RangeError" | "UnauthorizedError") => {
+                let mut object = Object {
+                    kind: ObjKind::Error,
+                    ..Object::plain(Rest::Closed)
+                };
+                let message = match args.first() {
+                    Some(Val::Undef) | None => None,
+                    Some(m) => Some(self.to_string_val(st, m)),
+                };
+                if let Some(m) = message {
+                    put(&mut object, "message".into(), m, None, Cond::always(), false);
+                }
+                put(
+                    &mut object,
+                    "name".into(),
+                    Val::Str(n.clone()),
+                    None,
+                    Cond::always(),
+                    false,
+                );
+                self.alloc(st, object)
+            }
+            Val::Native(n) if &**n == "Array" => match args.as_slice() {
+                [Val::Num(len)] if *len >= 0.0 && (*len as usize) <= MAX_ENTRIES => {
+                    self.alloc_array(st, vec![Val::Undef; *len as usize])
+                }
+                _ => self.alloc_array(st, args),
+            },
+            Val::Native(n) if &**n == "Object" => self.alloc(st, Object::plain(Rest::Closed)),
+            Val::Native(n) if &**n == "Promise" => {
+                // The executor runs now; what it resolves with is not followed.
+                if let Some(f) = args.first() {
+                    let resolve = Val::Native("Promise.executor".into());
+                    let f = f.clone();
+                    self.call(st, &f, Val::Undef, vec![resolve.clone(), resolve], span);
+                }
+                Val::unknown("a promise")
+            }
+            Val::Func(c) => {
+                let this = self.alloc(st, Object::plain(Rest::Closed));
+                let c = c.clone();
+                let r = self.call_closure(st, &c, this.clone(), args, span);
+                if matches!(r, Val::Obj(_)) { r } else { this }
+            }
+            other => self.call_unknown(st, &format!("new {}", other.describe()), args, span),
+        }
+    }
+
+    /// `typeof`, `Object.keys` and the other built-ins live in `builtins`; the host's in `host`.
+    pub fn call_native(&mut self, st: &mut State, path: &str, this: Val, args: Vec<Val>, span: Span) -> Val {
+        if let Some(v) = self.host_call(st, path, &this, &args, span) {
+            return v;
+        }
+        if let Some(v) = super::builtins::call(self, st, path, &this, &args, span) {
+            return v;
+        }
+        self.call_unknown(st, &format!("{path}()"), args, span)
+    }
+
+    /// Members of built-in namespaces (`Object.keys`, `JSON.stringify`, `api.idToken`).
+    fn native_member(&mut self, st: &mut State, path: &str, name: &str) -> Val {
+        if let Some(v) = self.host_member(st, path, name) {
+            return v;
+        }
+        match (path, name) {
+            ("Math", "PI") => Val::Num(std::f64::consts::PI),
+            ("Number", "MAX_SAFE_INTEGER") => Val::Num(9007199254740991.0),
+            ("String.prototype" | "Array.prototype" | "Object.prototype", _) => {
+                Val::Native(format!("{path}.{name}").into())
+            }
+            _ => Val::Native(format!("{path}.{name}").into()),
+        }
+    }
+}
+
+/// Adds or replaces a property.
+pub fn put(object: &mut Object, key: Text, value: Val, site: Option<Site>, presence: Cond, written: bool) {
+    match object.props.iter_mut().find(|p| p.key == key) {
+        Some(p) => {
+            p.value = value;
+            p.presence = if p.presence.is_always() {
+                p.presence.clone()
+            } else {
+                p.presence.or(&presence)
+            };
+            if presence.is_always() {
+                p.presence = Cond::always();
+            }
+            if site.is_some() {
+                p.site = site;
+            }
+            p.written |= written;
+        }
+        None => {
+            if object.props.len() < MAX_ENTRIES {
+                object.props.push(Prop {
+                    key,
+                    value,
+                    presence,
+                    site,
+                    written,
+                });
+            }
+        }
+    }
+}
+
+fn join_into(acc: &mut Option<State>, st: &State) {
+    if !st.alive {
+        return;
+    }
+    match acc {
+        Some(a) => a.join(st),
+        None => *acc = Some(st.clone()),
+    }
+}
+
+fn join_valued(acc: Option<(State, Val)>, s: State, v: Val) -> (State, Val) {
+    match acc {
+        None => (s, v),
+        Some((mut a, av)) => {
+            let value = match (a.alive, s.alive) {
+                (true, true) => av.join(&v),
+                (false, _) => v,
+                (_, false) => av,
+            };
+            a.join(&s);
+            (a, value)
+        }
+    }
+}
+
+/// The state after two branches, either of which may be missing or dead.
+fn merge(a: Option<State>, b: Option<State>) -> State {
+    match (a, b) {
+        (Some(mut a), Some(b)) => {
+            a.join(&b);
+            a
+        }
+        (Some(s), None) | (None, Some(s)) => s,
+        (None, None) => {
+            let mut s = State::new();
+            s.alive = false;
+            s
+        }
+    }
+}
+
+/// Makes every variable and property that changed since `entry` unknown, so a loop whose
+/// end cannot be decided reaches a fixpoint.
+fn widen(st: &mut State, entry: &State) {
+    for (id, frame) in st.frames.iter_mut() {
+        let before = entry.frames.get(id);
+        let frame = Arc::make_mut(frame);
+        for (sym, v) in frame.vars.iter_mut() {
+            let same = before.and_then(|b| b.vars.get(sym)).is_some_and(|b| b.same(v));
+            if !same && !matches!(v, Val::Func(_) | Val::Obj(_)) {
+                let attr = v.attribute();
+                let prefix = v.known_prefix().filter(|_| !matches!(v, Val::Str(_)));
+                *v = match prefix {
+                    Some(p) => Val::Prefix(p),
+                    None => Val::Unknown(Arc::new(Opaque {
+                        what: "a value a loop changes".into(),
+                        attr,
+                    })),
+                };
+            }
+        }
+    }
+    for (id, object) in st.heap.iter_mut() {
+        let before = entry.heap.get(id);
+        if before.is_some_and(|b| Arc::ptr_eq(b, object)) {
+            continue;
+        }
+        let object = Arc::make_mut(object);
+        if let Some(b) = before
+            && b.items.len() != object.items.len()
+        {
+            object.open_items = true;
+        }
+        for p in &mut object.props {
+            let same = before
+                .and_then(|b| b.prop(&p.key))
+                .is_some_and(|b| b.value.same(&p.value));
+            if !same && !matches!(p.value, Val::Func(_) | Val::Obj(_)) {
+                p.value = Val::derived("a value a loop changes", &p.value);
+            }
+        }
+    }
+}
+
+fn stmt_span(stmt: &Stmt) -> Span {
+    match stmt {
+        Stmt::Expr(e) => e.span,
+        Stmt::Decl { span, .. } | Stmt::Return { span, .. } | Stmt::Throw { span, .. } => *span,
+        Stmt::Break { span, .. } | Stmt::Continue { span, .. } | Stmt::Unknown { span, .. } => *span,
+        Stmt::If { test, .. } | Stmt::While { test, .. } => test.span,
+        Stmt::Switch { discriminant, .. } => discriminant.span,
+        Stmt::ForOf { iterable, .. } => iterable.span,
+        Stmt::ForIn { object, .. } => object.span,
+        Stmt::FunctionDecl { function, .. } => function.span,
+        Stmt::Labeled { body, .. } => stmt_span(body),
+        Stmt::For { body, .. } => stmt_span(body),
+        Stmt::Block(stmts) => stmts.first().map(stmt_span).unwrap_or_default(),
+        Stmt::Try { block, .. } => block.first().map(stmt_span).unwrap_or_default(),
+        Stmt::Empty => Span::default(),
+    }
+}
+
+fn body_span(stmt: &Stmt) -> Span {
+    stmt_span(stmt)
+}
+
+// ---- JavaScript value semantics ------------------------------------------------------------
+
+/// `ToBoolean`, when it can be known.
+pub fn truthy(v: &Val) -> Option<bool> {
+    match v {
+        Val::Undef | Val::Null => Some(false),
+        Val::Bool(b) => Some(*b),
+        Val::Num(n) => Some(*n != 0.0 && !n.is_nan()),
+        Val::Str(s) => Some(!s.is_empty()),
+        Val::Prefix(p) => (!p.is_empty()).then_some(true),
+        Val::Obj(_) | Val::Func(_) | Val::Native(_) => Some(true),
+        Val::Attr(_) | Val::Unknown(_) => None,
+        Val::Alt(items) => {
+            let mut answers = items.iter().map(truthy);
+            let first = answers.next()??;
+            answers.all(|a| a == Some(first)).then_some(first)
+        }
+    }
+}
+
+/// Whether a value is `null` or `undefined`, when it can be known.
+pub fn nullish(v: &Val) -> Option<bool> {
+    match v {
+        Val::Undef | Val::Null => Some(true),
+        Val::Attr(_) | Val::Unknown(_) => None,
+        Val::Alt(items) => {
+            let mut answers = items.iter().map(nullish);
+            let first = answers.next()??;
+            answers.all(|a| a == Some(first)).then_some(first)
+        }
+        _ => Some(false),
+    }
+}
+
+/// The part of a value that is not nullish.
+fn defined_part(v: &Val) -> Val {
+    match v {
+        Val::Alt(items) => Val::alternatives(
+            items
+                .iter()
+                .filter(|i| nullish(i) != Some(true))
+                .cloned()
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// `ToNumber` for primitives.
+pub fn to_number(v: &Val) -> Option<f64> {
+    use oxc_ecmascript::StringToNumber;
+    match v {
+        Val::Num(n) => Some(*n),
+        Val::Bool(b) => Some(if *b { 1.0 } else { 0.0 }),
+        Val::Null => Some(0.0),
+        Val::Undef => Some(f64::NAN),
+        Val::Str(s) => Some(s.as_ref().string_to_number()),
+        _ => None,
+    }
+}
+
+fn to_int32(n: f64) -> i32 {
+    if !n.is_finite() {
+        return 0;
+    }
+    let m = n.trunc().rem_euclid(4_294_967_296.0);
+    (if m >= 2_147_483_648.0 {
+        m - 4_294_967_296.0
+    } else {
+        m
+    }) as i32
+}
+
+/// `a + b` for strings, keeping a known beginning.
+pub fn concat(a: &Val, b: &Val) -> Val {
+    match (a, b) {
+        (Val::Str(x), Val::Str(y)) => Val::Str(format!("{x}{y}").into()).bounded(),
+        (Val::Str(x), Val::Prefix(y)) => Val::Prefix(format!("{x}{y}").into()).bounded(),
+        (Val::Str(x), other) if !x.is_empty() => match other.known_prefix() {
+            Some(p) => Val::Prefix(format!("{x}{p}").into()).bounded(),
+            None => Val::Prefix(x.clone()),
+        },
+        (Val::Str(_), other) => match other {
+            // `'' + x` knows no more than `x`, as text.
+            Val::Attr(_) | Val::Unknown(_) | Val::Prefix(_) => other.clone(),
+            Val::Alt(_) => other
+                .known_prefix()
+                .map_or_else(|| Val::derived("text", other), Val::Prefix),
+            _ => Val::derived("text", other),
+        },
+        (Val::Prefix(x), _) => Val::Prefix(x.clone()),
+        (Val::Alt(items), _) => {
+            let parts: Vec<Val> = items.iter().map(|i| concat(i, b)).collect();
+            Val::alternatives(parts)
+        }
+        (x, Val::Alt(items)) if x.exact_text().is_some() => {
+            let parts: Vec<Val> = items.iter().map(|i| concat(x, i)).collect();
+            Val::alternatives(parts)
+        }
+        (x, y) => {
+            let attr = x.attribute().or(y.attribute());
+            Val::Unknown(Arc::new(Opaque {
+                what: format!("{} + {}", x.describe(), y.describe()).into(),
+                attr,
+            }))
+        }
+    }
+}
+
+/// `===` as a value.
+pub fn strict_equals_val(l: &Val, r: &Val) -> Val {
+    if l.alts().len() * r.alts().len() > 1 {
+        let mut answers = Vec::new();
+        for a in l.alts() {
+            for b in r.alts() {
+                answers.push(strict_equals(a, b));
+            }
+        }
+        return match (
+            answers.iter().all(|a| *a == Some(true)),
+            answers.iter().all(|a| *a == Some(false)),
+        ) {
+            (true, _) => Val::Bool(true),
+            (_, true) => Val::Bool(false),
+            _ => Val::unknown("an equality test"),
+        };
+    }
+    strict_equals(l, r).map_or_else(|| Val::unknown("an equality test"), Val::Bool)
+}
+
+pub fn strict_equals(l: &Val, r: &Val) -> Option<bool> {
+    match (l, r) {
+        (Val::Num(a), Val::Num(b)) => Some(a == b),
+        (Val::Str(a), Val::Str(b)) => Some(a == b),
+        (Val::Bool(a), Val::Bool(b)) => Some(a == b),
+        (Val::Undef, Val::Undef) | (Val::Null, Val::Null) => Some(true),
+        (Val::Obj(a), Val::Obj(b)) => Some(a == b),
+        (Val::Native(a), Val::Native(b)) => Some(a == b),
+        (Val::Prefix(p), Val::Str(s)) | (Val::Str(s), Val::Prefix(p)) => {
+            (!s.starts_with(&**p)).then_some(false)
+        }
+        (Val::Prefix(_), Val::Num(_) | Val::Bool(_) | Val::Null | Val::Undef | Val::Obj(_))
+        | (Val::Num(_) | Val::Bool(_) | Val::Null | Val::Undef | Val::Obj(_), Val::Prefix(_)) => Some(false),
+        (a, b) if a.is_exact() && b.is_exact() => Some(false),
+        _ => None,
+    }
+}
+
+fn loose_equals(st: &State, l: &Val, r: &Val) -> Val {
+    let answer = match (l, r) {
+        (Val::Undef | Val::Null, Val::Undef | Val::Null) => Some(true),
+        (Val::Undef | Val::Null, other) | (other, Val::Undef | Val::Null) => match other {
+            Val::Attr(_) | Val::Unknown(_) | Val::Alt(_) => None,
+            _ => Some(false),
+        },
+        (a, b) if a.is_primitive() && b.is_primitive() => {
+            if std::mem::discriminant(a) == std::mem::discriminant(b) {
+                strict_equals(a, b)
+            } else {
+                match (to_number(a), to_number(b)) {
+                    (Some(x), Some(y)) => Some(x == y),
+                    _ => None,
+                }
+            }
+        }
+        (Val::Obj(a), Val::Obj(b)) => Some(a == b),
+        _ => {
+            let _ = st;
+            None
+        }
+    };
+    answer.map_or_else(|| Val::unknown("an equality test"), Val::Bool)
+}
+
+fn negate(v: &Val) -> Val {
+    match truthy(v) {
+        Some(b) if matches!(v, Val::Bool(_)) => Val::Bool(!b),
+        _ => Val::unknown("an inequality test"),
+    }
+}
+
+fn type_of(st: &State, v: &Val) -> Val {
+    let t = match v {
+        Val::Undef => "undefined",
+        Val::Null => "object",
+        Val::Bool(_) => "boolean",
+        Val::Num(_) => "number",
+        Val::Str(_) | Val::Prefix(_) => "string",
+        Val::Func(_) => "function",
+        Val::Native(n) => {
+            if matches!(&**n, "Math" | "JSON" | "console")
+                || n.starts_with("api.") && !n.contains("set")
+                || &**n == "api"
+            {
+                "object"
+            } else {
+                "function"
+            }
+        }
+        Val::Obj(id) => match st.obj(*id) {
+            Some(_) => "object",
+            None => return Val::unknown("a type"),
+        },
+        Val::Alt(items) => {
+            let types: Vec<Val> = items.iter().map(|i| type_of(st, i)).collect();
+            return types.into_iter().reduce(|a, b| a.join(&b)).unwrap_or(Val::Undef);
+        }
+        _ => return Val::derived("a type", v),
+    };
+    Val::str(t)
+}
+
+fn unary(st: &State, op: UnaryOp, v: &Val) -> Val {
+    match op {
+        UnaryOp::Not => match truthy(v) {
+            Some(b) => Val::Bool(!b),
+            None => Val::unknown("a negation"),
+        },
+        UnaryOp::Typeof => type_of(st, v),
+        UnaryOp::Void => Val::Undef,
+        UnaryOp::Minus => to_number(v).map_or_else(|| Val::unknown("a number"), |n| Val::Num(-n)),
+        UnaryOp::Plus => to_number(v).map_or_else(|| Val::unknown("a number"), Val::Num),
+        UnaryOp::BitNot => {
+            to_number(v).map_or_else(|| Val::unknown("a number"), |n| Val::Num(f64::from(!to_int32(n))))
+        }
+        UnaryOp::Delete => Val::Bool(true),
+    }
+}
+
+fn is_string_method(name: &str) -> bool {
+    matches!(
+        name,
+        "toLowerCase"
+            | "toUpperCase"
+            | "trim"
+            | "trimStart"
+            | "trimEnd"
+            | "split"
+            | "replace"
+            | "replaceAll"
+            | "substring"
+            | "substr"
+            | "slice"
+            | "startsWith"
+            | "endsWith"
+            | "padStart"
+            | "padEnd"
+            | "charAt"
+            | "normalize"
+            | "toLocaleLowerCase"
+            | "toLocaleUpperCase"
+            | "match"
+    )
+}
+
+fn is_array_method(name: &str) -> bool {
+    matches!(
+        name,
+        "map" | "forEach" | "filter" | "reduce" | "find" | "some" | "every" | "join" | "flatMap"
+    )
+}
+
+/// The number shown for a number value in descriptions.
+pub fn show_number(n: f64) -> String {
+    number_text(n)
+}

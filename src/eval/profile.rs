@@ -1,0 +1,241 @@
+//! The user profile side of a login: the standard claims a connection delivers into the ID
+//! token (after the deny list's exclusions), and the profile Auth0 stores for a connection.
+
+use std::collections::BTreeMap;
+
+use crate::model::{Connection, Tenant};
+use crate::platform::Platform;
+use crate::proof::{Filter, Outcome, PersistedProfile, TokenKind, TraceEntry};
+use crate::source::SourceMap;
+
+use super::Evaluation;
+use super::filters::{denied_root, is_nested_entry};
+use super::summary::SignalKind;
+
+/// Conditions under which Auth0 leaves denied attributes out of this login's tokens:
+/// `(id, clause)`, as far as the export and the evaluated scripts show them.
+pub fn exclusion_conditions(evaluation: &Evaluation, tenant: &Tenant) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    let policies = tenant
+        .guardian
+        .policies
+        .as_ref()
+        .map(|p| p.value.clone())
+        .unwrap_or_default();
+    let factors: Vec<&str> = tenant
+        .guardian
+        .factors
+        .iter()
+        .filter(|f| f.enabled)
+        .map(|f| f.name.as_str())
+        .collect();
+    // `confidence-score` (adaptive MFA) challenges only risky logins: not every login.
+    let every_login: Vec<&String> = policies
+        .iter()
+        .filter(|p| p.as_str() != "confidence-score")
+        .collect();
+    if !every_login.is_empty() && !factors.is_empty() {
+        out.push((
+            "mfa",
+            format!(
+                "MFA is on (policy `{}`, factor `{}`)",
+                every_login
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                factors.join("`, `")
+            ),
+        ));
+    }
+    for signal in evaluation.signals.iter().filter(|s| s.must) {
+        let (id, clause) = match signal.kind {
+            SignalKind::Mfa => ("mfa", format!("{} triggers MFA", signal.script)),
+            SignalKind::Redirect => ("redirect", format!("{} redirects the user", signal.script)),
+        };
+        if !out.iter().any(|(known, _)| *known == id) {
+            out.push((id, clause));
+        }
+    }
+    if tenant
+        .client(&evaluation.scenario.client)
+        .and_then(|c| c.sso.as_ref())
+        .is_some_and(|s| s.value)
+    {
+        out.push((
+            "legacy-sso",
+            "the client has Auth0 instead of the IdP do single sign-on (`sso: true`)".into(),
+        ));
+    }
+    out
+}
+
+/// The root attributes `connection` delivers by the platform's strategy data, each with where
+/// it comes from.
+pub fn delivered(connection: &Connection, platform: &Platform) -> Vec<(String, String)> {
+    let Some(strategy) = connection.strategy.as_deref() else {
+        return Vec::new();
+    };
+    let Some(data) = platform.data.strategies.get(strategy) else {
+        return Vec::new();
+    };
+    if let Some(list) = data.as_array() {
+        return list
+            .iter()
+            .filter_map(|a| a.as_str())
+            .map(|a| (a.to_string(), format!("what `{strategy}` connections deliver")))
+            .collect();
+    }
+    let Some(option) = data.get("from").and_then(|f| f.as_str()) else {
+        return Vec::new();
+    };
+    let map = connection.options.as_ref().and_then(|o| o.get(option));
+    let map = if option == "attribute_map" {
+        map.and_then(|m| m.get("attributes"))
+    } else {
+        map
+    };
+    map.and_then(|m| m.as_object())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|member| (member.key.clone(), format!("the `{option}` mapping")))
+        .collect()
+}
+
+/// The profile Auth0 stores for logins through `connection`: what it delivers (strategy data,
+/// mappings, custom-database profiles, and `extra` attributes such as those scripts read),
+/// minus the root attributes its deny list removes.
+pub fn persisted(
+    connection: &Connection,
+    platform: &Platform,
+    extra: &[(String, String)],
+) -> PersistedProfile {
+    let mut stored: BTreeMap<String, String> = BTreeMap::new();
+    for (attribute, source) in delivered(connection, platform)
+        .into_iter()
+        .chain(extra.iter().cloned())
+    {
+        stored.entry(attribute).or_insert(source);
+    }
+    let mut removed = Vec::new();
+    let mut ineffective = Vec::new();
+    for entry in connection.deny_list.iter().flat_map(|d| &d.entries) {
+        if is_nested_entry(&entry.value) {
+            ineffective.push(entry.value.clone());
+            continue;
+        }
+        let before = stored.len();
+        stored.retain(|attribute, _| denied_root(attribute, &entry.value).is_none());
+        if stored.len() != before || !removed.contains(&entry.value) {
+            removed.push(entry.value.clone());
+        }
+    }
+    PersistedProfile {
+        connection: connection.name.clone(),
+        stored,
+        removed,
+        ineffective,
+    }
+}
+
+/// Adds the standard claims the requested scopes put into the ID token, as the connection
+/// delivers them, after the deny list's exclusions; each with a trace entry.
+pub fn profile_claims(
+    evaluation: &mut Evaluation,
+    tenant: &Tenant,
+    connection: &Connection,
+    platform: &Platform,
+    sources: &SourceMap,
+) {
+    let conditions = exclusion_conditions(evaluation, tenant);
+    let file = sources.get(connection.loc.file);
+    let delivered: Vec<String> = delivered(connection, platform)
+        .into_iter()
+        .map(|(a, _)| a)
+        .collect();
+    let mut entries = Vec::new();
+    for scope in &evaluation.scenario.scopes {
+        let Some(claims) = platform.data.standard_claims.get(scope) else {
+            continue;
+        };
+        for claim in claims.iter().filter(|c| *c != "sub" && delivered.contains(c)) {
+            let denied = connection
+                .deny_list
+                .as_ref()
+                .and_then(|d| d.entries.iter().find(|e| e.value == *claim));
+            let (filter, outcome, reason, condition) = match denied {
+                None => (
+                    Filter::Scope,
+                    Outcome::Kept,
+                    format!(
+                        "standard claim of the `{scope}` scope, delivered by `{}`",
+                        connection.name
+                    ),
+                    None,
+                ),
+                Some(_) if platform.data.denied_never_in_tokens.contains(claim) => (
+                    Filter::DenyList,
+                    Outcome::Dropped,
+                    format!(
+                        "`{claim}` is denied on connection `{}`, and a denied `{claim}` is never in tokens",
+                        connection.name
+                    ),
+                    Some("never".to_string()),
+                ),
+                Some(_) => match conditions.first() {
+                    Some((id, clause)) => (
+                        Filter::DenyListExclusion,
+                        Outcome::Dropped,
+                        format!(
+                            "`{claim}` is denied on connection `{}` and {clause}; Auth0 then leaves denied attributes out of tokens",
+                            connection.name
+                        ),
+                        Some((*id).to_string()),
+                    ),
+                    None => (
+                        Filter::DenyList,
+                        Outcome::Kept,
+                        format!(
+                            "`{claim}` is denied on connection `{}` but still delivered in this login's tokens",
+                            connection.name
+                        ),
+                        None,
+                    ),
+                },
+            };
+            let (span, pointer) = match denied {
+                Some(entry) => (entry.loc.span, entry.loc.pointer.clone()),
+                None => (connection.loc.span, connection.loc.pointer.clone()),
+            };
+            if outcome == Outcome::Kept
+                && let Some(token) = evaluation.tokens.get_mut(&TokenKind::IdToken)
+            {
+                let value = evaluation
+                    .scenario
+                    .profile
+                    .as_ref()
+                    .and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok())
+                    .and_then(|p| p.get(claim.as_str()).cloned())
+                    .unwrap_or_else(|| serde_json::Value::String(format!("<user.{claim}>")));
+                token.entry(claim.clone()).or_insert(value);
+            }
+            entries.push(TraceEntry {
+                claim: claim.clone(),
+                token: TokenKind::IdToken,
+                script: format!("the user profile from connection `{}`", connection.name),
+                file: file.display.clone(),
+                line: file.line_col(span.start).line,
+                filter,
+                outcome,
+                reason,
+                when: None,
+                condition,
+                source: Some(connection.loc.file),
+                span,
+                pointer,
+            });
+        }
+    }
+    entries.append(&mut evaluation.trace);
+    evaluation.trace = entries;
+}

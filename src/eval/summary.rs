@@ -1,0 +1,464 @@
+//! One script run, summarised: what a script does to a login, as plain data.
+//!
+//! [`run`] interprets a script once for one assignment of login facts and turns the joined end
+//! states into a [`Summary`]: the claims each token gets (each *must* — on every path that
+//! issues tokens — or *may*, with the condition in words), the user attributes it changes, the
+//! MFA and redirect signals, the attribute reads, where the login is denied, which facts the
+//! run consulted, and where it stopped short. Summaries hold no interpreter state, so they are
+//! cheap to keep, share across logins, and send between threads.
+
+use serde::Serialize;
+
+use super::domain::{Cond, EventKind, ObjId, ObjKind, State, Val};
+use super::host::{Fact, Host, Mode, ScriptKind};
+use super::machine::{Ending, Machine};
+use crate::js::ir::Program;
+use crate::proof::TokenKind;
+use crate::source::Span;
+
+/// How the scripts' paths end the login.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LoginOutcome {
+    /// Every path that completes issues tokens.
+    Issued,
+    /// Some paths deny the login, others issue tokens.
+    MayDeny,
+    /// Every path that completes denies the login.
+    Denied,
+    /// No path completes the login (a rule that never calls back).
+    Unfinished,
+}
+
+/// The name of a claim as far as it is known.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(tag = "kind", content = "text", rename_all = "kebab-case")]
+pub enum ClaimKey {
+    Exact(String),
+    /// The name starts with this text.
+    Prefix(String),
+    /// Nothing is known of the name but what it comes from.
+    Unknown(String),
+}
+
+impl ClaimKey {
+    pub fn exact(&self) -> Option<&str> {
+        match self {
+            ClaimKey::Exact(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The name as shown in traces: the name, or what is known of it.
+    pub fn label(&self) -> String {
+        match self {
+            ClaimKey::Exact(s) => s.clone(),
+            ClaimKey::Prefix(p) => format!("{p}…"),
+            ClaimKey::Unknown(what) => format!("<{what}>"),
+        }
+    }
+
+    /// What is known of the name's beginning.
+    pub fn prefix(&self) -> Option<&str> {
+        match self {
+            ClaimKey::Exact(s) | ClaimKey::Prefix(s) => Some(s),
+            ClaimKey::Unknown(_) => None,
+        }
+    }
+}
+
+/// A claim a script leaves on a token.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClaimSet {
+    pub token: TokenKind,
+    pub key: ClaimKey,
+    pub value: serde_json::Value,
+    /// The user attribute the value is or derives from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attribute: Option<String>,
+    /// Set on every path that issues tokens.
+    pub must: bool,
+    /// For a claim set on some paths only: when.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
+    /// Where the name is written.
+    #[serde(skip)]
+    pub span: Span,
+}
+
+/// A root attribute of `user` a script adds or changes.
+#[derive(Debug, Clone, Serialize)]
+pub struct UserWrite {
+    pub attribute: String,
+    pub value: serde_json::Value,
+    pub must: bool,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SignalKind {
+    Mfa,
+    Redirect,
+}
+
+/// A script that triggers MFA or redirects the user.
+#[derive(Debug, Clone, Serialize)]
+pub struct Signal {
+    pub kind: SignalKind,
+    /// On every path that issues tokens.
+    pub must: bool,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+/// Where a script stopped short, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Incomplete {
+    pub what: String,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub kind: ScriptKind,
+    pub outcome: LoginOutcome,
+    pub claims: Vec<ClaimSet>,
+    pub user_writes: Vec<UserWrite>,
+    pub signals: Vec<Signal>,
+    /// User attributes read on a path that issues tokens (path, where).
+    #[serde(skip)]
+    pub reads: Vec<(String, Span)>,
+    /// Where the login is denied, and whether on every completing path.
+    #[serde(skip)]
+    pub denials: Vec<(Span, bool)>,
+    /// Where a path completes the login with tokens (a rule's `callback(null, …)`).
+    #[serde(skip)]
+    pub completions: Vec<Span>,
+    pub incomplete: Vec<Incomplete>,
+    /// The facts the run read, with the value it saw (`None`: unknown).
+    #[serde(skip)]
+    pub facts: Vec<(Fact, Option<String>)>,
+    /// For database scripts: the profile attributes handed to the callback.
+    #[serde(skip)]
+    pub profile: Vec<(String, Span)>,
+}
+
+impl Summary {
+    /// Whether the summary was computed for facts that agree with `facts`.
+    pub fn applies_to(&self, facts: &super::host::LoginFacts) -> bool {
+        self.facts.iter().all(|(fact, seen)| match fact {
+            Fact::ClientMetadata => &facts.client_metadata == seen,
+            other => facts.values.get(other) == seen.as_ref(),
+        })
+    }
+
+    pub fn claim(&self, token: TokenKind, name: &str) -> Option<&ClaimSet> {
+        self.claims
+            .iter()
+            .find(|c| c.token == token && c.key.exact() == Some(name))
+    }
+}
+
+/// Runs `program` (its source `text`) as `kind` and summarises what it does.
+pub fn run(program: &Program, text: &str, kind: ScriptKind, mode: Mode, budget: usize) -> Summary {
+    let mut machine = Machine::new(0, Host::new(kind, mode));
+    machine.budget = budget;
+    let mut st = State::new();
+    machine.run_entry(&mut st, program);
+    summarise(machine, text, kind)
+}
+
+fn summarise(machine: Machine, text: &str, kind: ScriptKind) -> Summary {
+    let mut issued: Option<State> = None;
+    let mut denied: Vec<(Span, Cond)> = Vec::new();
+    let mut unfinished = false;
+    let mut completions = Vec::new();
+    for t in &machine.terminals {
+        match t.ending {
+            Ending::Issued => {
+                if !completions.contains(&t.site.span) {
+                    completions.push(t.site.span);
+                }
+                match issued.as_mut() {
+                    Some(s) => s.join(&t.state),
+                    None => issued = Some(t.state.clone()),
+                }
+            }
+            Ending::Denied => denied.push((t.site.span, t.state.pc.clone())),
+            Ending::Unfinished => unfinished = true,
+        }
+    }
+    // A budget cut leaves paths open: what they did so far still counts as issued.
+    let outcome = match (&issued, denied.is_empty()) {
+        (Some(_), true) => LoginOutcome::Issued,
+        (Some(_), false) => LoginOutcome::MayDeny,
+        (None, false) => LoginOutcome::Denied,
+        (None, true) => LoginOutcome::Unfinished,
+    };
+    let _ = unfinished;
+    let describe = |cond: &Cond| describe_cond(cond, &machine, text);
+    let mut claims = Vec::new();
+    let mut user_writes = Vec::new();
+    let mut signals = Vec::new();
+    let mut reads = Vec::new();
+    if let Some(st) = &issued {
+        let pc = st.pc.clone();
+        let must = |presence: &Cond| presence.is_always() || pc.implies(presence);
+        for (token, id) in token_objects(&machine, st) {
+            let Some(object) = st.obj(id) else { continue };
+            for p in &object.props {
+                if matches!(p.value, Val::Undef | Val::Func(_) | Val::Native(_)) {
+                    continue;
+                }
+                let m = must(&p.presence);
+                claims.push(ClaimSet {
+                    token,
+                    key: ClaimKey::Exact(p.key.to_string()),
+                    value: to_json(st, &p.value, 0),
+                    attribute: p.value.attribute().map(|a| a.to_string()),
+                    must: m,
+                    condition: (!m).then(|| describe(&p.presence)),
+                    span: p.site.map_or(Span::default(), |s| s.span),
+                });
+            }
+            for w in &object.dyn_writes {
+                let m = must(&w.presence);
+                claims.push(ClaimSet {
+                    token,
+                    key: match w.key.known_prefix() {
+                        Some(p) if !p.is_empty() => ClaimKey::Prefix(p.to_string()),
+                        _ => ClaimKey::Unknown(w.key.describe()),
+                    },
+                    value: to_json(st, &w.value, 0),
+                    attribute: w.value.attribute().map(|a| a.to_string()),
+                    must: m,
+                    condition: (!m).then(|| describe(&w.presence)),
+                    span: w.site.span,
+                });
+            }
+        }
+        if let Some(user) = machine.host.user.and_then(|id| st.obj(id)) {
+            let closed = matches!(machine.host.mode, Mode::Closed(_));
+            for p in &user.props {
+                let value = to_json(st, &p.value, 0);
+                let changed = if closed {
+                    machine.host.user_before.get(&*p.key) != Some(&value)
+                } else {
+                    p.written
+                };
+                if changed && !matches!(p.value, Val::Undef) {
+                    user_writes.push(UserWrite {
+                        attribute: p.key.to_string(),
+                        value,
+                        must: must(&p.presence),
+                        span: p.site.map_or(Span::default(), |s| s.span),
+                    });
+                }
+            }
+            if closed {
+                for key in machine.host.user_before.keys() {
+                    if user.prop(key).is_none_or(|p| matches!(p.value, Val::Undef))
+                        && machine.host.user_before.get(key) != Some(&serde_json::Value::Null)
+                    {
+                        user_writes.push(UserWrite {
+                            attribute: key.clone(),
+                            value: serde_json::Value::Null,
+                            must: true,
+                            span: Span::default(),
+                        });
+                    }
+                }
+            }
+        }
+        for e in &st.events {
+            match &e.kind {
+                EventKind::Mfa | EventKind::Redirect => signals.push(Signal {
+                    kind: if e.kind == EventKind::Mfa {
+                        SignalKind::Mfa
+                    } else {
+                        SignalKind::Redirect
+                    },
+                    must: must(&e.cond),
+                    span: e.site.span,
+                }),
+                EventKind::AttrWrite(root) => {
+                    if !user_writes.iter().any(|w| &*w.attribute == &**root) {
+                        user_writes.push(UserWrite {
+                            attribute: root.to_string(),
+                            value: serde_json::Value::String(format!("<a changed user.{root}>")),
+                            must: must(&e.cond),
+                            span: e.site.span,
+                        });
+                    }
+                }
+                EventKind::AttrRead(path) => reads.push((path.to_string(), e.site.span)),
+            }
+        }
+    }
+    user_writes.sort_by(|a, b| a.attribute.cmp(&b.attribute));
+    let issued_pc = issued.as_ref().map(|s| s.pc.clone());
+    let denials = denied
+        .iter()
+        .map(|(span, cond)| (*span, issued_pc.is_none() && cond.is_always()))
+        .collect();
+    let profile = match (kind, machine.host.handed, &issued) {
+        (ScriptKind::Database, Some(id), Some(st)) => st
+            .obj(id)
+            .map(|o| {
+                o.props
+                    .iter()
+                    .map(|p| (p.key.to_string(), p.site.map_or(Span::default(), |s| s.span)))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    Summary {
+        kind,
+        outcome,
+        claims,
+        user_writes,
+        signals,
+        reads,
+        denials,
+        completions,
+        incomplete: machine
+            .bounds
+            .iter()
+            .map(|b| Incomplete {
+                what: b.what.clone(),
+                span: b.site.span,
+            })
+            .collect(),
+        facts: machine.host.reads.iter().map(|(f, v)| (*f, v.clone())).collect(),
+        profile,
+    }
+}
+
+/// The token objects of the end state: the current `context.idToken`/`accessToken` of a
+/// rule, the host's sinks otherwise.
+fn token_objects(machine: &Machine, st: &State) -> Vec<(TokenKind, ObjId)> {
+    let mut out = Vec::new();
+    if let Some(context) = machine.host.context.and_then(|c| st.obj(c)) {
+        for (key, token) in [
+            ("idToken", TokenKind::IdToken),
+            ("accessToken", TokenKind::AccessToken),
+        ] {
+            if let Some(p) = context.prop(key) {
+                for alt in p.value.alts() {
+                    if let Val::Obj(id) = alt {
+                        out.push((token, *id));
+                    }
+                }
+            }
+        }
+        return out;
+    }
+    if let Some(id) = machine.host.id_token {
+        out.push((TokenKind::IdToken, id));
+    }
+    if let Some(id) = machine.host.access_token {
+        out.push((TokenKind::AccessToken, id));
+    }
+    out
+}
+
+/// A condition in words: the tests it takes, with their source text.
+fn describe_cond(cond: &Cond, machine: &Machine, text: &str) -> String {
+    let lit = |(branch, outcome): (u32, bool)| -> String {
+        let test = machine
+            .branches
+            .get(&branch)
+            .and_then(|span| text.get(span.start as usize..span.end as usize))
+            .map(|t| {
+                let t: String = t.split_whitespace().collect::<Vec<_>>().join(" ");
+                if t.chars().count() > 60 {
+                    format!("{}…", t.chars().take(60).collect::<String>())
+                } else {
+                    t
+                }
+            });
+        match test {
+            Some(t) if outcome => format!("`{t}` holds"),
+            Some(t) => format!("`{t}` does not hold"),
+            None => "some condition holds".into(),
+        }
+    };
+    if cond.is_never() {
+        return "on no path".into();
+    }
+    let parts: Vec<String> = cond
+        .0
+        .iter()
+        .map(|conj| {
+            let words: Vec<String> = conj.iter().map(|l| lit(*l)).collect();
+            if words.is_empty() {
+                "always".into()
+            } else {
+                words.join(" and ")
+            }
+        })
+        .collect();
+    format!("when {}", parts.join(", or "))
+}
+
+/// A value as JSON, as it would appear in a token: known values as they are, others as
+/// `"<description>"`.
+pub fn to_json(st: &State, v: &Val, depth: usize) -> serde_json::Value {
+    use serde_json::Value as J;
+    if depth > 32 {
+        return J::String("<nested too deeply>".into());
+    }
+    match v {
+        Val::Str(s) => J::String(s.to_string()),
+        Val::Num(n) => number_json(*n),
+        Val::Bool(b) => J::Bool(*b),
+        Val::Null | Val::Undef | Val::Func(_) | Val::Native(_) => J::Null,
+        Val::Obj(id) => match st.obj(*id) {
+            None => J::String("<an object>".into()),
+            Some(o) if o.kind == ObjKind::Array => {
+                let mut items: Vec<J> = o
+                    .items
+                    .iter()
+                    .map(|i| match i {
+                        Val::Undef | Val::Func(_) | Val::Native(_) => J::Null,
+                        other => to_json(st, other, depth + 1),
+                    })
+                    .collect();
+                if o.open_items {
+                    items.push(J::String("<more items>".into()));
+                }
+                J::Array(items)
+            }
+            Some(o) if o.kind == ObjKind::Error => J::Object(serde_json::Map::new()),
+            Some(o) => {
+                let mut map = serde_json::Map::new();
+                for p in &o.props {
+                    if matches!(p.value, Val::Undef | Val::Func(_) | Val::Native(_)) {
+                        continue;
+                    }
+                    map.insert(p.key.to_string(), to_json(st, &p.value, depth + 1));
+                }
+                if !o.is_closed() {
+                    map.insert("…".into(), J::String("<more properties>".into()));
+                }
+                J::Object(map)
+            }
+        },
+        other => J::String(format!("<{}>", other.describe())),
+    }
+}
+
+/// A number as JSON, integers as integers (as `JSON.stringify` prints them).
+pub fn number_json(n: f64) -> serde_json::Value {
+    if !n.is_finite() {
+        return serde_json::Value::Null;
+    }
+    if n.fract() == 0.0 && n.abs() < 9_007_199_254_740_992.0 {
+        return serde_json::Value::Number((n as i64).into());
+    }
+    serde_json::Number::from_f64(n).map_or(serde_json::Value::Null, serde_json::Value::Number)
+}
