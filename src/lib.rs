@@ -119,7 +119,7 @@ impl CheckRun {
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum Error {
     #[error(
-        "no Auth0 export found in {paths} (looked for tenant.yaml, tenant.yml or tenant.json, or resource folders such as rules/ and clients/)"
+        "no Auth0 export found in {paths} (looked for tenant.yaml, tenant.yml or tenant.json, resource folders such as rules/ and clients/, or rule, action and hook sources such as rules/*.js)"
     )]
     #[diagnostic(code(claimlint::no_export))]
     NoExport { paths: String },
@@ -411,7 +411,8 @@ pub fn policies(options: &CheckOptions) -> Result<(Vec<policy::Policy>, SourceMa
     Ok((setup.policies, sources, findings))
 }
 
-/// Whether `path` is itself an export root.
+/// Whether `path` is itself an a0deploy export root (a folder of loose scripts is not; see
+/// [`load::discover::sources_at`]).
 pub fn is_export_root(path: &Path) -> bool {
     load::discover::export_at(path).is_some()
 }

@@ -1,12 +1,14 @@
 //! From export roots on disk to loaded [`Tenant`] models.
 //!
-//! [`discover`] finds the exports; [`load_export`] reads one with the loader for its format,
-//! then reads every script the export references. Problems become [`InputError`]s, located in
+//! [`discover`] finds the exports; [`load_export`] reads one with the loader for its format
+//! ([`yaml`], [`directory`], or [`sources`] for loose scripts), then reads every script the
+//! export references. Problems become [`InputError`]s, located in
 //! the file they are about, and loading goes on past them.
 
 pub mod directory;
 pub mod discover;
 pub mod files;
+pub mod sources;
 pub mod yaml;
 
 use std::path::{Path, PathBuf};
@@ -41,9 +43,10 @@ pub fn load_export(
 ) -> LoadedExport {
     let mut files = Files::new(&export.root, keywords, sources, cwd);
     let mut builder = Builder::new(export.format);
-    match &export.yaml_file {
-        Some(yaml_file) => yaml::load(&mut files, yaml_file, &mut builder),
-        None => directory::load(&mut files, &mut builder),
+    match (export.format, &export.yaml_file) {
+        (ExportFormat::Sources, _) => sources::load(&mut files, &export.scripts, &mut builder),
+        (_, Some(yaml_file)) => yaml::load(&mut files, yaml_file, &mut builder),
+        (_, None) => directory::load(&mut files, &mut builder),
     }
     resolve_scripts(&mut files, &mut builder);
     let Builder {

@@ -32,7 +32,7 @@ pub struct Spanned<T> {
     pub loc: Loc,
 }
 
-/// Which a0deploy format an export is written in.
+/// Which format an export is written in: one of a0deploy's, or loose scripts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ExportFormat {
@@ -40,7 +40,9 @@ pub enum ExportFormat {
     Yaml,
     /// `tenant.json` plus one folder per resource type.
     Directory,
-    /// Loose rule, action or hook sources with no a0deploy layout.
+    /// Loose rule, action and hook scripts (a folder of them, or one file), with no tenant
+    /// configuration: no clients, no connections. Such a tenant is only seen through a generic
+    /// login (see [`Tenant::is_loose_sources`]).
     Sources,
 }
 
@@ -104,6 +106,12 @@ impl Tenant {
         self.resource_servers.sort_by(|a, b| a.name.cmp(&b.name));
         self.other
             .sort_by(|a, b| (&a.kind, &a.name).cmp(&(&b.kind, &b.name)));
+    }
+
+    /// Whether the tenant is loose scripts rather than an a0deploy export: it has rules,
+    /// actions and hooks but no configuration (no clients, connections or settings).
+    pub fn is_loose_sources(&self) -> bool {
+        self.format == ExportFormat::Sources
     }
 
     pub fn flag(&self, name: &str) -> Option<&Flag> {
