@@ -16,9 +16,10 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use claimlint::eval::interp::{Entry, Facts, Outcome as RunOutcome, TokenKind, run as interpret};
-use claimlint::eval::value::Val;
-use claimlint::eval::{Outcome, Pipeline, Proof, Scenario, evaluate, lower_scripts};
+use claimlint::eval::host::{Fact, LoginFacts, Mode, ScriptKind};
+use claimlint::eval::machine::STEP_BUDGET;
+use claimlint::eval::summary::{ClaimKey, Summary};
+use claimlint::eval::{Analysis, Outcome, Pipeline, Proof, Scenario, TokenKind, lower_scripts};
 use claimlint::finding::{Finding, Severity};
 use claimlint::load::{discover::export_at, load_export};
 use claimlint::platform::Platform;
@@ -198,7 +199,7 @@ fn assert_proof_lacks_claim(f: &Finding, filter: &str) {
         proof
             .trace
             .iter()
-            .any(|t| t.claim == claim && t.filter == filter && t.outcome == Outcome::Dropped),
+            .any(|t| t.claim == claim && t.filter.as_str() == filter && t.outcome == Outcome::Dropped),
         "{claim}: the trace does not show `{filter}` dropping it: {:#?}",
         proof.trace
     );
@@ -255,7 +256,7 @@ fn claim_namespace() {
             .find(|f| f.claim.as_deref() == Some("terms_accepted_at"))
             .unwrap();
         assert!(
-            proof(continued).trace.iter().all(|t| t.may),
+            proof(continued).trace.iter().all(|t| t.when.is_some()),
             "{form}: onContinuePostLogin runs only after a redirect"
         );
     });
@@ -326,7 +327,7 @@ fn restricted_claim() {
 #[test]
 fn unresolved_claim_name() {
     snapshot_both_formats(&UNRESOLVED_CLAIM_NAME, |form, found| {
-        assert_eq!(found.len(), 6, "{form}");
+        assert_eq!(found.len(), 4, "{form}");
         for f in found {
             assert_eq!(f.severity, Severity::Note, "{form}: nothing is proven dropped");
             assert!(f.proof.is_none(), "{form}");
@@ -346,15 +347,8 @@ fn unresolved_claim_name() {
             has("comes from event.secrets.NAMESPACE + '/cost_center'"),
             "{messages:#?}"
         );
-        // A known namespace followed by an unknown keeps the namespace.
-        assert!(
-            has("starts with the namespace `https://risk.example.com/`"),
-            "{messages:#?}"
-        );
-        assert!(
-            has("starts with the namespace `https://risk.example.com/meta/`"),
-            "{messages:#?}"
-        );
+        // A known namespace followed by an unknown is namespaced whatever follows: no note.
+        assert!(!has("https://risk.example.com/"), "{messages:#?}");
         assert!(has("unresolved a0deploy keyword"), "{messages:#?}");
         // `ns + 'level'` is known.
         assert!(!has("level"), "{messages:#?}");
@@ -558,40 +552,41 @@ fn both_forms_of_each_fixture_hold_the_same_scripts() {
 // ---------------------------------------------------------------------------------------------
 // The abstract interpreter on small scripts
 
-/// Runs `script` as `entry` for a login of client `App` on `oidc-basic-profile`, plus `facts`.
-fn interpret_with(script: &str, entry: Entry, facts: &[(&str, &str)]) -> RunOutcome {
+/// Runs `script` as `kind` for a login of client `App` on `oidc-basic-profile`, plus `facts`.
+fn interpret_with(script: &str, kind: ScriptKind, facts: &[(Fact, &str)]) -> Summary {
     let lowered = claimlint::js::analyse(script);
     assert!(lowered.errors.is_empty(), "{:?}", lowered.errors);
-    let mut all = Facts::new();
-    for (path, value) in [
-        ("context.clientName", "App"),
-        ("event.client.name", "App"),
-        ("context.protocol", "oidc-basic-profile"),
-        ("event.transaction.protocol", "oidc-basic-profile"),
-    ]
-    .iter()
-    .chain(facts)
-    {
-        all.insert(path.to_string(), Val::Str(value.to_string()));
+    let mut all = LoginFacts::default()
+        .with(Fact::ClientName, "App")
+        .with(Fact::Protocol, "oidc-basic-profile");
+    for (fact, value) in facts {
+        all = all.with(*fact, *value);
     }
-    interpret(&lowered.program, entry, &all)
+    claimlint::eval::summary::run(&lowered.ir, script, kind, Mode::Abstract(all), STEP_BUDGET)
 }
 
-/// `(token, claim name or what is known of it, may)` for each write.
-fn writes(outcome: &RunOutcome) -> Vec<(TokenKind, String, bool)> {
-    outcome
-        .writes
+/// `(token, claim name or what is known of it, may)` for each claim, by token.
+fn writes(out: &Summary) -> Vec<(TokenKind, String, bool)> {
+    out.claims
         .iter()
-        .map(|w| (w.token, claimlint::eval::claim_label(&w.key), w.may))
+        .map(|c| (c.token, c.key.label(), !c.must))
         .collect()
 }
 
-fn names(outcome: &RunOutcome) -> Vec<String> {
-    writes(outcome).into_iter().map(|(_, n, _)| n).collect()
+fn names(out: &Summary) -> Vec<String> {
+    writes(out).into_iter().map(|(_, n, _)| n).collect()
+}
+
+fn attribute_of(out: &Summary, claim: &str) -> Option<String> {
+    out.claims
+        .iter()
+        .find(|c| c.key.label() == claim)
+        .and_then(|c| c.attribute.clone())
 }
 
 const ID: TokenKind = TokenKind::IdToken;
 const ACCESS: TokenKind = TokenKind::AccessToken;
+const RULE: ScriptKind = ScriptKind::Rule;
 
 #[test]
 fn the_alias_idiom_writes_to_the_token() {
@@ -607,15 +602,15 @@ fn the_alias_idiom_writes_to_the_token() {
            context.accessToken = accessTokenClaims;
            callback(null, user, context);
          }",
-        Entry::Rule,
+        RULE,
         &[],
     );
     assert_eq!(
         writes(&out),
         [
             (ID, "https://x.com/roles".into(), false),
-            (ACCESS, "https://x.com/roles".into(), false),
             (ID, "plain".into(), false),
+            (ACCESS, "https://x.com/roles".into(), false),
         ]
     );
 }
@@ -632,7 +627,7 @@ fn templates_and_concatenation_fold_constants() {
            context.idToken[ns.concat('c')] = 3;
            return callback(null, user, context);
          }",
-        Entry::Rule,
+        RULE,
         &[],
     );
     assert_eq!(
@@ -650,7 +645,7 @@ fn loops_over_known_lists_write_each_claim() {
            ['e'].forEach((k) => context.idToken[k] = 1);
            callback(null, user, context);
          }",
-        Entry::Rule,
+        RULE,
         &[],
     );
     assert_eq!(
@@ -658,13 +653,13 @@ fn loops_over_known_lists_write_each_claim() {
         [
             (ID, "https://x.com/a".into(), false),
             (ID, "https://x.com/b".into(), false),
+            (ID, "e".into(), false),
             (ACCESS, "c".into(), false),
             (ACCESS, "d".into(), false),
-            (ID, "e".into(), false),
         ]
     );
     // The values are the user's attributes.
-    assert!(matches!(&out.writes[0].value, Val::Attr(a) if a == "a"));
+    assert_eq!(attribute_of(&out, "https://x.com/a").as_deref(), Some("a"));
 }
 
 #[test]
@@ -677,21 +672,20 @@ fn unknown_parts_stay_unknown_and_known_namespaces_are_kept() {
            context.idToken[`https://x.com/${configuration.X}/roles`] = 4;
            callback(null, user, context);
          }",
-        Entry::Rule,
+        RULE,
         &[],
     );
-    let keys: Vec<&Val> = out.writes.iter().map(|w| &w.key).collect();
-    assert!(
-        matches!(keys[0], Val::Unknown(what) if what == "configuration.NS + 'y'"),
-        "{keys:?}"
+    let keys: Vec<&ClaimKey> = out.claims.iter().map(|c| &c.key).collect();
+    assert_eq!(
+        keys,
+        [
+            &ClaimKey::Unknown("configuration.NS + 'y'".into()),
+            &ClaimKey::Prefix("https://x.com/".into()),
+            // A template that starts with an unknown knows nothing of the name's beginning.
+            &ClaimKey::Unknown("configuration.NS + '/roles'".into()),
+            &ClaimKey::Prefix("https://x.com/".into()),
+        ]
     );
-    assert_eq!(keys[0].known_prefix(), None);
-    assert_eq!(keys[1].known_prefix(), Some("https://x.com/"));
-    // A template that starts with an unknown knows nothing of the name's beginning.
-    assert!(matches!(keys[2], Val::Unknown(_)), "{keys:?}");
-    assert_eq!(keys[2].known_prefix(), None);
-    assert_eq!(keys[3].known_prefix(), Some("https://x.com/"));
-    assert!(keys.iter().all(|k| k.known_text().is_none()));
 
     let out = interpret_with(
         "exports.onExecutePostLogin = async (event, api) => {
@@ -699,7 +693,7 @@ fn unknown_parts_stay_unknown_and_known_namespaces_are_kept() {
            api.idToken.setCustomClaim(event.secrets.NS + '/a', 1);
            api.idToken.setCustomClaim(`${NS}/b`, `${event.user.email}`);
          };",
-        Entry::PostLoginAction,
+        ScriptKind::PostLoginAction,
         &[],
     );
     assert_eq!(
@@ -707,7 +701,10 @@ fn unknown_parts_stay_unknown_and_known_namespaces_are_kept() {
         ["<event.secrets.NS + '/a'>", "<event.secrets.NS + '/b'>"]
     );
     // `${event.user.email}` is still the user's email.
-    assert!(matches!(&out.writes[1].value, Val::Attr(a) if a == "email"));
+    assert_eq!(
+        attribute_of(&out, "<event.secrets.NS + '/b'>").as_deref(),
+        Some("email")
+    );
 }
 
 #[test]
@@ -720,22 +717,20 @@ fn early_returns_for_other_clients_and_protocols_skip_the_claims() {
         context.idToken['https://x.com/a'] = 1;
         callback(null, user, context);
       }";
-    assert!(names(&interpret_with(script, Entry::Rule, &[])).is_empty());
-    let portal = [("context.clientName", "Portal")];
-    let login = interpret_with(script, Entry::Rule, &portal);
-    assert_eq!(names(&login), ["https://x.com/a"]);
-    assert_eq!(login.returns.len(), 0);
+    assert!(names(&interpret_with(script, RULE, &[])).is_empty());
+    let portal = [(Fact::ClientName, "Portal")];
+    let login = interpret_with(script, RULE, &portal);
+    assert_eq!(writes(&login), [(ID, "https://x.com/a".into(), false)]);
     let refresh = interpret_with(
         script,
-        Entry::Rule,
+        RULE,
         &[
-            ("context.clientName", "Portal"),
-            ("context.protocol", "oauth2-refresh-token"),
+            (Fact::ClientName, "Portal"),
+            (Fact::Protocol, "oauth2-refresh-token"),
         ],
     );
     assert!(names(&refresh).is_empty());
-    assert_eq!(refresh.returns.len(), 1);
-    assert!(!refresh.returns[0].1, "the return is certain");
+    assert_eq!(refresh.completions.len(), 1);
 
     // An undecidable condition runs both ways: what follows a return in one may happen.
     let out = interpret_with(
@@ -744,10 +739,12 @@ fn early_returns_for_other_clients_and_protocols_skip_the_claims() {
            context.idToken['https://x.com/a'] = 1;
            callback(null, user, context);
          }",
-        Entry::Rule,
+        RULE,
         &[],
     );
     assert_eq!(writes(&out), [(ID, "https://x.com/a".into(), true)]);
+    let when = out.claims[0].condition.as_deref().unwrap_or_default();
+    assert!(when.contains("`user.app_metadata.skip` does not hold"), "{when}");
 }
 
 #[test]
@@ -757,11 +754,11 @@ fn object_assign_actions_and_hooks_write_claims() {
            Object.assign(context.idToken, { 'https://x.com/a': 1, b: user.email });
            callback(null, user, context);
          }",
-        Entry::Rule,
+        RULE,
         &[],
     );
     assert_eq!(names(&out), ["https://x.com/a", "b"]);
-    assert!(matches!(&out.writes[1].value, Val::Attr(a) if a == "email"));
+    assert_eq!(attribute_of(&out, "b").as_deref(), Some("email"));
 
     let out = interpret_with(
         "exports.onExecutePostLogin = async (event, api) => {
@@ -771,16 +768,16 @@ fn object_assign_actions_and_hooks_write_claims() {
          exports.onContinuePostLogin = async (event, api) => {
            api.idToken.setCustomClaim('c', 3);
          };",
-        Entry::PostLoginAction,
+        ScriptKind::PostLoginAction,
         &[],
     );
     assert_eq!(
         writes(&out),
         [
             (ID, "https://x.com/a".into(), false),
-            (ACCESS, "b".into(), false),
             // only after a redirect
             (ID, "c".into(), true),
+            (ACCESS, "b".into(), false),
         ]
     );
 
@@ -792,9 +789,10 @@ fn object_assign_actions_and_hooks_write_claims() {
            access_token.plain = 'baz';
            cb(null, access_token);
          };",
-        Entry::Hook,
+        ScriptKind::Hook,
         &[],
     );
+    // `scope` on the access token changes the granted scopes: no claim.
     assert_eq!(
         writes(&out),
         [
@@ -814,10 +812,10 @@ fn reading_token_claims_writes_nothing() {
            copy.unused = 1;
            callback(null, user, context);
          }",
-        Entry::Rule,
+        RULE,
         &[],
     );
-    assert!(out.writes.is_empty(), "{:?}", names(&out));
+    assert!(out.claims.is_empty(), "{:?}", names(&out));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -912,9 +910,11 @@ fn decisions(
         scopes: scopes.iter().map(|s| s.to_string()).collect(),
         pipeline,
         platform: profile.into(),
+        generic: false,
         profile: None,
     };
-    let evaluation = evaluate(
+    let analysis = Analysis::new(&filters.tenant, &filters.scripts, &platform, &filters.sources);
+    let evaluation = analysis.evaluate(
         &filters.tenant,
         &filters.scripts,
         &platform,
@@ -934,7 +934,7 @@ fn decisions(
     evaluation
         .trace
         .iter()
-        .map(|t| (t.claim.clone(), (t.filter.clone(), t.outcome)))
+        .map(|t| (t.claim.clone(), (t.filter.as_str().to_string(), t.outcome)))
         .collect()
 }
 
@@ -1039,7 +1039,7 @@ fn helpers_run_hoisted_and_their_returns_stay_inside_them() {
              claims['https://x.com/plan'] = user.app_metadata.plan;
            }
          }",
-        Entry::Rule,
+        RULE,
         &[],
     );
     assert_eq!(
@@ -1049,5 +1049,8 @@ fn helpers_run_hoisted_and_their_returns_stay_inside_them() {
             (ACCESS, "https://x.com/plan".into(), false),
         ]
     );
-    assert!(matches!(&out.writes[0].value, Val::Attr(a) if a == "app_metadata.roles"));
+    assert_eq!(
+        attribute_of(&out, "https://x.com/roles").as_deref(),
+        Some("app_metadata.roles")
+    );
 }

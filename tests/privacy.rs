@@ -30,7 +30,7 @@ fn findings(fixture: &str, form: &str, policy: &str) -> Vec<Value> {
                 json!({
                     "scenario": p.scenario.describe(),
                     "shows": p.shows,
-                    "id_token": p.tokens.get(&claimlint::eval::interp::TokenKind::IdToken),
+                    "id_token": p.tokens.get(&claimlint::proof::TokenKind::IdToken),
                     "trace": p.trace.iter().map(|t| json!({"claim": t.claim, "filter": t.filter, "outcome": t.outcome, "condition": t.condition})).collect::<Vec<_>>(),
                 })
             });

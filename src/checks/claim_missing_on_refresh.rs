@@ -60,7 +60,7 @@ pub fn run(ctx: &Context<'_>, _options: &serde_json::Value) -> Vec<Hit> {
                 .find(|(label, file, _)| *file == write.file && label == &write.script)
             {
                 hit = hit.related(
-                    "the refresh-token flow completes the login here first",
+                    "the refresh-token flow returns here first",
                     Loc {
                         file: *file,
                         span: *span,

@@ -223,6 +223,12 @@ impl Val {
 
     /// A value from alternatives: one stays itself, too many are widened.
     pub fn alternatives(mut items: Vec<Val>) -> Val {
+        if items.len() > 1 && items.iter().any(|i| matches!(i, Val::Prefix(_))) {
+            // A known beginning joined with more text stays a known beginning.
+            if let Some(p) = Val::Alt(Arc::new(items.clone())).known_prefix() {
+                return Val::Prefix(p);
+            }
+        }
         match items.len() {
             0 => Val::Undef,
             1 => items.remove(0),

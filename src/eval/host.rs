@@ -288,13 +288,15 @@ impl Machine {
                     Val::Func(c) => c.function.span,
                     _ => Span::default(),
                 };
-                self.call(
-                    st,
-                    &handler,
-                    Val::Undef,
-                    vec![event, Val::Native("api".into())],
-                    span,
-                );
+                let api = Val::Native("api".into());
+                self.call(st, &handler, Val::Undef, vec![event.clone(), api.clone()], span);
+                if self.host.kind == ScriptKind::PostLoginAction {
+                    // `onContinuePostLogin` runs only when the user comes back from a redirect.
+                    let resume = self.get(st, &exports, &Val::str("onContinuePostLogin"), Span::default());
+                    if matches!(resume, Val::Func(_)) {
+                        self.maybe_call(st, &resume, vec![event, api], span);
+                    }
+                }
                 let state = st.clone();
                 self.terminal(state, Ending::Issued, span);
             }
@@ -515,7 +517,8 @@ impl Machine {
                         Some(t)
                     };
                     if let Some(t) = at {
-                        self.set(st, &Val::Obj(t), &arg(0), arg(1), span);
+                        let key_at = self.arg_spans.first().copied().unwrap_or(span);
+                        self.set(st, &Val::Obj(t), &arg(0), arg(1), key_at);
                     }
                 }
                 Some(Val::Undef)

@@ -113,6 +113,8 @@ pub struct Machine {
     /// Set once the budget is spent: every path then stops.
     pub exhausted: bool,
     pending_labels: Vec<Text>,
+    /// Where the arguments of the call being made are written.
+    pub arg_spans: Vec<Span>,
 }
 
 impl Machine {
@@ -133,6 +135,7 @@ impl Machine {
             host,
             exhausted: false,
             pending_labels: Vec::new(),
+            arg_spans: Vec::new(),
         }
     }
 
@@ -372,6 +375,16 @@ impl Machine {
             .map(|_| Val::unknown("an argument of a callback"))
             .collect();
         self.call_closure(&mut ran, closure, Val::Undef, args, span);
+        st.pc = st.pc.and((branch, false));
+        st.join(&ran);
+    }
+
+    /// Calls `function` with `args` on a forked path, and joins it back: the call may happen.
+    pub fn maybe_call(&mut self, st: &mut State, function: &Val, args: Vec<Val>, span: Span) {
+        let branch = self.new_branch(span);
+        let mut ran = st.clone();
+        ran.pc = ran.pc.and((branch, true));
+        self.call(&mut ran, function, Val::Undef, args, span);
         st.pc = st.pc.and((branch, false));
         st.join(&ran);
     }
@@ -977,7 +990,7 @@ impl Machine {
                 if let ExprKind::Member { object, property, .. } = &expr.kind {
                     let o = self.eval(st, object, env);
                     let k = self.member_key(st, property, env);
-                    self.set(st, &o, &k, value, expr.span);
+                    self.set(st, &o, &k, value, key_span(expr.span, property));
                 }
             }
             Pattern::Default { pattern, default } => {
@@ -1184,6 +1197,7 @@ impl Machine {
                 let dynamic = !obj.dyn_writes.is_empty();
                 let closed_rest = obj.rest == Rest::Closed;
                 let v = self.rest_value(st, id, &name);
+                self.record_read(st, &v, span);
                 if dynamic && closed_rest {
                     return v.join(&Val::unknown(format!(
                         "`{name}`, which a write with an unknown name may set"
@@ -1653,7 +1667,14 @@ impl Machine {
                 if *optional && nullish(&f) == Some(true) {
                     return None;
                 }
+                let spans: Vec<Span> = args
+                    .iter()
+                    .map(|a| match a {
+                        Arg::Expr(e) | Arg::Spread(e) => e.span,
+                    })
+                    .collect();
                 let args = self.eval_args(st, args, env);
+                self.arg_spans = spans;
                 Some(self.call(st, &f, this, args, expr.span))
             }
             ExprKind::Chain(inner) => Some(self.eval_chain(st, inner, env).unwrap_or(Val::Undef)),
@@ -1752,7 +1773,7 @@ impl Machine {
                 ExprKind::Member { object, property, .. } => {
                     let o = self.eval(st, object, env);
                     let k = self.member_key(st, property, env);
-                    Some((o, k, e.span))
+                    Some((o, k, key_span(e.span, property)))
                 }
                 _ => None,
             },
@@ -1813,7 +1834,13 @@ impl Machine {
                 Some(false) => kept.push(alt.clone()),
                 None => {
                     undecided = true;
-                    kept.push(alt.clone());
+                    // What `&&` keeps of an unknown is its falsy part: as far as later tests
+                    // go, `undefined`.
+                    kept.push(if op == LogicalOp::And {
+                        Val::Undef
+                    } else {
+                        alt.clone()
+                    });
                 }
             }
         }
@@ -2233,6 +2260,20 @@ fn widen(st: &mut State, entry: &State) {
                 p.value = Val::derived("a value a loop changes", &p.value);
             }
         }
+    }
+}
+
+/// Where a member's key is written: the name after the dot, or the expression in brackets.
+fn key_span(member: Span, property: &MemberProp) -> Span {
+    match property {
+        MemberProp::Static(name) => {
+            let len = u32::try_from(name.len()).unwrap_or(0);
+            Span {
+                start: member.end.saturating_sub(len).max(member.start),
+                end: member.end,
+            }
+        }
+        MemberProp::Computed(e) => e.span,
     }
 }
 

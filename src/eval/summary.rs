@@ -213,6 +213,10 @@ fn summarise(machine: Machine, text: &str, kind: ScriptKind) -> Summary {
                 if matches!(p.value, Val::Undef | Val::Func(_) | Val::Native(_)) {
                     continue;
                 }
+                // `scope` on an access token changes the granted scopes; it is no claim.
+                if token == TokenKind::AccessToken && &*p.key == "scope" {
+                    continue;
+                }
                 let m = must(&p.presence);
                 claims.push(ClaimSet {
                     token,
@@ -448,6 +452,16 @@ pub fn to_json(st: &State, v: &Val, depth: usize) -> serde_json::Value {
                 J::Object(map)
             }
         },
+        // A value that may be `undefined` is shown by what it is when defined (the claim
+        // itself is then issued on some paths only).
+        Val::Alt(items) if items.iter().any(|i| matches!(i, Val::Undef)) => {
+            let defined: Vec<Val> = items
+                .iter()
+                .filter(|i| !matches!(i, Val::Undef))
+                .cloned()
+                .collect();
+            to_json(st, &Val::alternatives(defined), depth)
+        }
         other => J::String(format!("<{}>", other.describe())),
     }
 }

@@ -946,6 +946,10 @@ fn unary_op(op: UnaryOperator) -> UnaryOp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn lower_ir(text: &str) -> Program {
+        lower(text).ir
+    }
     use crate::js::ir::{ExprKind as K, SwitchCase};
 
     /// Every statement, expression, pattern and function of a program, in lowering order.
@@ -1215,7 +1219,7 @@ mod tests {
 
     #[test]
     fn shadowing_resolves_each_reference_to_its_declaration() {
-        let p = lower("const ns = 'a'; function f() { const ns = 'b'; return ns; } ns;");
+        let p = lower_ir("const ns = 'a'; function f() { const ns = 'b'; return ns; } ns;");
         let all = All::of(&p);
         let binds = all.binds("ns");
         assert_eq!(binds.len(), 2);
@@ -1229,7 +1233,7 @@ mod tests {
 
     #[test]
     fn closures_refer_to_the_outer_declaration() {
-        let p = lower("function outer(a) { let count = 0; return () => { count += a; return count; }; }");
+        let p = lower_ir("function outer(a) { let count = 0; return () => { count += a; return count; }; }");
         let all = All::of(&p);
         let count = all.bind("count");
         let a = all.bind("a");
@@ -1246,7 +1250,7 @@ mod tests {
 
     #[test]
     fn function_declarations_are_hoisted() {
-        let p = lower(
+        let p = lower_ir(
             "exports.onExecutePostLogin = handler;\nasync function handler(event, api) {\n  if (event.user) { function inner() {} }\n  const g = function named() { return named; };\n}",
         );
         let all = All::of(&p);
@@ -1298,7 +1302,7 @@ mod tests {
     #[test]
     fn rules_keep_spans_of_the_original_text() {
         let text = "function (user, context, callback) {\n  context.idToken['x'] = 1;\n  callback(null, user, context);\n}";
-        let p = lower(text);
+        let p = lower_ir(text);
         let all = All::of(&p);
         let key = all
             .exprs
@@ -1329,7 +1333,7 @@ mod tests {
 
     #[test]
     fn globals_stay_global() {
-        let p = lower("const k = Object.keys(JSON.parse(s)); let u = undefined; x = 1; require('a');");
+        let p = lower_ir("const k = Object.keys(JSON.parse(s)); let u = undefined; x = 1; require('a');");
         let all = All::of(&p);
         for name in ["Object", "JSON", "s", "undefined", "require"] {
             assert_eq!(all.refs(name), [Var::Global], "{name}");
@@ -1344,7 +1348,7 @@ mod tests {
 
     #[test]
     fn declarations_split_per_declarator_and_destructure() {
-        let p = lower(
+        let p = lower_ir(
             "let a = 1, b; const { c, d: [e, , f = 2, ...g], ['h' + 1]: i, 'j': j, 3: k, l = 4, ...m } = o; var [n] = [];",
         );
         let all = All::of(&p);
@@ -1420,7 +1424,7 @@ mod tests {
 
     #[test]
     fn parameters_with_defaults_destructuring_and_rest() {
-        let p = lower("function f(a, b = 1, { c, d = 2 } = {}, [e], ...rest) {}");
+        let p = lower_ir("function f(a, b = 1, { c, d = 2 } = {}, [e], ...rest) {}");
         let all = All::of(&p);
         let f = all.functions[0];
         assert_eq!(f.params.len(), 5);
@@ -1444,7 +1448,7 @@ mod tests {
 
     #[test]
     fn destructuring_assignments() {
-        let p = lower(
+        let p = lower_ir(
             "let a, b, o = {}; ({ a, x: { b = 1 }, [k]: o.p, ...o.q } = src); [a, , o['r'] = 2, ...b] = arr;",
         );
         let all = All::of(&p);
@@ -1501,7 +1505,7 @@ mod tests {
 
     #[test]
     fn if_else_blocks_return_and_throw() {
-        let p = lower(
+        let p = lower_ir(
             "function f(a) { if (a) { return 1; } else if (!a) throw new Error('no'); else { ; } return; }",
         );
         let f = All::of(&p).functions[0];
@@ -1536,7 +1540,7 @@ mod tests {
 
     #[test]
     fn switch_cases_in_source_order() {
-        let p = lower("switch (x) { case 1: a(); case 'b': break; default: c(); case 3: }");
+        let p = lower_ir("switch (x) { case 1: a(); case 'b': break; default: c(); case 3: }");
         let Stmt::Switch { discriminant, cases } = &p.body[0] else {
             panic!()
         };
@@ -1551,8 +1555,9 @@ mod tests {
 
     #[test]
     fn try_catch_finally() {
-        let p =
-            lower("try { a(); } catch ({ message }) { b(message); } finally { c(); } try { d(); } catch { }");
+        let p = lower_ir(
+            "try { a(); } catch ({ message }) { b(message); } finally { c(); } try { d(); } catch { }",
+        );
         let all = All::of(&p);
         let Stmt::Try {
             block,
@@ -1574,7 +1579,7 @@ mod tests {
 
     #[test]
     fn optional_chains() {
-        let p = lower("a?.b.c; a.b?.(1); a?.[k];");
+        let p = lower_ir("a?.b.c; a.b?.(1); a?.[k];");
         let chain = expr_stmt(&p.body, 0);
         let K::Chain(inner) = &chain.kind else {
             panic!("{chain:?}")
@@ -1602,7 +1607,7 @@ mod tests {
 
     #[test]
     fn template_literal_parts() {
-        let p = lower("`a${x}b${y}`; `${z}`; `\\n`; tag`t${1}`;");
+        let p = lower_ir("`a${x}b${y}`; `${z}`; `\\n`; tag`t${1}`;");
         let t = expr_stmt(&p.body, 0);
         let K::Template { quasis, exprs } = &t.kind else {
             panic!()
@@ -1619,7 +1624,7 @@ mod tests {
 
     #[test]
     fn labels_loops_and_jumps() {
-        let p = lower(
+        let p = lower_ir(
             "outer: for (let i = 0, j = 1; i < 3; i++) { for (const x of xs) { if (x) continue outer; else break outer; } }\n\
              for (k in o) {} for (const [a, b] of c) {} while (w) ; do { w-- } while (w > 0); for (;;) break; for (i = 0; ;) {}",
         );
@@ -1681,7 +1686,7 @@ mod tests {
             matches!(&p.body[5], Stmt::For { init: None, test: None, update: None, body } if matches!(**body, Stmt::Break { label: None, .. }))
         );
         assert!(matches!(&p.body[6], Stmt::For { init: Some(init), .. } if matches!(**init, Stmt::Expr(_))));
-        let p = lower("async function f() { for await (const x of c) {} }");
+        let p = lower_ir("async function f() { for await (const x of c) {} }");
         let f = All::of(&p).functions[0];
         assert!(matches!(
             &f.body[..],
@@ -1694,7 +1699,7 @@ mod tests {
 
     #[test]
     fn update_expressions() {
-        let p = lower("let n = 0; ++n; n--; o.c++; --o['d'];");
+        let p = lower_ir("let n = 0; ++n; n--; o.c++; --o['d'];");
         let n = All::of(&p).bind("n");
         let update = |i: usize| match &expr_stmt(&p.body, i).kind {
             K::Update {
@@ -1733,7 +1738,7 @@ mod tests {
             ("??=", AssignOp::Logical(LogicalOp::Nullish)),
         ];
         for (text, expected) in ops {
-            let p = lower(&format!("let x; x {text} 1;"));
+            let p = lower_ir(&format!("let x; x {text} 1;"));
             let x = All::of(&p).bind("x");
             let K::Assign { op, target, .. } = &expr_stmt(&p.body, 1).kind else {
                 panic!()
@@ -1770,7 +1775,7 @@ mod tests {
             (">>>", BinaryOp::UShr),
         ];
         for (text, expected) in binary {
-            let p = lower(&format!("a {text} b;"));
+            let p = lower_ir(&format!("a {text} b;"));
             assert!(
                 matches!(expr_stmt(&p.body, 0).kind, K::Binary { op, .. } if op == expected),
                 "{text}"
@@ -1786,7 +1791,7 @@ mod tests {
             ("delete ", UnaryOp::Delete),
         ];
         for (text, expected) in unary {
-            let p = lower(&format!("{text}a.b;"));
+            let p = lower_ir(&format!("{text}a.b;"));
             assert!(
                 matches!(expr_stmt(&p.body, 0).kind, K::Unary { op, .. } if op == expected),
                 "{text}"
@@ -1797,20 +1802,20 @@ mod tests {
             ("||", LogicalOp::Or),
             ("??", LogicalOp::Nullish),
         ] {
-            let p = lower(&format!("a {text} b;"));
+            let p = lower_ir(&format!("a {text} b;"));
             assert!(
                 matches!(expr_stmt(&p.body, 0).kind, K::Logical { op, .. } if op == expected),
                 "{text}"
             );
         }
-        let p = lower("c ? 1 : 'x'; (a, b, c);");
+        let p = lower_ir("c ? 1 : 'x'; (a, b, c);");
         assert!(matches!(expr_stmt(&p.body, 0).kind, K::Conditional { .. }));
         assert!(matches!(&expr_stmt(&p.body, 1).kind, K::Sequence(items) if items.len() == 3));
     }
 
     #[test]
     fn object_literals() {
-        let p = lower(
+        let p = lower_ir(
             "const v = 1; ({ a: 1, v, [k]: 2, 'q-s': 3, 1.5: 4, 1e21: 5, 0x10: 6, m() { return this; }, get g() { return 1; }, set g(x) {}, ...rest });",
         );
         let all = All::of(&p);
@@ -1842,7 +1847,7 @@ mod tests {
 
     #[test]
     fn arrays_calls_and_functions() {
-        let p = lower(
+        let p = lower_ir(
             "[1, , ...xs]; f(a, ...b); new Date(1); const g = async x => x + 1; (async function () { await g(1); });",
         );
         let K::Array(items) = &expr_stmt(&p.body, 0).kind else {
@@ -1870,7 +1875,7 @@ mod tests {
 
     #[test]
     fn literals() {
-        let p = lower("0; 's'; 2; true; null; 10n; /a/g;");
+        let p = lower_ir("0; 's'; 2; true; null; 10n; /a/g;");
         let kinds: Vec<&ExprKind> = (1..7).map(|i| &expr_stmt(&p.body, i).kind).collect();
         assert!(matches!(kinds[0], K::Str(s) if &**s == "s"));
         assert!(matches!(kinds[1], K::Num(2.0)));
@@ -1882,7 +1887,7 @@ mod tests {
 
     #[test]
     fn unmodelled_code_is_unknown() {
-        let p = lower(
+        let p = lower_ir(
             "class A {} const B = class {}; function* gen() { yield 1; } import('x'); debugger; with (o) {} a in b; label: ;",
         );
         let all = All::of(&p);
@@ -1908,14 +1913,14 @@ mod tests {
     fn deep_nesting_lowers_to_unknown() {
         let depth = 240;
         let text = format!("x = {}1{};", "[".repeat(depth), "]".repeat(depth));
-        let p = lower(&text);
+        let p = lower_ir(&text);
         assert!(
             All::of(&p)
                 .unknowns()
                 .contains(&"an expression nested too deeply")
         );
         let text = format!("{} x = 1;", "if (a) ".repeat(depth));
-        let p = lower(&text);
+        let p = lower_ir(&text);
         let all = All::of(&p);
         assert!(
             all.stmts.iter().any(

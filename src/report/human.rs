@@ -96,6 +96,20 @@ fn render_finding(
         for (token, claims) in &proof.tokens {
             let issued = serde_json::to_string(claims).unwrap_or_default();
             let _ = writeln!(rendered, "         issued {}: {issued}", token.label());
+            if let Some(may) = proof.may.get(token) {
+                for (claim, when) in may {
+                    let _ = writeln!(rendered, "           (`{claim}` only {when})");
+                }
+            }
+        }
+        if let Some(profile) = &proof.profile {
+            let stored: Vec<&str> = profile.stored.keys().map(String::as_str).collect();
+            let _ = writeln!(
+                rendered,
+                "         stored profile through `{}`: {}",
+                profile.connection,
+                stored.join(", ")
+            );
         }
         for entry in &proof.trace {
             let outcome = match entry.outcome {

@@ -459,6 +459,14 @@ fn code_flow(proof: &Proof, primary: &sarif::PhysicalLocation, sources: &SourceM
             issued.push(format!("issued {}: {claims}", token.label()));
         }
     }
+    if let Some(profile) = &proof.profile {
+        let stored: Vec<&str> = profile.stored.keys().map(String::as_str).collect();
+        issued.push(format!(
+            "stored profile through `{}`: {}",
+            profile.connection,
+            serde_json::to_string(&stored).unwrap_or_default()
+        ));
+    }
     issued.push(format!("so {}", proof.shows));
     let text = sentence(&capitalised(&issued.join("; ")));
     steps.push(step(last, text));
