@@ -22,6 +22,9 @@ pub fn call(
     if let Some(method) = path.strip_prefix("String.prototype.") {
         return Some(string_method(m, st, this, method, args, span));
     }
+    if let Some(method) = path.strip_prefix("Set.prototype.") {
+        return Some(set_method(m, st, this, method, args, span));
+    }
     if let Some(method) = path.strip_prefix("Array.prototype.") {
         return Some(array_method(m, st, this, method, args, span));
     }
@@ -43,7 +46,19 @@ pub fn call(
             }
             target
         }
-        "Object.freeze" | "Object.seal" | "Promise.resolve" => arg(0),
+        "Object.freeze" | "Object.seal" => arg(0),
+        "Promise.resolve" => {
+            if matches!(&arg(0), Val::Obj(id) if st.obj(*id).is_some_and(|o| o.kind == ObjKind::Promise)) {
+                return Some(arg(0));
+            }
+            m.alloc(
+                st,
+                Object {
+                    kind: ObjKind::Promise,
+                    ..Object::array(vec![arg(0)])
+                },
+            )
+        }
         "Object.fromEntries" => {
             let mut object = Object::plain(Rest::Closed);
             match m.list_items(st, &arg(0)) {
@@ -61,7 +76,7 @@ pub fn call(
             }
             m.alloc(st, object)
         }
-        "JSON.stringify" => match json_text(m, st, &arg(0), 0) {
+        "JSON.stringify" => match json_text(st, &arg(0), 0) {
             Some(Some(text)) => Val::Str(text.into()),
             Some(None) => Val::Undef,
             None => Val::derived("JSON text", &arg(0)),
@@ -198,7 +213,23 @@ pub fn call(
             }
             m.alloc(st, object)
         }
-        "Promise.executor" => Val::Undef,
+        p if p.starts_with("Promise.resolver.") || p.starts_with("Promise.rejecter.") => {
+            let fulfil = p.starts_with("Promise.resolver.");
+            if let Some(Ok(id)) = p.rsplit('.').next().map(str::parse::<u32>)
+                && let Some(o) = st.obj_mut(id)
+                && o.kind == ObjKind::Promise
+                && o.items.is_empty()
+                && !o.open_items
+            {
+                if fulfil {
+                    o.items.push(arg(0));
+                } else {
+                    // Rejections are not followed: the outcome is unknown.
+                    o.open_items = true;
+                }
+            }
+            Val::Undef
+        }
         _ => return None,
     })
 }
@@ -299,7 +330,7 @@ fn entries(m: &mut Machine, st: &mut State, v: &Val, which: &str) -> Val {
         }
     }
     let mut open = !object.is_closed();
-    for p in &object.props {
+    for p in object.ordered_props() {
         if !p.presence.is_always() && !st.pc.implies(&p.presence) {
             open = true;
             continue;
@@ -320,7 +351,7 @@ fn entries(m: &mut Machine, st: &mut State, v: &Val, which: &str) -> Val {
 }
 
 /// `JSON.stringify` of a known value: `Some(None)` for `undefined`, `None` when not known.
-fn json_text(m: &mut Machine, st: &mut State, v: &Val, depth: usize) -> Option<Option<String>> {
+fn json_text(st: &State, v: &Val, depth: usize) -> Option<Option<String>> {
     if depth > 32 {
         return None;
     }
@@ -339,13 +370,13 @@ fn json_text(m: &mut Machine, st: &mut State, v: &Val, depth: usize) -> Option<O
             if object.kind == ObjKind::Array {
                 let mut parts = Vec::new();
                 for item in &object.items {
-                    parts.push(json_text(m, st, item, depth + 1)?.unwrap_or_else(|| "null".into()));
+                    parts.push(json_text(st, item, depth + 1)?.unwrap_or_else(|| "null".into()));
                 }
                 format!("[{}]", parts.join(","))
             } else {
                 let mut parts = Vec::new();
-                for p in &object.props {
-                    if let Some(text) = json_text(m, st, &p.value, depth + 1)? {
+                for p in object.ordered_props() {
+                    if let Some(text) = json_text(st, &p.value, depth + 1)? {
                         parts.push(format!("{}:{text}", serde_json::to_string(&*p.key).ok()?));
                     }
                 }
@@ -631,11 +662,11 @@ fn parse_int(s: &str, radix: f64) -> Val {
     };
     let mut radix = radix as u32;
     let mut t = t;
-    if radix == 0 || radix == 16 {
-        if let Some(r) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
-            t = r;
-            radix = 16;
-        }
+    if (radix == 0 || radix == 16)
+        && let Some(r) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X"))
+    {
+        t = r;
+        radix = 16;
     }
     if radix == 0 {
         radix = 10;
@@ -709,6 +740,40 @@ fn object_method(m: &mut Machine, st: &mut State, this: &Val, method: &str, args
             m.to_string_val(st, &p)
         }
         ("valueOf", other) => other.clone(),
+        ("then", Val::Obj(id))
+            if st
+                .obj(*id)
+                .is_some_and(|o| o.kind == ObjKind::Promise && !o.open_items) =>
+        {
+            let value = st.obj(*id).and_then(|o| o.items.first().cloned());
+            match (args.first(), value) {
+                (Some(f), Some(value)) => {
+                    let f = f.clone();
+                    let r = m.call(st, &f, Val::Undef, vec![value], span);
+                    m.alloc(
+                        st,
+                        Object {
+                            kind: ObjKind::Promise,
+                            ..Object::array(vec![r])
+                        },
+                    )
+                }
+                _ => this.clone(),
+            }
+        }
+        ("catch" | "finally", Val::Obj(id))
+            if st
+                .obj(*id)
+                .is_some_and(|o| o.kind == ObjKind::Promise && !o.open_items) =>
+        {
+            if method == "finally"
+                && let Some(f) = args.first()
+            {
+                let f = f.clone();
+                m.call(st, &f, Val::Undef, Vec::new(), span);
+            }
+            this.clone()
+        }
         ("then", receiver) => match args.first() {
             Some(f @ Val::Func(_)) if !matches!(receiver, Val::Unknown(_)) => {
                 let f = f.clone();
@@ -790,7 +855,7 @@ fn array_method(m: &mut Machine, st: &mut State, this: &Val, method: &str, args:
                         o.items.extend(args.iter().cloned());
                     } else {
                         let mut v = args.to_vec();
-                        v.extend(o.items.drain(..));
+                        v.append(&mut o.items);
                         o.items = v;
                     }
                 }
@@ -1031,4 +1096,82 @@ fn array_method(m: &mut Machine, st: &mut State, this: &Val, method: &str, args:
         }
         _ => object_method(m, st, this, method, args, span),
     }
+}
+
+fn set_method(m: &mut Machine, st: &mut State, this: &Val, method: &str, args: &[Val], span: Span) -> Val {
+    let Val::Obj(id) = this else {
+        return m.call_unknown(st, &format!(".{method}()"), args.to_vec(), span);
+    };
+    let id = *id;
+    let Some(object) = st.obj(id).cloned() else {
+        return Val::unknown("a set");
+    };
+    let arg = args.first().cloned().unwrap_or(Val::Undef);
+    match method {
+        "has" => {
+            if object
+                .items
+                .iter()
+                .any(|i| super::machine::same_value_zero(i, &arg))
+            {
+                Val::Bool(true)
+            } else if object.open_items || object.items.iter().any(|i| !i.is_exact()) || !arg.is_exact() {
+                Val::unknown("a set lookup")
+            } else {
+                Val::Bool(false)
+            }
+        }
+        "add" => {
+            if let Some(o) = st.obj_mut(id)
+                && !o.items.iter().any(|i| super::machine::same_value_zero(i, &arg))
+                && o.items.len() < super::machine::MAX_ENTRIES
+            {
+                o.items.push(arg);
+            }
+            this.clone()
+        }
+        "delete" => {
+            let had = object
+                .items
+                .iter()
+                .any(|i| super::machine::same_value_zero(i, &arg));
+            if let Some(o) = st.obj_mut(id) {
+                o.items.retain(|i| !super::machine::same_value_zero(i, &arg));
+            }
+            Val::Bool(had)
+        }
+        "forEach" => {
+            let f = arg;
+            for item in object.items.clone() {
+                m.call(st, &f, Val::Undef, vec![item.clone(), item, this.clone()], span);
+            }
+            Val::Undef
+        }
+        "values" | "keys" => m.alloc_array(st, object.items.clone()),
+        _ => m.call_unknown(st, &format!(".{method}()"), args.to_vec(), span),
+    }
+}
+
+/// A copy of a value as it is now (`api.idToken.setCustomClaim` keeps what it was given, not
+/// a reference the action may change later).
+pub fn snapshot(m: &mut Machine, st: &mut State, v: &Val, depth: usize) -> Val {
+    let Val::Obj(id) = v else {
+        return v.clone();
+    };
+    let Some(object) = st.obj(*id).cloned() else {
+        return v.clone();
+    };
+    if depth > 16 {
+        return Val::unknown("a deeply nested value");
+    }
+    let mut copy = object.clone();
+    copy.items = object
+        .items
+        .iter()
+        .map(|i| snapshot(m, st, i, depth + 1))
+        .collect();
+    for p in &mut copy.props {
+        p.value = snapshot(m, st, &p.value, depth + 1);
+    }
+    m.alloc(st, copy)
 }

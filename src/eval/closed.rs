@@ -187,3 +187,25 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod probe {
+    /// `CLAIMLINT_PROBE=file.json` (`{"kind": "rule", "source": ..., "input": ...}`) prints the
+    /// closed run of one script.
+    #[test]
+    fn probe() {
+        let Some(path) = std::env::var_os("CLAIMLINT_PROBE") else {
+            return;
+        };
+        let text = std::fs::read_to_string(path).expect("probe file");
+        let case: serde_json::Value = serde_json::from_str(&text).expect("json");
+        let kind = match case["kind"].as_str() {
+            Some("post-login-action") => super::ClosedKind::PostLoginAction,
+            Some("credentials-exchange-action") => super::ClosedKind::CredentialsExchangeAction,
+            Some("hook") => super::ClosedKind::Hook,
+            _ => super::ClosedKind::Rule,
+        };
+        let run = super::run_closed(kind, case["source"].as_str().unwrap_or(""), &case["input"]);
+        eprintln!("{run:#?}");
+    }
+}

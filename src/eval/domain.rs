@@ -378,6 +378,11 @@ pub enum ObjKind {
     Array,
     /// An `Error` (or `UnauthorizedError`): truthy, denies a login handed to a callback.
     Error,
+    /// A `Set`: its members are `items`, without duplicates.
+    Set,
+    /// A promise: fulfilled with `items[0]` when it holds one item, pending when it holds
+    /// none, of an unknown outcome when `open_items`.
+    Promise,
 }
 
 /// What reading a property an object does not hold gives.
@@ -453,6 +458,20 @@ impl Object {
             items,
             ..Object::plain(Rest::Closed)
         }
+    }
+
+    /// The properties in JavaScript's own-key order: integer-like keys ascending, then the
+    /// others in the order they were added.
+    pub fn ordered_props(&self) -> Vec<&Prop> {
+        let index = |k: &str| {
+            k.parse::<u32>()
+                .ok()
+                .filter(|i| i.to_string() == k && *i != u32::MAX)
+        };
+        let mut numeric: Vec<&Prop> = self.props.iter().filter(|p| index(&p.key).is_some()).collect();
+        numeric.sort_by_key(|p| index(&p.key));
+        numeric.extend(self.props.iter().filter(|p| index(&p.key).is_none()));
+        numeric
     }
 
     pub fn prop(&self, key: &str) -> Option<&Prop> {

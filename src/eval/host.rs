@@ -337,10 +337,7 @@ impl Machine {
         let id_token = self.alloc(st, sink(TokenKind::IdToken));
         let access_token = self.alloc(st, sink(TokenKind::AccessToken));
         let context = match self.input("context") {
-            Some(v) => {
-                let c = from_json(self, st, &v);
-                c
-            }
+            Some(v) => from_json(self, st, &v),
             None if self.closed() => self.alloc(st, Object::plain(Rest::Closed)),
             None => self.alloc(st, Object::plain(Rest::Host("context".into()))),
         };
@@ -479,6 +476,13 @@ impl Machine {
                 let err = arg(0);
                 let (ok, failed) = self.fork_nullish(st, &err, span);
                 if let Some(mut ok) = ok {
+                    // A rule may hand back another user object than it was given.
+                    if self.host.kind == ScriptKind::Rule
+                        && let Val::Obj(passed) = arg(1)
+                        && Some(passed) != self.host.user
+                    {
+                        self.host.user = Some(passed);
+                    }
                     if matches!(self.host.kind, ScriptKind::Hook | ScriptKind::Database) {
                         let handed = arg(1);
                         self.host.handed = match handed {
@@ -518,7 +522,8 @@ impl Machine {
                     };
                     if let Some(t) = at {
                         let key_at = self.arg_spans.first().copied().unwrap_or(span);
-                        self.set(st, &Val::Obj(t), &arg(0), arg(1), key_at);
+                        let value = super::builtins::snapshot(self, st, &arg(1), 0);
+                        self.set(st, &Val::Obj(t), &arg(0), value, key_at);
                     }
                 }
                 Some(Val::Undef)

@@ -253,7 +253,7 @@ impl Machine {
             "Object" | "JSON" | "Math" | "Array" | "String" | "Number" | "Boolean" | "parseInt"
             | "parseFloat" | "isNaN" | "console" | "Error" | "TypeError" | "RangeError"
             | "UnauthorizedError" | "Promise" | "encodeURIComponent" | "decodeURIComponent" | "encodeURI"
-            | "Symbol" | "Date" | "require" | "Buffer" | "setTimeout" => Val::Native(name.into()),
+            | "Symbol" | "Date" | "require" | "Buffer" | "setTimeout" | "Set" => Val::Native(name.into()),
             _ => Val::unknown(format!("the global `{name}`")),
         }
     }
@@ -619,7 +619,9 @@ impl Machine {
                 let mut matched: Option<State> = None;
                 let mut pending: Option<State> = Some(st.clone());
                 for case in cases.iter() {
-                    if let (Some(test), Some(mut p)) = (&case.test, pending.take()) {
+                    if let Some(test) = &case.test
+                        && let Some(mut p) = pending.take()
+                    {
                         let tv = self.eval(&mut p, test, env);
                         let eq = strict_equals_val(&d, &tv);
                         let (yes, no) = self.fork(&mut p, &eq, test.span);
@@ -640,8 +642,8 @@ impl Machine {
                     }
                 }
                 // No case matched: run from `default`, falling through what follows it.
-                if let (Some(mut p), Some(start)) =
-                    (pending.take(), cases.iter().position(|c| c.test.is_none()))
+                if let Some(start) = cases.iter().position(|c| c.test.is_none())
+                    && let Some(mut p) = pending.take()
                 {
                     for case in &cases[start..] {
                         self.exec_block(&mut p, &case.body, env);
@@ -786,10 +788,10 @@ impl Machine {
     /// known, or `None` with a stand-in item when they are not.
     fn iteration_items(&mut self, st: &mut State, it: &Val, keys: bool, span: Span) -> Result<Vec<Val>, Val> {
         let Val::Obj(id) = it else {
-            if let (Val::Str(s), false) = (it, keys) {
-                if s.chars().count() <= UNROLL_LIMIT {
-                    return Ok(s.chars().map(|c| Val::Str(c.to_string().into())).collect());
-                }
+            if let (Val::Str(s), false) = (it, keys)
+                && s.chars().count() <= UNROLL_LIMIT
+            {
+                return Ok(s.chars().map(|c| Val::Str(c.to_string().into())).collect());
             }
             return Err(Val::derived(format!("an item of {}", it.describe()), it));
         };
@@ -802,7 +804,11 @@ impl Machine {
                     .map(|i| Val::Str(i.to_string().into()))
                     .collect()
             } else {
-                object.props.iter().map(|p| Val::Str(p.key.clone())).collect()
+                object
+                    .ordered_props()
+                    .iter()
+                    .map(|p| Val::Str(p.key.clone()))
+                    .collect()
             }
         } else if object.kind == ObjKind::Array {
             object.items.clone()
@@ -1081,7 +1087,7 @@ impl Machine {
                             );
                         }
                     }
-                    for p in &src.props {
+                    for p in src.ordered_props() {
                         if except.contains(&p.key) {
                             continue;
                         }
@@ -1181,6 +1187,13 @@ impl Machine {
                             None => Val::Undef,
                         };
                     }
+                }
+                if obj.kind == ObjKind::Set && &*name == "size" {
+                    return if obj.open_items {
+                        Val::unknown("the size of a set")
+                    } else {
+                        Val::Num(obj.items.len() as f64)
+                    };
                 }
                 if obj.kind == ObjKind::Error && &*name == "message" && obj.prop("message").is_none() {
                     return Val::str("");
@@ -1605,13 +1618,23 @@ impl Machine {
     }
 
     /// The value `await v` gives.
-    fn awaited(&mut self, st: &State, v: Val) -> Val {
-        match &v {
-            Val::Obj(id) if st.obj(*id).is_some_and(|o| o.prop("__promise").is_some()) => st
-                .obj(*id)
-                .and_then(|o| o.prop("__promise"))
-                .map_or(Val::Undef, |p| p.value.clone()),
-            _ => v,
+    fn awaited(&mut self, st: &mut State, v: Val) -> Val {
+        let Val::Obj(id) = &v else { return v };
+        let Some(promise) = st.obj(*id).filter(|o| o.kind == ObjKind::Promise) else {
+            return v;
+        };
+        if promise.open_items {
+            return Val::unknown("what a promise resolves to");
+        }
+        match promise.items.first() {
+            Some(value) => value.clone(),
+            None => {
+                // A promise that never settles: this path never goes on.
+                let state = st.clone();
+                self.terminal(state, Ending::Unfinished, Span::default());
+                st.alive = false;
+                Val::Undef
+            }
         }
     }
 
@@ -1691,6 +1714,7 @@ impl Machine {
                 let builtin = match object.alts().first() {
                     Some(Val::Obj(id)) => match st.obj(*id).map(|o| o.kind) {
                         Some(ObjKind::Array) => Some(format!("Array.prototype.{name}")),
+                        Some(ObjKind::Set) => Some(format!("Set.prototype.{name}")),
                         Some(_) => Some(format!("Object.prototype.{name}")),
                         None => None,
                     },
@@ -1740,7 +1764,7 @@ impl Machine {
         match v {
             Val::Obj(id) => {
                 let o = st.obj(*id)?;
-                (o.kind == ObjKind::Array && !o.open_items).then(|| o.items.clone())
+                (matches!(o.kind, ObjKind::Array | ObjKind::Set) && !o.open_items).then(|| o.items.clone())
             }
             Val::Str(s) => Some(s.chars().map(|c| Val::Str(c.to_string().into())).collect()),
             _ => None,
@@ -1893,8 +1917,22 @@ impl Machine {
         match op {
             BinaryOp::StrictEq => strict_equals_val(l, r),
             BinaryOp::StrictNotEq => negate(&strict_equals_val(l, r)),
-            BinaryOp::LooseEq => loose_equals(st, l, r),
-            BinaryOp::LooseNotEq => negate(&loose_equals(st, l, r)),
+            BinaryOp::LooseEq | BinaryOp::LooseNotEq => {
+                // An object compared with a primitive is compared as its primitive value.
+                let convert = |m: &mut Machine, st: &mut State, v: &Val, other: &Val| {
+                    if matches!(v, Val::Obj(_))
+                        && other.is_primitive()
+                        && !matches!(other, Val::Undef | Val::Null)
+                    {
+                        m.to_primitive(st, v)
+                    } else {
+                        v.clone()
+                    }
+                };
+                let (a, b) = (convert(self, st, l, r), convert(self, st, r, l));
+                let eq = loose_equals(st, &a, &b);
+                if op == BinaryOp::LooseEq { eq } else { negate(&eq) }
+            }
             BinaryOp::Add => {
                 let lp = self.to_primitive(st, l);
                 let rp = self.to_primitive(st, r);
@@ -2101,14 +2139,43 @@ impl Machine {
                 _ => self.alloc_array(st, args),
             },
             Val::Native(n) if &**n == "Object" => self.alloc(st, Object::plain(Rest::Closed)),
-            Val::Native(n) if &**n == "Promise" => {
-                // The executor runs now; what it resolves with is not followed.
-                if let Some(f) = args.first() {
-                    let resolve = Val::Native("Promise.executor".into());
-                    let f = f.clone();
-                    self.call(st, &f, Val::Undef, vec![resolve.clone(), resolve], span);
+            Val::Native(n) if &**n == "Set" => {
+                let (items, open) = match args.first() {
+                    None | Some(Val::Undef | Val::Null) => (Vec::new(), false),
+                    Some(v) => match self.list_items(st, v) {
+                        Some(items) => (items, false),
+                        None => (Vec::new(), true),
+                    },
+                };
+                let mut members: Vec<Val> = Vec::new();
+                for item in items {
+                    if !members.iter().any(|m| same_value_zero(m, &item)) {
+                        members.push(item);
+                    }
                 }
-                Val::unknown("a promise")
+                let mut object = Object {
+                    kind: ObjKind::Set,
+                    ..Object::array(members)
+                };
+                object.open_items = open;
+                self.alloc(st, object)
+            }
+            Val::Native(n) if &**n == "Promise" => {
+                // The executor runs now; `resolve(v)` fulfils the promise with `v`.
+                let promise = self.alloc(
+                    st,
+                    Object {
+                        kind: ObjKind::Promise,
+                        ..Object::array(Vec::new())
+                    },
+                );
+                if let (Some(f), Val::Obj(id)) = (args.first(), &promise) {
+                    let resolve = Val::Native(format!("Promise.resolver.{id}").into());
+                    let reject = Val::Native(format!("Promise.rejecter.{id}").into());
+                    let f = f.clone();
+                    self.call(st, &f, Val::Undef, vec![resolve, reject], span);
+                }
+                promise
             }
             Val::Func(c) => {
                 let this = self.alloc(st, Object::plain(Rest::Closed));
@@ -2355,7 +2422,10 @@ pub fn to_number(v: &Val) -> Option<f64> {
         Val::Bool(b) => Some(if *b { 1.0 } else { 0.0 }),
         Val::Null => Some(0.0),
         Val::Undef => Some(f64::NAN),
-        Val::Str(s) => Some(s.as_ref().string_to_number()),
+        Val::Str(s) => Some(
+            s.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
+                .string_to_number(),
+        ),
         _ => None,
     }
 }
@@ -2564,4 +2634,12 @@ fn is_array_method(name: &str) -> bool {
 /// The number shown for a number value in descriptions.
 pub fn show_number(n: f64) -> String {
     number_text(n)
+}
+
+/// `SameValueZero`, as `Set` and `includes` compare.
+pub fn same_value_zero(a: &Val, b: &Val) -> bool {
+    match (a, b) {
+        (Val::Num(x), Val::Num(y)) => x == y || (x.is_nan() && y.is_nan()),
+        _ => strict_equals(a, b) == Some(true),
+    }
 }

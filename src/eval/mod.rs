@@ -316,7 +316,7 @@ pub fn scenarios(tenant: &Tenant, scripts: &Scripts, platform: &Platform) -> Vec
     let interactive = out.iter().any(|s| s.protocol != CREDENTIALS_PROTOCOL);
     let credentials = out.iter().any(|s| s.protocol == CREDENTIALS_PROTOCOL);
     let loose = tenant.format == ExportFormat::Sources;
-    if !interactive && (!scripts.rules.is_empty() || !scripts.actions.is_empty()) || loose && !interactive {
+    if !interactive && (loose || !scripts.rules.is_empty() || !scripts.actions.is_empty()) {
         for protocol in LOGIN_PROTOCOLS {
             let mut s = base(ANY_CLIENT, None, protocol, Pipeline::OidcConformant);
             s.generic = true;
@@ -438,13 +438,16 @@ fn run_list(tenant: &Tenant, scripts: &Scripts, scenario: &Scenario) -> Vec<Unit
     out
 }
 
-fn unit_of<'s>(scripts: &'s Scripts, r: UnitRef) -> (&'s ScriptUnit, ScriptKind) {
+fn unit_of(scripts: &Scripts, r: UnitRef) -> (&ScriptUnit, ScriptKind) {
     match r {
         UnitRef::Rule(k) => (&scripts.rules[k].1, ScriptKind::Rule),
         UnitRef::Action(k, kind) => (&scripts.actions[k].1, kind),
         UnitRef::Hook(k) => (&scripts.hooks[k].1, ScriptKind::Hook),
     }
 }
+
+/// The scripts a login runs, in order, each with the summary that applies to it.
+type RunSummaries = Vec<(UnitRef, Arc<Summary>)>;
 
 /// Summaries of one script, one per distinct set of facts it read.
 #[derive(Debug, Default)]
@@ -510,8 +513,7 @@ impl Analysis {
             .collect();
         // Logins that use the same summaries through the same connection and pipeline share
         // one evaluation.
-        let mut groups: BTreeMap<Vec<(usize, usize)>, usize> = BTreeMap::new();
-        let mut representatives: Vec<(usize, Vec<(UnitRef, Arc<Summary>)>)> = Vec::new();
+            let mut representatives: Vec<(usize, RunSummaries)> = Vec::new();
         let mut members: Vec<Vec<usize>> = Vec::new();
         let mut logins = HashMap::new();
         let mut keys: Vec<(Scenario, Vec<(usize, usize)>)> = Vec::new();
@@ -551,7 +553,6 @@ impl Analysis {
                 group,
             );
         }
-        let _ = &mut groups;
         let evaluations: Vec<Evaluation> = representatives
             .par_iter()
             .enumerate()

@@ -97,7 +97,7 @@ pub fn delivered(connection: &Connection, platform: &Platform) -> Vec<(String, S
     };
     map.and_then(|m| m.as_object())
         .unwrap_or_default()
-        .into_iter()
+        .iter()
         .map(|member| (member.key.clone(), format!("the `{option}` mapping")))
         .collect()
 }

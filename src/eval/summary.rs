@@ -206,6 +206,7 @@ fn summarise(machine: Machine, text: &str, kind: ScriptKind) -> Summary {
     let mut reads = Vec::new();
     if let Some(st) = &issued {
         let pc = st.pc.clone();
+        let closed = matches!(machine.host.mode, Mode::Closed(_));
         let must = |presence: &Cond| presence.is_always() || pc.implies(presence);
         for (token, id) in token_objects(&machine, st) {
             let Some(object) = st.obj(id) else { continue };
@@ -214,7 +215,7 @@ fn summarise(machine: Machine, text: &str, kind: ScriptKind) -> Summary {
                     continue;
                 }
                 // `scope` on an access token changes the granted scopes; it is no claim.
-                if token == TokenKind::AccessToken && &*p.key == "scope" {
+                if token == TokenKind::AccessToken && &*p.key == "scope" && !closed {
                     continue;
                 }
                 let m = must(&p.presence);
@@ -264,9 +265,7 @@ fn summarise(machine: Machine, text: &str, kind: ScriptKind) -> Summary {
             }
             if closed {
                 for key in machine.host.user_before.keys() {
-                    if user.prop(key).is_none_or(|p| matches!(p.value, Val::Undef))
-                        && machine.host.user_before.get(key) != Some(&serde_json::Value::Null)
-                    {
+                    if user.prop(key).is_none_or(|p| matches!(p.value, Val::Undef)) {
                         user_writes.push(UserWrite {
                             attribute: key.clone(),
                             value: serde_json::Value::Null,
@@ -289,7 +288,7 @@ fn summarise(machine: Machine, text: &str, kind: ScriptKind) -> Summary {
                     span: e.site.span,
                 }),
                 EventKind::AttrWrite(root) => {
-                    if !user_writes.iter().any(|w| &*w.attribute == &**root) {
+                    if !user_writes.iter().any(|w| *w.attribute == **root) {
                         user_writes.push(UserWrite {
                             attribute: root.to_string(),
                             value: serde_json::Value::String(format!("<a changed user.{root}>")),
@@ -437,7 +436,9 @@ pub fn to_json(st: &State, v: &Val, depth: usize) -> serde_json::Value {
                 }
                 J::Array(items)
             }
-            Some(o) if o.kind == ObjKind::Error => J::Object(serde_json::Map::new()),
+            Some(o) if matches!(o.kind, ObjKind::Error | ObjKind::Set | ObjKind::Promise) => {
+                J::Object(serde_json::Map::new())
+            }
             Some(o) => {
                 let mut map = serde_json::Map::new();
                 for p in &o.props {
@@ -471,7 +472,7 @@ pub fn number_json(n: f64) -> serde_json::Value {
     if !n.is_finite() {
         return serde_json::Value::Null;
     }
-    if n.fract() == 0.0 && n.abs() < 9_007_199_254_740_992.0 {
+    if n.fract() == 0.0 && n.abs() < 1e18 {
         return serde_json::Value::Number((n as i64).into());
     }
     serde_json::Number::from_f64(n).map_or(serde_json::Value::Null, serde_json::Value::Number)
