@@ -43,9 +43,10 @@ pub struct TokenArgs {
     #[arg(default_value = ".")]
     pub path: PathBuf,
 
-    /// The application, by name.
+    /// The application, by name. Without it, a generic login: an unknown OIDC-conformant
+    /// client through an unknown connection (as for loose rule and action sources).
     #[arg(long)]
-    pub client: String,
+    pub client: Option<String>,
 
     /// The connection, by name (default: the first one enabled for the client).
     #[arg(long)]
@@ -295,7 +296,7 @@ fn explain(args: &ExplainArgs) -> ExitCode {
 fn token(args: &TokenArgs) -> ExitCode {
     let options = claimlint::TokenOptions {
         path: args.path.clone(),
-        client: args.client.clone(),
+        client: args.client.clone().unwrap_or_default(),
         connection: args.connection.clone(),
         protocol: args.protocol.clone(),
         scopes: args.scopes.clone(),

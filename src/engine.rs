@@ -293,6 +293,8 @@ impl Setup {
 /// Renders a hit into a finding with the policy's templates and labels.
 pub fn finding(policy: &Policy, hit: Hit, sources: &SourceMap) -> Finding {
     let message = template::render(&policy.message, &hit.vars);
+    let mut facts: Vec<String> = hit.vars.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    facts.sort();
     let mut finding = Finding::new(
         &policy.id,
         &policy.name,
@@ -320,11 +322,16 @@ pub fn finding(policy: &Policy, hit: Hit, sources: &SourceMap) -> Finding {
         message: format!("required by policy {} ({})", policy.id, policy.name),
         location: Location::resolve(sources, &policy.loc_of(entry)),
     });
-    let identity = finding
-        .location
-        .pointer
-        .clone()
-        .unwrap_or_else(|| finding.message.clone());
+    // What the finding is about, never its wording: the value's pointer, or for script findings
+    // the script (subject), the token and the claim or attribute (part of the fingerprint).
+    let identity = finding.location.pointer.clone().unwrap_or_else(|| {
+        let subject = finding
+            .subject
+            .as_ref()
+            .map(|s| format!("{}:{}", s.kind, s.name))
+            .unwrap_or_default();
+        format!("{subject}\u{0}{}", facts.join("\u{0}"))
+    });
     finding.seal(&identity)
 }
 

@@ -500,57 +500,13 @@ fn token_in_pool(options: &TokenOptions) -> Result<TokenRun, Error> {
     let setup = engine::Setup::new(config_path, &check_options, &cwd, &mut sources, &mut problems)?;
     let loaded = load::load_export(&export, &keywords, &mut sources, &cwd);
     let tenant = &loaded.tenant;
-    let Some(client) = tenant.client(&options.client) else {
-        let names: Vec<&str> = tenant.clients.iter().map(|c| c.name.as_str()).collect();
-        return Err(usage(format!(
-            "no client `{}` in {}; its clients are: {}",
-            options.client,
-            loaded.display_root,
-            names.join(", ")
-        )));
-    };
     let protocol = options
         .protocol
         .clone()
         .unwrap_or_else(|| eval::LOGIN_PROTOCOLS[0].to_string());
-    let connection = if protocol == eval::CREDENTIALS_PROTOCOL {
-        None
-    } else {
-        let any_lists = tenant.connections.iter().any(|c| !c.enabled_clients.is_empty());
-        let enabled: Vec<&str> = tenant
-            .connections
-            .iter()
-            .filter(|c| !any_lists || c.enabled_clients.iter().any(|e| e.value == client.name))
-            .map(|c| c.name.as_str())
-            .collect();
-        match &options.connection {
-            Some(name) if tenant.connections.iter().any(|c| &c.name == name) => Some(name.clone()),
-            Some(name) => {
-                return Err(usage(format!(
-                    "no connection `{name}`; connections enabled for `{}`: {}",
-                    client.name,
-                    enabled.join(", ")
-                )));
-            }
-            None => Some(
-                enabled
-                    .first()
-                    .ok_or_else(|| {
-                        usage(format!(
-                            "no connection is enabled for `{}`; give --connection",
-                            client.name
-                        ))
-                    })?
-                    .to_string(),
-            ),
-        }
-    };
-    let pipeline = if client.oidc_conformant.as_ref().is_some_and(|c| !c.value) {
-        eval::Pipeline::Legacy
-    } else {
-        eval::Pipeline::OidcConformant
-    };
-    let scopes = if options.scopes.is_empty() {
+    let scopes: Vec<String> = if protocol == eval::CREDENTIALS_PROTOCOL {
+        Vec::new()
+    } else if options.scopes.is_empty() {
         eval::DEFAULT_SCOPES.iter().map(|s| s.to_string()).collect()
     } else {
         options
@@ -559,15 +515,89 @@ fn token_in_pool(options: &TokenOptions) -> Result<TokenRun, Error> {
             .flat_map(|s| s.split_whitespace().map(str::to_string))
             .collect()
     };
-    let scenario = eval::Scenario {
-        client: client.name.clone(),
-        connection,
-        protocol,
-        scopes,
-        pipeline,
-        platform: setup.platform.profile_name.clone(),
-        generic: false,
-        profile: profile.map(|p| p.to_string()),
+    let scenario = if options.client.is_empty() {
+        // A generic login: whatever the export's clients and connections, scripts run for an
+        // unknown OIDC-conformant client through an unknown (or the named) connection.
+        let connection = match &options.connection {
+            Some(name) if tenant.connections.iter().any(|c| &c.name == name) => Some(name.clone()),
+            Some(name) => {
+                return Err(usage(format!(
+                    "no connection `{name}` in {}",
+                    loaded.display_root
+                )));
+            }
+            None => None,
+        };
+        eval::Scenario {
+            client: eval::ANY_CLIENT.to_string(),
+            connection,
+            protocol,
+            scopes,
+            pipeline: eval::Pipeline::OidcConformant,
+            platform: setup.platform.profile_name.clone(),
+            generic: true,
+            profile: profile.map(|p| p.to_string()),
+        }
+    } else {
+        let Some(client) = tenant.client(&options.client) else {
+            let names: Vec<&str> = tenant.clients.iter().map(|c| c.name.as_str()).collect();
+            return Err(usage(format!(
+                "no client `{}` in {}; its clients are: {} (leave out --client for a generic login)",
+                options.client,
+                loaded.display_root,
+                if names.is_empty() {
+                    "none".to_string()
+                } else {
+                    names.join(", ")
+                }
+            )));
+        };
+        let connection = if protocol == eval::CREDENTIALS_PROTOCOL {
+            None
+        } else {
+            let enabled: Vec<&str> = tenant
+                .connections
+                .iter()
+                .filter(|c| eval::enabled_for(tenant, c, &client.name))
+                .map(|c| c.name.as_str())
+                .collect();
+            match &options.connection {
+                Some(name) if tenant.connections.iter().any(|c| &c.name == name) => Some(name.clone()),
+                Some(name) => {
+                    return Err(usage(format!(
+                        "no connection `{name}`; connections enabled for `{}`: {}",
+                        client.name,
+                        enabled.join(", ")
+                    )));
+                }
+                None => Some(
+                    enabled
+                        .first()
+                        .ok_or_else(|| {
+                            usage(format!(
+                                "no connection is enabled for `{}`; give --connection",
+                                client.name
+                            ))
+                        })?
+                        .to_string(),
+                ),
+            }
+        };
+        let pipeline = if client.oidc_conformant.as_ref().is_some_and(|c| !c.value) {
+            eval::Pipeline::Legacy
+        } else {
+            eval::Pipeline::OidcConformant
+        };
+        eval::Scenario {
+            client: client.name.clone(),
+            connection,
+            protocol,
+            scopes,
+            pipeline,
+            platform: setup.platform.profile_name.clone(),
+            generic: false,
+            profile: profile.map(|p| p.to_string()),
+        }
     };
     let scripts = eval::lower_scripts(tenant, &sources);
     let analysis = eval::Analysis::new(tenant, &scripts, &setup.platform, &sources);

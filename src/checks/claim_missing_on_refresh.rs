@@ -27,7 +27,12 @@ pub fn run(ctx: &Context<'_>, _options: &serde_json::Value) -> Vec<Hit> {
             analysis.login(client, login.scenario.connection.as_deref(), REFRESH_PROTOCOL)
         });
         let Some(refresh) = refresh else { continue };
-        if !refresh.incomplete.is_empty() || !login.incomplete.is_empty() {
+        // A refresh that is denied issues no token at all: nothing is missing from it.
+        let issues = !matches!(
+            refresh.outcome,
+            crate::eval::summary::LoginOutcome::Denied | crate::eval::summary::LoginOutcome::Unfinished
+        );
+        if !issues || !refresh.incomplete.is_empty() || !login.incomplete.is_empty() {
             continue;
         }
         for write in &login.writes {

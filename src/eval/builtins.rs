@@ -92,7 +92,13 @@ pub fn call(
                     Val::Undef
                 }
             },
-            other => Val::derived("parsed JSON", &other),
+            other => {
+                // Text claimlint does not know may not parse: the call may throw.
+                let mut thrown = st.clone();
+                let error = m.alloc(&mut thrown, error_object("Unexpected token in JSON"));
+                m.throw_maybe(st, thrown, error, span);
+                Val::derived("parsed JSON", &other)
+            }
         },
         "Math.max" | "Math.min" => {
             let nums: Option<Vec<f64>> = args

@@ -293,6 +293,16 @@ impl Machine {
         frame
     }
 
+    /// Ends a path the step budget cut: what it did so far is kept as a path that issues
+    /// tokens (the run is marked incomplete), rather than lost.
+    fn cut(&mut self, st: &mut State, span: Span) {
+        if st.alive && self.host.kind != super::host::ScriptKind::Database {
+            let state = st.clone();
+            self.terminal(state, Ending::Issued, span);
+        }
+        st.alive = false;
+    }
+
     /// Ends the login on this path.
     pub fn terminal(&mut self, state: State, ending: Ending, span: Span) {
         if !state.alive {
@@ -516,6 +526,14 @@ impl Machine {
         st.alive = false;
     }
 
+    /// Forks `st`: on one side `thrown` (a copy of it) throws `value`, the other goes on.
+    pub fn throw_maybe(&mut self, st: &mut State, mut thrown: State, value: Val, span: Span) {
+        let branch = self.new_branch(span);
+        thrown.pc = st.pc.and((branch, true));
+        st.pc = st.pc.and((branch, false));
+        self.throw(thrown, value);
+    }
+
     pub fn throw(&mut self, mut st: State, value: Val) {
         self.abrupt(&mut st, Abrupt::Throw, value);
     }
@@ -541,7 +559,7 @@ impl Machine {
             return;
         }
         if !self.tick(stmt_span(stmt)) {
-            st.alive = false;
+            self.cut(st, stmt_span(stmt));
             return;
         }
         let labels = std::mem::take(&mut self.pending_labels);
@@ -663,7 +681,7 @@ impl Machine {
                 *st = out;
             }
             Stmt::While { test, body, do_while } => {
-                self.exec_loop(st, env, labels, None, Some(test), None, body, *do_while);
+                self.exec_loop(st, env, labels, None, Some(test), None, body, *do_while, &[]);
             }
             Stmt::For {
                 init,
@@ -674,17 +692,53 @@ impl Machine {
                 if let Some(init) = init {
                     self.exec(st, init, env);
                 }
-                self.exec_loop(st, env, labels, None, test.as_ref(), update.as_ref(), body, false);
+                let fresh = match init.as_deref() {
+                    Some(Stmt::Decl { kind, pattern, .. }) if *kind != DeclKind::Var => pattern_syms(pattern),
+                    _ => Vec::new(),
+                };
+                self.exec_loop(
+                    st,
+                    env,
+                    labels,
+                    None,
+                    test.as_ref(),
+                    update.as_ref(),
+                    body,
+                    false,
+                    &fresh,
+                );
             }
             Stmt::ForOf { left, iterable, body } => {
                 let it = self.eval(st, iterable, env);
                 let items = self.iteration_items(st, &it, false, iterable.span);
-                self.exec_loop(st, env, labels, Some((left, items)), None, None, body, false);
+                let fresh = for_syms(left);
+                self.exec_loop(
+                    st,
+                    env,
+                    labels,
+                    Some((left, items)),
+                    None,
+                    None,
+                    body,
+                    false,
+                    &fresh,
+                );
             }
             Stmt::ForIn { left, object, body } => {
                 let it = self.eval(st, object, env);
                 let items = self.iteration_items(st, &it, true, object.span);
-                self.exec_loop(st, env, labels, Some((left, items)), None, None, body, false);
+                let fresh = for_syms(left);
+                self.exec_loop(
+                    st,
+                    env,
+                    labels,
+                    Some((left, items)),
+                    None,
+                    None,
+                    body,
+                    false,
+                    &fresh,
+                );
             }
             Stmt::Break { label, .. } => self.abrupt(st, Abrupt::Break(label.clone()), Val::Undef),
             Stmt::Continue { label, .. } => self.abrupt(st, Abrupt::Continue(label.clone()), Val::Undef),
@@ -841,7 +895,10 @@ impl Machine {
         update: Option<&Expr>,
         body: &Stmt,
         do_while: bool,
+        fresh: &[u32],
     ) {
+        let outer = env;
+        let mut env = env;
         let mut exits: Option<State> = None;
         let mut broke: Option<State> = None;
         let entry = st.clone();
@@ -851,10 +908,18 @@ impl Machine {
             None => (None, None, None),
         };
         let mut undecided = 0usize;
+        let mut decided = 0usize;
+        let mut summarising = false;
         let mut first = true;
         loop {
             if !st.alive || self.exhausted {
                 break;
+            }
+            // `let` bindings of the loop are fresh in every iteration (closures made in one keep
+            // that iteration's values), copied from the iteration before; a `for (let …;;)`
+            // copies before its update runs, as JavaScript does.
+            if !fresh.is_empty() && (first || update.is_none()) {
+                env = self.fresh_frame(st, outer, env, fresh);
             }
             // Decide whether another iteration runs.
             if let Some(list) = known.as_mut() {
@@ -888,10 +953,35 @@ impl Machine {
                     self.bind_for(st, t, item, env);
                 }
             } else if !(do_while && first) {
-                let v = match test {
+                let mut v = match test {
                     Some(t) => self.eval(st, t, env),
                     None => Val::Bool(true),
                 };
+                if summarising {
+                    v = Val::unknown("whether the loop goes on");
+                } else if truthy(&v) == Some(true) {
+                    decided += 1;
+                    if decided > UNROLL_LIMIT {
+                        // Too many turns to follow one by one: start again from the loop's entry
+                        // with what the turns change made unknown, and let the body run any number
+                        // of times.
+                        self.bound(
+                            body_span(body),
+                            format!("a loop ran more than {UNROLL_LIMIT} times and was summarised"),
+                        );
+                        let changed = std::mem::replace(st, entry.clone());
+                        widen(st, &changed);
+                        for sym in fresh {
+                            self.store(st, outer, *sym, Val::unknown("a loop counter"));
+                        }
+                        exits = None;
+                        broke = None;
+                        summarising = true;
+                        env = outer;
+                        first = true;
+                        continue;
+                    }
+                }
                 let (yes, no) = self.fork(st, &v, test.map_or(body_span(body), |t| t.span));
                 if let Some(n) = no {
                     join_into(&mut exits, &n);
@@ -929,6 +1019,9 @@ impl Machine {
                 }
             }
             if let Some(u) = update {
+                if !fresh.is_empty() {
+                    env = self.fresh_frame(st, outer, env, fresh);
+                }
                 self.eval(st, u, env);
             }
         }
@@ -944,6 +1037,17 @@ impl Machine {
             out.alive = false;
         }
         *st = out;
+    }
+
+    /// A new frame for one loop iteration, holding `syms` copied from `from`.
+    fn fresh_frame(&mut self, st: &mut State, outer: FrameId, from: FrameId, syms: &[u32]) -> FrameId {
+        let frame = self.new_frame(st, Some(outer), syms);
+        for sym in syms {
+            if let Some(v) = self.lookup(st, from, *sym) {
+                self.store(st, frame, *sym, v);
+            }
+        }
+        frame
     }
 
     fn bind_for(&mut self, st: &mut State, target: &ForTarget, item: Val, env: FrameId) {
@@ -1102,6 +1206,18 @@ impl Machine {
                     }
                     for w in &src.dyn_writes {
                         object.dyn_writes.push(w.clone());
+                    }
+                    if src.rest != Rest::Closed {
+                        // What the spread object may hold overrides the properties before it.
+                        for p in &mut object.props {
+                            if !src.props.iter().any(|q| q.key == p.key) {
+                                p.value = p.value.join(&Val::unknown(format!(
+                                    "`{}`, which {} may override",
+                                    p.key,
+                                    alt.describe()
+                                )));
+                            }
+                        }
                     }
                     match &src.rest {
                         Rest::Closed => {}
@@ -1408,7 +1524,7 @@ impl Machine {
             return Val::Undef;
         }
         if !self.tick(expr.span) {
-            st.alive = false;
+            self.cut(st, expr.span);
             return Val::unknown("(the step budget ran out)");
         }
         self.eval_kind(st, expr, env).bounded()
@@ -2341,6 +2457,36 @@ fn key_span(member: Span, property: &MemberProp) -> Span {
             }
         }
         MemberProp::Computed(e) => e.span,
+    }
+}
+
+/// The symbols a binding pattern declares.
+fn pattern_syms(pattern: &Pattern) -> Vec<u32> {
+    let mut out = Vec::new();
+    let mut stack = vec![pattern];
+    while let Some(p) = stack.pop() {
+        match p {
+            Pattern::Bind { sym, .. } => out.push(*sym),
+            Pattern::Default { pattern, .. } => stack.push(pattern),
+            Pattern::Object { props, rest, .. } => {
+                stack.extend(props.iter().map(|p| &p.value));
+                stack.extend(rest.as_deref());
+            }
+            Pattern::Array { items, rest, .. } => {
+                stack.extend(items.iter().flatten());
+                stack.extend(rest.as_deref());
+            }
+            Pattern::Global { .. } | Pattern::Member(_) | Pattern::Unknown(_) => {}
+        }
+    }
+    out
+}
+
+/// The per-iteration bindings of a `for…of`/`for…in` head.
+fn for_syms(left: &ForTarget) -> Vec<u32> {
+    match left {
+        ForTarget::Decl(kind, pattern) if *kind != DeclKind::Var => pattern_syms(pattern),
+        _ => Vec::new(),
     }
 }
 

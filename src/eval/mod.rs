@@ -513,7 +513,7 @@ impl Analysis {
             .collect();
         // Logins that use the same summaries through the same connection and pipeline share
         // one evaluation.
-            let mut representatives: Vec<(usize, RunSummaries)> = Vec::new();
+        let mut representatives: Vec<(usize, RunSummaries)> = Vec::new();
         let mut members: Vec<Vec<usize>> = Vec::new();
         let mut logins = HashMap::new();
         let mut keys: Vec<(Scenario, Vec<(usize, usize)>)> = Vec::new();

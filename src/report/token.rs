@@ -14,7 +14,20 @@ pub fn json(evaluation: &Evaluation) -> String {
 /// The evaluation for the terminal.
 pub fn human(evaluation: &Evaluation) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "Scenario: {}\n", evaluation.scenario.describe());
+    let _ = writeln!(out, "Scenario: {}", evaluation.scenario.describe());
+    let outcome = match evaluation.outcome {
+        crate::eval::summary::LoginOutcome::Issued => "tokens are issued",
+        crate::eval::summary::LoginOutcome::MayDeny => {
+            "some paths deny the login; the others issue these tokens"
+        }
+        crate::eval::summary::LoginOutcome::Denied => "the login is denied: no tokens",
+        crate::eval::summary::LoginOutcome::Unfinished => "no script path completes the login: no tokens",
+    };
+    let _ = writeln!(out, "Outcome: {outcome}");
+    for note in &evaluation.incomplete {
+        let _ = writeln!(out, "Incomplete: {note}");
+    }
+    out.push('\n');
     for (token, claims) in &evaluation.tokens {
         let _ = writeln!(
             out,
@@ -24,6 +37,9 @@ pub fn human(evaluation: &Evaluation) -> String {
         let body = serde_json::to_string_pretty(claims).unwrap_or_default();
         for line in body.lines() {
             let _ = writeln!(out, "  {line}");
+        }
+        for (claim, when) in evaluation.may.get(token).into_iter().flatten() {
+            let _ = writeln!(out, "  `{claim}` is issued only {when}");
         }
         out.push('\n');
     }
