@@ -429,3 +429,118 @@ fn storage_of<'c>(
         .ok_or("the proof's connection is not in the export")?;
     Ok((profile, connection))
 }
+
+#[cfg(test)]
+mod tests {
+    //! The engine refuses a finding whose proof does not hold.
+
+    use std::path::Path;
+
+    use super::*;
+    use crate::load::{discover::export_at, load_export};
+    use crate::proof::{Statement, TokenKind};
+    use crate::syntax::keywords::KeywordMap;
+
+    /// Runs `check` on a fixture and hands each hit, and the context, to `inspect`.
+    fn with_hits(fixture: &str, check: &str, inspect: impl Fn(&Context<'_>, Vec<Hit>)) {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(fixture)
+            .join("yaml");
+        let export = export_at(&root).expect("fixture export");
+        let mut sources = SourceMap::default();
+        let loaded = load_export(&export, &KeywordMap::default(), &mut sources, &root);
+        let platform = Platform::load(DEFAULT_PROFILE).expect("platform");
+        let scripts = crate::eval::lower_scripts(&loaded.tenant, &sources);
+        let analysis = Analysis::new(&loaded.tenant, &scripts, &platform, &sources);
+        let ctx = Context {
+            tenant: &loaded.tenant,
+            platform: &platform,
+            sources: &sources,
+            scripts: &scripts,
+            analysis: Some(&analysis),
+        };
+        let Some(def) = crate::checks::find(check) else {
+            panic!("no check {check}")
+        };
+        let (Runner::Model(run) | Runner::Analysis(run)) = def.runner else {
+            panic!("{check} is run by the engine")
+        };
+        let hits = run(&ctx, &serde_json::json!({}));
+        inspect(&ctx, hits);
+    }
+
+    #[test]
+    fn true_proofs_are_accepted_and_wrong_ones_refused() {
+        with_hits("claim-namespace", "claim-namespace", |ctx, hits| {
+            assert!(!hits.is_empty());
+            for hit in &hits {
+                assert_eq!(verify(ctx, hit), Ok(()), "{:?}", hit.vars);
+            }
+            let hit = hits[0].clone();
+            let Some(proof) = &hit.proof else { panic!("CL101 carries a proof") };
+            let Statement::ClaimAbsent { token, claim } = proof.statement.clone() else {
+                panic!("{:?}", proof.statement)
+            };
+
+            // Stating the opposite of what the login issues.
+            let mut wrong = hit.clone();
+            if let Some(p) = wrong.proof.as_mut() {
+                p.statement = Statement::ClaimIssued { token, claim: claim.clone() };
+            }
+            assert!(verify(ctx, &wrong).is_err());
+
+            // Tokens that are not the ones the witness login issues.
+            let mut forged = hit.clone();
+            if let Some(p) = forged.proof.as_mut() {
+                p.tokens
+                    .entry(TokenKind::IdToken)
+                    .or_default()
+                    .insert(claim.clone(), serde_json::json!("forged"));
+            }
+            assert!(verify(ctx, &forged).is_err());
+
+            // A witness that never runs the line the finding points at.
+            let mut elsewhere = hit.clone();
+            elsewhere.loc.span = crate::source::Span::new(0, 1);
+            assert!(verify(ctx, &elsewhere).is_err());
+        });
+    }
+
+    #[test]
+    fn a_storage_proof_must_match_the_persisted_profile() {
+        with_hits("nested-deny-path", "nested-deny-path", |ctx, hits| {
+            let hit = hits.first().expect("a nested entry").clone();
+            assert_eq!(verify(ctx, &hit), Ok(()));
+            let mut wrong = hit.clone();
+            if let Some(p) = wrong.proof.as_mut() {
+                p.statement = Statement::EntryRemovesNothing {
+                    entry: "email".into(),
+                };
+            }
+            assert!(verify(ctx, &wrong).is_err());
+        });
+    }
+
+    #[test]
+    fn rewording_a_message_keeps_the_fingerprint() {
+        with_hits("claim-namespace", "claim-namespace", |ctx, hits| {
+            let mut sources = SourceMap::default();
+            let mut problems = Vec::new();
+            let policies = policy::load_builtin(&mut sources, &mut problems);
+            let Some(policy) = policies.iter().find(|p| p.id == "CL101") else {
+                panic!("CL101 is built in")
+            };
+            let mut reworded = policy.clone();
+            reworded.message = "claim {claim} is dropped (reworded)".into();
+            let fingerprints = |policy: &Policy| -> Vec<String> {
+                hits.iter().map(|h| finding(policy, h.clone(), ctx.sources).fingerprint).collect()
+            };
+            let before = fingerprints(policy);
+            assert_eq!(before, fingerprints(&reworded));
+            // Different claims keep different fingerprints.
+            let distinct: std::collections::BTreeSet<&String> = before.iter().collect();
+            assert_eq!(distinct.len(), before.len(), "{before:?}");
+        });
+    }
+}

@@ -41,6 +41,12 @@ pub fn run(check: &str, form: &str) -> CheckRun {
         .map(|f| f.message.as_str())
         .collect();
     assert!(input_errors.is_empty(), "{check}/{form}: {input_errors:?}");
+    // Every proof a check attached was re-derived by the engine; a refused one is a bug.
+    assert!(
+        run.refused_proofs.is_empty(),
+        "{check}/{form}: refused proofs: {:#?}",
+        run.refused_proofs
+    );
     assert_eq!(run.report.exports.len(), 1, "{check}/{form}: one export");
     let expected = if form.ends_with("yaml") {
         ExportFormat::Yaml
