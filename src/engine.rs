@@ -11,14 +11,15 @@ use rayon::prelude::*;
 
 use crate::checks::{Context, Hit, Runner};
 use crate::config::{self, Config, Override};
+use crate::error::Error;
 use crate::eval::{Analysis, Scripts};
 use crate::finding::{Finding, Location, Related, Suppression};
 use crate::inline::InlineSuppression;
 use crate::model::{InputError, Tenant};
+use crate::options::CheckOptions;
 use crate::platform::{DEFAULT_PROFILE, Platform};
 use crate::policy::{self, Policy, template};
 use crate::source::SourceMap;
-use crate::{CheckOptions, Error};
 
 pub struct Setup {
     pub config: Config,
@@ -478,7 +479,9 @@ mod tests {
                 assert_eq!(verify(ctx, hit), Ok(()), "{:?}", hit.vars);
             }
             let hit = hits[0].clone();
-            let Some(proof) = &hit.proof else { panic!("CL101 carries a proof") };
+            let Some(proof) = &hit.proof else {
+                panic!("CL101 carries a proof")
+            };
             let Statement::ClaimAbsent { token, claim } = proof.statement.clone() else {
                 panic!("{:?}", proof.statement)
             };
@@ -486,7 +489,10 @@ mod tests {
             // Stating the opposite of what the login issues.
             let mut wrong = hit.clone();
             if let Some(p) = wrong.proof.as_mut() {
-                p.statement = Statement::ClaimIssued { token, claim: claim.clone() };
+                p.statement = Statement::ClaimIssued {
+                    token,
+                    claim: claim.clone(),
+                };
             }
             assert!(verify(ctx, &wrong).is_err());
 
@@ -534,7 +540,9 @@ mod tests {
             let mut reworded = policy.clone();
             reworded.message = "claim {claim} is dropped (reworded)".into();
             let fingerprints = |policy: &Policy| -> Vec<String> {
-                hits.iter().map(|h| finding(policy, h.clone(), ctx.sources).fingerprint).collect()
+                hits.iter()
+                    .map(|h| finding(policy, h.clone(), ctx.sources).fingerprint)
+                    .collect()
             };
             let before = fingerprints(policy);
             assert_eq!(before, fingerprints(&reworded));

@@ -7,12 +7,14 @@
 pub mod baseline;
 pub mod checks;
 pub mod config;
+mod error;
 pub mod eval;
 pub mod finding;
 pub mod inline;
 pub mod js;
 pub mod load;
 pub mod model;
+mod options;
 pub mod platform;
 pub mod policy;
 pub mod proof;
@@ -22,40 +24,16 @@ pub mod syntax;
 
 use std::path::{Path, PathBuf};
 
+pub use error::Error;
 use finding::{Finding, Severity};
 use load::discover::{EmptyReason, discover};
+pub use options::CheckOptions;
 use report::{ExportSummary, OUTPUT_VERSION, Report, Summary, Tool};
 use source::SourceMap;
 use syntax::keywords::KeywordMap;
 
 /// The built-in policy every unreadable or malformed input is reported under.
 pub const INPUT_ERROR: (&str, &str) = ("CL001", "input-error");
-
-/// What `claimlint check` is asked to do.
-#[derive(Debug, Clone, Default)]
-pub struct CheckOptions {
-    /// Folders to search for exports, or files whose exports to lint. Empty means `.`.
-    pub paths: Vec<PathBuf>,
-    /// a0deploy's `AUTH0_KEYWORD_REPLACE_MAPPINGS` JSON, to fill in `@@KEY@@`/`##KEY##` markers.
-    pub keywords: Option<PathBuf>,
-    /// Worker threads for reading and parsing; `None` uses one per core.
-    pub jobs: Option<usize>,
-    /// `--config`: the config file for every export (otherwise each export's nearest one).
-    pub config: Option<PathBuf>,
-    /// `--policies`: extra policy folders.
-    pub policy_dirs: Vec<PathBuf>,
-    /// `--platform`: the platform profile (overrides the config).
-    pub platform: Option<String>,
-    /// `--no-proof`: leave proofs out of the findings.
-    pub no_proof: bool,
-    /// `--include-suppressed`: keep suppressed findings in the report (marked; they never fail
-    /// the run).
-    pub include_suppressed: bool,
-    /// `--no-inline-suppressions`: ignore `claimlint-disable` comments in scripts.
-    pub no_inline_suppressions: bool,
-    /// `--baseline FILE`: findings recorded there are suppressed; stale entries are reported.
-    pub baseline: Option<PathBuf>,
-}
 
 /// The outcome of a run: the report and the files it points into.
 #[derive(Debug)]
@@ -113,35 +91,6 @@ impl CheckRun {
             ExitStatus::Clean
         }
     }
-}
-
-/// A problem that stops the run before anything is linted.
-#[derive(Debug, thiserror::Error, miette::Diagnostic)]
-pub enum Error {
-    #[error(
-        "no Auth0 export found in {paths} (looked for tenant.yaml, tenant.yml or tenant.json, resource folders such as rules/ and clients/, or rule, action and hook sources such as rules/*.js)"
-    )]
-    #[diagnostic(code(claimlint::no_export))]
-    NoExport { paths: String },
-
-    #[error("{path} does not exist")]
-    #[diagnostic(code(claimlint::missing_path))]
-    MissingPath { path: String },
-
-    #[error("cannot use the keyword file {path}: {message}")]
-    #[diagnostic(
-        code(claimlint::keywords),
-        help("give a JSON object mapping keyword names to values, as in AUTH0_KEYWORD_REPLACE_MAPPINGS")
-    )]
-    Keywords { path: String, message: String },
-
-    #[error("{message}")]
-    #[diagnostic(code(claimlint::config))]
-    Config { message: String },
-
-    #[error("cannot start {jobs} worker threads: {message}")]
-    #[diagnostic(code(claimlint::jobs))]
-    Jobs { jobs: usize, message: String },
 }
 
 /// Lints every export under `options.paths`.
@@ -500,105 +449,19 @@ fn token_in_pool(options: &TokenOptions) -> Result<TokenRun, Error> {
     let setup = engine::Setup::new(config_path, &check_options, &cwd, &mut sources, &mut problems)?;
     let loaded = load::load_export(&export, &keywords, &mut sources, &cwd);
     let tenant = &loaded.tenant;
-    let protocol = options
-        .protocol
-        .clone()
-        .unwrap_or_else(|| eval::LOGIN_PROTOCOLS[0].to_string());
-    let scopes: Vec<String> = if protocol == eval::CREDENTIALS_PROTOCOL {
-        Vec::new()
-    } else if options.scopes.is_empty() {
-        eval::DEFAULT_SCOPES.iter().map(|s| s.to_string()).collect()
-    } else {
-        options
-            .scopes
-            .iter()
-            .flat_map(|s| s.split_whitespace().map(str::to_string))
-            .collect()
-    };
-    let scenario = if options.client.is_empty() {
-        // A generic login: whatever the export's clients and connections, scripts run for an
-        // unknown OIDC-conformant client through an unknown (or the named) connection.
-        let connection = match &options.connection {
-            Some(name) if tenant.connections.iter().any(|c| &c.name == name) => Some(name.clone()),
-            Some(name) => {
-                return Err(usage(format!(
-                    "no connection `{name}` in {}",
-                    loaded.display_root
-                )));
-            }
-            None => None,
-        };
-        eval::Scenario {
-            client: eval::ANY_CLIENT.to_string(),
-            connection,
-            protocol,
-            scopes,
-            pipeline: eval::Pipeline::OidcConformant,
-            platform: setup.platform.profile_name.clone(),
-            generic: true,
+    let scenario = eval::requested_scenario(
+        tenant,
+        &setup.platform,
+        &eval::LoginRequest {
+            export: &loaded.display_root,
+            client: &options.client,
+            connection: options.connection.as_deref(),
+            protocol: options.protocol.as_deref(),
+            scopes: &options.scopes,
             profile: profile.map(|p| p.to_string()),
-        }
-    } else {
-        let Some(client) = tenant.client(&options.client) else {
-            let names: Vec<&str> = tenant.clients.iter().map(|c| c.name.as_str()).collect();
-            return Err(usage(format!(
-                "no client `{}` in {}; its clients are: {} (leave out --client for a generic login)",
-                options.client,
-                loaded.display_root,
-                if names.is_empty() {
-                    "none".to_string()
-                } else {
-                    names.join(", ")
-                }
-            )));
-        };
-        let connection = if protocol == eval::CREDENTIALS_PROTOCOL {
-            None
-        } else {
-            let enabled: Vec<&str> = tenant
-                .connections
-                .iter()
-                .filter(|c| eval::enabled_for(tenant, c, &client.name))
-                .map(|c| c.name.as_str())
-                .collect();
-            match &options.connection {
-                Some(name) if tenant.connections.iter().any(|c| &c.name == name) => Some(name.clone()),
-                Some(name) => {
-                    return Err(usage(format!(
-                        "no connection `{name}`; connections enabled for `{}`: {}",
-                        client.name,
-                        enabled.join(", ")
-                    )));
-                }
-                None => Some(
-                    enabled
-                        .first()
-                        .ok_or_else(|| {
-                            usage(format!(
-                                "no connection is enabled for `{}`; give --connection",
-                                client.name
-                            ))
-                        })?
-                        .to_string(),
-                ),
-            }
-        };
-        let pipeline = if client.oidc_conformant.as_ref().is_some_and(|c| !c.value) {
-            eval::Pipeline::Legacy
-        } else {
-            eval::Pipeline::OidcConformant
-        };
-        eval::Scenario {
-            client: client.name.clone(),
-            connection,
-            protocol,
-            scopes,
-            pipeline,
-            platform: setup.platform.profile_name.clone(),
-            generic: false,
-            profile: profile.map(|p| p.to_string()),
-        }
-    };
+        },
+    )
+    .map_err(usage)?;
     let scripts = eval::lower_scripts(tenant, &sources);
     let analysis = eval::Analysis::new(tenant, &scripts, &setup.platform, &sources);
     let evaluation = analysis.evaluate(tenant, &scripts, &setup.platform, &sources, &scenario);

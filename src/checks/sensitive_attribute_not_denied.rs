@@ -14,7 +14,6 @@
 use serde::Deserialize;
 
 use super::{Context, Hit, options};
-use crate::eval::host::{LoginFacts, Mode, ScriptKind};
 use crate::model::{Connection, Loc};
 use crate::proof::{Pipeline, Proof, Statement};
 use crate::syntax::{Node, pointer_join};
@@ -180,15 +179,12 @@ fn sources(ctx: &Context<'_>, index: usize, connection: &Connection, opts: &Node
             });
         }
     }
-    for (_, unit) in ctx.scripts.databases.iter().filter(|(i, _)| *i == index) {
-        let summary = crate::eval::summary::run(
-            &unit.lowered.ir,
-            &unit.text,
-            ScriptKind::Database,
-            Mode::Abstract(LoginFacts::default()),
-            crate::eval::machine::STEP_BUDGET,
-        );
-        for (attribute, span) in summary.profile {
+    let profiles = ctx
+        .analysis
+        .map(|a| a.database_profiles(index, ctx.scripts))
+        .unwrap_or_default();
+    for (unit, profile) in profiles {
+        for (attribute, span) in profile.iter().cloned() {
             let loc = Loc {
                 file: unit.file,
                 span,

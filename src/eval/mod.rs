@@ -351,6 +351,122 @@ pub fn storage_scenario(tenant: &Tenant, connection: &Connection, platform: &Pla
     }
 }
 
+/// What `claimlint token` asks for: a client (empty for a generic login), and optionally a
+/// connection, protocol, scopes and a sample profile.
+pub struct LoginRequest<'a> {
+    /// The export, as shown in messages.
+    pub export: &'a str,
+    pub client: &'a str,
+    pub connection: Option<&'a str>,
+    pub protocol: Option<&'a str>,
+    pub scopes: &'a [String],
+    /// A sample user profile, as JSON text.
+    pub profile: Option<String>,
+}
+
+/// The login a request names, with the defaults filled in (the first connection enabled for
+/// the client, `oidc-basic-profile`, `openid profile email`); `Err` says what does not exist.
+pub fn requested_scenario(
+    tenant: &Tenant,
+    platform: &Platform,
+    request: &LoginRequest<'_>,
+) -> Result<Scenario, String> {
+    let protocol = request
+        .protocol
+        .map_or_else(|| LOGIN_PROTOCOLS[0].to_string(), str::to_string);
+    let scopes: Vec<String> = if protocol == CREDENTIALS_PROTOCOL {
+        Vec::new()
+    } else if request.scopes.is_empty() {
+        DEFAULT_SCOPES.iter().map(|s| s.to_string()).collect()
+    } else {
+        request
+            .scopes
+            .iter()
+            .flat_map(|s| s.split_whitespace().map(str::to_string))
+            .collect()
+    };
+    let scenario = if request.client.is_empty() {
+        // A generic login: whatever the export's clients and connections, scripts run for an
+        // unknown OIDC-conformant client through an unknown (or the named) connection.
+        let connection = match request.connection {
+            Some(name) if tenant.connections.iter().any(|c| c.name == name) => Some(name.to_string()),
+            Some(name) => return Err(format!("no connection `{name}` in {}", request.export)),
+            None => None,
+        };
+        Scenario {
+            client: ANY_CLIENT.to_string(),
+            connection,
+            protocol,
+            scopes,
+            pipeline: Pipeline::OidcConformant,
+            platform: platform.profile_name.clone(),
+            generic: true,
+            profile: request.profile.clone(),
+        }
+    } else {
+        let Some(client) = tenant.client(request.client) else {
+            let names: Vec<&str> = tenant.clients.iter().map(|c| c.name.as_str()).collect();
+            return Err(format!(
+                "no client `{}` in {}; its clients are: {} (leave out --client for a generic login)",
+                request.client,
+                request.export,
+                if names.is_empty() {
+                    "none".to_string()
+                } else {
+                    names.join(", ")
+                }
+            ));
+        };
+        let connection = if protocol == CREDENTIALS_PROTOCOL {
+            None
+        } else {
+            let enabled: Vec<&str> = tenant
+                .connections
+                .iter()
+                .filter(|c| enabled_for(tenant, c, &client.name))
+                .map(|c| c.name.as_str())
+                .collect();
+            match request.connection {
+                Some(name) if tenant.connections.iter().any(|c| c.name == name) => Some(name.to_string()),
+                Some(name) => {
+                    return Err(format!(
+                        "no connection `{name}`; connections enabled for `{}`: {}",
+                        client.name,
+                        enabled.join(", ")
+                    ));
+                }
+                None => Some(
+                    enabled
+                        .first()
+                        .ok_or_else(|| {
+                            format!(
+                                "no connection is enabled for `{}`; give --connection",
+                                client.name
+                            )
+                        })?
+                        .to_string(),
+                ),
+            }
+        };
+        let pipeline = if client.oidc_conformant.as_ref().is_some_and(|c| !c.value) {
+            Pipeline::Legacy
+        } else {
+            Pipeline::OidcConformant
+        };
+        Scenario {
+            client: client.name.clone(),
+            connection,
+            protocol,
+            scopes,
+            pipeline,
+            platform: platform.profile_name.clone(),
+            generic: false,
+            profile: request.profile.clone(),
+        }
+    };
+    Ok(scenario)
+}
+
 /// The facts of a login that scripts can read.
 pub fn login_facts(tenant: &Tenant, scenario: &Scenario) -> LoginFacts {
     let mut facts = LoginFacts::default().with(Fact::Protocol, scenario.protocol.clone());
@@ -486,6 +602,8 @@ pub struct Analysis {
     /// before legacy, clients by name.
     order: Vec<usize>,
     memos: Vec<std::sync::Mutex<(UnitRef, Memo)>>,
+    /// The profile each custom-database script hands to its callback, by script.
+    databases: Vec<Vec<(String, Span)>>,
 }
 
 impl Analysis {
@@ -581,13 +699,45 @@ impl Analysis {
             .into_iter()
             .map(|(r, memo, _)| std::sync::Mutex::new((r, memo)))
             .collect();
+        let databases = scripts
+            .databases
+            .par_iter()
+            .map(|(_, unit)| {
+                let facts = LoginFacts::default();
+                summary::run(
+                    &unit.lowered.ir,
+                    &unit.text,
+                    ScriptKind::Database,
+                    Mode::Abstract(facts),
+                    machine::STEP_BUDGET,
+                )
+                .profile
+            })
+            .collect();
         Analysis {
+            databases,
             evaluations,
             logins,
             connections,
             order,
             memos,
         }
+    }
+
+    /// The custom-database scripts of connection `index`, each with the profile attributes it
+    /// hands to its callback (and where each is written).
+    pub fn database_profiles<'s>(
+        &'s self,
+        index: usize,
+        scripts: &'s Scripts,
+    ) -> Vec<(&'s ScriptUnit, &'s [(String, Span)])> {
+        scripts
+            .databases
+            .iter()
+            .zip(&self.databases)
+            .filter(|((i, _), _)| *i == index)
+            .map(|((_, unit), profile)| (unit, profile.as_slice()))
+            .collect()
     }
 
     /// The evaluation of the login of `client` through `connection` on `protocol`.
