@@ -53,6 +53,11 @@ const UNRESOLVED_CLAIM_NAME: Case = Case {
     policy: "CL104",
     name: "unresolved-claim-name",
 };
+const EVALUATION_INCOMPLETE: Case = Case {
+    check: "evaluation-incomplete",
+    policy: "CL005",
+    name: "evaluation-incomplete",
+};
 const DENIED_ATTRIBUTE_IN_CLAIM: Case = Case {
     check: "denied-attribute-in-claim",
     policy: "CL105",
@@ -547,6 +552,24 @@ fn both_forms_of_each_fixture_hold_the_same_scripts() {
             );
         }
     }
+}
+
+#[test]
+fn evaluation_incomplete() {
+    snapshot_both_formats(&EVALUATION_INCOMPLETE, |form, found| {
+        assert_eq!(found.len(), 1, "{form}");
+        let f = found[0];
+        assert!(f.message.contains("summarised"), "{form}: {}", f.message);
+        assert!(f.location.file.ends_with("Tag country.js"), "{form}");
+        assert!(f.proof.is_none(), "{form}: a note proves nothing");
+    });
+    // The claim the summarised loop writes is still decided (namespaced, kept) and may be set.
+    let run = run("evaluation-incomplete", "yaml");
+    assert!(
+        run.report.findings.iter().all(|f| f.policy == "CL005"),
+        "{:?}",
+        run.report.findings.iter().map(|f| &f.policy).collect::<Vec<_>>()
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -11,6 +11,9 @@ const INPUTS: &[&str] = &[
     "examples/tenant-export",
     "examples/tenant-export-yaml",
     "tests/fixtures/input-errors/invalid-json",
+    "tests/fixtures/loose-sources/rules",
+    "tests/fixtures/evaluation-incomplete/yaml",
+    "tests/fixtures/claim-missing-on-refresh/directory",
 ];
 
 /// Runs claimlint in the crate root: (exit code, stdout bytes).
