@@ -485,9 +485,35 @@ impl Object {
 
     /// Joins the object as seen on another path into this one.
     fn join(&mut self, other: &Object, pc_self: &Cond, pc_other: &Cond) {
-        for p in &mut self.props {
-            match other.prop(&p.key) {
-                Some(q) => {
+        // Both sides usually descend from one object, so properties line up by position; an
+        // index is built only when they do not.
+        let aligned = self.props.len() <= other.props.len()
+            && self.props.iter().zip(&other.props).all(|(p, q)| p.key == q.key);
+        let index: std::collections::HashMap<&str, usize> = if aligned {
+            std::collections::HashMap::new()
+        } else {
+            other
+                .props
+                .iter()
+                .enumerate()
+                .map(|(i, q)| (&*q.key, i))
+                .collect()
+        };
+        let mut seen = vec![false; other.props.len()];
+        for (i, p) in self.props.iter_mut().enumerate() {
+            let at = if aligned {
+                Some(i)
+            } else {
+                index.get(&*p.key).copied()
+            };
+            match at.map(|j| (j, &other.props[j])) {
+                Some((j, q)) => {
+                    seen[j] = true;
+                    // Unchanged on both paths: nothing to join.
+                    if q.presence == p.presence && q.site == p.site && q.value.same(&p.value) {
+                        p.written |= q.written;
+                        continue;
+                    }
                     p.value = p.value.join(&q.value);
                     p.presence = p.presence.and_cond(pc_self).or(&q.presence.and_cond(pc_other));
                     if p.site != q.site {
@@ -503,8 +529,8 @@ impl Object {
                 }
             }
         }
-        for q in &other.props {
-            if self.prop(&q.key).is_none() {
+        for (j, q) in other.props.iter().enumerate() {
+            if !seen[j] {
                 let mut q = q.clone();
                 q.presence = q.presence.and_cond(pc_other);
                 self.props.push(q);
@@ -574,7 +600,8 @@ pub struct State {
     pub pc: Cond,
     pub frames: BTreeMap<FrameId, Arc<Frame>>,
     pub heap: BTreeMap<ObjId, Arc<Object>>,
-    pub events: Vec<Event>,
+    /// What happened, by kind and place, with the condition it happened under.
+    pub events: Arc<BTreeMap<(EventKind, Site), Cond>>,
     /// `false` once every path through this state has left normal flow.
     pub alive: bool,
 }
@@ -585,7 +612,7 @@ impl State {
             pc: Cond::always(),
             frames: BTreeMap::new(),
             heap: BTreeMap::new(),
-            events: Vec::new(),
+            events: Arc::new(BTreeMap::new()),
             alive: true,
         }
     }
@@ -600,9 +627,12 @@ impl State {
 
     pub fn event(&mut self, kind: EventKind, site: Site) {
         let cond = self.pc.clone();
-        match self.events.iter_mut().find(|e| e.kind == kind && e.site == site) {
-            Some(e) => e.cond = e.cond.or(&cond),
-            None => self.events.push(Event { kind, site, cond }),
+        let events = Arc::make_mut(&mut self.events);
+        match events.get_mut(&(kind.clone(), site)) {
+            Some(c) => *c = c.or(&cond),
+            None => {
+                events.insert((kind, site), cond);
+            }
         }
     }
 
@@ -662,14 +692,18 @@ impl State {
                 }
             }
         }
-        for e in &other.events {
-            match self
-                .events
-                .iter_mut()
-                .find(|x| x.kind == e.kind && x.site == e.site)
-            {
-                Some(x) => x.cond = x.cond.or(&e.cond),
-                None => self.events.push(e.clone()),
+        if !Arc::ptr_eq(&self.events, &other.events) {
+            for (key, cond) in other.events.iter() {
+                if self.events.get(key) == Some(cond) {
+                    continue;
+                }
+                let events = Arc::make_mut(&mut self.events);
+                match events.get_mut(key) {
+                    Some(c) => *c = c.or(cond),
+                    None => {
+                        events.insert(key.clone(), cond.clone());
+                    }
+                }
             }
         }
         self.pc = pa.or(&pb);

@@ -161,7 +161,7 @@ impl Machine {
         self.steps += 1;
         if self.steps > self.budget {
             self.exhausted = true;
-            self.bound(span, "the step budget ran out here");
+            self.bound(span, "the step budget ran out");
             return false;
         }
         true
@@ -191,7 +191,10 @@ impl Machine {
         id
     }
 
-    fn new_branch(&mut self, span: Span) -> BranchId {
+    /// A new branch point. Forking copies the state, and joining walks it: that work counts
+    /// against the step budget, so a script of thousands of branches cannot run for minutes.
+    fn new_branch(&mut self, st: &State, span: Span) -> BranchId {
+        self.steps += st.events.len() / 8 + st.heap.len() / 4 + st.frames.len() / 4;
         let id = self.next_branch;
         self.next_branch += 1;
         self.branches.insert(id, span);
@@ -375,7 +378,7 @@ impl Machine {
     /// Runs `function` on a forked path with unknown arguments, and joins it back: it may run.
     pub fn maybe_run(&mut self, st: &mut State, function: &Val, span: Span) {
         let Val::Func(closure) = function else { return };
-        let branch = self.new_branch(span);
+        let branch = self.new_branch(st, span);
         let mut ran = st.clone();
         ran.pc = ran.pc.and((branch, true));
         let args: Vec<Val> = closure
@@ -391,7 +394,7 @@ impl Machine {
 
     /// Calls `function` with `args` on a forked path, and joins it back: the call may happen.
     pub fn maybe_call(&mut self, st: &mut State, function: &Val, args: Vec<Val>, span: Span) {
-        let branch = self.new_branch(span);
+        let branch = self.new_branch(st, span);
         let mut ran = st.clone();
         ran.pc = ran.pc.and((branch, true));
         self.call(&mut ran, function, Val::Undef, args, span);
@@ -528,7 +531,7 @@ impl Machine {
 
     /// Forks `st`: on one side `thrown` (a copy of it) throws `value`, the other goes on.
     pub fn throw_maybe(&mut self, st: &mut State, mut thrown: State, value: Val, span: Span) {
-        let branch = self.new_branch(span);
+        let branch = self.new_branch(st, span);
         thrown.pc = st.pc.and((branch, true));
         st.pc = st.pc.and((branch, false));
         self.throw(thrown, value);
@@ -940,7 +943,7 @@ impl Machine {
                     join_into(&mut exits, st);
                     break;
                 }
-                let branch = self.new_branch(body_span(body));
+                let branch = self.new_branch(st, body_span(body));
                 let mut stop = st.clone();
                 stop.pc = stop.pc.and((branch, false));
                 join_into(&mut exits, &stop);
@@ -1066,7 +1069,7 @@ impl Machine {
             Some(true) => (Some(st.clone()), None),
             Some(false) => (None, Some(st.clone())),
             None => {
-                let branch = self.new_branch(span);
+                let branch = self.new_branch(st, span);
                 let mut yes = st.clone();
                 yes.pc = yes.pc.and((branch, true));
                 let mut no = st.clone();
@@ -1425,7 +1428,7 @@ impl Machine {
         if object.alts().len() > 1 {
             // Which object is written is not known: each may be.
             for alt in object.alts().to_vec() {
-                let branch = self.new_branch(span);
+                let branch = self.new_branch(st, span);
                 let mut s = st.clone();
                 s.pc = s.pc.and((branch, true));
                 self.set(&mut s, &alt, key, value.clone(), span);
@@ -1991,7 +1994,7 @@ impl Machine {
             return self.eval(st, right, env);
         }
         // Some paths take the right side, others keep the left.
-        let branch = self.new_branch(right.span);
+        let branch = self.new_branch(st, right.span);
         let mut taken = st.clone();
         taken.pc = taken.pc.and((branch, true));
         let r = self.eval(&mut taken, right, env);

@@ -621,11 +621,19 @@ impl Analysis {
             .map(|&r| {
                 let (unit, kind) = unit_of(scripts, r);
                 let mut memo = Memo::default();
-                let picks = lists
+                let picks: Vec<Option<usize>> = lists
                     .iter()
                     .zip(&facts)
                     .map(|(list, f)| list.contains(&r).then(|| memo.get(unit, kind, f)))
                     .collect();
+                // Summaries that read different facts but do the same (a rule that checks the
+                // client name and does nothing for most clients) are one for composing logins.
+                let mut canonical: Vec<usize> = Vec::with_capacity(memo.summaries.len());
+                let mut keys: HashMap<String, usize> = HashMap::new();
+                for (i, summary) in memo.summaries.iter().enumerate() {
+                    canonical.push(*keys.entry(summary.effects_key()).or_insert(i));
+                }
+                let picks = picks.into_iter().map(|p| p.map(|i| canonical[i])).collect();
                 (r, memo, picks)
             })
             .collect();

@@ -155,6 +155,24 @@ impl Summary {
         })
     }
 
+    /// Everything the summary says about a login except which facts it read: two summaries
+    /// with the same key compose into the same tokens.
+    pub fn effects_key(&self) -> String {
+        format!(
+            "{:?}",
+            (
+                self.outcome,
+                &self.claims,
+                &self.user_writes,
+                &self.signals,
+                &self.reads,
+                &self.denials,
+                &self.completions,
+                &self.incomplete,
+            )
+        )
+    }
+
     pub fn claim(&self, token: TokenKind, name: &str) -> Option<&ClaimSet> {
         self.claims
             .iter()
@@ -276,7 +294,12 @@ fn summarise(machine: Machine, text: &str, kind: ScriptKind) -> Summary {
                 }
             }
         }
-        for e in &st.events {
+        for ((kind, site), cond) in st.events.iter() {
+            let e = super::domain::Event {
+                kind: kind.clone(),
+                site: *site,
+                cond: cond.clone(),
+            };
             match &e.kind {
                 EventKind::Mfa | EventKind::Redirect => signals.push(Signal {
                     kind: if e.kind == EventKind::Mfa {
