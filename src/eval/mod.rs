@@ -651,8 +651,14 @@ impl Analysis {
                     Some((u, per_unit[u].2[i]?))
                 })
                 .collect();
+            // What the evaluation depends on besides the scripts: the login's shape, and of
+            // the client only its Auth0-side SSO setting (a deny-list exclusion).
             let mut shape = scenario.clone();
-            shape.client = String::new();
+            let sso = tenant
+                .client(&scenario.client)
+                .and_then(|c| c.sso.as_ref())
+                .is_some_and(|s| s.value);
+            shape.client = if sso { "sso".into() } else { String::new() };
             keys.push((shape, picks));
         }
         let mut by_shape: BTreeMap<(Scenario, Vec<(usize, usize)>), usize> = BTreeMap::new();
