@@ -562,7 +562,14 @@ fn interpret_with(script: &str, kind: ScriptKind, facts: &[(Fact, &str)]) -> Sum
     for (fact, value) in facts {
         all = all.with(*fact, *value);
     }
-    claimlint::eval::summary::run(&lowered.ir, script, kind, Mode::Abstract(all), STEP_BUDGET)
+    claimlint::eval::summary::run(
+        &lowered.ir,
+        script,
+        kind,
+        Mode::Abstract(all),
+        STEP_BUDGET,
+        &Platform::builtin_signals(),
+    )
 }
 
 /// `(token, claim name or what is known of it, may)` for each claim, by token.

@@ -16,6 +16,7 @@ use super::builtins::from_json;
 use super::domain::{Cond, EventKind, ObjId, ObjKind, Object, Rest, State, Val};
 use super::machine::{Ending, Machine, put, truthy};
 use crate::js::ir::{ExprKind, Program, Stmt};
+use crate::platform::{Effect, Signal, Signals};
 use crate::proof::TokenKind;
 use crate::source::Span;
 
@@ -88,13 +89,17 @@ pub struct Host {
     pub handed: Option<ObjId>,
     /// The user object as it came in (closed runs), to tell which attributes a script changed.
     pub user_before: BTreeMap<String, serde_json::Value>,
+    /// The calls and `context` writes that trigger MFA, redirect or deny (the platform data's
+    /// `signals`).
+    pub signals: Signals,
 }
 
 impl Host {
-    pub fn new(kind: ScriptKind, mode: Mode) -> Host {
+    pub fn new(kind: ScriptKind, mode: Mode, signals: Signals) -> Host {
         Host {
             kind,
             mode,
+            signals,
             this: Val::Undef,
             reads: BTreeMap::new(),
             user: None,
@@ -402,7 +407,15 @@ impl Machine {
                 self.fact(st, Fact::Strategy, &full)
             }
             "context.protocol" | "event.transaction.protocol" => self.fact(st, Fact::Protocol, &full),
-            "context.redirect" | "context.multifactor" => Val::Undef,
+            // What a signal assignment writes (`context.redirect`) is undefined until written.
+            _ if self
+                .host
+                .signals
+                .iter()
+                .any(|s| s.assign.as_deref() == Some(full.as_str())) =>
+            {
+                Val::Undef
+            }
             "event.user" => {
                 let user = self.make_user(st, None);
                 return materialise(self, st, user);
@@ -445,14 +458,33 @@ impl Machine {
         if Some(id) == self.host.context
             && let Some(name) = key.exact_text()
         {
-            let site = self.site(span);
-            match &*name {
-                "redirect" => st.event(EventKind::Redirect, site),
-                "multifactor" if !mfa_off(st, value) => st.event(EventKind::Mfa, site),
-                _ => {}
+            let signals = self.host.signals.clone();
+            for signal in signals.iter() {
+                if signal.context_property() == Some(&*name) && !assignment_exempt(st, signal, value) {
+                    self.signal(st, signal.effect, span);
+                }
             }
         }
         false
+    }
+
+    /// A script signal's effect on the current path.
+    fn signal(&mut self, st: &mut State, effect: Effect, span: Span) {
+        match effect {
+            Effect::Mfa => {
+                let site = self.site(span);
+                st.event(EventKind::Mfa, site);
+            }
+            Effect::Redirect => {
+                let site = self.site(span);
+                st.event(EventKind::Redirect, site);
+            }
+            Effect::Deny => {
+                let state = st.clone();
+                self.terminal(state, Ending::Denied, span);
+                st.alive = false;
+            }
+        }
     }
 
     /// Members of host namespaces (`api.idToken`...); `None` for other paths.
@@ -470,7 +502,6 @@ impl Machine {
         span: Span,
     ) -> Option<Val> {
         let arg = |i: usize| args.get(i).cloned().unwrap_or(Val::Undef);
-        let site = self.site(span);
         match path {
             "callback" => {
                 let err = arg(0);
@@ -528,27 +559,16 @@ impl Machine {
                 }
                 Some(Val::Undef)
             }
-            "api.access.deny" => {
-                let state = st.clone();
-                self.terminal(state, Ending::Denied, span);
-                st.alive = false;
-                Some(Val::Undef)
-            }
-            "api.multifactor.enable" => {
-                let provider = arg(0);
-                if provider.exact_text().as_deref() != Some("none") {
-                    st.event(EventKind::Mfa, site);
+            p if self.host.signals.iter().any(|s| s.call.as_deref() == Some(p)) => {
+                let signals = self.host.signals.clone();
+                for signal in signals.iter().filter(|s| s.call.as_deref() == Some(p)) {
+                    let exempt = arg(0)
+                        .exact_text()
+                        .is_some_and(|first| signal.unless_first_argument.iter().any(|u| **u == *first));
+                    if !exempt && st.alive {
+                        self.signal(st, signal.effect, span);
+                    }
                 }
-                Some(Val::Undef)
-            }
-            p if p.starts_with("api.authentication.challengeWith")
-                || p.starts_with("api.authentication.enrollWith") =>
-            {
-                st.event(EventKind::Mfa, site);
-                Some(Val::Undef)
-            }
-            "api.redirect.sendUserTo" => {
-                st.event(EventKind::Redirect, site);
                 Some(Val::Undef)
             }
             "api.redirect.encodeToken" | "api.redirect.validateToken" => Some(Val::unknown("a signed token")),
@@ -567,15 +587,17 @@ impl Machine {
     }
 }
 
-/// `context.multifactor = { provider: 'none' }` turns MFA off rather than on.
-fn mfa_off(st: &State, value: &Val) -> bool {
+/// Whether an assigned value makes a signal assignment no signal:
+/// `context.multifactor = { provider: 'none' }` or `= null` turns MFA off rather than on.
+fn assignment_exempt(st: &State, signal: &Signal, value: &Val) -> bool {
     match value {
-        Val::Obj(id) => st
-            .obj(*id)
-            .and_then(|o| o.prop("provider"))
-            .and_then(|p| p.value.exact_text())
-            .is_some_and(|p| &*p == "none"),
-        other => truthy(other) == Some(false),
+        Val::Obj(id) => signal.unless_property.iter().any(|(property, values)| {
+            st.obj(*id)
+                .and_then(|o| o.prop(property))
+                .and_then(|p| p.value.exact_text())
+                .is_some_and(|v| values.iter().any(|x| **x == *v))
+        }),
+        other => signal.unless_falsy && truthy(other) == Some(false),
     }
 }
 
