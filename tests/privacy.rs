@@ -73,10 +73,7 @@ fn sensitive_attribute_not_denied() {
     // Facebook delivers `birthday` only with its `user_birthday` permission flag on
     // (`facebook`, not `facebook-events`), as the platform data's strategy flags say.
     assert_eq!(attributes, ["date_of_birth", "birthday", "ssn", "medical"]);
-    let birthday = directory
-        .iter()
-        .find(|f| f["attribute"] == "birthday")
-        .unwrap();
+    let birthday = directory.iter().find(|f| f["attribute"] == "birthday").unwrap();
     assert_eq!(birthday["pointer"], "/options/user_birthday");
     assert!(
         birthday["message"]

@@ -385,9 +385,8 @@ mod tests {
         assert_eq!(denied_root("user_metadata", ""), None);
     }
 
-    fn prefix_decision(prefix: &str) -> Decision {
-        let platform = Platform::load("auth0-oidc").expect("platform");
-        let scenario = Scenario {
+    fn scenario() -> Scenario {
+        Scenario {
             client: "c".into(),
             connection: None,
             protocol: "oidc-basic-profile".into(),
@@ -396,7 +395,12 @@ mod tests {
             platform: "auth0-oidc".into(),
             generic: true,
             profile: None,
-        };
+        }
+    }
+
+    fn prefix_decision(prefix: &str) -> Decision {
+        let platform = Platform::load("auth0-oidc").expect("platform");
+        let scenario = scenario();
         let login = Login {
             scenario: &scenario,
             connection: None,
@@ -404,6 +408,88 @@ mod tests {
             machine: false,
         };
         decide_prefix(prefix, &login, &platform)
+    }
+
+    /// The built-in platform data with `edit` applied.
+    fn edited(edit: impl FnOnce(&mut serde_json::Value)) -> Platform {
+        let mut data = crate::syntax::yaml::parse(crate::platform::PLATFORM_YAML)
+            .root
+            .expect("platform data")
+            .to_json();
+        edit(&mut data);
+        Platform::from_json(data, "auth0-oidc").expect("a valid platform")
+    }
+
+    fn exact(name: &str, machine: bool, platform: &Platform) -> Decision {
+        let claim = ClaimSet {
+            token: TokenKind::IdToken,
+            key: ClaimKey::Exact(name.into()),
+            value: serde_json::Value::Null,
+            attribute: None,
+            must: true,
+            condition: None,
+            span: crate::source::Span::default(),
+        };
+        let scenario = scenario();
+        let login = Login {
+            scenario: &scenario,
+            connection: None,
+            legacy_profile: false,
+            machine,
+        };
+        decide(&claim, &login, platform)
+    }
+
+    #[test]
+    fn filters_apply_in_the_data_order() {
+        let builtin = Platform::load("auth0-oidc").expect("platform");
+        // `permissions` is restricted and not namespaced: the first filter that drops it names it.
+        assert_eq!(exact("permissions", false, &builtin).filter, Filter::Restricted);
+        let namespace_first = edited(|d| {
+            let filters = d["filters"].as_array_mut().expect("filters");
+            let at = filters
+                .iter()
+                .position(|f| f["id"] == "namespace")
+                .expect("namespace filter");
+            let namespace = filters.remove(at);
+            filters.insert(0, namespace);
+        });
+        assert_eq!(
+            exact("permissions", false, &namespace_first).filter,
+            Filter::Namespace
+        );
+        // Kept claims are unaffected by the order.
+        assert_eq!(
+            exact("https://acme.example.com/x", false, &namespace_first).outcome,
+            Outcome::Kept
+        );
+    }
+
+    #[test]
+    fn the_client_credentials_rule_is_data() {
+        let builtin = Platform::load("auth0-oidc").expect("platform");
+        let email = exact("email", true, &builtin);
+        assert_eq!(
+            (email.filter, email.outcome),
+            (Filter::Namespace, Outcome::Dropped)
+        );
+        let relaxed = edited(|d| d["client_credentials"]["namespaced_only"] = false.into());
+        // Without the rule, a machine token's standard claim goes to the scope filter.
+        assert_eq!(exact("email", true, &relaxed).filter, Filter::Scope);
+    }
+
+    #[test]
+    fn a_filter_missing_or_listed_twice_is_refused() {
+        let mut data = crate::syntax::yaml::parse(crate::platform::PLATFORM_YAML)
+            .root
+            .expect("platform data")
+            .to_json();
+        let filters = data["filters"].as_array_mut().expect("filters");
+        filters[1] = filters[0].clone();
+        let problems = Platform::from_json(data, "auth0-oidc").expect_err("refused");
+        let shown = format!("{problems:?}");
+        assert!(shown.contains("listed twice"), "{shown}");
+        assert!(shown.contains("missing: restricted"), "{shown}");
     }
 
     #[test]

@@ -622,3 +622,120 @@ pub fn main_function(program: &Program) -> Option<&std::sync::Arc<crate::js::ir:
 pub fn is_error(st: &State, v: &Val) -> bool {
     matches!(v, Val::Obj(id) if st.obj(*id).is_some_and(|o| o.kind == ObjKind::Error))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::summary::{LoginOutcome, SignalKind, Summary};
+    use crate::platform::{Platform, Signals};
+
+    fn summary(script: &str, kind: ScriptKind, signals: &Signals) -> Summary {
+        let lowered = crate::js::analyse(script);
+        assert!(lowered.errors.is_empty(), "{:?}", lowered.errors);
+        crate::eval::summary::run(
+            &lowered.ir,
+            script,
+            kind,
+            Mode::Abstract(LoginFacts::default()),
+            crate::eval::machine::STEP_BUDGET,
+            signals,
+        )
+    }
+
+    fn kinds(script: &str, kind: ScriptKind, signals: &Signals) -> Vec<SignalKind> {
+        summary(script, kind, signals)
+            .signals
+            .iter()
+            .map(|s| s.kind)
+            .collect()
+    }
+
+    fn action(body: &str) -> String {
+        format!("exports.onExecutePostLogin = async (event, api) => {{ {body} }};")
+    }
+
+    fn rule(body: &str) -> String {
+        format!("function (user, context, callback) {{ {body} callback(null, user, context); }}")
+    }
+
+    #[test]
+    fn signals_and_their_argument_tests_come_from_the_platform_table() {
+        let builtin = Platform::builtin_signals();
+        let post_login = ScriptKind::PostLoginAction;
+        assert!(kinds(&action("api.multifactor.enable('none');"), post_login, &builtin).is_empty());
+        assert_eq!(
+            kinds(&action("api.multifactor.enable('any');"), post_login, &builtin),
+            [SignalKind::Mfa]
+        );
+        assert_eq!(
+            kinds(
+                &action("api.authentication.challengeWithAny([{ type: 'otp' }]);"),
+                post_login,
+                &builtin
+            ),
+            [SignalKind::Mfa]
+        );
+        assert_eq!(
+            kinds(
+                &action("api.redirect.sendUserTo('https://x.example');"),
+                post_login,
+                &builtin
+            ),
+            [SignalKind::Redirect]
+        );
+        let rule_kind = ScriptKind::Rule;
+        assert!(
+            kinds(
+                &rule("context.multifactor = { provider: 'none' };"),
+                rule_kind,
+                &builtin
+            )
+            .is_empty()
+        );
+        assert!(kinds(&rule("context.multifactor = null;"), rule_kind, &builtin).is_empty());
+        assert_eq!(
+            kinds(
+                &rule("context.multifactor = { provider: 'any' };"),
+                rule_kind,
+                &builtin
+            ),
+            [SignalKind::Mfa]
+        );
+        assert_eq!(
+            kinds(
+                &rule("context.redirect = { url: 'https://x.example' };"),
+                rule_kind,
+                &builtin
+            ),
+            [SignalKind::Redirect]
+        );
+        assert_eq!(
+            summary(&action("api.access.deny('no');"), post_login, &builtin).outcome,
+            LoginOutcome::Denied
+        );
+
+        // Another table changes what the same scripts do.
+        let table: Vec<Signal> = serde_json::from_value(serde_json::json!([
+            { "call": "api.multifactor.enable", "effect": "mfa" },
+            { "assign": "context.redirect", "effect": "redirect", "unless_falsy": true },
+            { "call": "api.redirect.sendUserTo", "effect": "deny" }
+        ]))
+        .expect("a signal table");
+        let other: Signals = table.into();
+        assert_eq!(
+            kinds(&action("api.multifactor.enable('none');"), post_login, &other),
+            [SignalKind::Mfa]
+        );
+        assert!(kinds(&rule("context.redirect = null;"), rule_kind, &other).is_empty());
+        assert!(kinds(&action("api.access.deny('no');"), post_login, &other).is_empty());
+        assert_eq!(
+            summary(
+                &action("api.redirect.sendUserTo('https://x.example');"),
+                post_login,
+                &other
+            )
+            .outcome,
+            LoginOutcome::Denied
+        );
+    }
+}
