@@ -43,6 +43,11 @@ const CLAIM_NAMESPACE_HOST: Case = Case {
     policy: "CL102",
     name: "auth0-domain-namespace",
 };
+const CLAIM_NAMESPACE_SUSPICIOUS_HOST: Case = Case {
+    check: "claim-namespace-suspicious-host",
+    policy: "CL107",
+    name: "suspicious-namespace-host",
+};
 const RESTRICTED_CLAIM: Case = Case {
     check: "restricted-claim",
     policy: "CL103",
@@ -259,6 +264,29 @@ fn claim_namespace() {
             proof(continued).trace.iter().all(|t| t.when.is_some()),
             "{form}: onContinuePostLogin runs only after a redirect"
         );
+    });
+}
+
+#[test]
+fn claim_namespace_suspicious_host() {
+    snapshot_both_formats(&CLAIM_NAMESPACE_SUSPICIOUS_HOST, |form, found| {
+        // Claims under auth0app.com and its subdomains; not the look-alike, not auth0.com (CL102),
+        // not the team's own host (only with the `hosts` option).
+        assert_eq!(
+            claims(found),
+            set(&[
+                "https://acme.auth0app.com/beta",
+                "https://eu.acme.auth0app.com/region"
+            ]),
+            "{form}"
+        );
+        for f in found {
+            assert_eq!(f.severity, Severity::Note, "{form}");
+            // Auth0 keeps the claim: the proof's token carries it.
+            let claim = f.claim.as_deref().unwrap();
+            let token = proof(f).tokens.get(&token_kind(f)).unwrap();
+            assert!(token.contains_key(claim), "{form}: {claim} is issued");
+        }
     });
 }
 
