@@ -16,7 +16,11 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
+use crate::model::{InputError, Loc};
+use crate::policy::register_yaml;
+use crate::policy::validate::Schema;
 use crate::proof::Filter;
+use crate::source::{SourceMap, display_path};
 
 /// The built-in platform file, embedded so claimlint works from any folder.
 pub const PLATFORM_YAML: &str = include_str!("../policies/platform/auth0.yaml");
@@ -212,8 +216,7 @@ impl Choice {
             Some((file, profile)) => (file, Some(profile.to_string())),
             None => (value, None),
         };
-        let is_path =
-            file.contains('/') || file.contains('\\') || file.ends_with(".yaml") || file.ends_with(".yml");
+        let is_path = file.contains('/') || file.ends_with(".yaml") || file.ends_with(".yml");
         if is_path {
             Choice::File {
                 path: base.join(file),
@@ -288,6 +291,64 @@ impl Platform {
         }
     }
 
+    /// Loads a user's platform file with `profile` (default `auth0-oidc`): validated against
+    /// `schemas/platform.schema.json`, then against what the evaluator implements; every problem
+    /// is pushed to `problems` at its place in the file. `at` is where the file is named (the
+    /// config's `platform:` value), for a file that cannot be read; without it (`--platform`),
+    /// an unreadable file is an `Err`. `None` when the file has problems.
+    pub fn load_file(
+        path: &Path,
+        profile: Option<&str>,
+        cwd: &Path,
+        at: Option<&Loc>,
+        sources: &mut SourceMap,
+        problems: &mut Vec<InputError>,
+    ) -> Result<Option<Platform>, String> {
+        let shown = display_path(path, cwd);
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(error) => {
+                let message = format!("cannot read platform file {shown}: {error}");
+                return match at {
+                    Some(loc) => {
+                        problems.push(InputError {
+                            loc: loc.clone(),
+                            message,
+                        });
+                        Ok(None)
+                    }
+                    None => Err(message),
+                };
+            }
+        };
+        let before = problems.len();
+        let (file, root) = register_yaml(sources, path, shown, Arc::from(text), problems);
+        let Some(root) = root else { return Ok(None) };
+        let schema =
+            Schema::compile(PLATFORM_SCHEMA).map_err(|e| format!("built-in platform schema: {e}"))?;
+        problems.extend(schema.problems(file, &root, "", "the platform file"));
+        if problems.len() > before {
+            return Ok(None);
+        }
+        match Platform::from_json(root.to_json(), profile.unwrap_or(DEFAULT_PROFILE)) {
+            Ok(platform) => Ok(Some(platform)),
+            Err(found) => {
+                for (pointer, message) in found {
+                    let node = root.pointer(&pointer).unwrap_or(&root);
+                    problems.push(InputError {
+                        loc: Loc {
+                            file,
+                            span: node.span,
+                            pointer,
+                        },
+                        message,
+                    });
+                }
+                Ok(None)
+            }
+        }
+    }
+
     pub fn profiles() -> Vec<String> {
         Platform::load(DEFAULT_PROFILE)
             .map(|p| p.data.profiles.keys().cloned().collect())
@@ -351,7 +412,7 @@ impl Platform {
     pub fn markdown(&self) -> String {
         let d = &self.data;
         let mut out = String::from(
-            "# The platform model\n\n<!-- Generated from policies/platform/auth0.yaml by `UPDATE_DOCS=1 cargo test --test policies`; do not edit. -->\n\n\
+            "# The platform model\n\n<!-- Generated from policies/platform/auth0.yaml by `UPDATE_DOCS=1 cargo test --test platform`; do not edit. -->\n\n\
              Auth0's behaviour as claimlint encodes it. The data lives in \
              [`policies/platform/auth0.yaml`](../policies/platform/auth0.yaml) (schema: \
              [`schemas/platform.schema.json`](../schemas/platform.schema.json)); a copy of it can \
