@@ -88,7 +88,8 @@ pub struct PolicyArgs {
     #[arg(long = "policies", value_name = "DIR", help_heading = "Policies")]
     pub policy_dirs: Vec<PathBuf>,
 
-    /// Auth0 behaviour profile: `auth0-oidc` (default) or `auth0-current`.
+    /// Auth0 behaviour: a profile, `auth0-oidc` (default) or `auth0-current`, or a platform file
+    /// of your own (`./my-platform.yaml`, optionally `#PROFILE`), relative to the current folder.
     #[arg(long, value_name = "PROFILE", help_heading = "Policies")]
     pub platform: Option<String>,
 }

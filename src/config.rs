@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use crate::finding::Severity;
 use crate::model::{InputError, Loc};
+use crate::platform::Choice;
 use crate::policy::validate::Schema;
 use crate::policy::{CONFIG_SCHEMA, register_yaml};
 use crate::source::{SourceMap, display_path};
@@ -58,12 +59,20 @@ pub struct IgnorePattern {
     pub base: PathBuf,
 }
 
+/// The `platform:` setting: a built-in profile or a platform file (resolved against the
+/// config file that names it), and where it is written.
+#[derive(Debug, Clone)]
+pub struct PlatformSetting {
+    pub choice: Choice,
+    pub loc: Loc,
+}
+
 /// A config file and everything it extends, merged.
 #[derive(Debug, Clone, Default)]
 pub struct Config {
     /// The file itself (`None` when no config was found).
     pub path: Option<PathBuf>,
-    pub platform: Option<String>,
+    pub platform: Option<PlatformSetting>,
     pub policy_dirs: Vec<PathBuf>,
     pub overrides: Vec<PolicyOverride>,
     pub ignore: Vec<IgnorePattern>,
@@ -199,8 +208,14 @@ fn load_into(
             );
         }
     }
-    if let Some(platform) = root.get("platform").and_then(Node::as_str) {
-        config.platform = Some(platform.to_string());
+    if let Some(node) = root.get("platform")
+        && let Some(platform) = node.as_str()
+    {
+        // A platform file is relative to the config file that names it.
+        config.platform = Some(PlatformSetting {
+            choice: Choice::parse(platform, &base),
+            loc: loc("/platform".into(), node),
+        });
     }
     for dir in strings(&root, "policies") {
         config.policy_dirs.push(base.join(dir.0));
@@ -393,7 +408,9 @@ pub fn today() -> i64 {
 pub const STARTER: &str = r#"# claimlint configuration. Schema: schemas/config.schema.json in the claimlint repository.
 
 # Auth0 behaviour to check against: auth0-oidc (documented OIDC-conformant rules: custom claims
-# must be namespaced) or auth0-current (the relaxed 2022 rule: only restricted names are dropped).
+# must be namespaced) or auth0-current (the relaxed 2022 rule: only restricted names are dropped),
+# or a platform file of your own (a copy of claimlint's policies/platform/auth0.yaml, edited),
+# relative to this file, with an optional profile: ./auth0-platform.yaml#auth0-current
 platform: auth0-oidc
 
 # Another config file this one builds on (paths are relative to this file).

@@ -17,7 +17,7 @@ use crate::finding::{Finding, Location, Related, Suppression};
 use crate::inline::InlineSuppression;
 use crate::model::{InputError, Tenant};
 use crate::options::CheckOptions;
-use crate::platform::{DEFAULT_PROFILE, Platform};
+use crate::platform::{Choice, DEFAULT_PROFILE, Platform};
 use crate::policy::{self, Policy, template};
 use crate::source::SourceMap;
 
@@ -86,11 +86,28 @@ impl Setup {
                 });
             }
         }
-        let platform = match (&options.platform, &config.platform) {
-            (Some(profile), _) => Platform::load(profile),
+        // `--platform` is relative to the current directory, `platform:` to its config file.
+        let (choice, at) = match (&options.platform, &config.platform) {
+            (Some(value), _) => (Some(Choice::parse(value, cwd)), None),
+            (None, Some(setting)) => (Some(setting.choice.clone()), Some(&setting.loc)),
+            (None, None) => (None, None),
+        };
+        let platform = match choice {
+            Some(Choice::Builtin(profile)) if at.is_none() => Platform::load(&profile),
             // The config schema has already reported an unknown profile.
-            (None, Some(profile)) => Platform::load(profile).or_else(|_| Platform::load(DEFAULT_PROFILE)),
-            (None, None) => Platform::load(DEFAULT_PROFILE),
+            Some(Choice::Builtin(profile)) => {
+                Platform::load(&profile).or_else(|_| Platform::load(DEFAULT_PROFILE))
+            }
+            Some(Choice::File { path, profile }) => {
+                // A file with problems has them reported; nothing is linted, so the built-in
+                // data stands in.
+                match Platform::load_file(&path, profile.as_deref(), cwd, at, sources, problems) {
+                    Ok(Some(platform)) => Ok(platform),
+                    Ok(None) => Platform::load(DEFAULT_PROFILE),
+                    Err(message) => Err(message),
+                }
+            }
+            None => Platform::load(DEFAULT_PROFILE),
         }
         .map_err(|message| Error::Config { message })?;
         policies.sort_by(|a, b| a.id.cmp(&b.id));

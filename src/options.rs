@@ -16,7 +16,8 @@ pub struct CheckOptions {
     pub config: Option<PathBuf>,
     /// `--policies`: extra policy folders.
     pub policy_dirs: Vec<PathBuf>,
-    /// `--platform`: the platform profile (overrides the config).
+    /// `--platform`: the platform profile, or a platform file (`path#profile`; overrides the
+    /// config).
     pub platform: Option<String>,
     /// `--no-proof`: leave proofs out of the findings.
     pub no_proof: bool,

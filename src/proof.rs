@@ -115,6 +115,24 @@ pub enum Filter {
 }
 
 impl Filter {
+    /// Every filter the evaluator implements. The platform data's `filters` list must name each
+    /// exactly once; its order is the order [`crate::eval::filters::decide`] applies them in.
+    pub const ALL: [Filter; 8] = [
+        Filter::Unresolved,
+        Filter::Restricted,
+        Filter::Namespace,
+        Filter::Auth0Domain,
+        Filter::Scope,
+        Filter::DenyList,
+        Filter::DenyListExclusion,
+        Filter::LegacyProfile,
+    ];
+
+    /// The filter with the kebab-case id `id` (`auth0-domain`).
+    pub fn from_id(id: &str) -> Option<Filter> {
+        Filter::ALL.into_iter().find(|f| f.as_str() == id)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Filter::Unresolved => "unresolved",

@@ -43,6 +43,11 @@ const CLAIM_NAMESPACE_HOST: Case = Case {
     policy: "CL102",
     name: "auth0-domain-namespace",
 };
+const CLAIM_NAMESPACE_SUSPICIOUS_HOST: Case = Case {
+    check: "claim-namespace-suspicious-host",
+    policy: "CL107",
+    name: "suspicious-namespace-host",
+};
 const RESTRICTED_CLAIM: Case = Case {
     check: "restricted-claim",
     policy: "CL103",
@@ -264,6 +269,29 @@ fn claim_namespace() {
             proof(continued).trace.iter().all(|t| t.when.is_some()),
             "{form}: onContinuePostLogin runs only after a redirect"
         );
+    });
+}
+
+#[test]
+fn claim_namespace_suspicious_host() {
+    snapshot_both_formats(&CLAIM_NAMESPACE_SUSPICIOUS_HOST, |form, found| {
+        // Claims under auth0app.com and its subdomains; not the look-alike, not auth0.com (CL102),
+        // not the team's own host (only with the `hosts` option).
+        assert_eq!(
+            claims(found),
+            set(&[
+                "https://acme.auth0app.com/beta",
+                "https://eu.acme.auth0app.com/region"
+            ]),
+            "{form}"
+        );
+        for f in found {
+            assert_eq!(f.severity, Severity::Note, "{form}");
+            // Auth0 keeps the claim: the proof's token carries it.
+            let claim = f.claim.as_deref().unwrap();
+            let token = proof(f).tokens.get(&token_kind(f)).unwrap();
+            assert!(token.contains_key(claim), "{form}: {claim} is issued");
+        }
     });
 }
 
@@ -585,7 +613,14 @@ fn interpret_with(script: &str, kind: ScriptKind, facts: &[(Fact, &str)]) -> Sum
     for (fact, value) in facts {
         all = all.with(*fact, *value);
     }
-    claimlint::eval::summary::run(&lowered.ir, script, kind, Mode::Abstract(all), STEP_BUDGET)
+    claimlint::eval::summary::run(
+        &lowered.ir,
+        script,
+        kind,
+        Mode::Abstract(all),
+        STEP_BUDGET,
+        &Platform::builtin_signals(),
+    )
 }
 
 /// `(token, claim name or what is known of it, may)` for each claim, by token.
@@ -1076,4 +1111,88 @@ fn helpers_run_hoisted_and_their_returns_stay_inside_them() {
         attribute_of(&out, "https://x.com/roles").as_deref(),
         Some("app_metadata.roles")
     );
+}
+
+const GUARDIAN_TENANT: &str = "\
+clients:
+  - name: App
+    app_type: regular_web
+    oidc_conformant: true
+databases:
+  - name: Username-Password-Authentication
+    strategy: auth0
+    enabled_clients: [App]
+    options:
+      non_persistent_attrs: [email]
+guardianFactors:
+  - name: otp
+    enabled: true
+guardianPolicies:
+  policies: [confidence-score]
+";
+
+/// The built-in platform data, edited, with the `auth0-oidc` profile.
+fn edited_platform(edit: impl FnOnce(&mut Value)) -> Platform {
+    let mut data = claimlint::syntax::yaml::parse(claimlint::platform::PLATFORM_YAML)
+        .root
+        .unwrap()
+        .to_json();
+    edit(&mut data);
+    Platform::from_json(data, "auth0-oidc").unwrap()
+}
+
+#[test]
+fn adaptive_mfa_is_not_mfa_on_every_login_because_the_data_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("tenant.yaml"), GUARDIAN_TENANT).unwrap();
+    let export = export_at(dir.path()).unwrap();
+    let mut sources = SourceMap::default();
+    let loaded = load_export(&export, &KeywordMap::default(), &mut sources, dir.path());
+    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+    let scripts = lower_scripts(&loaded.tenant, &sources);
+    let email = |platform: &Platform| {
+        let scenario = Scenario {
+            client: "App".into(),
+            connection: Some("Username-Password-Authentication".into()),
+            protocol: "oidc-basic-profile".into(),
+            scopes: vec!["openid".into(), "email".into()],
+            pipeline: Pipeline::OidcConformant,
+            platform: "auth0-oidc".into(),
+            generic: false,
+            profile: None,
+        };
+        let analysis = Analysis::new(&loaded.tenant, &scripts, platform, &sources);
+        let evaluation = analysis.evaluate(&loaded.tenant, &scripts, platform, &sources, &scenario);
+        let entry = evaluation
+            .trace
+            .iter()
+            .find(|t| t.claim == "email")
+            .unwrap()
+            .clone();
+        (entry.filter.as_str().to_string(), entry.outcome, entry.condition)
+    };
+    // `confidence-score` challenges risky logins only: the denied email is still delivered.
+    assert_eq!(
+        email(&Platform::load("auth0-oidc").unwrap()),
+        ("deny-list".to_string(), Outcome::Kept, None)
+    );
+    // Data that counted adaptive MFA as every-login MFA would drop it.
+    let every = edited_platform(|d| {
+        d["guardian"]["every_login_policies"] = json!(["all-applications", "confidence-score"]);
+    });
+    assert_eq!(
+        email(&every),
+        (
+            "deny-list-exclusion".to_string(),
+            Outcome::Dropped,
+            Some("mfa".to_string())
+        )
+    );
+    // And data without the `mfa` exclusion condition never drops it for MFA.
+    let no_mfa = edited_platform(|d| {
+        d["guardian"]["every_login_policies"] = json!(["confidence-score"]);
+        let exclusions = d["deny_list_exclusions"].as_array_mut().unwrap();
+        exclusions.retain(|e| e["id"] != "mfa");
+    });
+    assert_eq!(email(&no_mfa).1, Outcome::Kept);
 }

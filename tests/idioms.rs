@@ -181,6 +181,7 @@ fn check_summary(case: &Case, kind: ScriptKind, problems: &mut Vec<String>) {
         kind,
         Mode::Abstract(facts),
         STEP_BUDGET,
+        &claimlint::platform::Platform::builtin_signals(),
     );
     let outcome = serde_json::to_value(summary.outcome).unwrap();
     if outcome.as_str() != Some(case.expect.outcome.as_str()) {

@@ -70,7 +70,18 @@ fn sensitive_attribute_not_denied() {
         .collect();
     // ethnicity is denied, `Religion` matches `religion` loosely, health_plan is not sensitive,
     // google-oauth2 delivers no sensitive attribute, and a connection without options says nothing.
-    assert_eq!(attributes, ["date_of_birth", "ssn", "medical"]);
+    // Facebook delivers `birthday` only with its `user_birthday` permission flag on
+    // (`facebook`, not `facebook-events`), as the platform data's strategy flags say.
+    assert_eq!(attributes, ["date_of_birth", "birthday", "ssn", "medical"]);
+    let birthday = directory.iter().find(|f| f["attribute"] == "birthday").unwrap();
+    assert_eq!(birthday["pointer"], "/options/user_birthday");
+    assert!(
+        birthday["message"]
+            .as_str()
+            .unwrap()
+            .contains("connection `facebook` "),
+        "{birthday}"
+    );
 }
 
 #[test]

@@ -5,8 +5,9 @@
 //! subdomains (the platform model's `forbidden_namespace_hosts`), where the evaluator shows a
 //! login whose issued token lacks it. A name whose beginning is known is enough:
 //! `'https://acme.auth0.com/' + configuration.NAME` is under `auth0.com` whatever follows.
-//! The `hosts` option adds hosts of the team's own (a retired domain, say): claims under them
-//! are reported with the login that issues them.
+//! The `hosts` option extends that list with hosts of the team's own (a retired domain, say):
+//! claims under them are reported with the login that issues them (Auth0 keeps them, so the
+//! proof shows the claim issued).
 
 use serde::Deserialize;
 
@@ -29,23 +30,38 @@ pub fn run(ctx: &Context<'_>, raw: &serde_json::Value) -> Vec<Hit> {
         })
         .collect();
     let extra = options.hosts.unwrap_or_default();
+    hits.extend(issued_under(ctx, &extra, "/options/hosts", |claim, host| {
+        format!("claim `{claim}` is issued under `{host}`, a host this policy forbids")
+    }));
+    hits
+}
+
+/// Hits for claims that some evaluated login issues under one of `hosts` (or a subdomain),
+/// each with the first such login as proof; `entry` is the policy entry behind the verdict and
+/// `shows` says what the proof shows, from the claim and the host.
+pub(crate) fn issued_under(
+    ctx: &Context<'_>,
+    hosts: &[String],
+    entry: &str,
+    shows: impl Fn(&str, &str) -> String,
+) -> Vec<Hit> {
+    let mut hits = Vec::new();
     let Some(analysis) = ctx.analysis else { return hits };
-    if extra.is_empty() {
+    if hosts.is_empty() {
         return hits;
     }
-    let under_extra =
-        |name: &str| namespace_host(name).filter(|host| extra.iter().any(|d| host_within(host, d)));
+    let under = |name: &str| namespace_host(name).filter(|host| hosts.iter().any(|d| host_within(host, d)));
     for (evaluation, write) in analysis.first_writes(|e, w| {
         w.decision.outcome == Outcome::Kept
-            && w.claim.key.prefix().and_then(under_extra).is_some()
+            && w.claim.key.prefix().and_then(under).is_some()
             && e.has(w.token(), &w.claim.key.label())
     }) {
         let claim = write.claim.key.label();
-        let Some(host) = write.claim.key.prefix().and_then(under_extra) else {
+        let Some(host) = write.claim.key.prefix().and_then(under) else {
             continue;
         };
         let trace = trace_of(evaluation, write).cloned().into_iter().collect();
-        let shows = format!("claim `{claim}` is issued under `{host}`, a host this policy forbids");
+        let shows = shows(&claim, &host);
         let statement = Statement::ClaimIssued {
             token: write.token(),
             claim: claim.clone(),
@@ -53,9 +69,47 @@ pub fn run(ctx: &Context<'_>, raw: &serde_json::Value) -> Vec<Hit> {
         hits.push(
             Hit::for_write(write, &claim)
                 .var("host", host)
-                .policy_entry("/options/hosts")
+                .policy_entry(entry)
                 .proof(Proof::new(evaluation, trace, shows, statement)),
         );
     }
     hits
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::checks::test_support::hits;
+
+    #[test]
+    fn the_hosts_option_extends_the_platform_list() {
+        for form in ["yaml", "directory"] {
+            let builtin = hits(
+                "claim-namespace-host",
+                form,
+                "claim-namespace-host",
+                serde_json::json!({}),
+            );
+            assert!(
+                builtin.iter().all(|h| !h.3.contains("auth0app.com")),
+                "{form}: {builtin:?}"
+            );
+            let extended = hits(
+                "claim-namespace-host",
+                form,
+                "claim-namespace-host",
+                serde_json::json!({ "hosts": ["auth0app.com"] }),
+            );
+            // Every platform host is still reported, and the extra host's issued claim too.
+            for hit in &builtin {
+                assert!(extended.contains(hit), "{form}: {hit:?} lost");
+            }
+            let extra: Vec<_> = extended.iter().filter(|h| !builtin.contains(h)).collect();
+            assert_eq!(extra.len(), 1, "{form}: {extra:?}");
+            assert!(
+                extra[0].3.contains("claim=https://acme.auth0app.com/beta")
+                    && extra[0].3.contains("host=acme.auth0app.com"),
+                "{form}: {extra:?}"
+            );
+        }
+    }
 }

@@ -9,6 +9,7 @@
 mod claim_missing_on_refresh;
 mod claim_namespace;
 mod claim_namespace_host;
+mod claim_namespace_suspicious_host;
 mod denied_attribute_excluded_from_token;
 mod denied_attribute_in_claim;
 mod evaluation_incomplete;
@@ -180,6 +181,11 @@ pub static CHECKS: &[CheckDef] = &[
         "claim-namespace-host",
         ["claim", "host", "token", "script"],
         Runner::Analysis(claim_namespace_host::run)
+    ),
+    check!(
+        "claim-namespace-suspicious-host",
+        ["claim", "host", "token", "script"],
+        Runner::Analysis(claim_namespace_suspicious_host::run)
     ),
     check!(
         "restricted-claim",

@@ -4,7 +4,8 @@
 //! ### What it flags
 //! For each connection exported with `options`, the attributes it can receive: its enterprise
 //! mapping (`fieldsMap`, `attribute_map.attributes`), what its strategy delivers (the platform
-//! model's `strategies`), the profile its custom-database `login`/`get_user` scripts return, and,
+//! model's `strategies`, including the attributes of option flags that are on, such as
+//! Facebook's `user_birthday`), the profile its custom-database `login`/`get_user` scripts return, and,
 //! for connections whose profiles are not a fixed list (enterprise and custom databases), the
 //! attributes rules and actions read in logins through it. An attribute that matches the
 //! policy's `attributes` (case- and separator-insensitively, on the last segment of URL-shaped
@@ -134,8 +135,8 @@ fn sources(ctx: &Context<'_>, index: usize, connection: &Connection, opts: &Node
     let mut out = Vec::new();
     let options_pointer = pointer_join(&connection.loc.pointer, "options");
     let strategy = connection.strategy.as_deref().unwrap_or("");
-    let data = ctx.platform.data.strategies.get(strategy);
-    let mapping = data.and_then(|d| d.get("from")).and_then(|f| f.as_str());
+    let data = ctx.platform.strategy(strategy);
+    let mapping = data.and_then(|d| d.mapping());
     for option in mapping.into_iter().chain(["fieldsMap"]) {
         let Some(map) = opts.get(option) else { continue };
         let (map, pointer) = match option {
@@ -160,7 +161,7 @@ fn sources(ctx: &Context<'_>, index: usize, connection: &Connection, opts: &Node
             });
         }
     }
-    if let Some(list) = data.and_then(|d| d.as_array()) {
+    if let Some(data) = data {
         let loc = connection
             .node
             .get("strategy")
@@ -169,14 +170,33 @@ fn sources(ctx: &Context<'_>, index: usize, connection: &Connection, opts: &Node
                 span: n.span,
                 pointer: pointer_join(&connection.loc.pointer, "strategy"),
             });
-        for attribute in list.iter().filter_map(|a| a.as_str()) {
+        for attribute in data.delivers() {
             let source = format!("what `{strategy}` connections deliver");
             out.push(Source {
-                attribute: attribute.to_string(),
+                attribute: attribute.clone(),
                 loc: loc.clone(),
                 source,
                 proof: None,
             });
+        }
+        // Attributes behind an option flag that is on (`user_birthday: true`).
+        for (flag, attributes) in data.flags() {
+            let Some(member) = opts.member(flag).filter(|m| m.value.as_bool() == Some(true)) else {
+                continue;
+            };
+            let loc = Loc {
+                file: connection.loc.file,
+                span: member.key_span,
+                pointer: pointer_join(&options_pointer, flag),
+            };
+            for attribute in attributes {
+                out.push(Source {
+                    attribute: attribute.clone(),
+                    loc: loc.clone(),
+                    source: format!("the `{flag}` option of `{strategy}`"),
+                    proof: None,
+                });
+            }
         }
     }
     let profiles = ctx

@@ -47,6 +47,8 @@ pub fn run_closed(kind: ClosedKind, source: &str, input: &serde_json::Value) -> 
         script_kind,
         Mode::Closed(input.clone()),
         super::machine::STEP_BUDGET,
+        // A closed run has no tenant configuration: the built-in platform's signals.
+        &crate::platform::Platform::builtin_signals(),
     );
     let mut run = ClosedRun {
         outcome: match s.outcome {

@@ -1,10 +1,10 @@
 //! Auth0's platform filters: what happens to a claim a script set, in one login.
 //!
-//! Filters apply in Auth0's order — unresolved names first (nothing can be decided), then
-//! restricted claims, the client-credentials rule, the namespace rule (with the scope rule for
-//! standard profile claims and the legacy-profile exception), the Auth0-domain rule, and the
-//! deny list — each deciding from the platform data (`policies/platform/auth0.yaml`) and the
-//! login, never from message text. A [`Decision`] names the filter, the outcome, the reason in
+//! Filters apply in the order the platform data's `filters` list gives (by default: unresolved
+//! names first, since nothing can be decided, then restricted claims, the namespace rule with
+//! the client-credentials rule, the scope rule for standard profile claims, the legacy-profile
+//! exception, the Auth0-domain rule, and the deny list), each deciding from the platform data
+//! (`policies/platform/auth0.yaml`) and the login, never from message text. A [`Decision`] names the filter, the outcome, the reason in
 //! words, and for deny-list drops the attribute.
 
 use crate::model::Connection;
@@ -42,10 +42,32 @@ pub struct Login<'a> {
     pub machine: bool,
 }
 
-/// Applies the platform filters, in order, to one claim.
+/// What one filter says about a claim.
+enum Verdict {
+    /// The filter does not apply.
+    Pass,
+    /// Kept for now; a later filter may still drop it. The first such decision is the one a
+    /// kept claim reports.
+    Keep(Decision),
+    /// Dropped: no later filter is asked.
+    Drop(Decision),
+    /// Decided (kept or not), no later filter is asked.
+    Final(Decision),
+}
+
+/// What the filters know about one exactly named claim.
+struct Claim<'c> {
+    set: &'c ClaimSet,
+    name: &'c str,
+    namespaced: bool,
+    /// The OIDC scope of a non-namespaced standard claim (`email` for `email`).
+    standard: Option<&'c str>,
+}
+
+/// Applies the platform filters, in the platform data's order, to one claim.
 pub fn decide(claim: &ClaimSet, login: &Login<'_>, platform: &Platform) -> Decision {
     let name = match &claim.key {
-        ClaimKey::Exact(name) => name.clone(),
+        ClaimKey::Exact(name) => name,
         ClaimKey::Prefix(prefix) => return decide_prefix(prefix, login, platform),
         ClaimKey::Unknown(what) => {
             return decision(
@@ -55,94 +77,157 @@ pub fn decide(claim: &ClaimSet, login: &Login<'_>, platform: &Platform) -> Decis
             );
         }
     };
-    if name.contains("##") || name.contains("@@") {
-        return decision(
-            Filter::Unresolved,
-            Outcome::Unresolved,
-            "the claim name holds an unresolved a0deploy keyword".into(),
-        );
+    let namespaced = namespace_scheme(name, platform).is_some();
+    let facts = Claim {
+        set: claim,
+        name,
+        namespaced,
+        standard: if namespaced {
+            None
+        } else {
+            standard_scope(name, platform)
+        },
+    };
+    let mut kept = None;
+    for filter in platform.filter_order() {
+        match apply(*filter, &facts, login, platform) {
+            Verdict::Pass => {}
+            Verdict::Keep(d) => {
+                kept.get_or_insert(d);
+            }
+            Verdict::Drop(d) | Verdict::Final(d) => return d,
+        }
     }
-    if platform.data.restricted_claims.iter().any(|c| c == &name) {
-        return decision(
-            Filter::Restricted,
-            Outcome::Dropped,
-            format!("`{name}` is a restricted claim; Auth0 ignores writes to it"),
-        );
-    }
-    match namespace_scheme(&name, platform) {
-        None => {
-            if login.machine {
-                return decision(
+    kept.unwrap_or_else(|| {
+        decision(
+            Filter::Namespace,
+            Outcome::Kept,
+            "no platform filter drops it".into(),
+        )
+    })
+}
+
+/// One filter's rule, from the platform data and the login. Each rule is stated on its own
+/// (it does not rely on an earlier filter having passed the claim), so the data's order only
+/// decides which filter a claim dropped for two reasons reports.
+fn apply(filter: Filter, claim: &Claim<'_>, login: &Login<'_>, platform: &Platform) -> Verdict {
+    let name = claim.name;
+    // Client-credentials tokens keep only namespaced claims, whatever the profile.
+    let machine_rule = login.machine && platform.client_credentials_namespaced_only();
+    // The legacy-profile exception of the namespace rule.
+    let legacy_exception = login.scenario.pipeline == Pipeline::Legacy
+        && login.legacy_profile
+        && claim.set.token == TokenKind::IdToken;
+    match filter {
+        Filter::Unresolved => {
+            if name.contains("##") || name.contains("@@") {
+                return Verdict::Final(decision(
+                    Filter::Unresolved,
+                    Outcome::Unresolved,
+                    "the claim name holds an unresolved a0deploy keyword".into(),
+                ));
+            }
+            Verdict::Pass
+        }
+        Filter::Restricted => {
+            if platform.data.restricted_claims.iter().any(|c| c == name) {
+                return Verdict::Drop(decision(
+                    Filter::Restricted,
+                    Outcome::Dropped,
+                    format!("`{name}` is a restricted claim; Auth0 ignores writes to it"),
+                ));
+            }
+            Verdict::Pass
+        }
+        Filter::Namespace if claim.namespaced => {
+            let namespace =
+                namespace_host(name).map_or_else(|| "a namespace".to_string(), |h| format!("`{h}`"));
+            Verdict::Keep(decision(
+                Filter::Namespace,
+                Outcome::Kept,
+                format!("namespaced under {namespace}"),
+            ))
+        }
+        Filter::Namespace => {
+            if machine_rule {
+                return Verdict::Drop(decision(
                     Filter::Namespace,
                     Outcome::Dropped,
                     "client-credentials tokens keep only namespaced claims".into(),
-                );
+                ));
             }
-            if let Some(scope) = standard_scope(&name, platform) {
-                return if login.scenario.scopes.iter().any(|s| s == scope) {
-                    decision(
-                        Filter::Scope,
-                        Outcome::Kept,
-                        format!("standard claim, and the `{scope}` scope was requested"),
-                    )
-                } else {
-                    decision(
-                        Filter::Scope,
-                        Outcome::Dropped,
-                        format!("standard claim whose `{scope}` scope was not requested"),
-                    )
-                };
+            if claim.standard.is_some() {
+                // The scope filter decides standard profile claims.
+                return Verdict::Pass;
             }
-            if !platform.profile.namespace_required {
-                return deny_list_drop(claim, login.connection).unwrap_or_else(|| {
-                    decision(
-                        Filter::Namespace,
-                        Outcome::Kept,
-                        format!("profile `{}` allows non-namespaced claims", platform.profile_name),
-                    )
-                });
+            if !platform.namespace_required() {
+                return Verdict::Keep(decision(
+                    Filter::Namespace,
+                    Outcome::Kept,
+                    format!("profile `{}` allows non-namespaced claims", platform.profile_name),
+                ));
             }
-            if login.scenario.pipeline == Pipeline::Legacy
-                && login.legacy_profile
-                && claim.token == TokenKind::IdToken
-            {
-                if let Some(denied) = deny_list_drop(claim, login.connection) {
-                    return denied;
-                }
-                return decision(
+            if legacy_exception {
+                return Verdict::Pass;
+            }
+            Verdict::Drop(decision(
+                Filter::Namespace,
+                Outcome::Dropped,
+                "not namespaced: OIDC-conformant logins drop custom claims without an http:// or https:// namespace".into(),
+            ))
+        }
+        Filter::Scope => {
+            let Some(scope) = claim.standard.filter(|_| !machine_rule) else {
+                return Verdict::Pass;
+            };
+            // A standard claim is Auth0's own profile claim: once its scope keeps it, the deny
+            // list acts on it through the profile (`deny-list-exclusion`), not here.
+            if login.scenario.scopes.iter().any(|s| s == scope) {
+                Verdict::Final(decision(
+                    Filter::Scope,
+                    Outcome::Kept,
+                    format!("standard claim, and the `{scope}` scope was requested"),
+                ))
+            } else {
+                Verdict::Drop(decision(
+                    Filter::Scope,
+                    Outcome::Dropped,
+                    format!("standard claim whose `{scope}` scope was not requested"),
+                ))
+            }
+        }
+        Filter::LegacyProfile => {
+            let applies = !claim.namespaced
+                && claim.standard.is_none()
+                && !machine_rule
+                && platform.namespace_required()
+                && legacy_exception;
+            if applies {
+                return Verdict::Keep(decision(
                     Filter::LegacyProfile,
                     Outcome::Kept,
                     "not namespaced, kept only because the client is not OIDC-conformant and the tenant has the legacy profile on"
                         .into(),
-                );
+                ));
             }
-            decision(
-                Filter::Namespace,
-                Outcome::Dropped,
-                "not namespaced: OIDC-conformant logins drop custom claims without an http:// or https:// namespace".into(),
-            )
+            Verdict::Pass
         }
-        Some(_) => {
-            if let Some(host) = namespace_host(&name)
+        Filter::Auth0Domain => {
+            if claim.namespaced
+                && let Some(host) = namespace_host(name)
                 && let Some(domain) = forbidden_host(&host, platform)
             {
-                return decision(
+                return Verdict::Drop(decision(
                     Filter::Auth0Domain,
                     Outcome::Dropped,
                     format!("namespace host `{host}` is within `{domain}`, an Auth0 domain"),
-                );
+                ));
             }
-            if let Some(denied) = deny_list_drop(claim, login.connection) {
-                return denied;
-            }
-            let namespace =
-                namespace_host(&name).map_or_else(|| "a namespace".to_string(), |h| format!("`{h}`"));
-            decision(
-                Filter::Namespace,
-                Outcome::Kept,
-                format!("namespaced under {namespace}"),
-            )
+            Verdict::Pass
         }
+        Filter::DenyList => deny_list_drop(claim.set, login.connection).map_or(Verdict::Pass, Verdict::Drop),
+        // Applies to the standard claims the user profile delivers (`profile::profile_claims`).
+        Filter::DenyListExclusion => Verdict::Pass,
     }
 }
 
@@ -181,7 +266,7 @@ fn decide_prefix(prefix: &str, login: &Login<'_>, platform: &Platform) -> Decisi
         // nothing; be exact and say what is known.
         return unresolved(format!("starts with the namespace `{prefix}`"));
     }
-    if login.machine || !platform.profile.namespace_required {
+    if login.machine || !platform.namespace_required() {
         return unresolved(format!("starts with `{prefix}`"));
     }
     // A known beginning that is no namespace scheme (`app_`, `role`) can never become one.
@@ -224,8 +309,7 @@ fn deny_list_drop(claim: &ClaimSet, connection: Option<&Connection>) -> Option<D
 
 fn forbidden_host<'p>(host: &str, platform: &'p Platform) -> Option<&'p str> {
     platform
-        .data
-        .forbidden_namespace_hosts
+        .forbidden_namespace_hosts()
         .iter()
         .find(|d| host_within(host, d))
         .map(String::as_str)
@@ -301,9 +385,8 @@ mod tests {
         assert_eq!(denied_root("user_metadata", ""), None);
     }
 
-    fn prefix_decision(prefix: &str) -> Decision {
-        let platform = Platform::load("auth0-oidc").expect("platform");
-        let scenario = Scenario {
+    fn scenario() -> Scenario {
+        Scenario {
             client: "c".into(),
             connection: None,
             protocol: "oidc-basic-profile".into(),
@@ -312,7 +395,12 @@ mod tests {
             platform: "auth0-oidc".into(),
             generic: true,
             profile: None,
-        };
+        }
+    }
+
+    fn prefix_decision(prefix: &str) -> Decision {
+        let platform = Platform::load("auth0-oidc").expect("platform");
+        let scenario = scenario();
         let login = Login {
             scenario: &scenario,
             connection: None,
@@ -320,6 +408,88 @@ mod tests {
             machine: false,
         };
         decide_prefix(prefix, &login, &platform)
+    }
+
+    /// The built-in platform data with `edit` applied.
+    fn edited(edit: impl FnOnce(&mut serde_json::Value)) -> Platform {
+        let mut data = crate::syntax::yaml::parse(crate::platform::PLATFORM_YAML)
+            .root
+            .expect("platform data")
+            .to_json();
+        edit(&mut data);
+        Platform::from_json(data, "auth0-oidc").expect("a valid platform")
+    }
+
+    fn exact(name: &str, machine: bool, platform: &Platform) -> Decision {
+        let claim = ClaimSet {
+            token: TokenKind::IdToken,
+            key: ClaimKey::Exact(name.into()),
+            value: serde_json::Value::Null,
+            attribute: None,
+            must: true,
+            condition: None,
+            span: crate::source::Span::default(),
+        };
+        let scenario = scenario();
+        let login = Login {
+            scenario: &scenario,
+            connection: None,
+            legacy_profile: false,
+            machine,
+        };
+        decide(&claim, &login, platform)
+    }
+
+    #[test]
+    fn filters_apply_in_the_data_order() {
+        let builtin = Platform::load("auth0-oidc").expect("platform");
+        // `permissions` is restricted and not namespaced: the first filter that drops it names it.
+        assert_eq!(exact("permissions", false, &builtin).filter, Filter::Restricted);
+        let namespace_first = edited(|d| {
+            let filters = d["filters"].as_array_mut().expect("filters");
+            let at = filters
+                .iter()
+                .position(|f| f["id"] == "namespace")
+                .expect("namespace filter");
+            let namespace = filters.remove(at);
+            filters.insert(0, namespace);
+        });
+        assert_eq!(
+            exact("permissions", false, &namespace_first).filter,
+            Filter::Namespace
+        );
+        // Kept claims are unaffected by the order.
+        assert_eq!(
+            exact("https://acme.example.com/x", false, &namespace_first).outcome,
+            Outcome::Kept
+        );
+    }
+
+    #[test]
+    fn the_client_credentials_rule_is_data() {
+        let builtin = Platform::load("auth0-oidc").expect("platform");
+        let email = exact("email", true, &builtin);
+        assert_eq!(
+            (email.filter, email.outcome),
+            (Filter::Namespace, Outcome::Dropped)
+        );
+        let relaxed = edited(|d| d["client_credentials"]["namespaced_only"] = false.into());
+        // Without the rule, a machine token's standard claim goes to the scope filter.
+        assert_eq!(exact("email", true, &relaxed).filter, Filter::Scope);
+    }
+
+    #[test]
+    fn a_filter_missing_or_listed_twice_is_refused() {
+        let mut data = crate::syntax::yaml::parse(crate::platform::PLATFORM_YAML)
+            .root
+            .expect("platform data")
+            .to_json();
+        let filters = data["filters"].as_array_mut().expect("filters");
+        filters[1] = filters[0].clone();
+        let problems = Platform::from_json(data, "auth0-oidc").expect_err("refused");
+        let shown = format!("{problems:?}");
+        assert!(shown.contains("listed twice"), "{shown}");
+        assert!(shown.contains("missing: restricted"), "{shown}");
     }
 
     #[test]

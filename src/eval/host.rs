@@ -16,6 +16,7 @@ use super::builtins::from_json;
 use super::domain::{Cond, EventKind, ObjId, ObjKind, Object, Rest, State, Val};
 use super::machine::{Ending, Machine, put, truthy};
 use crate::js::ir::{ExprKind, Program, Stmt};
+use crate::platform::{Effect, Signal, Signals};
 use crate::proof::TokenKind;
 use crate::source::Span;
 
@@ -88,13 +89,17 @@ pub struct Host {
     pub handed: Option<ObjId>,
     /// The user object as it came in (closed runs), to tell which attributes a script changed.
     pub user_before: BTreeMap<String, serde_json::Value>,
+    /// The calls and `context` writes that trigger MFA, redirect or deny (the platform data's
+    /// `signals`).
+    pub signals: Signals,
 }
 
 impl Host {
-    pub fn new(kind: ScriptKind, mode: Mode) -> Host {
+    pub fn new(kind: ScriptKind, mode: Mode, signals: Signals) -> Host {
         Host {
             kind,
             mode,
+            signals,
             this: Val::Undef,
             reads: BTreeMap::new(),
             user: None,
@@ -402,7 +407,15 @@ impl Machine {
                 self.fact(st, Fact::Strategy, &full)
             }
             "context.protocol" | "event.transaction.protocol" => self.fact(st, Fact::Protocol, &full),
-            "context.redirect" | "context.multifactor" => Val::Undef,
+            // What a signal assignment writes (`context.redirect`) is undefined until written.
+            _ if self
+                .host
+                .signals
+                .iter()
+                .any(|s| s.assign.as_deref() == Some(full.as_str())) =>
+            {
+                Val::Undef
+            }
             "event.user" => {
                 let user = self.make_user(st, None);
                 return materialise(self, st, user);
@@ -445,14 +458,33 @@ impl Machine {
         if Some(id) == self.host.context
             && let Some(name) = key.exact_text()
         {
-            let site = self.site(span);
-            match &*name {
-                "redirect" => st.event(EventKind::Redirect, site),
-                "multifactor" if !mfa_off(st, value) => st.event(EventKind::Mfa, site),
-                _ => {}
+            let signals = self.host.signals.clone();
+            for signal in signals.iter() {
+                if signal.context_property() == Some(&*name) && !assignment_exempt(st, signal, value) {
+                    self.signal(st, signal.effect, span);
+                }
             }
         }
         false
+    }
+
+    /// A script signal's effect on the current path.
+    fn signal(&mut self, st: &mut State, effect: Effect, span: Span) {
+        match effect {
+            Effect::Mfa => {
+                let site = self.site(span);
+                st.event(EventKind::Mfa, site);
+            }
+            Effect::Redirect => {
+                let site = self.site(span);
+                st.event(EventKind::Redirect, site);
+            }
+            Effect::Deny => {
+                let state = st.clone();
+                self.terminal(state, Ending::Denied, span);
+                st.alive = false;
+            }
+        }
     }
 
     /// Members of host namespaces (`api.idToken`...); `None` for other paths.
@@ -470,7 +502,6 @@ impl Machine {
         span: Span,
     ) -> Option<Val> {
         let arg = |i: usize| args.get(i).cloned().unwrap_or(Val::Undef);
-        let site = self.site(span);
         match path {
             "callback" => {
                 let err = arg(0);
@@ -528,27 +559,16 @@ impl Machine {
                 }
                 Some(Val::Undef)
             }
-            "api.access.deny" => {
-                let state = st.clone();
-                self.terminal(state, Ending::Denied, span);
-                st.alive = false;
-                Some(Val::Undef)
-            }
-            "api.multifactor.enable" => {
-                let provider = arg(0);
-                if provider.exact_text().as_deref() != Some("none") {
-                    st.event(EventKind::Mfa, site);
+            p if self.host.signals.iter().any(|s| s.call.as_deref() == Some(p)) => {
+                let signals = self.host.signals.clone();
+                for signal in signals.iter().filter(|s| s.call.as_deref() == Some(p)) {
+                    let exempt = arg(0)
+                        .exact_text()
+                        .is_some_and(|first| signal.unless_first_argument.iter().any(|u| **u == *first));
+                    if !exempt && st.alive {
+                        self.signal(st, signal.effect, span);
+                    }
                 }
-                Some(Val::Undef)
-            }
-            p if p.starts_with("api.authentication.challengeWith")
-                || p.starts_with("api.authentication.enrollWith") =>
-            {
-                st.event(EventKind::Mfa, site);
-                Some(Val::Undef)
-            }
-            "api.redirect.sendUserTo" => {
-                st.event(EventKind::Redirect, site);
                 Some(Val::Undef)
             }
             "api.redirect.encodeToken" | "api.redirect.validateToken" => Some(Val::unknown("a signed token")),
@@ -567,15 +587,17 @@ impl Machine {
     }
 }
 
-/// `context.multifactor = { provider: 'none' }` turns MFA off rather than on.
-fn mfa_off(st: &State, value: &Val) -> bool {
+/// Whether an assigned value makes a signal assignment no signal:
+/// `context.multifactor = { provider: 'none' }` or `= null` turns MFA off rather than on.
+fn assignment_exempt(st: &State, signal: &Signal, value: &Val) -> bool {
     match value {
-        Val::Obj(id) => st
-            .obj(*id)
-            .and_then(|o| o.prop("provider"))
-            .and_then(|p| p.value.exact_text())
-            .is_some_and(|p| &*p == "none"),
-        other => truthy(other) == Some(false),
+        Val::Obj(id) => signal.unless_property.iter().any(|(property, values)| {
+            st.obj(*id)
+                .and_then(|o| o.prop(property))
+                .and_then(|p| p.value.exact_text())
+                .is_some_and(|v| values.iter().any(|x| **x == *v))
+        }),
+        other => signal.unless_falsy && truthy(other) == Some(false),
     }
 }
 
@@ -599,4 +621,121 @@ pub fn main_function(program: &Program) -> Option<&std::sync::Arc<crate::js::ir:
 /// The kind of an object, for tests of what a path handed to a callback.
 pub fn is_error(st: &State, v: &Val) -> bool {
     matches!(v, Val::Obj(id) if st.obj(*id).is_some_and(|o| o.kind == ObjKind::Error))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::summary::{LoginOutcome, SignalKind, Summary};
+    use crate::platform::{Platform, Signals};
+
+    fn summary(script: &str, kind: ScriptKind, signals: &Signals) -> Summary {
+        let lowered = crate::js::analyse(script);
+        assert!(lowered.errors.is_empty(), "{:?}", lowered.errors);
+        crate::eval::summary::run(
+            &lowered.ir,
+            script,
+            kind,
+            Mode::Abstract(LoginFacts::default()),
+            crate::eval::machine::STEP_BUDGET,
+            signals,
+        )
+    }
+
+    fn kinds(script: &str, kind: ScriptKind, signals: &Signals) -> Vec<SignalKind> {
+        summary(script, kind, signals)
+            .signals
+            .iter()
+            .map(|s| s.kind)
+            .collect()
+    }
+
+    fn action(body: &str) -> String {
+        format!("exports.onExecutePostLogin = async (event, api) => {{ {body} }};")
+    }
+
+    fn rule(body: &str) -> String {
+        format!("function (user, context, callback) {{ {body} callback(null, user, context); }}")
+    }
+
+    #[test]
+    fn signals_and_their_argument_tests_come_from_the_platform_table() {
+        let builtin = Platform::builtin_signals();
+        let post_login = ScriptKind::PostLoginAction;
+        assert!(kinds(&action("api.multifactor.enable('none');"), post_login, &builtin).is_empty());
+        assert_eq!(
+            kinds(&action("api.multifactor.enable('any');"), post_login, &builtin),
+            [SignalKind::Mfa]
+        );
+        assert_eq!(
+            kinds(
+                &action("api.authentication.challengeWithAny([{ type: 'otp' }]);"),
+                post_login,
+                &builtin
+            ),
+            [SignalKind::Mfa]
+        );
+        assert_eq!(
+            kinds(
+                &action("api.redirect.sendUserTo('https://x.example');"),
+                post_login,
+                &builtin
+            ),
+            [SignalKind::Redirect]
+        );
+        let rule_kind = ScriptKind::Rule;
+        assert!(
+            kinds(
+                &rule("context.multifactor = { provider: 'none' };"),
+                rule_kind,
+                &builtin
+            )
+            .is_empty()
+        );
+        assert!(kinds(&rule("context.multifactor = null;"), rule_kind, &builtin).is_empty());
+        assert_eq!(
+            kinds(
+                &rule("context.multifactor = { provider: 'any' };"),
+                rule_kind,
+                &builtin
+            ),
+            [SignalKind::Mfa]
+        );
+        assert_eq!(
+            kinds(
+                &rule("context.redirect = { url: 'https://x.example' };"),
+                rule_kind,
+                &builtin
+            ),
+            [SignalKind::Redirect]
+        );
+        assert_eq!(
+            summary(&action("api.access.deny('no');"), post_login, &builtin).outcome,
+            LoginOutcome::Denied
+        );
+
+        // Another table changes what the same scripts do.
+        let table: Vec<Signal> = serde_json::from_value(serde_json::json!([
+            { "call": "api.multifactor.enable", "effect": "mfa" },
+            { "assign": "context.redirect", "effect": "redirect", "unless_falsy": true },
+            { "call": "api.redirect.sendUserTo", "effect": "deny" }
+        ]))
+        .expect("a signal table");
+        let other: Signals = table.into();
+        assert_eq!(
+            kinds(&action("api.multifactor.enable('none');"), post_login, &other),
+            [SignalKind::Mfa]
+        );
+        assert!(kinds(&rule("context.redirect = null;"), rule_kind, &other).is_empty());
+        assert!(kinds(&action("api.access.deny('no');"), post_login, &other).is_empty());
+        assert_eq!(
+            summary(
+                &action("api.redirect.sendUserTo('https://x.example');"),
+                post_login,
+                &other
+            )
+            .outcome,
+            LoginOutcome::Denied
+        );
+    }
 }

@@ -29,7 +29,7 @@ use rayon::prelude::*;
 
 use crate::js::Lowered;
 use crate::model::{Connection, ExportFormat, Tenant};
-use crate::platform::Platform;
+use crate::platform::{Platform, Signals};
 pub use crate::proof::{
     ANY_CLIENT, CREDENTIALS_PROTOCOL, DEFAULT_SCOPES, Filter, LOGIN_PROTOCOLS, MayClaims, Outcome, Pipeline,
     Proof, REFRESH_PROTOCOL, Scenario, Statement, TokenKind, Tokens, TraceEntry,
@@ -572,7 +572,7 @@ struct Memo {
 }
 
 impl Memo {
-    fn get(&mut self, unit: &ScriptUnit, kind: ScriptKind, facts: &LoginFacts) -> usize {
+    fn get(&mut self, unit: &ScriptUnit, kind: ScriptKind, facts: &LoginFacts, signals: &Signals) -> usize {
         if let Some(i) = self.summaries.iter().position(|s| s.applies_to(facts)) {
             return i;
         }
@@ -582,6 +582,7 @@ impl Memo {
             kind,
             Mode::Abstract(facts.clone()),
             machine::STEP_BUDGET,
+            signals,
         );
         self.summaries.push(Arc::new(summary));
         self.summaries.len() - 1
@@ -624,7 +625,10 @@ impl Analysis {
                 let picks: Vec<Option<usize>> = lists
                     .iter()
                     .zip(&facts)
-                    .map(|(list, f)| list.contains(&r).then(|| memo.get(unit, kind, f)))
+                    .map(|(list, f)| {
+                        list.contains(&r)
+                            .then(|| memo.get(unit, kind, f, platform.signals()))
+                    })
                     .collect();
                 // Summaries that read different facts but do the same (a rule that checks the
                 // client name and does nothing for most clients) are one for composing logins.
@@ -724,6 +728,7 @@ impl Analysis {
                     ScriptKind::Database,
                     Mode::Abstract(facts),
                     machine::STEP_BUDGET,
+                    platform.signals(),
                 )
                 .profile
             })
@@ -785,12 +790,12 @@ impl Analysis {
             let summary = match memo {
                 Some(m) => {
                     let mut guard = m.lock().unwrap_or_else(|p| p.into_inner());
-                    let i = guard.1.get(unit, kind, &facts);
+                    let i = guard.1.get(unit, kind, &facts, platform.signals());
                     guard.1.summaries[i].clone()
                 }
                 None => {
                     let mut memo = Memo::default();
-                    let i = memo.get(unit, kind, &facts);
+                    let i = memo.get(unit, kind, &facts, platform.signals());
                     memo.summaries[i].clone()
                 }
             };

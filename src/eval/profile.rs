@@ -12,9 +12,18 @@ use super::Evaluation;
 use super::filters::{denied_root, is_nested_entry};
 use super::summary::SignalKind;
 
+/// The deny-list exclusion conditions claimlint can tell apart (the ids of the platform data's
+/// `deny_list_exclusions`).
+pub const EXCLUSION_IDS: &[&str] = &["mfa", "redirect", "delegation", "impersonation", "legacy-sso"];
+
 /// Conditions under which Auth0 leaves denied attributes out of this login's tokens:
-/// `(id, clause)`, as far as the export and the evaluated scripts show them.
-pub fn exclusion_conditions(evaluation: &Evaluation, tenant: &Tenant) -> Vec<(&'static str, String)> {
+/// `(id, clause)`, as far as the export and the evaluated scripts show them, and only those the
+/// platform data lists in `deny_list_exclusions`.
+pub fn exclusion_conditions(
+    evaluation: &Evaluation,
+    tenant: &Tenant,
+    platform: &Platform,
+) -> Vec<(&'static str, String)> {
     let mut out = Vec::new();
     let policies = tenant
         .guardian
@@ -29,10 +38,11 @@ pub fn exclusion_conditions(evaluation: &Evaluation, tenant: &Tenant) -> Vec<(&'
         .filter(|f| f.enabled)
         .map(|f| f.name.as_str())
         .collect();
-    // `confidence-score` (adaptive MFA) challenges only risky logins: not every login.
+    // Only the platform's every-login policies count: `confidence-score` (adaptive MFA)
+    // challenges only risky logins.
     let every_login: Vec<&String> = policies
         .iter()
-        .filter(|p| p.as_str() != "confidence-score")
+        .filter(|p| platform.every_login_mfa_policies().contains(p))
         .collect();
     if !every_login.is_empty() && !factors.is_empty() {
         out.push((
@@ -67,39 +77,50 @@ pub fn exclusion_conditions(evaluation: &Evaluation, tenant: &Tenant) -> Vec<(&'
             "the client has Auth0 instead of the IdP do single sign-on (`sso: true`)".into(),
         ));
     }
+    out.retain(|(id, _)| platform.excludes_when(id));
     out
 }
 
 /// The root attributes `connection` delivers by the platform's strategy data, each with where
-/// it comes from.
+/// it comes from: the strategy's own list, its mapping option's keys, and the attributes of
+/// each option flag that is `true` in the connection's `options` (`user_birthday`).
 pub fn delivered(connection: &Connection, platform: &Platform) -> Vec<(String, String)> {
     let Some(strategy) = connection.strategy.as_deref() else {
         return Vec::new();
     };
-    let Some(data) = platform.data.strategies.get(strategy) else {
+    let Some(data) = platform.strategy(strategy) else {
         return Vec::new();
     };
-    if let Some(list) = data.as_array() {
-        return list
-            .iter()
-            .filter_map(|a| a.as_str())
-            .map(|a| (a.to_string(), format!("what `{strategy}` connections deliver")))
-            .collect();
-    }
-    let Some(option) = data.get("from").and_then(|f| f.as_str()) else {
-        return Vec::new();
-    };
-    let map = connection.options.as_ref().and_then(|o| o.get(option));
-    let map = if option == "attribute_map" {
-        map.and_then(|m| m.get("attributes"))
-    } else {
-        map
-    };
-    map.and_then(|m| m.as_object())
-        .unwrap_or_default()
+    let mut out: Vec<(String, String)> = data
+        .delivers()
         .iter()
-        .map(|member| (member.key.clone(), format!("the `{option}` mapping")))
-        .collect()
+        .map(|a| (a.clone(), format!("what `{strategy}` connections deliver")))
+        .collect();
+    let options = connection.options.as_ref();
+    if let Some(option) = data.mapping() {
+        let map = options.and_then(|o| o.get(option));
+        let map = if option == "attribute_map" {
+            map.and_then(|m| m.get("attributes"))
+        } else {
+            map
+        };
+        out.extend(
+            map.and_then(|m| m.as_object())
+                .unwrap_or_default()
+                .iter()
+                .map(|member| (member.key.clone(), format!("the `{option}` mapping"))),
+        );
+    }
+    for (flag, attributes) in data.flags() {
+        if options.and_then(|o| o.get(flag)).and_then(|f| f.as_bool()) == Some(true) {
+            out.extend(
+                attributes
+                    .iter()
+                    .map(|a| (a.clone(), format!("the `{flag}` option of `{strategy}`"))),
+            );
+        }
+    }
+    out
 }
 
 /// The profile Auth0 stores for logins through `connection`: what it delivers (strategy data,
@@ -147,7 +168,7 @@ pub fn profile_claims(
     platform: &Platform,
     sources: &SourceMap,
 ) {
-    let conditions = exclusion_conditions(evaluation, tenant);
+    let conditions = exclusion_conditions(evaluation, tenant, platform);
     let file = sources.get(connection.loc.file);
     let delivered: Vec<String> = delivered(connection, platform)
         .into_iter()

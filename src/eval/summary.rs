@@ -180,9 +180,17 @@ impl Summary {
     }
 }
 
-/// Runs `program` (its source `text`) as `kind` and summarises what it does.
-pub fn run(program: &Program, text: &str, kind: ScriptKind, mode: Mode, budget: usize) -> Summary {
-    let mut machine = Machine::new(0, Host::new(kind, mode));
+/// Runs `program` (its source `text`) as `kind` and summarises what it does; `signals` are the
+/// platform's script signals (MFA, redirect, deny).
+pub fn run(
+    program: &Program,
+    text: &str,
+    kind: ScriptKind,
+    mode: Mode,
+    budget: usize,
+    signals: &crate::platform::Signals,
+) -> Summary {
+    let mut machine = Machine::new(0, Host::new(kind, mode, signals.clone()));
     machine.budget = budget;
     let mut st = State::new();
     machine.run_entry(&mut st, program);

@@ -45,6 +45,7 @@ builtin!(
     "CL104-unresolved-claim-name.yaml",
     "CL105-denied-attribute-in-claim.yaml",
     "CL106-claim-missing-on-refresh.yaml",
+    "CL107-suspicious-namespace-host.yaml",
     "CL201-nested-deny-path.yaml",
     "CL202-sensitive-attribute-not-denied.yaml",
     "CL203-saml-debug-logs-denied-attributes.yaml",
