@@ -1,0 +1,261 @@
+//! The logins worth evaluating: every client with every connection enabled for it on the login
+//! and refresh flows, client credentials for machine-to-machine clients, generic logins where
+//! no concrete login runs the scripts, the login `claimlint token` asks for, and the facts of a
+//! login that scripts can read.
+
+use super::*;
+
+fn pipeline_of(client: &crate::model::Client) -> Pipeline {
+    if client.oidc_conformant.as_ref().is_some_and(|c| !c.value) {
+        Pipeline::Legacy
+    } else {
+        Pipeline::OidcConformant
+    }
+}
+
+/// Whether a connection is enabled for a client.
+pub fn enabled_for(tenant: &Tenant, connection: &Connection, client: &str) -> bool {
+    let any_lists = tenant.connections.iter().any(|c| !c.enabled_clients.is_empty());
+    !any_lists || connection.enabled_clients.iter().any(|c| c.value == client)
+}
+
+/// Every concrete login worth evaluating: each interactive client with each connection enabled
+/// for it, on each login protocol (the refresh only when the client may use refresh tokens);
+/// each machine-to-machine client on client credentials. Where the scripts of a kind run in no
+/// such login, generic logins stand in (see [`Scenario::generic`]).
+pub fn scenarios(tenant: &Tenant, scripts: &Scripts, platform: &Platform) -> Vec<Scenario> {
+    let mut out = Vec::new();
+    let base = |client: &str, connection: Option<String>, protocol: &str, pipeline: Pipeline| Scenario {
+        client: client.to_string(),
+        connection,
+        protocol: protocol.to_string(),
+        scopes: if protocol == CREDENTIALS_PROTOCOL {
+            Vec::new()
+        } else {
+            DEFAULT_SCOPES.iter().map(|s| s.to_string()).collect()
+        },
+        pipeline,
+        platform: platform.profile_name.clone(),
+        generic: false,
+        profile: None,
+    };
+    for client in &tenant.clients {
+        let pipeline = pipeline_of(client);
+        let machine = client.app_type.as_deref() == Some("non_interactive");
+        if machine || client.grant_types.iter().any(|g| g.value == "client_credentials") {
+            out.push(base(
+                &client.name,
+                None,
+                CREDENTIALS_PROTOCOL,
+                Pipeline::OidcConformant,
+            ));
+        }
+        if machine {
+            continue;
+        }
+        // With no grant types exported, Auth0's defaults apply, which include refresh tokens.
+        let refreshes =
+            client.grant_types.is_empty() || client.grant_types.iter().any(|g| g.value == "refresh_token");
+        for connection in tenant
+            .connections
+            .iter()
+            .filter(|c| enabled_for(tenant, c, &client.name))
+        {
+            for protocol in LOGIN_PROTOCOLS {
+                if *protocol == REFRESH_PROTOCOL && !refreshes {
+                    continue;
+                }
+                out.push(base(
+                    &client.name,
+                    Some(connection.name.clone()),
+                    protocol,
+                    pipeline,
+                ));
+            }
+        }
+    }
+    let interactive = out.iter().any(|s| s.protocol != CREDENTIALS_PROTOCOL);
+    let credentials = out.iter().any(|s| s.protocol == CREDENTIALS_PROTOCOL);
+    let loose = tenant.format == ExportFormat::Sources;
+    if !interactive && (loose || !scripts.rules.is_empty() || !scripts.actions.is_empty()) {
+        for protocol in LOGIN_PROTOCOLS {
+            let mut s = base(ANY_CLIENT, None, protocol, Pipeline::OidcConformant);
+            s.generic = true;
+            out.push(s);
+        }
+    }
+    if !credentials && (!scripts.hooks.is_empty() || !scripts.actions.is_empty()) {
+        let mut s = base(ANY_CLIENT, None, CREDENTIALS_PROTOCOL, Pipeline::OidcConformant);
+        s.generic = true;
+        out.push(s);
+    }
+    out
+}
+
+/// The login a storage proof stands on: the first interactive client (by name) the
+/// connection is enabled for, or any client.
+pub fn storage_scenario(tenant: &Tenant, connection: &Connection, platform: &Platform) -> Scenario {
+    let client = tenant
+        .clients
+        .iter()
+        .filter(|c| c.app_type.as_deref() != Some("non_interactive"))
+        .find(|c| enabled_for(tenant, connection, &c.name));
+    Scenario {
+        client: client.map_or_else(|| ANY_CLIENT.to_string(), |c| c.name.clone()),
+        connection: Some(connection.name.clone()),
+        protocol: LOGIN_PROTOCOLS[0].to_string(),
+        scopes: DEFAULT_SCOPES.iter().map(|s| s.to_string()).collect(),
+        pipeline: client.map_or(Pipeline::OidcConformant, pipeline_of),
+        platform: platform.profile_name.clone(),
+        generic: client.is_none(),
+        profile: None,
+    }
+}
+
+/// What `claimlint token` asks for: a client (empty for a generic login), and optionally a
+/// connection, protocol, scopes and a sample profile.
+pub struct LoginRequest<'a> {
+    /// The export, as shown in messages.
+    pub export: &'a str,
+    pub client: &'a str,
+    pub connection: Option<&'a str>,
+    pub protocol: Option<&'a str>,
+    pub scopes: &'a [String],
+    /// A sample user profile, as JSON text.
+    pub profile: Option<String>,
+}
+
+/// The login a request names, with the defaults filled in (the first connection enabled for
+/// the client, `oidc-basic-profile`, `openid profile email`); `Err` says what does not exist.
+pub fn requested_scenario(
+    tenant: &Tenant,
+    platform: &Platform,
+    request: &LoginRequest<'_>,
+) -> Result<Scenario, String> {
+    let protocol = request
+        .protocol
+        .map_or_else(|| LOGIN_PROTOCOLS[0].to_string(), str::to_string);
+    let scopes: Vec<String> = if protocol == CREDENTIALS_PROTOCOL {
+        Vec::new()
+    } else if request.scopes.is_empty() {
+        DEFAULT_SCOPES.iter().map(|s| s.to_string()).collect()
+    } else {
+        request
+            .scopes
+            .iter()
+            .flat_map(|s| s.split_whitespace().map(str::to_string))
+            .collect()
+    };
+    let scenario = if request.client.is_empty() {
+        // A generic login: whatever the export's clients and connections, scripts run for an
+        // unknown OIDC-conformant client through an unknown (or the named) connection.
+        let connection = match request.connection {
+            Some(name) if tenant.connections.iter().any(|c| c.name == name) => Some(name.to_string()),
+            Some(name) => return Err(format!("no connection `{name}` in {}", request.export)),
+            None => None,
+        };
+        Scenario {
+            client: ANY_CLIENT.to_string(),
+            connection,
+            protocol,
+            scopes,
+            pipeline: Pipeline::OidcConformant,
+            platform: platform.profile_name.clone(),
+            generic: true,
+            profile: request.profile.clone(),
+        }
+    } else {
+        let Some(client) = tenant.client(request.client) else {
+            let names: Vec<&str> = tenant.clients.iter().map(|c| c.name.as_str()).collect();
+            return Err(format!(
+                "no client `{}` in {}; its clients are: {} (leave out --client for a generic login)",
+                request.client,
+                request.export,
+                if names.is_empty() {
+                    "none".to_string()
+                } else {
+                    names.join(", ")
+                }
+            ));
+        };
+        let connection = if protocol == CREDENTIALS_PROTOCOL {
+            None
+        } else {
+            let enabled: Vec<&str> = tenant
+                .connections
+                .iter()
+                .filter(|c| enabled_for(tenant, c, &client.name))
+                .map(|c| c.name.as_str())
+                .collect();
+            match request.connection {
+                Some(name) if tenant.connections.iter().any(|c| c.name == name) => Some(name.to_string()),
+                Some(name) => {
+                    return Err(format!(
+                        "no connection `{name}`; connections enabled for `{}`: {}",
+                        client.name,
+                        enabled.join(", ")
+                    ));
+                }
+                None => Some(
+                    enabled
+                        .first()
+                        .ok_or_else(|| {
+                            format!(
+                                "no connection is enabled for `{}`; give --connection",
+                                client.name
+                            )
+                        })?
+                        .to_string(),
+                ),
+            }
+        };
+        let pipeline = if client.oidc_conformant.as_ref().is_some_and(|c| !c.value) {
+            Pipeline::Legacy
+        } else {
+            Pipeline::OidcConformant
+        };
+        Scenario {
+            client: client.name.clone(),
+            connection,
+            protocol,
+            scopes,
+            pipeline,
+            platform: platform.profile_name.clone(),
+            generic: false,
+            profile: request.profile.clone(),
+        }
+    };
+    Ok(scenario)
+}
+
+/// The facts of a login that scripts can read.
+pub fn login_facts(tenant: &Tenant, scenario: &Scenario) -> LoginFacts {
+    let mut facts = LoginFacts::default().with(Fact::Protocol, scenario.protocol.clone());
+    facts.profile = scenario.profile.clone();
+    if scenario.generic {
+        return facts;
+    }
+    facts = facts.with(Fact::ClientName, scenario.client.clone());
+    if let Some(client) = tenant.client(&scenario.client) {
+        if let Some(id) = client.node.get("client_id").and_then(|n| n.as_str()) {
+            facts = facts.with(Fact::ClientId, id);
+        }
+        facts.client_metadata = Some(
+            client
+                .node
+                .get("client_metadata")
+                .map_or_else(|| "{}".to_string(), |m| m.to_json().to_string()),
+        );
+    }
+    if let Some(connection) = scenario
+        .connection
+        .as_ref()
+        .and_then(|n| tenant.connections.iter().find(|c| &c.name == n))
+    {
+        facts = facts.with(Fact::Connection, connection.name.clone());
+        if let Some(strategy) = &connection.strategy {
+            facts = facts.with(Fact::Strategy, strategy.clone());
+        }
+    }
+    facts
+}

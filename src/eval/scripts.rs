@@ -1,0 +1,92 @@
+//! The scripts of an export (rules, actions, hooks, database scripts), each parsed and lowered
+//! once, in parallel.
+
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use super::*;
+
+/// A script of the tenant, lowered, with what the evaluator needs to name it.
+#[derive(Debug, Clone)]
+pub struct ScriptUnit {
+    /// `rule`, `action`, `hook` or `database script`.
+    pub kind: &'static str,
+    pub name: String,
+    pub file: SourceId,
+    pub lowered: Lowered,
+    pub text: Arc<str>,
+}
+
+impl ScriptUnit {
+    pub fn label(&self) -> String {
+        format!("{} `{}`", self.kind, self.name)
+    }
+}
+
+/// Every script of an export, lowered once.
+#[derive(Debug, Clone, Default)]
+pub struct Scripts {
+    pub rules: Vec<(usize, ScriptUnit)>,
+    pub actions: Vec<(usize, ScriptUnit)>,
+    pub hooks: Vec<(usize, ScriptUnit)>,
+    /// Custom-database scripts, by connection index.
+    pub databases: Vec<(usize, ScriptUnit)>,
+}
+
+impl Scripts {
+    /// Every script, in a stable order.
+    pub fn all(&self) -> impl Iterator<Item = &ScriptUnit> {
+        self.rules
+            .iter()
+            .chain(&self.actions)
+            .chain(&self.hooks)
+            .chain(&self.databases)
+            .map(|(_, unit)| unit)
+    }
+}
+
+/// Lowers every rule, action and hook of the export, in parallel.
+pub fn lower_scripts(tenant: &Tenant, sources: &SourceMap) -> Scripts {
+    let unit = |kind: &'static str, name: &str, script: Option<&crate::model::Script>| {
+        let file = script?.file?;
+        Some(ScriptUnit {
+            kind,
+            name: name.to_string(),
+            file,
+            lowered: Lowered::default(),
+            text: sources.get(file).text.clone(),
+        })
+    };
+    let mut units: Vec<(char, usize, ScriptUnit)> = Vec::new();
+    for (i, rule) in tenant.rules.iter().enumerate() {
+        units.extend(unit("rule", &rule.name, rule.script.as_ref()).map(|u| ('r', i, u)));
+    }
+    for (i, action) in tenant.actions.iter().enumerate() {
+        units.extend(unit("action", &action.name, action.code.as_ref()).map(|u| ('a', i, u)));
+    }
+    for (i, hook) in tenant.hooks.iter().enumerate() {
+        units.extend(unit("hook", &hook.name, hook.script.as_ref()).map(|u| ('h', i, u)));
+    }
+    for (i, connection) in tenant.connections.iter().enumerate() {
+        for named in &connection.scripts {
+            let name = format!("{} {}", connection.name, named.name);
+            units.extend(unit("database script", &name, Some(&named.script)).map(|u| ('d', i, u)));
+        }
+    }
+    let lowered: Vec<Lowered> = units
+        .par_iter()
+        .map(|(_, _, u)| crate::js::analyse(&u.text))
+        .collect();
+    let mut scripts = Scripts::default();
+    for ((kind, i, mut unit), lowered) in units.into_iter().zip(lowered) {
+        unit.lowered = lowered;
+        match kind {
+            'r' => scripts.rules.push((i, unit)),
+            'a' => scripts.actions.push((i, unit)),
+            'd' => scripts.databases.push((i, unit)),
+            _ => scripts.hooks.push((i, unit)),
+        }
+    }
+    scripts
+}
