@@ -1196,3 +1196,48 @@ fn adaptive_mfa_is_not_mfa_on_every_login_because_the_data_says_so() {
     });
     assert_eq!(email(&no_mfa).1, Outcome::Kept);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Generic logins
+
+#[test]
+fn an_export_with_rules_but_no_clients_is_evaluated_in_a_generic_login() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("rules")).unwrap();
+    std::fs::write(
+        dir.path().join("tenant.yaml"),
+        "tenant:\n  friendly_name: Rules only\nrules:\n  - name: claims\n    script: ./rules/claims.js\n    order: 1\n    enabled: true\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("rules/claims.js"),
+        "function (user, context, callback) {\n  context.idToken.plain = user.app_metadata.plan;\n  context.idToken['https://acme.auth0.com/x'] = 1;\n  if (context.protocol === 'oauth2-refresh-token') return callback(null, user, context);\n  context.idToken['https://acme.example.com/tier'] = 'gold';\n  callback(null, user, context);\n}\n",
+    )
+    .unwrap();
+    let run = claimlint::check(&claimlint::CheckOptions {
+        paths: vec![dir.path().to_path_buf()],
+        jobs: Some(1),
+        ..Default::default()
+    })
+    .unwrap();
+    assert!(run.refused_proofs.is_empty(), "{:?}", run.refused_proofs);
+    let found: Vec<(&str, Option<&str>)> = run
+        .report
+        .findings
+        .iter()
+        .map(|f| (f.policy.as_str(), f.claim.as_deref()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("CL101", Some("plain")),
+            ("CL102", Some("https://acme.auth0.com/x")),
+            ("CL106", Some("https://acme.example.com/tier")),
+        ]
+    );
+    for f in &run.report.findings {
+        let proof = f.proof.as_ref().expect("token findings carry a proof");
+        assert!(proof.scenario.generic, "{}", f.policy);
+        assert!(proof.scenario.describe().contains("generic login"));
+    }
+}
