@@ -711,25 +711,19 @@ impl Machine {
                     &fresh,
                 );
             }
-            Stmt::ForOf { left, iterable, body } => {
-                let it = self.eval(st, iterable, env);
-                let items = self.iteration_items(st, &it, false, iterable.span);
-                let fresh = for_syms(left);
-                self.exec_loop(
-                    st,
-                    env,
-                    labels,
-                    Some((left, items)),
-                    None,
-                    None,
-                    body,
-                    false,
-                    &fresh,
-                );
+            Stmt::ForOf {
+                left,
+                iterable: over,
+                body,
             }
-            Stmt::ForIn { left, object, body } => {
-                let it = self.eval(st, object, env);
-                let items = self.iteration_items(st, &it, true, object.span);
+            | Stmt::ForIn {
+                left,
+                object: over,
+                body,
+            } => {
+                let keys = matches!(stmt, Stmt::ForIn { .. });
+                let it = self.eval(st, over, env);
+                let items = self.iteration_items(st, &it, keys, over.span);
                 let fresh = for_syms(left);
                 self.exec_loop(
                     st,
