@@ -175,6 +175,9 @@ pub struct TraceEntry {
     /// `redirect`, `legacy-sso`, or `never` for a denied `name`/`nickname`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub condition: Option<String>,
+    /// For claims the deny list takes out of a token: that condition in words.
+    #[serde(skip)]
+    pub clause: Option<String>,
     #[serde(skip)]
     pub source: Option<crate::source::SourceId>,
     #[serde(skip)]

@@ -71,12 +71,7 @@ pub fn run(ctx: &Context<'_>, raw: &serde_json::Value) -> Vec<Hit> {
                 .var("connection", connection)
                 .var(
                     "condition",
-                    entry
-                        .reason
-                        .split_once(" and ")
-                        .map_or(entry.reason.clone(), |(_, c)| {
-                            c.split(';').next().unwrap_or(c).to_string()
-                        }),
+                    entry.clause.clone().unwrap_or_else(|| entry.reason.clone()),
                 )
                 .subject("connection", connection)
                 .attribute(&entry.claim)

@@ -20,9 +20,9 @@ pub fn run(ctx: &Context<'_>, _options: &serde_json::Value) -> Vec<Hit> {
         .map(|(_, write)| {
             let known = write
                 .decision
-                .reason
-                .split_once("; it ")
-                .map_or(write.decision.reason.clone(), |(_, k)| k.to_string());
+                .known
+                .clone()
+                .unwrap_or_else(|| write.decision.reason.clone());
             let mut hit = Hit::at(Loc {
                 file: write.file,
                 span: write.span(),

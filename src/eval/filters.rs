@@ -21,6 +21,8 @@ pub struct Decision {
     pub reason: String,
     /// For deny-list drops: the denied attribute.
     pub attribute: Option<String>,
+    /// For unresolved names: what is known of the name, in words.
+    pub known: Option<String>,
 }
 
 fn decision(filter: Filter, outcome: Outcome, reason: String) -> Decision {
@@ -29,6 +31,7 @@ fn decision(filter: Filter, outcome: Outcome, reason: String) -> Decision {
         outcome,
         reason,
         attribute: None,
+        known: None,
     }
 }
 
@@ -69,13 +72,7 @@ pub fn decide(claim: &ClaimSet, login: &Login<'_>, platform: &Platform) -> Decis
     let name = match &claim.key {
         ClaimKey::Exact(name) => name,
         ClaimKey::Prefix(prefix) => return decide_prefix(prefix, login, platform),
-        ClaimKey::Unknown(what) => {
-            return decision(
-                Filter::Unresolved,
-                Outcome::Unresolved,
-                format!("the claim name is not known statically; it comes from {what}"),
-            );
-        }
+        ClaimKey::Unknown(what) => return unresolved(format!("comes from {what}")),
     };
     let namespaced = namespace_scheme(name, platform).is_some();
     let facts = Claim {
@@ -121,11 +118,13 @@ fn apply(filter: Filter, claim: &Claim<'_>, login: &Login<'_>, platform: &Platfo
     match filter {
         Filter::Unresolved => {
             if name.contains("##") || name.contains("@@") {
-                return Verdict::Final(decision(
+                let mut d = decision(
                     Filter::Unresolved,
                     Outcome::Unresolved,
                     "the claim name holds an unresolved a0deploy keyword".into(),
-                ));
+                );
+                d.known = Some("the claim name holds an unresolved a0deploy keyword".into());
+                return Verdict::Final(d);
             }
             Verdict::Pass
         }
@@ -231,15 +230,19 @@ fn apply(filter: Filter, claim: &Claim<'_>, login: &Login<'_>, platform: &Platfo
     }
 }
 
+/// A name no filter can decide; `known` says what is known of it ("comes from ...").
+fn unresolved(known: String) -> Decision {
+    Decision {
+        filter: Filter::Unresolved,
+        outcome: Outcome::Unresolved,
+        reason: format!("the claim name is not known statically; it {known}"),
+        attribute: None,
+        known: Some(known),
+    }
+}
+
 /// A claim whose name starts with a known text: decided when the text settles the namespace.
 fn decide_prefix(prefix: &str, login: &Login<'_>, platform: &Platform) -> Decision {
-    let unresolved = |known: String| {
-        decision(
-            Filter::Unresolved,
-            Outcome::Unresolved,
-            format!("the claim name is not known statically; it {known}"),
-        )
-    };
     if namespace_scheme(prefix, platform).is_some() {
         // The host is known once the text after `://` reaches a `/`.
         let host_known = prefix
@@ -304,6 +307,7 @@ fn deny_list_drop(claim: &ClaimSet, connection: Option<&Connection>) -> Option<D
         outcome: Outcome::Dropped,
         reason: format!("`{root}` is on the deny list of connection `{}`", connection.name),
         attribute: Some(root.to_string()),
+        known: None,
     })
 }
 

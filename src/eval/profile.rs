@@ -184,7 +184,7 @@ pub fn profile_claims(
                 .deny_list
                 .as_ref()
                 .and_then(|d| d.entries.iter().find(|e| e.value == *claim));
-            let (filter, outcome, reason, condition) = match denied {
+            let (filter, outcome, reason, condition, clause) = match denied {
                 None => (
                     Filter::Scope,
                     Outcome::Kept,
@@ -192,6 +192,7 @@ pub fn profile_claims(
                         "standard claim of the `{scope}` scope, delivered by `{}`",
                         connection.name
                     ),
+                    None,
                     None,
                 ),
                 Some(_) if platform.data.denied_never_in_tokens.contains(claim) => (
@@ -202,6 +203,7 @@ pub fn profile_claims(
                         connection.name
                     ),
                     Some("never".to_string()),
+                    Some(format!("a denied `{claim}` is never in tokens")),
                 ),
                 Some(_) => match conditions.first() {
                     Some((id, clause)) => (
@@ -212,6 +214,7 @@ pub fn profile_claims(
                             connection.name
                         ),
                         Some((*id).to_string()),
+                        Some(clause.clone()),
                     ),
                     None => (
                         Filter::DenyList,
@@ -220,6 +223,7 @@ pub fn profile_claims(
                             "`{claim}` is denied on connection `{}` but still delivered in this login's tokens",
                             connection.name
                         ),
+                        None,
                         None,
                     ),
                 },
@@ -251,6 +255,7 @@ pub fn profile_claims(
                 reason,
                 when: None,
                 condition,
+                clause,
                 source: Some(connection.loc.file),
                 span,
                 pointer,
