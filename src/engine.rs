@@ -13,8 +13,7 @@ use crate::checks::{Context, Hit, Runner};
 use crate::config::{self, Config, Override};
 use crate::error::Error;
 use crate::eval::{Analysis, Scripts};
-use crate::finding::{Finding, Location, Related, Suppression};
-use crate::inline::InlineSuppression;
+use crate::finding::{Finding, Location, Related};
 use crate::model::{InputError, Tenant};
 use crate::options::CheckOptions;
 use crate::platform::{Choice, DEFAULT_PROFILE, Platform};
@@ -25,17 +24,6 @@ pub struct Setup {
     pub config: Config,
     pub policies: Vec<Policy>,
     pub platform: Platform,
-}
-
-/// What happened to each suppression of a setup during the run.
-#[derive(Debug, Clone, Default)]
-pub struct SuppressionUse {
-    /// Indices of suppressions that suppressed something.
-    pub used: Vec<usize>,
-    /// Indices of expired suppressions that matched a finding.
-    pub expired: Vec<usize>,
-    /// Indices of inline suppressions (of the export being filtered) that matched.
-    pub inline_used: Vec<usize>,
 }
 
 impl Setup {
@@ -118,7 +106,7 @@ impl Setup {
         })
     }
 
-    fn policy(&self, id: &str) -> Option<&Policy> {
+    pub(crate) fn policy(&self, id: &str) -> Option<&Policy> {
         self.policies.iter().find(|p| p.id == id && p.enabled)
     }
 
@@ -164,147 +152,6 @@ impl Setup {
             }
         }
         (findings, refused)
-    }
-
-    /// Drops findings in ignored paths, and marks the ones a config or inline suppression
-    /// covers; records which suppressions were used.
-    pub fn filter(
-        &self,
-        findings: Vec<Finding>,
-        sources: &SourceMap,
-        inline: &[InlineSuppression],
-        uses: &mut SuppressionUse,
-    ) -> Vec<Finding> {
-        let today = config::today();
-        let mut kept = Vec::new();
-        for mut finding in findings {
-            let path = &sources.get(finding.location.source).path;
-            let ignored = self.config.ignore.iter().any(|ignore| {
-                config::relative_to(path, &ignore.base)
-                    .is_some_and(|rel| config::glob_match(&ignore.glob, &rel))
-            });
-            if ignored {
-                continue;
-            }
-            // Input errors cannot be suppressed: the file was not fully linted.
-            if finding.policy == crate::INPUT_ERROR.0 {
-                kept.push(finding);
-                continue;
-            }
-            for (i, s) in self.config.suppressions.iter().enumerate() {
-                let matches = (finding.policy.eq_ignore_ascii_case(&s.policy) || finding.name == s.policy)
-                    && config::relative_to(path, &s.base)
-                        .is_some_and(|rel| config::glob_match(&s.file, &rel))
-                    && s.pointer
-                        .as_ref()
-                        .is_none_or(|p| finding.location.pointer.as_ref() == Some(p))
-                    && s.line.is_none_or(|l| l == finding.location.line);
-                if !matches {
-                    continue;
-                }
-                let expired = s
-                    .expires
-                    .as_ref()
-                    .and_then(|e| config::parse_date(&e.value))
-                    .is_some_and(|d| d < today);
-                if expired {
-                    if !uses.expired.contains(&i) {
-                        uses.expired.push(i);
-                    }
-                    continue;
-                }
-                if !uses.used.contains(&i) {
-                    uses.used.push(i);
-                }
-                finding.suppression = Some(Suppression {
-                    kind: "config",
-                    reason: s.reason.clone(),
-                });
-                break;
-            }
-            if finding.suppression.is_none()
-                && let Some(i) = inline.iter().position(|s| {
-                    s.file == finding.location.source
-                        && s.line == finding.location.line
-                        && s.covers(&finding.policy, &finding.name)
-                })
-            {
-                uses.inline_used.push(i);
-                let reason = inline[i].reason.clone().unwrap_or_default();
-                finding.suppression = Some(Suppression {
-                    kind: "inline",
-                    reason,
-                });
-            }
-            kept.push(finding);
-        }
-        kept
-    }
-
-    /// CL004 for inline suppressions without a reason and CL003 for those that matched nothing.
-    pub fn inline_findings(
-        &self,
-        inline: &[InlineSuppression],
-        uses: &SuppressionUse,
-        sources: &SourceMap,
-    ) -> Vec<Finding> {
-        let mut findings = Vec::new();
-        for (i, s) in inline.iter().enumerate() {
-            if s.reason.is_none()
-                && let Some(policy) = self.policy("CL004")
-            {
-                findings.push(finding(
-                    policy,
-                    Hit::at(s.loc.clone()).var("policy", s.named()),
-                    sources,
-                ));
-            }
-            if !uses.inline_used.contains(&i)
-                && let Some(policy) = self.policy("CL003")
-            {
-                findings.push(finding(
-                    policy,
-                    Hit::at(s.loc.clone()).var("policy", s.named()),
-                    sources,
-                ));
-            }
-        }
-        findings
-    }
-
-    /// CL002 for expired suppressions that matched, CL003 for suppressions that matched nothing.
-    pub fn suppression_findings(&self, uses: &SuppressionUse, sources: &SourceMap) -> Vec<Finding> {
-        let mut findings = Vec::new();
-        for (i, s) in self.config.suppressions.iter().enumerate() {
-            if uses.expired.contains(&i) {
-                if let (Some(policy), Some(expires)) = (self.policy("CL002"), &s.expires) {
-                    let hit = Hit::at(expires.loc.clone())
-                        .var("policy", s.policy.clone())
-                        .var("expires", expires.value.clone());
-                    findings.push(finding(policy, hit, sources));
-                }
-            } else if !uses.used.contains(&i)
-                && let Some(policy) = self.policy("CL003")
-            {
-                let hit = Hit::at(s.loc.clone()).var("policy", s.policy.clone());
-                findings.push(finding(policy, hit, sources));
-            }
-        }
-        findings
-    }
-
-    /// CL003 at a baseline entry that matched no finding.
-    pub fn unused_baseline_entry(
-        &self,
-        entry: &crate::baseline::Entry,
-        sources: &SourceMap,
-    ) -> Option<Finding> {
-        let policy = self.policy("CL003")?;
-        Some(finding(
-            policy,
-            Hit::at(entry.loc.clone()).var("policy", entry.policy.clone()),
-            sources,
-        ))
     }
 }
 

@@ -4,13 +4,11 @@
 //! [`model`], checks turn the model into [`finding::Finding`]s, and [`report`] renders them.
 //! The library never touches the terminal; the `claimlint` binary does.
 
-pub mod baseline;
 pub mod checks;
 pub mod config;
 mod error;
 pub mod eval;
 pub mod finding;
-pub mod inline;
 pub mod js;
 pub mod load;
 pub mod model;
@@ -20,6 +18,7 @@ pub mod policy;
 pub mod proof;
 pub mod report;
 pub mod source;
+pub mod suppress;
 pub mod syntax;
 
 use std::path::{Path, PathBuf};
@@ -30,6 +29,7 @@ use load::discover::{EmptyReason, discover};
 pub use options::CheckOptions;
 use report::{ExportSummary, OUTPUT_VERSION, Report, Summary, Tool};
 use source::SourceMap;
+pub use suppress::{baseline, inline};
 use syntax::keywords::KeywordMap;
 
 /// The built-in policy every unreadable or malformed input is reported under.
@@ -183,7 +183,7 @@ fn run(options: &CheckOptions, keywords: &KeywordMap) -> Result<CheckRun, Error>
     let mut findings = Vec::new();
     let mut exports = Vec::new();
     let mut files = 0;
-    let mut outcomes = vec![engine::SuppressionUse::default(); setups.len()];
+    let mut outcomes = vec![suppress::SuppressionUse::default(); setups.len()];
     let mut refused_proofs = Vec::new();
     for (export, &index) in found.exports.iter().zip(&setup_of_export) {
         let loaded = load::load_export(export, keywords, &mut sources, &cwd);
@@ -219,28 +219,10 @@ fn run(options: &CheckOptions, keywords: &KeywordMap) -> Result<CheckRun, Error>
     if let Some(path) = &options.baseline {
         let baseline =
             baseline::load(path, &cwd, &mut sources).map_err(|message| Error::Config { message })?;
-        let mut used = vec![false; baseline.entries.len()];
-        for finding in findings
-            .iter_mut()
-            .filter(|f| f.suppression.is_none() && f.policy != INPUT_ERROR.0)
-        {
-            if let Some(i) = baseline
-                .entries
-                .iter()
-                .position(|e| e.fingerprint == finding.fingerprint && e.policy == finding.policy)
-            {
-                used[i] = true;
-                finding.suppression = Some(finding::Suppression {
-                    kind: "baseline",
-                    reason: "recorded in the baseline".into(),
-                });
-            }
-        }
+        let stale = suppress::apply_baseline(&mut findings, &baseline);
         if let Some(setup) = setups.first() {
-            for (entry, used) in baseline.entries.iter().zip(used) {
-                if !used {
-                    findings.extend(setup.unused_baseline_entry(entry, &sources));
-                }
+            for entry in stale {
+                findings.extend(setup.unused_baseline_entry(entry, &sources));
             }
         }
     }

@@ -1,0 +1,200 @@
+//! Suppressions, in one place: `.claimlint.yaml` suppressions and ignores, inline
+//! `claimlint-disable` comments in scripts ([`inline`]), and baselines ([`baseline`]); which
+//! findings they cover, and the findings about suppressions themselves (CL002 expired, CL003
+//! unused, CL004 without a reason).
+
+pub mod baseline;
+pub mod inline;
+
+use crate::checks::Hit;
+use crate::config;
+use crate::engine::{Setup, finding};
+use crate::finding::{Finding, Suppression};
+use crate::source::SourceMap;
+use inline::InlineSuppression;
+
+/// What happened to each suppression of a setup during the run.
+#[derive(Debug, Clone, Default)]
+pub struct SuppressionUse {
+    /// Indices of suppressions that suppressed something.
+    pub used: Vec<usize>,
+    /// Indices of expired suppressions that matched a finding.
+    pub expired: Vec<usize>,
+    /// Indices of inline suppressions (of the export being filtered) that matched.
+    pub inline_used: Vec<usize>,
+}
+
+impl Setup {
+    /// Drops findings in ignored paths, and marks the ones a config or inline suppression
+    /// covers; records which suppressions were used.
+    pub fn filter(
+        &self,
+        findings: Vec<Finding>,
+        sources: &SourceMap,
+        inline: &[InlineSuppression],
+        uses: &mut SuppressionUse,
+    ) -> Vec<Finding> {
+        let today = config::today();
+        let mut kept = Vec::new();
+        for mut finding in findings {
+            let path = &sources.get(finding.location.source).path;
+            let ignored = self.config.ignore.iter().any(|ignore| {
+                config::relative_to(path, &ignore.base)
+                    .is_some_and(|rel| config::glob_match(&ignore.glob, &rel))
+            });
+            if ignored {
+                continue;
+            }
+            // Input errors cannot be suppressed: the file was not fully linted.
+            if finding.policy == crate::INPUT_ERROR.0 {
+                kept.push(finding);
+                continue;
+            }
+            for (i, s) in self.config.suppressions.iter().enumerate() {
+                let matches = (finding.policy.eq_ignore_ascii_case(&s.policy) || finding.name == s.policy)
+                    && config::relative_to(path, &s.base)
+                        .is_some_and(|rel| config::glob_match(&s.file, &rel))
+                    && s.pointer
+                        .as_ref()
+                        .is_none_or(|p| finding.location.pointer.as_ref() == Some(p))
+                    && s.line.is_none_or(|l| l == finding.location.line);
+                if !matches {
+                    continue;
+                }
+                let expired = s
+                    .expires
+                    .as_ref()
+                    .and_then(|e| config::parse_date(&e.value))
+                    .is_some_and(|d| d < today);
+                if expired {
+                    if !uses.expired.contains(&i) {
+                        uses.expired.push(i);
+                    }
+                    continue;
+                }
+                if !uses.used.contains(&i) {
+                    uses.used.push(i);
+                }
+                finding.suppression = Some(Suppression {
+                    kind: "config",
+                    reason: s.reason.clone(),
+                });
+                break;
+            }
+            if finding.suppression.is_none()
+                && let Some(i) = inline.iter().position(|s| {
+                    s.file == finding.location.source
+                        && s.line == finding.location.line
+                        && s.covers(&finding.policy, &finding.name)
+                })
+            {
+                uses.inline_used.push(i);
+                let reason = inline[i].reason.clone().unwrap_or_default();
+                finding.suppression = Some(Suppression {
+                    kind: "inline",
+                    reason,
+                });
+            }
+            kept.push(finding);
+        }
+        kept
+    }
+
+    /// CL004 for inline suppressions without a reason and CL003 for those that matched nothing.
+    pub fn inline_findings(
+        &self,
+        inline: &[InlineSuppression],
+        uses: &SuppressionUse,
+        sources: &SourceMap,
+    ) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        for (i, s) in inline.iter().enumerate() {
+            if s.reason.is_none()
+                && let Some(policy) = self.policy("CL004")
+            {
+                findings.push(finding(
+                    policy,
+                    Hit::at(s.loc.clone()).var("policy", s.named()),
+                    sources,
+                ));
+            }
+            if !uses.inline_used.contains(&i)
+                && let Some(policy) = self.policy("CL003")
+            {
+                findings.push(finding(
+                    policy,
+                    Hit::at(s.loc.clone()).var("policy", s.named()),
+                    sources,
+                ));
+            }
+        }
+        findings
+    }
+
+    /// CL002 for expired suppressions that matched, CL003 for suppressions that matched nothing.
+    pub fn suppression_findings(&self, uses: &SuppressionUse, sources: &SourceMap) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        for (i, s) in self.config.suppressions.iter().enumerate() {
+            if uses.expired.contains(&i) {
+                if let (Some(policy), Some(expires)) = (self.policy("CL002"), &s.expires) {
+                    let hit = Hit::at(expires.loc.clone())
+                        .var("policy", s.policy.clone())
+                        .var("expires", expires.value.clone());
+                    findings.push(finding(policy, hit, sources));
+                }
+            } else if !uses.used.contains(&i)
+                && let Some(policy) = self.policy("CL003")
+            {
+                let hit = Hit::at(s.loc.clone()).var("policy", s.policy.clone());
+                findings.push(finding(policy, hit, sources));
+            }
+        }
+        findings
+    }
+
+    /// CL003 at a baseline entry that matched no finding.
+    pub fn unused_baseline_entry(
+        &self,
+        entry: &baseline::Entry,
+        sources: &SourceMap,
+    ) -> Option<Finding> {
+        let policy = self.policy("CL003")?;
+        Some(finding(
+            policy,
+            Hit::at(entry.loc.clone()).var("policy", entry.policy.clone()),
+            sources,
+        ))
+    }
+}
+
+/// Marks the findings a baseline records as suppressed; returns the baseline's entries that
+/// matched no finding (stale entries, reported as CL003).
+pub fn apply_baseline<'b>(
+    findings: &mut [Finding],
+    baseline: &'b baseline::Baseline,
+) -> Vec<&'b baseline::Entry> {
+    let mut used = vec![false; baseline.entries.len()];
+    for finding in findings
+        .iter_mut()
+        .filter(|f| f.suppression.is_none() && f.policy != crate::INPUT_ERROR.0)
+    {
+        if let Some(i) = baseline
+            .entries
+            .iter()
+            .position(|e| e.fingerprint == finding.fingerprint && e.policy == finding.policy)
+        {
+            used[i] = true;
+            finding.suppression = Some(Suppression {
+                kind: "baseline",
+                reason: "recorded in the baseline".into(),
+            });
+        }
+    }
+    baseline
+        .entries
+        .iter()
+        .zip(used)
+        .filter(|(_, used)| !used)
+        .map(|(e, _)| e)
+        .collect()
+}
