@@ -1262,7 +1262,24 @@ impl Machine {
     /// Reads `object[key]`.
     pub fn get(&mut self, st: &mut State, object: &Val, key: &Val, span: Span) -> Val {
         if object.alts().len() > 1 {
-            let alts: Vec<Val> = object.alts().iter().map(|o| self.get(st, o, key, span)).collect();
+            // A `null`/`undefined` alternative throws on its own path; the others go on.
+            let (nullish, defined): (Vec<Val>, Vec<Val>) = object
+                .alts()
+                .iter()
+                .cloned()
+                .partition(|o| matches!(o, Val::Undef | Val::Null));
+            if !nullish.is_empty() {
+                let mut thrown = st.clone();
+                let error = self.alloc(
+                    &mut thrown,
+                    Object {
+                        kind: ObjKind::Error,
+                        ..Object::plain(Rest::Closed)
+                    },
+                );
+                self.throw_maybe(st, thrown, error, span);
+            }
+            let alts: Vec<Val> = defined.iter().map(|o| self.get(st, o, key, span)).collect();
             return alts.into_iter().reduce(|a, b| a.join(&b)).unwrap_or(Val::Undef);
         }
         let name = match key {
@@ -1420,6 +1437,20 @@ impl Machine {
         }
         let site = self.site(span);
         if object.alts().len() > 1 {
+            // `x = x || {}; x.y = v`: one object and otherwise the symbolic value it stands in
+            // for. Writing the object for certain (and noting the attribute write) keeps what
+            // the script means; forking would make `x.y` look unset on a path it is set on.
+            let objects = object.alts().iter().filter(|a| matches!(a, Val::Obj(_))).count();
+            let symbolic = object
+                .alts()
+                .iter()
+                .all(|a| matches!(a, Val::Obj(_) | Val::Attr(_) | Val::Unknown(_)));
+            if objects == 1 && symbolic {
+                for alt in object.alts().to_vec() {
+                    self.set(st, &alt, key, value.clone(), span);
+                }
+                return;
+            }
             // Which object is written is not known: each may be.
             for alt in object.alts().to_vec() {
                 let branch = self.new_branch(st, span);

@@ -153,11 +153,7 @@ impl Setup {
     }
 
     /// CL003 at a baseline entry that matched no finding.
-    pub fn unused_baseline_entry(
-        &self,
-        entry: &baseline::Entry,
-        sources: &SourceMap,
-    ) -> Option<Finding> {
+    pub fn unused_baseline_entry(&self, entry: &baseline::Entry, sources: &SourceMap) -> Option<Finding> {
         let policy = self.policy("CL003")?;
         Some(finding(
             policy,
