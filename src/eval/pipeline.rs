@@ -187,7 +187,17 @@ pub(crate) fn compose(
                 .push((label.clone(), unit.file, bound.span, bound.what.clone()));
         }
         match summary.outcome {
-            LoginOutcome::Denied | LoginOutcome::Unfinished => {
+            LoginOutcome::Unfinished => {
+                // No path calls back: a rule like that would hang every login, so more likely
+                // the evaluator lost track of how it completes. Say so and go on with the others.
+                let what = "no path the evaluator followed completes the login (calls back)".to_string();
+                evaluation.incomplete.push(format!("{label}: {what}"));
+                evaluation
+                    .bounds
+                    .push((label.clone(), unit.file, Span::default(), what));
+                continue;
+            }
+            LoginOutcome::Denied => {
                 // No path of this script issues tokens: the login ends here.
                 evaluation.outcome = summary.outcome;
                 for (path, span) in &summary.reads {
