@@ -42,6 +42,21 @@ pub const MAX_OBJECTS: usize = 20_000;
 /// Most elements or properties one object holds.
 pub const MAX_ENTRIES: usize = 4_096;
 
+/// What a branch point is, for describing conditions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BranchKind {
+    /// A test (`if`, `? :`, `&&`...) at the span.
+    Test,
+    /// A function handed to a call claimlint does not follow: it may run.
+    Callback,
+    /// The expression at the span may throw.
+    Throws,
+    /// Another turn of the loop whose body starts at the span.
+    LoopTurn,
+    /// Which of several objects the write at the span goes to.
+    Target,
+}
+
 /// Why a run stopped short of the whole script, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Bound {
@@ -100,8 +115,8 @@ pub struct Machine {
     pub budget: usize,
     pub bounds: Vec<Bound>,
     pub terminals: Vec<Terminal>,
-    /// Descriptions of branch points: the test's span.
-    pub branches: BTreeMap<BranchId, Span>,
+    /// What each branch point is, and where: for proofs' conditions in words.
+    pub branches: BTreeMap<BranchId, (BranchKind, Span)>,
     next_obj: ObjId,
     next_frame: FrameId,
     next_branch: BranchId,
@@ -194,10 +209,14 @@ impl Machine {
     /// A new branch point. Forking copies the state, and joining walks it: that work counts
     /// against the step budget, so a script of thousands of branches cannot run for minutes.
     fn new_branch(&mut self, st: &State, span: Span) -> BranchId {
+        self.new_branch_of(st, BranchKind::Test, span)
+    }
+
+    fn new_branch_of(&mut self, st: &State, kind: BranchKind, span: Span) -> BranchId {
         self.steps += st.events.len() / 8 + st.heap.len() / 4 + st.frames.len() / 4;
         let id = self.next_branch;
         self.next_branch += 1;
-        self.branches.insert(id, span);
+        self.branches.insert(id, (kind, span));
         id
     }
 
@@ -378,7 +397,7 @@ impl Machine {
     /// Runs `function` on a forked path with unknown arguments, and joins it back: it may run.
     pub fn maybe_run(&mut self, st: &mut State, function: &Val, span: Span) {
         let Val::Func(closure) = function else { return };
-        let branch = self.new_branch(st, span);
+        let branch = self.new_branch_of(st, BranchKind::Callback, span);
         let mut ran = st.clone();
         ran.pc = ran.pc.and((branch, true));
         let args: Vec<Val> = closure
@@ -394,7 +413,7 @@ impl Machine {
 
     /// Calls `function` with `args` on a forked path, and joins it back: the call may happen.
     pub fn maybe_call(&mut self, st: &mut State, function: &Val, args: Vec<Val>, span: Span) {
-        let branch = self.new_branch(st, span);
+        let branch = self.new_branch_of(st, BranchKind::Callback, span);
         let mut ran = st.clone();
         ran.pc = ran.pc.and((branch, true));
         self.call(&mut ran, function, Val::Undef, args, span);
@@ -531,7 +550,7 @@ impl Machine {
 
     /// Forks `st`: on one side `thrown` (a copy of it) throws `value`, the other goes on.
     pub fn throw_maybe(&mut self, st: &mut State, mut thrown: State, value: Val, span: Span) {
-        let branch = self.new_branch(st, span);
+        let branch = self.new_branch_of(st, BranchKind::Throws, span);
         thrown.pc = st.pc.and((branch, true));
         st.pc = st.pc.and((branch, false));
         self.throw(thrown, value);
@@ -937,7 +956,7 @@ impl Machine {
                     join_into(&mut exits, st);
                     break;
                 }
-                let branch = self.new_branch(st, body_span(body));
+                let branch = self.new_branch_of(st, BranchKind::LoopTurn, body_span(body));
                 let mut stop = st.clone();
                 stop.pc = stop.pc.and((branch, false));
                 join_into(&mut exits, &stop);
@@ -1453,7 +1472,7 @@ impl Machine {
             }
             // Which object is written is not known: each may be.
             for alt in object.alts().to_vec() {
-                let branch = self.new_branch(st, span);
+                let branch = self.new_branch_of(st, BranchKind::Target, span);
                 let mut s = st.clone();
                 s.pc = s.pc.and((branch, true));
                 self.set(&mut s, &alt, key, value.clone(), span);

@@ -403,22 +403,30 @@ fn token_objects(machine: &Machine, st: &State) -> Vec<(TokenKind, ObjId)> {
 /// A condition in words: the tests it takes, with their source text.
 fn describe_cond(cond: &Cond, machine: &Machine, text: &str) -> String {
     let lit = |(branch, outcome): (u32, bool)| -> String {
-        let test = machine
-            .branches
-            .get(&branch)
-            .and_then(|span| text.get(span.start as usize..span.end as usize))
-            .map(|t| {
-                let t: String = t.split_whitespace().collect::<Vec<_>>().join(" ");
-                if t.chars().count() > 60 {
-                    format!("{}…", t.chars().take(60).collect::<String>())
-                } else {
-                    t
-                }
-            });
-        match test {
-            Some(t) if outcome => format!("`{t}` holds"),
-            Some(t) => format!("`{t}` does not hold"),
-            None => "some condition holds".into(),
+        let Some((kind, span)) = machine.branches.get(&branch) else {
+            return "some condition holds".into();
+        };
+        let Some(t) = text.get(span.start as usize..span.end as usize) else {
+            return "some condition holds".into();
+        };
+        let t: String = t.split_whitespace().collect::<Vec<_>>().join(" ");
+        let t = if t.chars().count() > 60 {
+            format!("{}…", t.chars().take(60).collect::<String>())
+        } else {
+            t
+        };
+        use super::machine::BranchKind as K;
+        match (kind, outcome) {
+            (K::Test, true) => format!("`{t}` holds"),
+            (K::Test, false) => format!("`{t}` does not hold"),
+            (K::Callback, true) => format!("the callback of `{t}` runs"),
+            (K::Callback, false) => format!("the callback of `{t}` does not run"),
+            (K::Throws, true) => format!("`{t}` throws"),
+            (K::Throws, false) => format!("`{t}` does not throw"),
+            (K::LoopTurn, true) => format!("the loop at `{t}` goes on"),
+            (K::LoopTurn, false) => format!("the loop at `{t}` stops"),
+            (K::Target, true) => format!("the write at `{t}` goes to one object"),
+            (K::Target, false) => format!("the write at `{t}` goes to another object"),
         }
     };
     if cond.is_never() {
