@@ -615,6 +615,14 @@ impl Machine {
             } => {
                 let v = self.eval(st, test, env);
                 let (mut yes, mut no) = self.fork(st, &v, test.span);
+                if truthy(&v).is_none() {
+                    if let Some(s) = yes.as_mut() {
+                        self.refine(s, test, true, env);
+                    }
+                    if let Some(s) = no.as_mut() {
+                        self.refine(s, test, false, env);
+                    }
+                }
                 if let Some(s) = yes.as_mut() {
                     self.exec(s, then, env);
                 }
@@ -1070,6 +1078,54 @@ impl Machine {
         match target {
             ForTarget::Decl(_, p) => self.bind_pattern(st, p, item, Some(env), env),
             ForTarget::Assign(p) => self.bind_pattern(st, p, item, None, env),
+        }
+    }
+
+    /// Narrows the variables a test names to the alternatives that agree with its outcome:
+    /// after `if (ns)` the empty-string alternative of `ns` is gone from the branch.
+    fn refine(&mut self, st: &mut State, test: &Expr, holds: bool, env: FrameId) {
+        match &test.kind {
+            ExprKind::Ident {
+                var: Var::Local(sym), ..
+            } => {
+                let Some(v) = self.lookup(st, env, *sym) else {
+                    return;
+                };
+                if v.alts().len() < 2 {
+                    return;
+                }
+                let kept: Vec<Val> = v
+                    .alts()
+                    .iter()
+                    .filter(|a| truthy(a) != Some(!holds))
+                    .cloned()
+                    .collect();
+                if !kept.is_empty() && kept.len() < v.alts().len() {
+                    self.store(st, env, *sym, Val::alternatives(kept));
+                }
+            }
+            ExprKind::Unary {
+                op: UnaryOp::Not,
+                argument,
+            } => self.refine(st, argument, !holds, env),
+            // `a && b` holds only when both hold; `a || b` fails only when both fail.
+            ExprKind::Logical {
+                op: LogicalOp::And,
+                left,
+                right,
+            } if holds => {
+                self.refine(st, left, true, env);
+                self.refine(st, right, true, env);
+            }
+            ExprKind::Logical {
+                op: LogicalOp::Or,
+                left,
+                right,
+            } if !holds => {
+                self.refine(st, left, false, env);
+                self.refine(st, right, false, env);
+            }
+            _ => {}
         }
     }
 
