@@ -548,6 +548,14 @@ impl Machine {
         st.alive = false;
     }
 
+    /// A `TypeError` (reading or writing a property of `null`/`undefined`): this path throws.
+    fn type_error(&mut self, st: &mut State) {
+        let mut thrown = st.clone();
+        let error = self.alloc(&mut thrown, error_object());
+        self.throw(thrown, error);
+        st.alive = false;
+    }
+
     /// Forks `st`: on one side `thrown` (a copy of it) throws `value`, the other goes on.
     pub fn throw_maybe(&mut self, st: &mut State, mut thrown: State, value: Val, span: Span) {
         let branch = self.new_branch_of(st, BranchKind::Throws, span);
@@ -1345,13 +1353,7 @@ impl Machine {
                 .partition(|o| matches!(o, Val::Undef | Val::Null));
             if !nullish.is_empty() {
                 let mut thrown = st.clone();
-                let error = self.alloc(
-                    &mut thrown,
-                    Object {
-                        kind: ObjKind::Error,
-                        ..Object::plain(Rest::Closed)
-                    },
-                );
+                let error = self.alloc(&mut thrown, error_object());
                 self.throw_maybe(st, thrown, error, span);
             }
             let alts: Vec<Val> = defined.iter().map(|o| self.get(st, o, key, span)).collect();
@@ -1447,17 +1449,7 @@ impl Machine {
                 None => Val::derived(format!("a property of user.{path}"), object),
             },
             Val::Undef | Val::Null => {
-                // A TypeError in JavaScript.
-                let mut thrown = st.clone();
-                let error = self.alloc(
-                    &mut thrown,
-                    Object {
-                        kind: ObjKind::Error,
-                        ..Object::plain(Rest::Closed)
-                    },
-                );
-                self.throw(thrown, error);
-                st.alive = false;
+                self.type_error(st);
                 Val::Undef
             }
             Val::Bool(_) | Val::Num(_) => Val::Undef,
@@ -1594,18 +1586,7 @@ impl Machine {
                 let root: Text = path.split('.').next().unwrap_or("").into();
                 st.event(EventKind::AttrWrite(root), site);
             }
-            Val::Undef | Val::Null => {
-                let mut thrown = st.clone();
-                let error = self.alloc(
-                    &mut thrown,
-                    Object {
-                        kind: ObjKind::Error,
-                        ..Object::plain(Rest::Closed)
-                    },
-                );
-                self.throw(thrown, error);
-                st.alive = false;
-            }
+            Val::Undef | Val::Null => self.type_error(st),
             _ => {}
         }
     }
@@ -2430,6 +2411,14 @@ impl Machine {
             }
             _ => Val::Native(format!("{path}.{name}").into()),
         }
+    }
+}
+
+/// A fresh `Error` object.
+fn error_object() -> Object {
+    Object {
+        kind: ObjKind::Error,
+        ..Object::plain(Rest::Closed)
     }
 }
 
