@@ -299,40 +299,15 @@ fn storage_of<'c>(
 mod tests {
     //! The engine refuses a finding whose proof does not hold.
 
-    use std::path::Path;
-
     use super::*;
-    use crate::load::{discover::export_at, load_export};
     use crate::proof::{Statement, TokenKind};
-    use crate::syntax::keywords::KeywordMap;
 
-    /// Runs `check` on a fixture and hands each hit, and the context, to `inspect`.
+    /// Runs `check` on a fixture's YAML form and hands the context and the hits to `inspect`.
     fn with_hits(fixture: &str, check: &str, inspect: impl Fn(&Context<'_>, Vec<Hit>)) {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures")
-            .join(fixture)
-            .join("yaml");
-        let export = export_at(&root).expect("fixture export");
-        let mut sources = SourceMap::default();
-        let loaded = load_export(&export, &KeywordMap::default(), &mut sources, &root);
-        let platform = Platform::load(DEFAULT_PROFILE).expect("platform");
-        let scripts = crate::eval::lower_scripts(&loaded.tenant, &sources);
-        let analysis = Analysis::new(&loaded.tenant, &scripts, &platform, &sources);
-        let ctx = Context {
-            tenant: &loaded.tenant,
-            platform: &platform,
-            sources: &sources,
-            scripts: &scripts,
-            analysis: Some(&analysis),
-        };
-        let Some(def) = crate::checks::find(check) else {
-            panic!("no check {check}")
-        };
-        let (Runner::Model(run) | Runner::Analysis(run)) = def.runner else {
-            panic!("{check} is run by the engine")
-        };
-        let hits = run(&ctx, &serde_json::json!({}));
-        inspect(&ctx, hits);
+        crate::checks::test_support::with_context(fixture, "yaml", |ctx| {
+            let hits = crate::checks::test_support::raw_hits(ctx, check, &serde_json::json!({}));
+            inspect(ctx, hits);
+        });
     }
 
     #[test]

@@ -303,14 +303,9 @@ pub(crate) mod test_support {
     use crate::source::SourceMap;
     use crate::syntax::keywords::KeywordMap;
 
-    /// Runs `check` with `options` on the fixture `tests/fixtures/<name>/<form>`; returns the hits
-    /// as `(file, line, pointer, vars)` for compact assertions.
-    pub fn hits(
-        fixture: &str,
-        form: &str,
-        check: &str,
-        options: serde_json::Value,
-    ) -> Vec<(String, u32, String, String)> {
+    /// Loads the fixture `tests/fixtures/<name>/<form>`, analyses it, and hands the context to
+    /// `inspect`.
+    pub fn with_context<R>(fixture: &str, form: &str, inspect: impl FnOnce(&Context<'_>) -> R) -> R {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/fixtures")
             .join(fixture)
@@ -329,28 +324,47 @@ pub(crate) mod test_support {
             scripts: &scripts,
             analysis: Some(&analysis),
         };
+        inspect(&ctx)
+    }
+
+    /// Runs `check` with `options` on its fixture's context; its hits, unrendered.
+    pub fn raw_hits(ctx: &Context<'_>, check: &str, options: &serde_json::Value) -> Vec<Hit> {
         let (Runner::Model(run) | Runner::Analysis(run)) = find(check).expect("registered").runner else {
             panic!("`{check}` does not run on the model")
         };
-        let mut out: Vec<_> = run(&ctx, &options)
-            .into_iter()
-            .map(|hit| {
-                let file = sources.get(hit.loc.file);
-                let vars = hit
-                    .vars
-                    .iter()
-                    .map(|(k, v)| format!("{k}={v}"))
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                (
-                    file.export_relative.clone(),
-                    file.line_col(hit.loc.span.start).line,
-                    hit.loc.pointer,
-                    vars,
-                )
-            })
-            .collect();
-        out.sort();
-        out
+        run(ctx, options)
+    }
+
+    /// Runs `check` with `options` on the fixture `tests/fixtures/<name>/<form>`; returns the hits
+    /// as `(file, line, pointer, vars)` for compact assertions.
+    pub fn hits(
+        fixture: &str,
+        form: &str,
+        check: &str,
+        options: serde_json::Value,
+    ) -> Vec<(String, u32, String, String)> {
+        with_context(fixture, form, |ctx| {
+            let sources = ctx.sources;
+            let mut out: Vec<_> = raw_hits(ctx, check, &options)
+                .into_iter()
+                .map(|hit| {
+                    let file = sources.get(hit.loc.file);
+                    let vars = hit
+                        .vars
+                        .iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    (
+                        file.export_relative.clone(),
+                        file.line_col(hit.loc.span.start).line,
+                        hit.loc.pointer,
+                        vars,
+                    )
+                })
+                .collect();
+            out.sort();
+            out
+        })
     }
 }
