@@ -35,6 +35,15 @@ pub enum Command {
     Init(InitArgs),
     /// Evaluate one login: the ID and access tokens the tenant would issue, with the trace.
     Token(TokenArgs),
+    /// Print a shell completion script (`claimlint completions bash > ~/.local/share/bash-completion/completions/claimlint`).
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -52,9 +61,10 @@ pub struct TokenArgs {
     #[arg(long)]
     pub connection: Option<String>,
 
-    /// `oidc-basic-profile` (default), `oauth2-refresh-token`, or `oauth2-client-credentials`.
-    #[arg(long)]
-    pub protocol: Option<String>,
+    /// The login's protocol (default: `oauth2-client-credentials` for machine-to-machine
+    /// applications, `oidc-basic-profile` for the others).
+    #[arg(long, value_enum)]
+    pub protocol: Option<ProtocolArg>,
 
     /// Requested scopes (repeatable or space-separated; default `openid profile email`).
     #[arg(long = "scope")]
@@ -120,6 +130,27 @@ pub struct InitArgs {
     pub force: bool,
 }
 
+/// The protocols Auth0 passes to rules as `context.protocol` that claimlint evaluates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProtocolArg {
+    /// An interactive login (authorization code, implicit, password...).
+    OidcBasicProfile,
+    /// A refresh-token exchange after an interactive login.
+    Oauth2RefreshToken,
+    /// A machine-to-machine client-credentials exchange.
+    Oauth2ClientCredentials,
+}
+
+impl ProtocolArg {
+    fn as_str(self) -> &'static str {
+        match self {
+            ProtocolArg::OidcBasicProfile => "oidc-basic-profile",
+            ProtocolArg::Oauth2RefreshToken => claimlint::proof::REFRESH_PROTOCOL,
+            ProtocolArg::Oauth2ClientCredentials => claimlint::proof::CREDENTIALS_PROTOCOL,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ListFormat {
     Human,
@@ -131,17 +162,67 @@ pub struct CheckArgs {
     /// Export folders, folders holding exports, or files inside exports. Defaults to `.`.
     pub paths: Vec<PathBuf>,
 
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Human, help_heading = "Output")]
-    pub format: Format,
+    /// Output format: `human` (default), `concise`, `json`, `sarif` or `github`. Repeat as
+    /// `FORMAT=FILE` to write several reports in one run
+    /// (`--format sarif=claimlint.sarif --format human`).
+    #[arg(
+        long,
+        visible_alias = "output-format",
+        value_name = "FORMAT[=FILE]",
+        value_parser = parse_output,
+        help_heading = "Output"
+    )]
+    pub format: Vec<Output>,
 
-    /// Write the report to FILE instead of standard output.
+    /// Write the report to FILE instead of standard output (the format given without `=FILE`).
     #[arg(long, short = 'o', value_name = "FILE", help_heading = "Output")]
     pub output: Option<PathBuf>,
 
-    /// Colour in human output.
+    /// Colour in human output (`auto` honours NO_COLOR, FORCE_COLOR and CLICOLOR_FORCE).
     #[arg(long, value_enum, default_value_t = Color::Auto, help_heading = "Output")]
     pub color: Color,
+
+    /// How much of each proof human output shows: the login and only what makes the finding
+    /// true (`short`), everything the login issues and the whole trace (`full`), or nothing
+    /// (`none`, which also leaves proofs out of JSON and SARIF).
+    #[arg(long, value_enum, default_value_t = ProofArg::Short, help_heading = "Output")]
+    pub proof: ProofArg,
+
+    /// Same as `--proof none`.
+    #[arg(long, hide = true)]
+    pub no_proof: bool,
+
+    /// Count findings per policy instead of listing them (human and concise formats).
+    #[arg(long, help_heading = "Output")]
+    pub statistics: bool,
+
+    /// Print findings only: no summary line, no progress.
+    #[arg(long, short = 'q', help_heading = "Output")]
+    pub quiet: bool,
+
+    /// Run only these policies: ids (`CL201`), names (`nested-deny-path`), id prefixes (`CL2`)
+    /// or `ALL`; comma-separated or repeated. Narrows what the configuration enables.
+    #[arg(
+        long,
+        value_name = "POLICY",
+        value_delimiter = ',',
+        help_heading = "Policy selection"
+    )]
+    pub select: Vec<String>,
+
+    /// Do not run these policies (same forms as `--select`; wins over it).
+    #[arg(
+        long,
+        value_name = "POLICY",
+        value_delimiter = ',',
+        help_heading = "Policy selection"
+    )]
+    pub ignore: Vec<String>,
+
+    /// When files are named (as pre-commit does), report every finding of their exports, not
+    /// only those that involve the named files.
+    #[arg(long, help_heading = "Mode")]
+    pub all: bool,
 
     /// Lowest severity that makes the run exit 1.
     #[arg(long, value_enum, default_value_t = FailOnArg::Error, help_heading = "Mode")]
@@ -155,10 +236,6 @@ pub struct CheckArgs {
     /// Worker threads for reading and parsing (default: one per core).
     #[arg(long, short = 'j', value_name = "N", help_heading = "Input")]
     pub jobs: Option<usize>,
-
-    /// Leave the proofs (evaluated logins) out of token findings.
-    #[arg(long, help_heading = "Output")]
-    pub no_proof: bool,
 
     /// Keep suppressed findings in the report, marked as suppressed (they never fail the run).
     #[arg(long, help_heading = "Output")]
@@ -180,9 +257,43 @@ pub struct CheckArgs {
     pub policies: PolicyArgs,
 }
 
+/// One report to write: its format, and the file it goes to (standard output without one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    pub format: Format,
+    pub file: Option<PathBuf>,
+}
+
+fn parse_output(value: &str) -> Result<Output, String> {
+    let (name, file) = match value.split_once('=') {
+        Some((name, "")) => return Err(format!("`{name}=` names no file")),
+        Some((name, file)) => (name, Some(PathBuf::from(file))),
+        None => (value, None),
+    };
+    let format = Format::from_str(name, true).map_err(|_| {
+        let names: Vec<String> = Format::value_variants()
+            .iter()
+            .filter_map(|f| f.to_possible_value().map(|v| v.get_name().to_string()))
+            .collect();
+        format!("unknown format `{name}`; one of: {}", names.join(", "))
+    })?;
+    Ok(Output { format, file })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProofArg {
+    Full,
+    Short,
+    None,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// Source snippets, proofs and help, for people.
     Human,
+    /// One line per finding: `file:line:col: CL101 message`.
+    Concise,
+    /// The JSON report (`schemas/output.schema.json`).
     Json,
     /// SARIF 2.1.0, for GitHub code scanning.
     Sarif,
@@ -225,6 +336,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Explain(args)) => explain(&args),
         Some(Command::Init(args)) => init(&args),
         Some(Command::Token(args)) => token(&args),
+        Some(Command::Completions(args)) => completions(&args),
     }
 }
 
@@ -248,7 +360,14 @@ fn load_policies(args: &PolicyArgs) -> Result<Vec<claimlint::policy::Policy>, Ex
         let report = claimlint::problems_report(problems);
         eprint!(
             "{}",
-            report::human::render(&report, &sources, std::io::stderr().is_terminal())
+            report::human::render(
+                &report,
+                &sources,
+                &report::human::Style {
+                    color: color(Color::Auto, std::io::stderr().is_terminal()),
+                    ..report::human::Style::default()
+                }
+            )
         );
         return Err(exit(ExitStatus::Error));
     }
@@ -299,7 +418,7 @@ fn token(args: &TokenArgs) -> ExitCode {
         path: args.path.clone(),
         client: args.client.clone().unwrap_or_default(),
         connection: args.connection.clone(),
-        protocol: args.protocol.clone(),
+        protocol: args.protocol.map(|p| p.as_str().to_string()),
         scopes: args.scopes.clone(),
         profile: args.profile.clone(),
         keywords: args.keywords.clone(),
@@ -364,16 +483,34 @@ fn fatal(error: claimlint::Error) -> ExitCode {
 }
 
 fn check(args: &CheckArgs) -> ExitCode {
+    let outputs = match outputs(args) {
+        Ok(outputs) => outputs,
+        Err(message) => {
+            eprintln!("claimlint: {message}");
+            return exit(ExitStatus::Error);
+        }
+    };
+    let proof = if args.no_proof { ProofArg::None } else { args.proof };
+    let progress = (!args.quiet && std::io::stderr().is_terminal()).then(crate::progress::Spinner::start);
     let options = CheckOptions {
         keywords: args.keywords.clone(),
         jobs: args.jobs,
-        no_proof: args.no_proof,
+        no_proof: proof == ProofArg::None,
         include_suppressed: args.include_suppressed,
         no_inline_suppressions: args.no_inline_suppressions,
         baseline: args.baseline.clone(),
+        selection: claimlint::Selection {
+            select: args.select.clone(),
+            ignore: args.ignore.clone(),
+        },
+        // A baseline records every finding of the exports, whichever files were named.
+        all: args.all || args.write_baseline.is_some(),
+        progress: progress.as_ref().map(crate::progress::Spinner::sink),
         ..options(&args.paths, &args.policies)
     };
-    let run = match claimlint::check(&options) {
+    let result = claimlint::check(&options);
+    drop(progress);
+    let run = match result {
         Ok(run) => run,
         Err(error) => return fatal(error),
     };
@@ -383,18 +520,6 @@ fn check(args: &CheckArgs) -> ExitCode {
         );
         return exit(ExitStatus::Clean);
     }
-    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
-    let color = match args.color {
-        Color::Always => true,
-        Color::Never => false,
-        Color::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-    };
-    let text = match args.format {
-        Format::Human => report::human::render(&run.report, &run.sources, color),
-        Format::Json => report::json::render(&run.report),
-        Format::Sarif => report::sarif::render(&run.report, &run.sources, &run.policies),
-        Format::Github => report::github::render(&run.report),
-    };
     if let Some(path) = &args.write_baseline {
         let baseline = claimlint::baseline::render(&run.report.findings);
         if let Err(error) = std::fs::write(path, baseline) {
@@ -407,18 +532,148 @@ fn check(args: &CheckArgs) -> ExitCode {
             .iter()
             .filter(|f| f.suppression.is_none() && f.policy != "CL001")
             .count();
-        eprintln!("claimlint: recorded {recorded} findings in {}", path.display());
+        if !args.quiet {
+            eprintln!("claimlint: recorded {recorded} findings in {}", path.display());
+        }
         return exit(if run.has_input_errors() {
             ExitStatus::Error
         } else {
             ExitStatus::Clean
         });
     }
-    if let Err(error) = write_output(args.output.as_ref(), &text) {
-        eprintln!("claimlint: {error}");
-        return exit(ExitStatus::Error);
+    for output in &outputs {
+        let to_terminal = output.file.is_none() && std::io::stdout().is_terminal();
+        let text = render(args, proof, output.format, to_terminal, &run);
+        if let Err(error) = write_output(output.file.as_ref(), &text) {
+            eprintln!("claimlint: {error}");
+            return exit(ExitStatus::Error);
+        }
     }
     exit(run.exit_status(args.fail_on.into()))
+}
+
+/// The reports to write: each `--format`, with `--output` for the one given without a file.
+/// At most one goes to standard output.
+fn outputs(args: &CheckArgs) -> Result<Vec<Output>, String> {
+    let mut outputs = args.format.clone();
+    if outputs.is_empty() {
+        outputs.push(Output {
+            format: Format::Human,
+            file: None,
+        });
+    }
+    let unnamed = outputs.iter().filter(|o| o.file.is_none()).count();
+    if unnamed > 1 {
+        return Err("more than one --format writes to standard output; give the others a file (`--format sarif=claimlint.sarif`)".into());
+    }
+    if let Some(file) = &args.output {
+        match outputs.iter_mut().find(|o| o.file.is_none()) {
+            Some(output) => output.file = Some(file.clone()),
+            None => return Err("--output names a file, but every --format already has one".into()),
+        }
+    }
+    let mut files: Vec<&PathBuf> = outputs.iter().filter_map(|o| o.file.as_ref()).collect();
+    files.sort();
+    if files.windows(2).any(|w| w[0] == w[1]) {
+        return Err("two reports would write the same file".into());
+    }
+    Ok(outputs)
+}
+
+fn render(
+    args: &CheckArgs,
+    proof: ProofArg,
+    format: Format,
+    to_terminal: bool,
+    run: &claimlint::CheckRun,
+) -> String {
+    let report = &run.report;
+    let width = width(to_terminal);
+    let summary = |mut text: String| {
+        if !args.quiet {
+            match format {
+                Format::Human => text.push_str(&report::human::summary_wrapped(&report.summary, width)),
+                _ => {
+                    text.push_str(&report::human::summary_line(&report.summary));
+                    text.push('\n');
+                }
+            }
+        }
+        text
+    };
+    match format {
+        Format::Human | Format::Concise if args.statistics => summary(report::human::statistics(report)),
+        Format::Human => {
+            let color = color(args.color, to_terminal);
+            let style = report::human::Style {
+                color,
+                width,
+                proof: match proof {
+                    ProofArg::Full => report::human::ProofDetail::Full,
+                    ProofArg::Short => report::human::ProofDetail::Short,
+                    ProofArg::None => report::human::ProofDetail::None,
+                },
+                hyperlinks: color
+                    && to_terminal
+                    && supports_hyperlinks::on(supports_hyperlinks::Stream::Stdout),
+                docs: run
+                    .policies
+                    .iter()
+                    .filter_map(|p| docs_url(p).map(|url| (p.id.clone(), url)))
+                    .collect(),
+            };
+            summary(report::human::render_findings(report, &run.sources, &style))
+        }
+        Format::Concise => summary(report::concise::render_findings(report)),
+        Format::Json => report::json::render(report),
+        Format::Sarif => report::sarif::render(report, &run.sources, &run.policies),
+        Format::Github => report::github::render(report),
+    }
+}
+
+fn docs_url(policy: &claimlint::policy::Policy) -> Option<String> {
+    policy.url.clone()
+}
+
+/// Whether to colour: `--color always|never`, else FORCE_COLOR or CLICOLOR_FORCE (set and not
+/// `0`) force it, NO_COLOR (set and not empty) turns it off, and otherwise a terminal gets it.
+fn color(choice: Color, to_terminal: bool) -> bool {
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
+    match choice {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto if set("FORCE_COLOR") || set("CLICOLOR_FORCE") => true,
+        Color::Auto if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) => false,
+        Color::Auto => to_terminal,
+    }
+}
+
+/// Columns for human output: `COLUMNS` when set, the terminal's width on a terminal, else 100.
+fn width(to_terminal: bool) -> usize {
+    let columns = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok());
+    let terminal = || {
+        to_terminal
+            .then(|| terminal_size::terminal_size_of(std::io::stdout()))
+            .flatten()
+            .map(|(terminal_size::Width(w), _)| usize::from(w))
+    };
+    columns.or_else(terminal).unwrap_or(100).clamp(40, 400)
+}
+
+fn completions(args: &CompletionsArgs) -> ExitCode {
+    use clap::CommandFactory;
+    let mut command = Cli::command();
+    let mut out = Vec::new();
+    clap_complete::generate(args.shell, &mut command, "claimlint", &mut out);
+    match write_output(None, &String::from_utf8_lossy(&out)) {
+        Ok(()) => exit(ExitStatus::Clean),
+        Err(error) => {
+            eprintln!("claimlint: {error}");
+            exit(ExitStatus::Error)
+        }
+    }
 }
 
 fn write_output(path: Option<&PathBuf>, text: &str) -> Result<(), String> {

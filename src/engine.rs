@@ -66,6 +66,12 @@ impl Setup {
                 });
             }
         }
+        // `--select`/`--ignore` narrow what the configuration enabled; input errors always run.
+        for policy in policies.iter_mut().filter(|p| p.id != crate::INPUT_ERROR.0) {
+            if !options.selection.runs(&policy.id, &policy.name) {
+                policy.enabled = false;
+            }
+        }
         for suppression in &config.suppressions {
             if !policies.iter().any(|p| p.is(&suppression.policy)) {
                 problems.push(InputError {

@@ -24,6 +24,10 @@ pub enum Error {
     #[diagnostic(code(claimlint::config))]
     Config { message: String },
 
+    #[error("`{flag} {selector}` names no policy; `claimlint policies` lists them")]
+    #[diagnostic(code(claimlint::selector))]
+    Selector { flag: &'static str, selector: String },
+
     #[error("cannot start {jobs} worker threads: {message}")]
     #[diagnostic(code(claimlint::jobs))]
     Jobs { jobs: usize, message: String },

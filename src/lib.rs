@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 pub use error::Error;
 use finding::{Finding, Severity};
 use load::discover::{EmptyReason, discover};
-pub use options::CheckOptions;
+pub use options::{CheckOptions, Progress, Selection, Step};
 use report::{ExportSummary, OUTPUT_VERSION, Report, Summary, Tool};
 use source::SourceMap;
 pub use suppress::{baseline, inline};
@@ -166,6 +166,7 @@ fn run(options: &CheckOptions, keywords: &KeywordMap) -> Result<CheckRun, Error>
         };
         setup_of_export.push(index);
     }
+    check_selectors(&options.selection, &setups)?;
     if !problems.is_empty() {
         // Broken policies or configuration: report every problem, lint nothing.
         let findings: Vec<Finding> = problems.iter().map(|p| input_error(&sources, p)).collect();
@@ -185,7 +186,30 @@ fn run(options: &CheckOptions, keywords: &KeywordMap) -> Result<CheckRun, Error>
     let mut files = 0;
     let mut outcomes = vec![suppress::SuppressionUse::default(); setups.len()];
     let mut refused_proofs = Vec::new();
-    for (export, &index) in found.exports.iter().zip(&setup_of_export) {
+    // Files named on the command line (pre-commit passes the changed ones): findings that
+    // involve none of them are left out unless `--all`.
+    let named_files: Vec<String> = if options.all {
+        Vec::new()
+    } else {
+        paths
+            .iter()
+            .filter(|p| p.is_file())
+            .map(|p| source::display_path(p, &cwd))
+            .collect()
+    };
+    let mut left_out = 0;
+    if let Some(progress) = &options.progress {
+        progress.report(Step::Found {
+            exports: found.exports.len(),
+        });
+    }
+    for (position, (export, &index)) in found.exports.iter().zip(&setup_of_export).enumerate() {
+        if let Some(progress) = &options.progress {
+            progress.report(Step::Export {
+                index: position,
+                root: source::display_path(&export.root, &cwd),
+            });
+        }
         let loaded = load::load_export(export, keywords, &mut sources, &cwd);
         files += loaded.files;
         let mut export_findings: Vec<Finding> =
@@ -206,13 +230,16 @@ fn run(options: &CheckOptions, keywords: &KeywordMap) -> Result<CheckRun, Error>
             inline::collect(&scripts, &sources)
         };
         outcomes[index].inline_used.clear();
-        findings.extend(setups[index].filter(export_findings, &sources, &inline, &mut outcomes[index]));
-        findings.extend(setups[index].inline_findings(&inline, &outcomes[index], &sources));
+        let mut reported = setups[index].filter(export_findings, &sources, &inline, &mut outcomes[index]);
+        reported.extend(setups[index].inline_findings(&inline, &outcomes[index], &sources));
+        left_out += keep_involved(&mut reported, Some(&loaded.tenant), &sources, &named_files);
+        findings.extend(reported);
         exports.push(ExportSummary {
             root: loaded.display_root.clone(),
             format: loaded.format,
         });
     }
+    let per_export = findings.len();
     for (setup, used) in setups.iter().zip(&outcomes) {
         findings.extend(setup.suppression_findings(used, &sources));
     }
@@ -226,6 +253,11 @@ fn run(options: &CheckOptions, keywords: &KeywordMap) -> Result<CheckRun, Error>
             }
         }
     }
+    // Suppression bookkeeping (CL002-CL004 in config and baseline files) comes after every
+    // export's findings.
+    let mut bookkeeping = findings.split_off(per_export);
+    left_out += keep_involved(&mut bookkeeping, None, &sources, &named_files);
+    findings.extend(bookkeeping);
     if !options.include_suppressed {
         findings.retain(|f| f.suppression.is_none());
     }
@@ -234,7 +266,96 @@ fn run(options: &CheckOptions, keywords: &KeywordMap) -> Result<CheckRun, Error>
     }
     let mut run = finish(findings, exports, files, sources, &setups);
     run.refused_proofs = refused_proofs;
+    run.report.summary.left_out = left_out;
     Ok(run)
+}
+
+/// Keeps the findings that involve one of `files` (all of them when `files` is empty); returns
+/// how many unsuppressed findings it left out.
+fn keep_involved(
+    findings: &mut Vec<Finding>,
+    tenant: Option<&model::Tenant>,
+    sources: &SourceMap,
+    files: &[String],
+) -> usize {
+    if files.is_empty() {
+        return 0;
+    }
+    let mut left_out = 0;
+    findings.retain(|f| {
+        let keep = involves(f, tenant, sources, files);
+        if !keep && f.suppression.is_none() {
+            left_out += 1;
+        }
+        keep
+    });
+    left_out
+}
+
+/// Whether `finding` involves one of `files` (display paths): where it is, a related place, a
+/// script or file its proof traces through, or the client or connection its proof logs in with.
+/// Input errors never depend on other files and are reported wherever they are.
+fn involves(
+    finding: &Finding,
+    tenant: Option<&model::Tenant>,
+    sources: &SourceMap,
+    files: &[String],
+) -> bool {
+    let named = |file: &str| files.iter().any(|f| f == file);
+    if finding.policy == INPUT_ERROR.0 || named(&finding.location.file) {
+        return true;
+    }
+    if finding.related.iter().any(|r| named(&r.location.file)) {
+        return true;
+    }
+    let (Some(proof), Some(tenant)) = (&finding.proof, tenant) else {
+        return false;
+    };
+    if proof.trace.iter().any(|entry| named(&entry.file)) {
+        return true;
+    }
+    let scenario = &proof.scenario;
+    let client = tenant.clients.iter().find(|c| c.name == scenario.client);
+    let connection = scenario
+        .connection
+        .as_ref()
+        .and_then(|name| tenant.connections.iter().find(|c| &c.name == name));
+    let profile = proof
+        .profile
+        .as_ref()
+        .and_then(|p| tenant.connections.iter().find(|c| c.name == p.connection));
+    [
+        client.map(|c| c.loc.file),
+        connection.map(|c| c.loc.file),
+        profile.map(|c| c.loc.file),
+    ]
+    .into_iter()
+    .flatten()
+    .any(|file| named(&sources.get(file).display))
+}
+
+/// Every `--select`/`--ignore` selector must name some policy (a typo would otherwise select
+/// nothing and pass silently).
+fn check_selectors(selection: &options::Selection, setups: &[engine::Setup]) -> Result<(), Error> {
+    let flagged = selection
+        .select
+        .iter()
+        .map(|s| ("--select", s))
+        .chain(selection.ignore.iter().map(|s| ("--ignore", s)));
+    for (flag, selector) in flagged {
+        let known = setups.is_empty()
+            || setups
+                .iter()
+                .flat_map(|s| &s.policies)
+                .any(|p| options::Selection::matches(selector, &p.id, &p.name));
+        if !known {
+            return Err(Error::Selector {
+                flag,
+                selector: selector.clone(),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn finish(

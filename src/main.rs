@@ -1,6 +1,7 @@
 //! The `claimlint` binary: parse arguments, run, exit with 0, 1 or 2.
 
 mod cli;
+mod progress;
 
 use clap::Parser;
 

@@ -132,9 +132,22 @@ pub fn requested_scenario(
     platform: &Platform,
     request: &LoginRequest<'_>,
 ) -> Result<Scenario, String> {
-    let protocol = request
-        .protocol
-        .map_or_else(|| LOGIN_PROTOCOLS[0].to_string(), str::to_string);
+    let named = (!request.client.is_empty())
+        .then(|| tenant.client(request.client))
+        .flatten();
+    let machine = named.is_some_and(|c| c.app_type.as_deref() == Some("non_interactive"));
+    // A machine-to-machine application gets tokens only by client credentials: no user logs in.
+    let protocol = match request.protocol {
+        Some(protocol) if machine && protocol != CREDENTIALS_PROTOCOL => {
+            return Err(format!(
+                "`{}` is a machine-to-machine application: no user logs in through it, so it has no `{protocol}` login; use --protocol {CREDENTIALS_PROTOCOL} (or leave --protocol out)",
+                request.client
+            ));
+        }
+        Some(protocol) => protocol.to_string(),
+        None if machine => CREDENTIALS_PROTOCOL.to_string(),
+        None => LOGIN_PROTOCOLS[0].to_string(),
+    };
     let scopes: Vec<String> = if protocol == CREDENTIALS_PROTOCOL {
         Vec::new()
     } else if request.scopes.is_empty() {
@@ -201,7 +214,7 @@ pub fn requested_scenario(
                         .first()
                         .ok_or_else(|| {
                             format!(
-                                "no connection is enabled for `{}`; give --connection",
+                                "no connection is enabled for `{}`; give --connection, or --protocol {CREDENTIALS_PROTOCOL} for a machine-to-machine exchange",
                                 client.name
                             )
                         })?

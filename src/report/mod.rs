@@ -3,6 +3,7 @@
 //! [`Report`] is the JSON output contract (`schemas/output.schema.json`); every other format is
 //! rendered from it, so all formats agree on what was found.
 
+pub mod concise;
 pub mod github;
 pub mod human;
 pub mod json;
@@ -58,6 +59,14 @@ pub struct Summary {
     pub notes: usize,
     pub files: usize,
     pub exports: usize,
+    /// Findings left out because they involve none of the files named on the command line
+    /// (`--all` reports them).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub left_out: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Summary {
@@ -74,6 +83,7 @@ impl Summary {
             notes: of(Severity::Note),
             files,
             exports,
+            left_out: 0,
         }
     }
 }

@@ -118,7 +118,10 @@ impl Setup {
                     sources,
                 ));
             }
-            if !uses.inline_used.contains(&i)
+            // A suppression of policies that did not run (`--ignore`, `off`) had nothing to match.
+            let ran = s.policies.is_empty() || s.policies.iter().any(|p| self.runs(p));
+            if ran
+                && !uses.inline_used.contains(&i)
                 && let Some(policy) = self.policy("CL003")
             {
                 findings.push(finding(
@@ -129,6 +132,11 @@ impl Setup {
             }
         }
         findings
+    }
+
+    /// Whether the policy `reference` (id or name) ran.
+    fn runs(&self, reference: &str) -> bool {
+        self.policies.iter().any(|p| p.is(reference) && p.enabled)
     }
 
     /// CL002 for expired suppressions that matched, CL003 for suppressions that matched nothing.
@@ -143,6 +151,7 @@ impl Setup {
                     findings.push(finding(policy, hit, sources));
                 }
             } else if !uses.used.contains(&i)
+                && self.runs(&s.policy)
                 && let Some(policy) = self.policy("CL003")
             {
                 let hit = Hit::at(s.loc.clone()).var("policy", s.policy.clone());
@@ -154,6 +163,9 @@ impl Setup {
 
     /// CL003 at a baseline entry that matched no finding.
     pub fn unused_baseline_entry(&self, entry: &baseline::Entry, sources: &SourceMap) -> Option<Finding> {
+        if !self.runs(&entry.policy) {
+            return None;
+        }
         let policy = self.policy("CL003")?;
         Some(finding(
             policy,
