@@ -619,7 +619,7 @@ fn render(
                 docs: run
                     .policies
                     .iter()
-                    .filter_map(|p| docs_url(p).map(|url| (p.id.clone(), url)))
+                    .filter_map(|p| p.docs_url().map(|url| (p.id.clone(), url)))
                     .collect(),
             };
             summary(report::human::render_findings(report, &run.sources, &style))
@@ -629,10 +629,6 @@ fn render(
         Format::Sarif => report::sarif::render(report, &run.sources, &run.policies),
         Format::Github => report::github::render(report),
     }
-}
-
-fn docs_url(policy: &claimlint::policy::Policy) -> Option<String> {
-    policy.url.clone()
 }
 
 /// Whether to colour: `--color always|never`, else FORCE_COLOR or CLICOLOR_FORCE (set and not

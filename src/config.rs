@@ -356,52 +356,17 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
     segments(&p, &t)
 }
 
-/// A `YYYY-MM-DD` date as days since 1970-01-01.
-pub fn parse_date(text: &str) -> Option<i64> {
-    let mut parts = text.split('-');
-    let (y, m, d) = (
-        parts.next()?.parse::<i64>().ok()?,
-        parts.next()?.parse::<i64>().ok()?,
-        parts.next()?.parse::<i64>().ok()?,
-    );
-    if parts.next().is_some()
-        || !(0..=9999).contains(&y)
-        || !(1..=12).contains(&m)
-        || d < 1
-        || d > days_in_month(y, m)
-    {
-        return None;
-    }
-    Some(days_from_civil(y, m, d))
+/// A `YYYY-MM-DD` date (the config schema checks the shape), or `None` when it is no real day
+/// (`2027-02-30`).
+pub fn parse_date(text: &str) -> Option<jiff::civil::Date> {
+    jiff::civil::Date::strptime("%Y-%m-%d", text).ok()
 }
 
-fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Howard Hinnant's `days_from_civil`.
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// Today (UTC) as days since 1970-01-01.
-pub fn today() -> i64 {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    i64::try_from(secs / 86_400).unwrap_or(0)
+/// Today in the user's time zone: a suppression that `expires: 2027-06-30` stops hiding findings
+/// on 1 July where the user is, not at midnight UTC. The zone is the system's (or `TZ`); where it
+/// cannot be found, UTC.
+pub fn today() -> jiff::civil::Date {
+    jiff::ZonedDateTime::now().date()
 }
 
 /// The starter config `claimlint init` writes.
@@ -454,10 +419,15 @@ mod tests {
 
     #[test]
     fn dates() {
-        assert_eq!(parse_date("1970-01-01"), Some(0));
-        assert_eq!(parse_date("2024-02-29"), Some(19_782));
+        use jiff::civil::date;
+        assert_eq!(parse_date("1970-01-01"), Some(date(1970, 1, 1)));
+        assert_eq!(parse_date("2024-02-29"), Some(date(2024, 2, 29)));
+        assert_eq!(parse_date("2999-12-31"), Some(date(2999, 12, 31)));
         assert_eq!(parse_date("2023-02-29"), None);
+        assert_eq!(parse_date("2027-02-30"), None);
         assert_eq!(parse_date("2026-13-01"), None);
-        assert!(today() > parse_date("2025-01-01").unwrap());
+        assert_eq!(parse_date("2026-01-01T00:00"), None);
+        assert_eq!(parse_date("tomorrow"), None);
+        assert!(today() > date(2025, 1, 1));
     }
 }

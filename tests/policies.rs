@@ -108,10 +108,31 @@ fn every_policy_has_a_check_schema_fixture_and_docs() {
                 policy.id
             );
         }
-        assert!(
-            policy.security_severity.is_some() && policy.url.is_some(),
-            "{}",
+        // Security rules (and only they) have a score, in the band GitHub gives their level.
+        assert_eq!(
+            policy.security_severity.is_some(),
+            policy.is_security(),
+            "{}: security_severity without the `security` tag or the other way round",
             policy.id
+        );
+        if let Some(score) = &policy.security_severity {
+            let score: f64 = score.parse().unwrap();
+            let (low, high) = claimlint::report::sarif::security_severity_band(policy.severity);
+            assert!((low..=high).contains(&score), "{}: {score}", policy.id);
+        }
+        // Built-in policies are documented in docs/policies.md, which is where they link.
+        assert!(
+            policy.url.is_none(),
+            "{}: built-in policies link docs/policies.md",
+            policy.id
+        );
+        assert_eq!(
+            policy.docs_url().unwrap(),
+            format!(
+                "https://github.com/claimlint/claimlint/blob/main/docs/policies.md#{}-{}",
+                policy.id.to_lowercase(),
+                policy.name
+            )
         );
     }
 }

@@ -20,8 +20,14 @@ const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// Runs `claimlint <path> --format sarif --output <file>` in `cwd`: (exit code, the log).
 fn sarif(cwd: &Path, path: &str, out: &Path) -> (i32, Value) {
+    sarif_with(cwd, &[path], out)
+}
+
+/// Runs `claimlint <args> --format sarif --output <file>` in `cwd`: (exit code, the log).
+fn sarif_with(cwd: &Path, args: &[&str], out: &Path) -> (i32, Value) {
     let status = Command::new(env!("CARGO_BIN_EXE_claimlint"))
-        .args([path, "--format", "sarif", "--output"])
+        .args(args)
+        .args(["--format", "sarif", "--output"])
         .arg(out)
         .current_dir(cwd)
         .status()
@@ -301,6 +307,16 @@ fn the_log_describes_the_tool_and_the_run() {
     assert_eq!(run["columnKind"], "utf16CodeUnits");
     assert_eq!(run["invocations"][0]["executionSuccessful"], true);
     assert!(!results(&log).is_empty());
+    // The base every location's `uriBaseId` names is declared, without a machine-specific path.
+    let bases = run["originalUriBaseIds"].as_object().expect("originalUriBaseIds");
+    assert_eq!(bases.keys().collect::<Vec<_>>(), ["%SRCROOT%"]);
+    let srcroot = &bases["%SRCROOT%"];
+    assert!(srcroot.get("uri").is_none(), "{srcroot}");
+    assert!(
+        srcroot["description"]["text"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty())
+    );
 }
 
 #[test]
@@ -382,15 +398,6 @@ fn every_rule_that_ran_is_described() {
         let level = rule["defaultConfiguration"]["level"].as_str().unwrap();
         assert!(["error", "warning", "note"].contains(&level), "{id}: {level}");
         assert!(rule["properties"]["tags"].is_array(), "{id} tags");
-        if let Some(score) = rule["properties"].get("security-severity") {
-            let text = score
-                .as_str()
-                .unwrap_or_else(|| panic!("{id}: security-severity {score} is not a string"));
-            let value: f64 = text
-                .parse()
-                .unwrap_or_else(|_| panic!("{id}: {text} is not a number"));
-            assert!((0.0..=10.0).contains(&value));
-        }
         if let Some(precision) = rule["properties"].get("precision") {
             assert!(
                 ["very-high", "high", "medium", "low"].contains(&precision.as_str().unwrap()),
@@ -398,13 +405,6 @@ fn every_rule_that_ran_is_described() {
             );
         }
     }
-    assert!(
-        rules
-            .iter()
-            .any(|r| r["properties"]["security-severity"].is_string()),
-        "some rule has a security-severity"
-    );
-
     for result in results(&log) {
         let id = result["ruleId"].as_str().unwrap();
         let index = result["ruleIndex"].as_u64().unwrap() as usize;
@@ -453,6 +453,263 @@ fn proofs_are_code_flows_and_deny_list_entries_related_locations() {
             == "examples/tenant-export/connections/acme-saml.json"
             && l["id"].as_u64().is_some()
     }));
+}
+
+/// The `[text](id)` links of an embedded-link message, as (text, id); SARIF escapes `[`, `]` and
+/// `\` in the link text with a backslash.
+fn links(message: &str) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    let mut chars = message.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            chars.next();
+            continue;
+        }
+        if c != '[' {
+            continue;
+        }
+        let mut text = String::new();
+        let mut closed = false;
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => text.extend(chars.next()),
+                ']' => {
+                    closed = true;
+                    break;
+                }
+                c => text.push(c),
+            }
+        }
+        if closed
+            && let Some(after) = chars.as_str().strip_prefix('(')
+            && let Some(end) = after.find(')')
+        {
+            found.push((text, after[..end].to_string()));
+        }
+    }
+    found
+}
+
+#[test]
+fn related_locations_are_linked_from_their_message() {
+    let dir = TempDir::new().unwrap();
+    let mut linked = 0;
+    for export in ["examples/tenant-export", "examples/tenant-export-yaml"] {
+        let file = dir.path().join("out.sarif");
+        let (code, log) = sarif(Path::new(ROOT), export, &file);
+        assert_eq!(code, 1);
+        for result in results(&log) {
+            let related = result["relatedLocations"].as_array().cloned().unwrap_or_default();
+            let ids: Vec<String> = related
+                .iter()
+                .map(|l| {
+                    let id = l["id"]
+                        .as_u64()
+                        .unwrap_or_else(|| panic!("related location without id: {l}"));
+                    id.to_string()
+                })
+                .collect();
+            let unique: BTreeSet<&String> = ids.iter().collect();
+            assert_eq!(unique.len(), ids.len(), "related location ids repeat: {result}");
+            let mut messages = vec![result["message"]["text"].as_str().expect("message.text")];
+            messages.extend(result["message"]["markdown"].as_str());
+            for message in messages {
+                for id in &ids {
+                    assert!(
+                        message.contains(&format!("]({id})")),
+                        "related location {id} is not linked from the message: {message}"
+                    );
+                }
+                // Every link the message makes leads to one of its related locations.
+                for (text, target) in links(message) {
+                    assert!(!text.is_empty(), "empty link text in {message}");
+                    assert!(
+                        ids.contains(&target),
+                        "link to ({target}) goes nowhere: {message}"
+                    );
+                }
+            }
+            linked += ids.len();
+        }
+    }
+    assert!(linked > 0, "the examples have findings with related locations");
+}
+
+#[test]
+fn link_texts_are_read_back() {
+    assert_eq!(
+        links(r"Bad. Related: [the deny list](1); [entry \[0\] \\ x](2). See [docs] here."),
+        [
+            ("the deny list".to_string(), "1".to_string()),
+            (r"entry [0] \ x".to_string(), "2".to_string())
+        ]
+    );
+}
+
+/// GitHub's bands of security severity by the level claimlint gives a policy.
+fn band(level: &str) -> (f64, f64) {
+    match level {
+        "error" => (7.0, 10.0),
+        "warning" => (4.0, 6.9),
+        _ => (0.1, 3.9),
+    }
+}
+
+#[test]
+fn only_security_rules_carry_security_severity() {
+    let (_out, log) = example_log();
+    let rules = run_of(&log)["tool"]["driver"]["rules"].as_array().unwrap();
+    let mut security = BTreeSet::new();
+    for rule in rules {
+        let id = rule["id"].as_str().unwrap();
+        let tags: Vec<&str> = rule["properties"]["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        let score = rule["properties"].get("security-severity");
+        assert_eq!(
+            tags.contains(&"security"),
+            score.is_some(),
+            "{id}: security-severity {score:?} with tags {tags:?}"
+        );
+        let Some(score) = score else { continue };
+        security.insert(id);
+        let text = score
+            .as_str()
+            .unwrap_or_else(|| panic!("{id}: security-severity {score} is not a string"));
+        let value: f64 = text
+            .parse()
+            .unwrap_or_else(|_| panic!("{id}: {text} is not a number"));
+        // In the band of the rule's level, so GitHub's default pull request check (security
+        // severity high or above, other alerts at error) fails on what `--fail-on error` fails on.
+        let level = rule["defaultConfiguration"]["level"].as_str().unwrap();
+        let (low, high) = band(level);
+        assert!(
+            (low..=high).contains(&value),
+            "{id}: {value} for a rule at level {level}"
+        );
+    }
+    // Input errors, suppression bookkeeping and an incomplete evaluation are not security
+    // findings; the deny-list and privacy policies are, and the errors among them fail a check.
+    for id in [
+        "CL001", "CL002", "CL003", "CL004", "CL005", "CL101", "CL106", "CL303",
+    ] {
+        assert!(!security.contains(id), "{id} is not a security rule");
+    }
+    for id in ["CL105", "CL201", "CL202", "CL203", "CL204", "CL301"] {
+        assert!(security.contains(id), "{id} is a security rule");
+    }
+}
+
+/// The anchors GitHub gives the headings of a Markdown file.
+fn anchors(markdown: &str) -> BTreeSet<String> {
+    markdown
+        .lines()
+        .filter_map(|line| line.strip_prefix("## "))
+        .map(|heading| {
+            heading
+                .to_lowercase()
+                .chars()
+                .filter(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_'))
+                .map(|c| if c == ' ' { '-' } else { c })
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn built_in_rules_link_to_their_section_of_the_policy_reference() {
+    let (_out, log) = example_log();
+    let reference = std::fs::read_to_string(Path::new(ROOT).join("docs/policies.md")).unwrap();
+    let sections = anchors(&reference);
+    let page = format!("{}/blob/main/docs/policies.md#", env!("CARGO_PKG_REPOSITORY"));
+    for rule in run_of(&log)["tool"]["driver"]["rules"].as_array().unwrap() {
+        let id = rule["id"].as_str().unwrap();
+        let uri = rule["helpUri"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{id} has no helpUri"));
+        let anchor = uri
+            .strip_prefix(&page)
+            .unwrap_or_else(|| panic!("{id}: {uri} is not in {page}"));
+        assert!(
+            sections.contains(anchor),
+            "{id}: no heading in docs/policies.md makes #{anchor}"
+        );
+        assert!(anchor.starts_with(&id.to_lowercase()), "{id}: {anchor}");
+        let markdown = rule["help"]["markdown"].as_str().unwrap();
+        assert!(markdown.contains(&format!("]({uri})")), "{id} help links {uri}");
+    }
+}
+
+/// A folder with a clean export (`export/`) and a folder of user policies (`policies/`) holding
+/// `policy`.
+fn with_user_policy(policy: &str) -> TempDir {
+    let dir = TempDir::new().unwrap();
+    clean_export(&dir.path().join("export"));
+    std::fs::create_dir_all(dir.path().join("policies")).unwrap();
+    std::fs::write(dir.path().join("policies/ACME001-spa-client.yaml"), policy).unwrap();
+    dir
+}
+
+const USER_POLICY: &str = "id: ACME001\nname: spa-client\nseverity: warning\ncheck: value-match\n\
+     options:\n  select: /clients/*/app_type\n  enum: [regular_web]\n\
+     message: \"client type `{value}` {problem}\"\n";
+
+#[test]
+fn user_policies_keep_their_url_and_their_score_stays_in_its_band() {
+    let policy = format!(
+        "{USER_POLICY}tags: [security]\nsecurity_severity: \"9.8\"\nurl: https://wiki.example.com/acme001\n"
+    );
+    let dir = with_user_policy(&policy);
+    let file = dir.path().join("out.sarif");
+    let args = ["export", "--policies", "policies", "--fail-on", "never"];
+    let (code, log) = sarif_with(dir.path(), &args, &file);
+    assert_eq!(code, 0);
+    let rules = run_of(&log)["tool"]["driver"]["rules"].as_array().unwrap();
+    let rule = rules
+        .iter()
+        .find(|r| r["id"] == "ACME001")
+        .expect("the user policy ran");
+    assert_eq!(rule["helpUri"], "https://wiki.example.com/acme001");
+    // A warning is a medium alert: its score is kept below GitHub's "high".
+    assert_eq!(rule["properties"]["security-severity"], "6.9");
+    assert!(results(&log).iter().any(|r| r["ruleId"] == "ACME001"));
+
+    // Raised to an error in the config, it fails GitHub's default check like any error.
+    std::fs::write(
+        dir.path().join(".claimlint.yaml"),
+        "overrides:\n  ACME001: error\n",
+    )
+    .unwrap();
+    let (_, log) = sarif_with(dir.path(), &args, &file);
+    let rules = run_of(&log)["tool"]["driver"]["rules"].as_array().unwrap();
+    let rule = rules.iter().find(|r| r["id"] == "ACME001").unwrap();
+    assert_eq!(rule["properties"]["security-severity"], "9.8");
+}
+
+#[test]
+fn a_security_severity_needs_the_security_tag() {
+    let dir = with_user_policy(&format!("{USER_POLICY}security_severity: \"5.0\"\n"));
+    let file = dir.path().join("out.sarif");
+    let (code, log) = sarif_with(dir.path(), &["export", "--policies", "policies"], &file);
+    assert_eq!(code, 2);
+    let error = results(&log)
+        .iter()
+        .find(|r| r["ruleId"] == "CL001")
+        .expect("the policy is reported");
+    let text = error["message"]["text"].as_str().unwrap();
+    assert!(
+        text.contains("`security_severity` is only for security rules"),
+        "{text}"
+    );
+    let location = &error["locations"][0]["physicalLocation"];
+    assert_eq!(
+        location["artifactLocation"]["uri"],
+        "policies/ACME001-spa-client.yaml"
+    );
+    assert_eq!(location["region"]["startLine"], 9);
 }
 
 #[test]

@@ -24,6 +24,10 @@ pub const CONFIG_SCHEMA: &str = include_str!("../../schemas/config.schema.json")
 /// Prefix of the paths of embedded files, which are not on the user's disk.
 pub const BUILTIN_PREFIX: &str = "claimlint:";
 
+/// The policy reference generated from the built-in policies (`docs/policies.md`), as GitHub
+/// shows it; each built-in policy is a section of it.
+pub const DOCS_PAGE: &str = concat!(env!("CARGO_PKG_REPOSITORY"), "/blob/main/docs/policies.md");
+
 macro_rules! builtin {
     ($($file:literal),* $(,)?) => {
         /// The built-in policy files: path in the repository and text.
@@ -99,6 +103,52 @@ impl Policy {
     pub fn is(&self, reference: &str) -> bool {
         self.id.eq_ignore_ascii_case(reference) || self.name == reference
     }
+
+    /// Whether the policy is tagged `security`: GitHub code scanning treats such rules as
+    /// security rules, ranked by `security_severity`.
+    pub fn is_security(&self) -> bool {
+        self.tags.iter().any(|t| t == SECURITY_TAG)
+    }
+
+    /// The heading of the policy's section in `docs/policies.md`: `CL101 non-namespaced-claim`.
+    pub fn docs_heading(&self) -> String {
+        format!("{} {}", self.id, self.name)
+    }
+
+    /// The anchor GitHub gives that heading: `cl101-non-namespaced-claim`.
+    pub fn docs_anchor(&self) -> String {
+        github_anchor(&self.docs_heading())
+    }
+
+    /// Where the policy is documented: for a built-in policy its section of claimlint's policy
+    /// reference on GitHub, for a user policy its own `url` (if it has one). The SARIF `helpUri`
+    /// and the human report's link both come from here.
+    pub fn docs_url(&self) -> Option<String> {
+        if self.builtin {
+            Some(format!("{DOCS_PAGE}#{}", self.docs_anchor()))
+        } else {
+            self.url.clone()
+        }
+    }
+}
+
+/// The tag that makes a policy a security rule for GitHub code scanning.
+pub const SECURITY_TAG: &str = "security";
+
+/// The anchor GitHub derives from a Markdown heading: lower-cased, spaces turned into `-`, and
+/// every character that is not a letter, digit, `-` or `_` left out.
+pub fn github_anchor(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            '-' | '_' => Some(c),
+            c if c.is_alphanumeric() => Some(c),
+            _ => None,
+        })
+        .collect()
 }
 
 fn policy_schema() -> Result<&'static Schema, String> {
@@ -219,6 +269,21 @@ pub fn parse_policy(
             }
         }
     }
+    if node.get("security_severity").is_some()
+        && !node
+            .get("tags")
+            .and_then(Node::as_array)
+            .is_some_and(|tags| tags.iter().any(|t| t.as_str() == Some(SECURITY_TAG)))
+    {
+        problems.push(InputError {
+            loc: at("/security_severity", &node),
+            message: format!(
+                "`security_severity` is only for security rules: add `{SECURITY_TAG}` to `tags`, or \
+                 remove it (GitHub code scanning treats every rule with a security severity as a \
+                 security rule)"
+            ),
+        });
+    }
     if problems.len() > before {
         return None;
     }
@@ -317,5 +382,21 @@ pub fn check_unique(policies: &[Policy], sources: &SourceMap, problems: &mut Vec
                 ),
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::github_anchor;
+
+    #[test]
+    fn headings_become_github_anchors() {
+        assert_eq!(
+            github_anchor("CL101 non-namespaced-claim"),
+            "cl101-non-namespaced-claim"
+        );
+        assert_eq!(github_anchor("ACME_01 x-y"), "acme_01-x-y");
+        assert_eq!(github_anchor("What it flags?"), "what-it-flags");
+        assert_eq!(github_anchor("`claimlint` (v1.2)"), "claimlint-v12");
     }
 }

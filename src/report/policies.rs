@@ -17,7 +17,7 @@ struct Listed<'a> {
     builtin: bool,
     tags: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
-    url: Option<&'a str>,
+    url: Option<String>,
 }
 
 /// The policies as a JSON array.
@@ -33,7 +33,7 @@ pub fn json(policies: &[Policy]) -> String {
             enabled: p.enabled,
             builtin: p.builtin,
             tags: &p.tags,
-            url: p.url.as_deref(),
+            url: p.docs_url(),
         })
         .collect();
     let mut text = serde_json::to_string_pretty(&listed).unwrap_or_else(|_| "[]".into());
@@ -99,7 +99,7 @@ pub fn explain(policy: &Policy) -> String {
     if !policy.docs.trim().is_empty() {
         let _ = writeln!(out, "\n{}", policy.docs.trim_end());
     }
-    if let Some(url) = &policy.url {
+    if let Some(url) = policy.docs_url() {
         let _ = writeln!(out, "\nSee {url}");
     }
     out
@@ -113,11 +113,11 @@ pub fn markdown(policies: &[Policy]) -> String {
     );
     out.push_str("| id | name | severity | check | summary |\n|---|---|---|---|---|\n");
     for p in policies {
-        let anchor = format!("{}-{}", p.id.to_lowercase(), p.name);
         let _ = writeln!(
             out,
-            "| [{}](#{anchor}) | `{}` | {} | `{}` | {} |",
+            "| [{}](#{}) | `{}` | {} | `{}` | {} |",
             p.id,
+            p.docs_anchor(),
             p.name,
             p.severity.as_str(),
             p.check.name,
@@ -125,7 +125,7 @@ pub fn markdown(policies: &[Policy]) -> String {
         );
     }
     for p in policies {
-        let _ = write!(out, "\n## {} {}\n\n", p.id, p.name);
+        let _ = write!(out, "\n## {}\n\n", p.docs_heading());
         let _ = writeln!(
             out,
             "Severity: **{}**. Check: `{}`.",

@@ -4,15 +4,24 @@
 //! describes what was checked); each finding becomes a result with a repo-relative location
 //! (`%SRCROOT%`, percent-encoded, UTF-16 columns), a `primaryLocationLineHash` taken from the
 //! finding's semantic fingerprint (so re-exporting a tenant does not reopen alerts), its proof as
-//! a code flow and its related places as related locations. Files embedded in the binary
-//! (`claimlint:` paths, e.g. the built-in policy files) are never emitted as locations: they are
-//! not in the user's repository.
+//! a code flow and its related places as related locations, each linked from the message
+//! (`[the deny list](1)`): GitHub shows a related location only where the message links to it.
+//! Files embedded in the binary (`claimlint:` paths, e.g. the built-in policy files) are never
+//! emitted as locations: they are not in the user's repository.
+//!
+//! Severity as GitHub reads it: a rule with a `security-severity` is a security rule, and a pull
+//! request check fails on its alerts by that score (by default at 7.0, "high", and above); every
+//! other rule fails it by `level` (by default at `error`). So only policies tagged `security`
+//! carry the score, and it is kept within the band of the policy's level (error: 7.0 and above,
+//! warning: 4.0-6.9, note: below 4.0): GitHub's default check then fails on the same findings as
+//! `--fail-on error`, security rule or not, also after an override in `.claimlint.yaml`.
 //!
 //! Everything is built with the `serde-sarif` types; output is deterministic (findings arrive
 //! sorted, every map is a `BTreeMap`).
 
 use std::collections::BTreeMap;
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
 use serde_sarif::sarif;
 
@@ -33,6 +42,15 @@ pub const SRCROOT: &str = "%SRCROOT%";
 
 /// The `partialFingerprints` key GitHub code scanning tracks alerts by.
 pub const FINGERPRINT_KEY: &str = "primaryLocationLineHash";
+
+/// What a URI path keeps as it is: RFC 3986's unreserved characters and `/`. Every other byte
+/// (of the UTF-8 text) is percent-encoded.
+const PATH: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'/');
 
 /// Renders the report as a SARIF 2.1.0 log. `policies` are the policies that ran
 /// ([`crate::CheckRun::policies`]); they become `tool.driver.rules` in that order.
@@ -62,6 +80,11 @@ pub fn log(report: &Report, sources: &SourceMap, policies: &[Policy]) -> sarif::
         .iter()
         .filter(|f| f.policy == crate::INPUT_ERROR.0)
         .collect();
+    // NOTE: a file with an input error was not linted, so the results are not complete. SARIF
+    // says so with `executionSuccessful: false` and an error notification (which "SHALL mean
+    // that the run failed"). GitHub code scanning ignores both (they are not among the
+    // properties it reads), so each input error is also a CL001 result at level `error`: that
+    // is what GitHub shows and what fails its pull request check.
     let mut invocation = sarif::Invocation::builder()
         .execution_successful(input_errors.is_empty())
         .build();
@@ -89,6 +112,7 @@ pub fn log(report: &Report, sources: &SourceMap, policies: &[Policy]) -> sarif::
                 .build(),
         )
         .column_kind(json!("utf16CodeUnits"))
+        .original_uri_base_ids(original_uri_base_ids())
         .invocations(vec![invocation])
         .results(results)
         .build();
@@ -98,6 +122,19 @@ pub fn log(report: &Report, sources: &SourceMap, policies: &[Policy]) -> sarif::
         .version(json!("2.1.0"))
         .runs(vec![run])
         .build()
+}
+
+/// `%SRCROOT%`, the base of every relative URI in the log: the folder claimlint ran in. Its
+/// absolute path is left out (SARIF allows an entry without `uri`): it would differ from machine
+/// to machine, and code scanning resolves relative URIs against the root of the checkout anyway.
+fn original_uri_base_ids() -> BTreeMap<String, sarif::ArtifactLocation> {
+    let srcroot = sarif::ArtifactLocation::builder()
+        .description(plain(
+            "The folder claimlint ran in; URIs relative to it are paths in the repository when \
+             claimlint runs at its root, as in CI.",
+        ))
+        .build();
+    BTreeMap::from([(SRCROOT.to_string(), srcroot)])
 }
 
 /// `claimlint/<export root>/` for a run over one export, `claimlint/` otherwise. GitHub uses it
@@ -200,7 +237,8 @@ fn rule(policy: &Policy) -> sarif::ReportingDescriptor {
     let full = first_paragraph(&policy.docs).map_or_else(|| summary.clone(), |p| sentence(&p));
     let docs = policy.docs.trim_end();
     let docs = if docs.is_empty() { summary.as_str() } else { docs };
-    let (help_text, help_markdown) = match &policy.url {
+    let url = policy.docs_url();
+    let (help_text, help_markdown) = match &url {
         Some(url) => (
             format!("{docs}\n\nMore: {url}"),
             format!("{docs}\n\n[More about {} ({})]({url})", policy.id, policy.name),
@@ -211,9 +249,9 @@ fn rule(policy: &Policy) -> sarif::ReportingDescriptor {
     if let Some(precision) = &policy.precision {
         properties.insert("precision".to_string(), Value::String(precision.clone()));
     }
-    if let Some(score) = &policy.security_severity {
+    if let Some(score) = security_severity(policy) {
         // GitHub reads `security-severity` only as a string holding a number.
-        properties.insert("security-severity".to_string(), Value::String(score.clone()));
+        properties.insert("security-severity".to_string(), Value::String(score));
     }
     let bag = sarif::PropertyBag::builder()
         .tags(policy.tags.clone())
@@ -235,10 +273,31 @@ fn rule(policy: &Policy) -> sarif::ReportingDescriptor {
         )
         .default_configuration(configuration)
         .properties(bag);
-    match &policy.url {
-        Some(url) => builder.help_uri(url.as_str()).build(),
+    match url {
+        Some(url) => builder.help_uri(url).build(),
         None => builder.build(),
     }
+}
+
+/// The `security-severity` scores that go with a level, in GitHub's bands: error is "high" or
+/// "critical" (7.0-10.0), warning "medium" (4.0-6.9), note "low" (0.1-3.9).
+pub fn security_severity_band(severity: Severity) -> (f64, f64) {
+    match severity {
+        Severity::Error => (7.0, 10.0),
+        Severity::Warning => (4.0, 6.9),
+        Severity::Note => (0.1, 3.9),
+    }
+}
+
+/// `properties.security-severity` of a policy: only for a policy tagged `security`, and its
+/// score moved into the band of its level (see the module docs), with one decimal.
+pub fn security_severity(policy: &Policy) -> Option<String> {
+    if !policy.is_security() {
+        return None;
+    }
+    let score: f64 = policy.security_severity.as_deref()?.parse().ok()?;
+    let (low, high) = security_severity_band(policy.severity);
+    Some(format!("{:.1}", score.clamp(low, high)))
 }
 
 /// A descriptor for a finding whose policy is not among those that ran (configuration
@@ -294,15 +353,7 @@ pub fn uri_of(display: &str) -> (String, Option<&'static str>) {
 }
 
 fn percent_encode(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for byte in path.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~' | b'/') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(path, PATH).to_string()
 }
 
 /// A physical location for `span` in `source`, or `None` for an embedded file.
@@ -354,22 +405,55 @@ fn primary(finding: &Finding, sources: &SourceMap) -> Option<sarif::PhysicalLoca
     })
 }
 
-fn result(finding: &Finding, occurrence: usize, sources: &SourceMap, rules: &Rules) -> sarif::Result {
+/// Link text of an embedded link (`[text](id)`): SARIF requires `[`, `]` and `\` in it to be
+/// escaped with a backslash.
+fn link_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.trim_end_matches('.').chars() {
+        if matches!(c, '[' | ']' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The result's message: what is wrong, then a link to each related location (GitHub shows a
+/// related location only where the message links to it), then the help.
+fn result_text(finding: &Finding, links: &[(i64, &str)]) -> String {
     let mut text = sentence(&finding.message);
+    if !links.is_empty() {
+        let links: Vec<String> = links
+            .iter()
+            .map(|(id, label)| format!("[{}]({id})", link_text(label)))
+            .collect();
+        text.push_str(&format!(" Related: {}.", links.join("; ")));
+    }
     if let Some(help) = &finding.help {
         text.push(' ');
         text.push_str(&sentence(help));
     }
+    text
+}
+
+fn result(finding: &Finding, occurrence: usize, sources: &SourceMap, rules: &Rules) -> sarif::Result {
     let primary = primary(finding, sources);
-    let related: Vec<sarif::Location> = finding
+    // Related places in the repository, numbered from 1 (`id`) in the finding's order.
+    let places: Vec<(i64, &str, sarif::PhysicalLocation)> = finding
         .related
         .iter()
-        .filter_map(|related| Some((related, located(sources, &related.location)?)))
-        .enumerate()
-        .map(|(i, (related, physical))| {
+        .filter_map(|related| Some((related.message.as_str(), located(sources, &related.location)?)))
+        .zip(1..)
+        .map(|((message, physical), id)| (id, message, physical))
+        .collect();
+    let links: Vec<(i64, &str)> = places.iter().map(|(id, message, _)| (*id, *message)).collect();
+    let text = result_text(finding, &links);
+    let related: Vec<sarif::Location> = places
+        .into_iter()
+        .map(|(id, message, physical)| {
             sarif::Location::builder()
-                .id(i as i64 + 1)
-                .message(plain(sentence(&related.message)))
+                .id(id)
+                .message(plain(sentence(message)))
                 .physical_location(physical)
                 .build()
         })
@@ -698,6 +782,29 @@ mod tests {
         let out = value(&report(vec![], &["a"]), &sources);
         assert_eq!(out["runs"][0]["results"], json!([]));
         assert_eq!(out["runs"][0]["invocations"][0]["executionSuccessful"], true);
+    }
+
+    #[test]
+    fn related_places_are_linked_from_the_message() {
+        assert_eq!(link_text(r"entry [0] of a\b."), r"entry \[0\] of a\\b");
+        let mut sources = SourceMap::default();
+        let file = add(&mut sources, "t/connections/c.json", "{}\n");
+        let mut f = finding(&sources, file, Span::new(0, 2));
+        f.help = Some("fix it".into());
+        for message in ["the deny list", "entry [0]"] {
+            f.related.push(Related {
+                message: message.into(),
+                location: f.location.clone(),
+            });
+        }
+        let out = value(&report(vec![f], &["t"]), &sources);
+        let result = &out["runs"][0]["results"][0];
+        assert_eq!(
+            result["message"]["text"],
+            r"bad. Related: [the deny list](1); [entry \[0\]](2). fix it."
+        );
+        assert_eq!(result["relatedLocations"][1]["id"], 2);
+        assert_eq!(result["relatedLocations"][1]["message"]["text"], "entry [0].");
     }
 
     #[test]
