@@ -377,12 +377,6 @@ fn check(args: &CheckArgs) -> ExitCode {
         Ok(run) => run,
         Err(error) => return fatal(error),
     };
-    if run.report.exports.is_empty() {
-        eprintln!(
-            "claimlint: none of the given files is inside an Auth0 export or is a rule, action or hook script; nothing to lint"
-        );
-        return exit(ExitStatus::Clean);
-    }
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let color = match args.color {
         Color::Always => true,
