@@ -514,12 +514,6 @@ fn check(args: &CheckArgs) -> ExitCode {
         Ok(run) => run,
         Err(error) => return fatal(error),
     };
-    if run.report.exports.is_empty() {
-        eprintln!(
-            "claimlint: none of the given files is inside an Auth0 export or is a rule, action or hook script; nothing to lint"
-        );
-        return exit(ExitStatus::Clean);
-    }
     if let Some(path) = &args.write_baseline {
         let baseline = claimlint::baseline::render(&run.report.findings);
         if let Err(error) = std::fs::write(path, baseline) {
@@ -591,6 +585,8 @@ fn render(
     let width = width(to_terminal);
     let summary = |mut text: String| {
         if !args.quiet {
+            // Which file a YAML export was read from, when it is not `tenant.yaml`.
+            text.push_str(&report::human::files_read(report));
             match format {
                 Format::Human => text.push_str(&report::human::summary_wrapped(&report.summary, width)),
                 _ => {

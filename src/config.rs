@@ -9,6 +9,8 @@
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
+use globset::{GlobBuilder, GlobMatcher};
+
 use crate::finding::Severity;
 use crate::model::{InputError, Loc};
 use crate::platform::Choice;
@@ -39,6 +41,8 @@ pub struct Suppression {
     pub policy: String,
     /// Glob over paths relative to `base`.
     pub file: String,
+    /// `file`, compiled (`None` when it is not a valid glob, which is reported).
+    pub file_glob: Option<GlobMatcher>,
     pub pointer: Option<String>,
     pub line: Option<u32>,
     pub reason: String,
@@ -53,10 +57,54 @@ pub struct Spanned {
     pub loc: Loc,
 }
 
+/// An `ignore:` pattern: findings in the files it matches, or in folders it matches, are dropped.
 #[derive(Debug, Clone)]
 pub struct IgnorePattern {
     pub glob: String,
+    pub matcher: GlobMatcher,
+    /// The folder of the config file that holds it; the pattern is relative to it.
     pub base: PathBuf,
+    /// Where the pattern is written, for the report that it matches nothing.
+    pub loc: Loc,
+}
+
+impl IgnorePattern {
+    /// Whether `path` is ignored: the pattern matches it or a folder it lies in, as a
+    /// `.gitignore` entry for a folder covers everything below it.
+    pub fn covers(&self, path: &Path) -> bool {
+        let Some(rel) = relative_to(path, &self.base) else {
+            return false;
+        };
+        Path::new(&rel)
+            .ancestors()
+            .filter(|a| !a.as_os_str().is_empty())
+            .any(|a| self.matcher.is_match(a))
+    }
+}
+
+impl Suppression {
+    /// Whether `file:` matches `path` (relative to the config file's folder).
+    pub fn covers_file(&self, path: &Path) -> bool {
+        self.file_glob
+            .as_ref()
+            .is_some_and(|glob| relative_to(path, &self.base).is_some_and(|rel| glob.is_match(rel)))
+    }
+}
+
+/// Compiles a path glob of the config (relative to the config file's folder): `*`, `?` and
+/// classes `[ab]` within one path segment, `**` across segments, `{a,b}` alternatives. A leading
+/// `./` and a trailing `/` are dropped. The error says what is wrong with the pattern.
+pub fn compile_glob(pattern: &str) -> Result<GlobMatcher, String> {
+    let trimmed = pattern.strip_prefix("./").unwrap_or(pattern);
+    let trimmed = match trimmed.trim_end_matches('/') {
+        "" => trimmed,
+        kept => kept,
+    };
+    GlobBuilder::new(trimmed)
+        .literal_separator(true)
+        .build()
+        .map(|glob| glob.compile_matcher())
+        .map_err(|error| format!("`{pattern}` is not a valid glob: {}", error.kind()))
 }
 
 /// The `platform:` setting: a built-in profile or a platform file (resolved against the
@@ -240,11 +288,17 @@ fn load_into(
             });
         }
     }
-    for (glob, _) in strings(&root, "ignore") {
-        config.ignore.push(IgnorePattern {
-            glob,
-            base: base.clone(),
-        });
+    for (i, (glob, node)) in strings(&root, "ignore").into_iter().enumerate() {
+        let at = loc(format!("/ignore/{i}"), &node);
+        match compile_glob(&glob) {
+            Ok(matcher) => config.ignore.push(IgnorePattern {
+                glob,
+                matcher,
+                base: base.clone(),
+                loc: at,
+            }),
+            Err(message) => problems.push(InputError { loc: at, message }),
+        }
     }
     if let Some(items) = root.get("suppressions").and_then(Node::as_array) {
         for (i, item) in items.iter().enumerate() {
@@ -265,9 +319,23 @@ fn load_into(
                     message: format!("`expires` is not a real date: `{}`", expires.value),
                 });
             }
+            let file = text("file").unwrap_or_default();
+            let file_glob = match compile_glob(&file) {
+                Ok(glob) => Some(glob),
+                Err(message) => {
+                    if let Some(node) = item.get("file") {
+                        problems.push(InputError {
+                            loc: loc(format!("{pointer}/file"), node),
+                            message,
+                        });
+                    }
+                    None
+                }
+            };
             config.suppressions.push(Suppression {
                 policy: text("policy").unwrap_or_default(),
-                file: text("file").unwrap_or_default(),
+                file,
+                file_glob,
                 pointer: text("pointer"),
                 line: item.get("line").and_then(|n| match &n.value {
                     crate::syntax::Value::Number(n) => n.parse().ok(),
@@ -328,34 +396,6 @@ pub fn relative_to(path: &Path, base: &Path) -> Option<String> {
         .map(|p| p.to_string_lossy().replace('\\', "/"))
 }
 
-/// Matches `text` against a glob: `*` and `?` within one path segment, `**` across segments.
-pub fn glob_match(pattern: &str, text: &str) -> bool {
-    fn segments(p: &[&str], t: &[&str]) -> bool {
-        match p.split_first() {
-            None => t.is_empty(),
-            Some((&"**", rest)) => (0..=t.len()).any(|i| segments(rest, &t[i..])),
-            Some((first, rest)) => t.split_first().is_some_and(|(head, tail)| {
-                segment(first.as_bytes(), head.as_bytes()) && segments(rest, tail)
-            }),
-        }
-    }
-    fn segment(p: &[u8], t: &[u8]) -> bool {
-        match p.split_first() {
-            None => t.is_empty(),
-            Some((b'*', rest)) => (0..=t.len()).any(|i| segment(rest, &t[i..])),
-            Some((b'?', rest)) => !t.is_empty() && segment(rest, &t[1..]),
-            Some((c, rest)) => t.first() == Some(c) && segment(rest, &t[1..]),
-        }
-    }
-    let p: Vec<&str> = pattern
-        .trim_start_matches("./")
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .collect();
-    let t: Vec<&str> = text.split('/').filter(|s| !s.is_empty()).collect();
-    segments(&p, &t)
-}
-
 /// A `YYYY-MM-DD` date (the config schema checks the shape), or `None` when it is no real day
 /// (`2027-02-30`).
 pub fn parse_date(text: &str) -> Option<jiff::civil::Date> {
@@ -408,6 +448,10 @@ platform: auth0-oidc
 mod tests {
     use super::*;
 
+    fn glob_match(pattern: &str, path: &str) -> bool {
+        compile_glob(pattern).unwrap().is_match(path)
+    }
+
     #[test]
     fn globs() {
         assert!(glob_match("clients/*.json", "clients/Legacy Portal.json"));
@@ -415,6 +459,37 @@ mod tests {
         assert!(glob_match("**/clients/*.json", "x/y/clients/a.json"));
         assert!(glob_match("**", "a/b"));
         assert!(glob_match("./t/tenant.?son", "t/tenant.json"));
+        assert!(glob_match("{dev,staging}/tenant.yaml", "staging/tenant.yaml"));
+        assert!(!glob_match("{dev,staging}/tenant.yaml", "prod/tenant.yaml"));
+        assert!(glob_match("rules/[ab]*.js", "rules/b-rule.js"));
+        assert!(!glob_match("rules/[ab]*.js", "rules/c-rule.js"));
+        assert!(glob_match("sandbox/", "sandbox"));
+        let error = compile_glob("rules/[ab.js").unwrap_err();
+        assert!(
+            error.starts_with("`rules/[ab.js` is not a valid glob: "),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn an_ignore_pattern_covers_a_folder_s_files() {
+        let base = std::env::temp_dir();
+        let pattern = |glob: &str| IgnorePattern {
+            glob: glob.into(),
+            matcher: compile_glob(glob).unwrap(),
+            base: base.clone(),
+            loc: Loc {
+                file: crate::source::SourceId(0),
+                span: crate::source::Span::default(),
+                pointer: String::new(),
+            },
+        };
+        let file = base.join("sandbox/rules/a.js");
+        assert!(pattern("sandbox").covers(&file));
+        assert!(pattern("sandbox/**").covers(&file));
+        assert!(pattern("*/rules").covers(&file));
+        assert!(!pattern("rules").covers(&file));
+        assert!(!pattern("sandbox").covers(&std::env::temp_dir().join("sandboxes/a.js")));
     }
 
     #[test]

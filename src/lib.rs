@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 
 pub use error::Error;
 use finding::{Finding, Severity};
-use load::discover::{EmptyReason, discover};
+use load::discover::{Refusal, discover};
 pub use options::{CheckOptions, Progress, Selection, Step};
 use report::{ExportSummary, OUTPUT_VERSION, Report, Summary, Tool};
 use source::SourceMap;
@@ -122,30 +122,26 @@ fn run(options: &CheckOptions, keywords: &KeywordMap) -> Result<CheckRun, Error>
         options.paths.clone()
     };
     let found = discover(&paths);
-    if let Some((path, _)) = found
-        .empty
-        .iter()
-        .find(|(_, reason)| *reason == EmptyReason::Missing)
-    {
-        return Err(Error::MissingPath {
-            path: path.display().to_string(),
-        });
-    }
-    // Files outside every export are no error: pre-commit passes whatever changed.
-    let only_files_given = !found.empty.is_empty()
-        && found
-            .empty
-            .iter()
-            .all(|(_, r)| *r == EmptyReason::FileOutsideExport);
-    if found.exports.is_empty() && !only_files_given {
-        let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-        return Err(Error::NoExport {
-            paths: shown.join(", "),
-        });
-    }
-
     let cwd = std::env::current_dir().unwrap_or_default();
     let mut sources = SourceMap::default();
+    // A path that yields no export is an input error in the report, in every format: nothing
+    // named on the command line passes without being read.
+    let mut refused = Vec::new();
+    for path in &found.refused {
+        for error in load::refusal_errors(path, &mut sources, &cwd) {
+            refused.push(input_error(&sources, &error));
+        }
+    }
+    if found.exports.is_empty() {
+        // Nothing was linted: the input-error policy is the one that ran.
+        let mut run = finish(refused, Vec::new(), 0, sources, &[]);
+        run.policies = policy::load_builtin(&mut run.sources, &mut Vec::new())
+            .into_iter()
+            .filter(|p| p.id == INPUT_ERROR.0)
+            .collect();
+        return Ok(run);
+    }
+
     let mut problems = Vec::new();
     let mut setups: Vec<engine::Setup> = Vec::new();
     let mut setup_of_export = Vec::new();
@@ -169,19 +165,21 @@ fn run(options: &CheckOptions, keywords: &KeywordMap) -> Result<CheckRun, Error>
     check_selectors(&options.selection, &setups)?;
     if !problems.is_empty() {
         // Broken policies or configuration: report every problem, lint nothing.
-        let findings: Vec<Finding> = problems.iter().map(|p| input_error(&sources, p)).collect();
+        let mut findings: Vec<Finding> = problems.iter().map(|p| input_error(&sources, p)).collect();
+        findings.extend(refused);
         let exports = found
             .exports
             .iter()
             .map(|e| ExportSummary {
                 root: source::display_path(&e.root, &cwd),
+                file: e.named_yaml_file().map(|f| source::display_path(f, &cwd)),
                 format: e.format,
             })
             .collect();
         return Ok(finish(findings, exports, 0, sources, &setups));
     }
 
-    let mut findings = Vec::new();
+    let mut findings = refused;
     let mut exports = Vec::new();
     let mut files = 0;
     let mut outcomes = vec![suppress::SuppressionUse::default(); setups.len()];
@@ -210,8 +208,12 @@ fn run(options: &CheckOptions, keywords: &KeywordMap) -> Result<CheckRun, Error>
                 root: source::display_path(&export.root, &cwd),
             });
         }
+        let first_file = sources.len();
         let loaded = load::load_export(export, keywords, &mut sources, &cwd);
         files += loaded.files;
+        let read =
+            (first_file..sources.len()).map(|i| sources.get(source::SourceId(i as u32)).path.as_path());
+        setups[index].note_ignored_files(read, &mut outcomes[index]);
         let mut export_findings: Vec<Finding> =
             loaded.errors.iter().map(|e| input_error(&sources, e)).collect();
         let scripts = eval::lower_scripts(&loaded.tenant, &sources);
@@ -236,6 +238,7 @@ fn run(options: &CheckOptions, keywords: &KeywordMap) -> Result<CheckRun, Error>
         findings.extend(reported);
         exports.push(ExportSummary {
             root: loaded.display_root.clone(),
+            file: loaded.display_file.clone(),
             format: loaded.format,
         });
     }
@@ -526,6 +529,11 @@ fn token_in_pool(options: &TokenOptions) -> Result<TokenRun, Error> {
     let found = discover(std::slice::from_ref(&options.path));
     let export = match found.exports.as_slice() {
         [one] => one.clone(),
+        [] if found.refused.iter().any(|r| r.reason == Refusal::Missing) => {
+            return Err(Error::MissingPath {
+                path: options.path.display().to_string(),
+            });
+        }
         [] => {
             return Err(Error::NoExport {
                 paths: options.path.display().to_string(),

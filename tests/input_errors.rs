@@ -624,26 +624,414 @@ fn json_nested_100_000_deep_is_an_error_not_a_crash() {
 // ---------------------------------------------------------------------------------------------
 // Paths on the command line
 
-#[test]
-fn a_folder_without_an_export_is_a_one_line_error() {
-    let (code, stdout, stderr) = claimlint(Path::new(env!("CARGO_MANIFEST_DIR")), &[&fixture("no-export")]);
-    assert_eq!(code, 2);
-    assert_eq!(stdout, "");
-    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(lines.len(), 1, "expected one line on stderr, got:\n{stderr}");
-    assert!(lines[0].contains("no Auth0 export"), "{stderr}");
-    assert!(lines[0].contains("no-export"), "{stderr}");
+/// A tenant with the legacy profile on (CL301, a warning), in a0deploy's YAML form.
+const YAML_EXPORT: &str = "tenant:\n  friendly_name: Acme\n  flags:\n    enable_legacy_profile: true\nclients:\n  - name: Portal\n    oidc_conformant: true\n";
+
+const K8S_MANIFEST: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: tenant\n";
+
+/// The report of `claimlint <args> --format FORMAT` in `dir`, as text, with its exit code.
+fn output_in(dir: &Path, format: &str, args: &[&str]) -> (i32, String) {
+    let mut all = args.to_vec();
+    all.extend(["--format", format]);
+    let (code, stdout, _) = claimlint(dir, &all);
+    (code, stdout)
 }
 
 #[test]
-fn a_path_that_does_not_exist_exits_2() {
-    let missing = fixture("does-not-exist");
-    let (code, json, stderr) = run(&[&missing]);
+fn a_path_without_an_export_exits_2_with_the_error_in_every_format() {
+    let tmp = temp_dir();
+    write(&tmp.path().join("docs/notes.txt"), "not an export\n");
+    write(&tmp.path().join("README.md"), "# readme\n");
+    for path in ["docs", "README.md", "does-not-exist"] {
+        let (code, json, stderr) = run_in(tmp.path(), &[path]);
+        assert_eq!(code, 2, "{path}: {stderr}");
+        assert_eq!(json["exports"], serde_json::json!([]), "{path}");
+        let [error] = input_errors(&json)[..] else {
+            panic!("{path}: one CL001 expected in {json:#}");
+        };
+        assert_eq!(error["location"]["file"], path);
+        let expected = match path {
+            "docs" => "no Auth0 export in this folder",
+            "README.md" => "in no Auth0 export and is not a rule, action or hook script",
+            _ => "no such file or folder",
+        };
+        assert_message_has(error, &[expected]);
+
+        let (code, sarif) = output_in(tmp.path(), "sarif", &[path]);
+        assert_eq!(code, 2, "{path}");
+        let sarif: Value = serde_json::from_str(&sarif).unwrap();
+        let run = &sarif["runs"][0];
+        assert_eq!(run["results"][0]["ruleId"], "CL001", "{path}");
+        assert_eq!(
+            run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            path
+        );
+        let invocation = &run["invocations"][0];
+        assert_eq!(invocation["executionSuccessful"], false, "{path}");
+        assert!(
+            invocation["toolExecutionNotifications"][0]["message"]["text"]
+                .as_str()
+                .unwrap()
+                .contains(expected),
+            "{path}: {invocation:#}"
+        );
+        // The rule is described, not a bare id: CL001 ran, though nothing was linted.
+        assert_eq!(run["tool"]["driver"]["rules"][0]["name"], "input-error");
+
+        let (code, github) = output_in(tmp.path(), "github", &[path]);
+        assert_eq!(code, 2, "{path}");
+        assert!(
+            github.starts_with(&format!("::error file={path},line=1,")) && github.contains(expected),
+            "{path}: {github}"
+        );
+        let (code, human) = output_in(tmp.path(), "human", &[path]);
+        assert_eq!(code, 2, "{path}");
+        assert!(
+            human.contains("CL001/input-error") && human.contains(expected),
+            "{human}"
+        );
+    }
+}
+
+#[test]
+fn a_path_without_an_export_beside_one_with_exits_2_and_the_export_is_linted() {
+    let tmp = temp_dir();
+    write(&tmp.path().join("tenant-export/tenant.yaml"), YAML_EXPORT);
+    write(&tmp.path().join("docs/notes.txt"), "not an export\n");
+    let (code, json, _) = run_in(tmp.path(), &["tenant-export", "docs"]);
     assert_eq!(code, 2);
-    assert_eq!(json, Value::Null, "nothing on stdout");
+    assert_input_errors_at(&json, &[("docs", 1, 1)]);
     assert!(
-        stderr.contains(&missing) && stderr.contains("does not exist"),
-        "{stderr}"
+        json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["policy"] == "CL301"),
+        "{json:#}"
+    );
+}
+
+#[test]
+fn a_yaml_file_with_a0deploy_keys_is_an_export_whatever_its_name() {
+    let tmp = temp_dir();
+    write(&tmp.path().join("prod.yaml"), YAML_EXPORT);
+    write(&tmp.path().join("acme.yml"), YAML_EXPORT);
+    for file in ["prod.yaml", "acme.yml"] {
+        let (code, json, stderr) = run_in(tmp.path(), &["--fail-on", "warning", file]);
+        assert_eq!(code, 1, "{file}: {stderr}");
+        assert_eq!(
+            json["exports"],
+            serde_json::json!([{"root": ".", "file": file, "format": "yaml"}])
+        );
+        let findings = json["findings"].as_array().unwrap();
+        assert_eq!(findings.len(), 1, "{json:#}");
+        assert_eq!(findings[0]["policy"], "CL301");
+        assert_eq!(findings[0]["location"]["file"], file);
+    }
+}
+
+#[test]
+fn a_folder_of_yaml_exports_lints_each_and_says_which_files_it_read() {
+    let tmp = temp_dir();
+    write(&tmp.path().join("envs/dev.yaml"), YAML_EXPORT);
+    write(&tmp.path().join("envs/prod.yml"), YAML_EXPORT);
+    // Not exports: other keys beside a0deploy's, or a0deploy keys with values it never writes.
+    write(
+        &tmp.path().join("envs/mkdocs.yml"),
+        "site_name: Runbook\npages:\n  - index.md\n",
+    );
+    write(&tmp.path().join("envs/values.yaml"), "tenant: acme\n");
+    write(
+        &tmp.path().join("envs/.claimlint.yaml"),
+        "overrides:\n  CL301: error\n",
+    );
+    let (code, json, stderr) = run_in(tmp.path(), &["envs"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(
+        json["exports"],
+        serde_json::json!([
+            {"root": "envs", "file": "envs/dev.yaml", "format": "yaml"},
+            {"root": "envs", "file": "envs/prod.yml", "format": "yaml"},
+        ])
+    );
+    let files: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["location"]["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(files, ["envs/dev.yaml", "envs/prod.yml"]);
+
+    let (_, human) = output_in(tmp.path(), "human", &["--color", "never", "envs"]);
+    assert!(
+        human.contains("Read the YAML export envs/dev.yaml.\nRead the YAML export envs/prod.yml.\n"),
+        "{human}"
+    );
+    let (_, github) = output_in(tmp.path(), "github", &["envs"]);
+    assert!(
+        github.contains("Read the YAML export envs/dev.yaml.\n"),
+        "{github}"
+    );
+    let (_, sarif) = output_in(tmp.path(), "sarif", &["envs/prod.yml"]);
+    let sarif: Value = serde_json::from_str(&sarif).unwrap();
+    let run = &sarif["runs"][0];
+    let note = &run["invocations"][0]["toolExecutionNotifications"][0];
+    assert_eq!(note["level"], "note");
+    assert_eq!(note["message"]["text"], "Read the YAML export envs/prod.yml.");
+    assert_eq!(
+        note["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "envs/prod.yml"
+    );
+    // Two YAML exports of one folder are two analyses for code scanning.
+    assert_eq!(run["automationDetails"]["id"], "claimlint/envs/prod.yml/");
+}
+
+#[test]
+fn a_tenant_file_with_none_of_its_forms_keys_is_an_input_error() {
+    let tmp = temp_dir();
+    write(&tmp.path().join("k8s/tenant.yaml"), K8S_MANIFEST);
+    write(
+        &tmp.path().join("settings/tenant.json"),
+        "{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"ConfigMap\"\n}\n",
+    );
+    write(
+        &tmp.path().join("yaml-in-json/tenant.json"),
+        "{\n  \"tenant\": { \"friendly_name\": \"Acme\" },\n  \"clients\": []\n}\n",
+    );
+    // Tenant settings are what a directory-form tenant.json holds: no error.
+    write(
+        &tmp.path().join("directory/tenant.json"),
+        "{ \"friendly_name\": \"Acme\", \"flags\": { \"enable_legacy_profile\": false } }\n",
+    );
+    write(&tmp.path().join("empty/tenant.yaml"), "");
+    let (code, json, stderr) = run_in(tmp.path(), &["."]);
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(json["summary"]["exports"], 5, "{json:#}");
+    assert_input_errors_at(
+        &json,
+        &[
+            ("k8s/tenant.yaml", 1, 1),
+            ("settings/tenant.json", 2, 3),
+            ("yaml-in-json/tenant.json", 2, 3),
+        ],
+    );
+    assert_message_has(
+        error_at(&json, "k8s/tenant.yaml", 1, 1),
+        &[
+            "not an a0deploy export: no `tenant`, `clients`, `connections`",
+            "at the top level",
+            "(found `apiVersion`, `kind`, `metadata`)",
+        ],
+    );
+    assert_message_has(
+        error_at(&json, "settings/tenant.json", 2, 3),
+        &[
+            "not an a0deploy tenant.json",
+            "`friendly_name`, `flags`",
+            "(found `apiVersion`, `kind`)",
+        ],
+    );
+    assert_message_has(
+        error_at(&json, "yaml-in-json/tenant.json", 2, 3),
+        &["keys of the YAML form's tenant.yaml"],
+    );
+}
+
+#[test]
+fn a_yaml_file_without_a0deploy_keys_outside_every_export_is_refused() {
+    let tmp = temp_dir();
+    write(&tmp.path().join("deploy.yaml"), K8S_MANIFEST);
+    write(&tmp.path().join("broken.yml"), "apiVersion: [v1\n");
+    write(&tmp.path().join("empty.yaml"), "");
+    let (code, json, _) = run_in(tmp.path(), &["deploy.yaml", "broken.yml", "empty.yaml"]);
+    assert_eq!(code, 2);
+    assert_eq!(json["exports"], serde_json::json!([]));
+    assert_message_has(
+        error_at(&json, "deploy.yaml", 1, 1),
+        &[
+            "not an a0deploy export",
+            "(found `apiVersion`, `kind`, `metadata`)",
+        ],
+    );
+    assert_message_has(
+        error_at(&json, "empty.yaml", 1, 1),
+        &["not an a0deploy export", "holds nothing"],
+    );
+    // A file that does not parse: its syntax error, and why it is not taken for an export.
+    let broken: Vec<&Value> = input_errors(&json)
+        .into_iter()
+        .filter(|f| f["location"]["file"] == "broken.yml")
+        .collect();
+    assert!(broken.len() >= 2, "{json:#}");
+    assert!(
+        broken
+            .iter()
+            .any(|f| message(f).contains("not an a0deploy export")),
+        "{json:#}"
+    );
+}
+
+#[test]
+fn a_folder_with_a_yaml_file_that_is_nearly_an_export_names_it() {
+    let tmp = temp_dir();
+    write(
+        &tmp.path().join("envs/prod.yaml"),
+        format!("{YAML_EXPORT}deployedBy: ci\n"),
+    );
+    let (code, json, _) = run_in(tmp.path(), &["envs"]);
+    assert_eq!(code, 2);
+    assert_message_has(
+        error_at(&json, "envs", 1, 1),
+        &[
+            "no Auth0 export in this folder",
+            "`envs/prod.yaml` has some of a0deploy's top-level keys",
+            "name the file to lint it",
+        ],
+    );
+    // Named, it is linted: a0deploy ignores the keys it does not know.
+    let (code, json, _) = run_in(tmp.path(), &["envs/prod.yaml"]);
+    assert_eq!(code, 0, "{json:#}");
+    assert_eq!(json["findings"][0]["policy"], "CL301");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Walking folders
+
+/// The roots (and YAML files) of the exports `claimlint <paths>` lints in `dir`.
+fn linted(dir: &Path, paths: &[&str]) -> Vec<String> {
+    let (_, json, stderr) = run_in(dir, paths);
+    json["exports"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no report: {stderr}"))
+        .iter()
+        .map(|e| e["file"].as_str().or(e["root"].as_str()).unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn gitignored_folders_are_skipped_unless_named() {
+    let tmp = temp_dir();
+    let dir = tmp.path();
+    // Written at test time: a committed .gitignore would hide these fixture files from git.
+    write(&dir.join(".gitignore"), "build/\n*.bak/\n");
+    write(&dir.join("tenants/.gitignore"), "old-*\n");
+    write(&dir.join(".ignore"), "scratch\n");
+    for export in [
+        "live",
+        "build/copy",
+        "tenants/acme",
+        "tenants/old-acme",
+        "scratch",
+        "prev.bak",
+        ".cache/copy",
+        "node_modules/pkg",
+    ] {
+        write(&dir.join(export).join("tenant.yaml"), YAML_EXPORT);
+    }
+    assert_eq!(linted(dir, &["."]), ["live", "tenants/acme"]);
+    // Named on the command line, an ignored path is linted all the same (as in ruff).
+    assert_eq!(linted(dir, &["build"]), ["build/copy"]);
+    assert_eq!(linted(dir, &["tenants/old-acme"]), ["tenants/old-acme"]);
+    assert_eq!(
+        linted(dir, &["build/copy/tenant.yaml"]),
+        ["build/copy"],
+        "a file in an ignored folder lints its export"
+    );
+}
+
+#[test]
+fn gitignore_files_apply_without_a_git_repository_and_inside_one() {
+    let tmp = temp_dir();
+    let dir = tmp.path();
+    write(&dir.join(".gitignore"), "generated/\n");
+    write(&dir.join("generated/tenant.yaml"), YAML_EXPORT);
+    write(&dir.join("source/tenant.yaml"), YAML_EXPORT);
+    assert_eq!(linted(dir, &["."]), ["source"]);
+    std::fs::create_dir(dir.join(".git")).unwrap();
+    assert_eq!(linted(dir, &["."]), ["source"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlinked_folder_is_not_followed_out_of_the_walk() {
+    let tmp = temp_dir();
+    write(&tmp.path().join("elsewhere/tenant.yaml"), YAML_EXPORT);
+    write(&tmp.path().join("repo/live/tenant.yaml"), YAML_EXPORT);
+    std::os::unix::fs::symlink("../elsewhere", tmp.path().join("repo/linked")).unwrap();
+    assert_eq!(linted(&tmp.path().join("repo"), &["."]), ["live"]);
+    // A folder that only links out holds no export claimlint reads.
+    std::fs::remove_dir_all(tmp.path().join("repo/live")).unwrap();
+    let (code, json, _) = run_in(&tmp.path().join("repo"), &["."]);
+    assert_eq!(code, 2);
+    assert_message_has(error_at(&json, ".", 1, 1), &["no Auth0 export in this folder"]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// `ignore:` patterns in .claimlint.yaml
+
+#[test]
+fn ignore_patterns_are_globs_and_one_that_covers_nothing_is_reported() {
+    let tmp = temp_dir();
+    let dir = tmp.path();
+    for export in ["dev", "staging", "prod", "sandbox/a", "sandbox/b"] {
+        write(&dir.join(export).join("tenant.yaml"), YAML_EXPORT);
+    }
+    write(
+        &dir.join(".claimlint.yaml"),
+        "ignore:\n  - \"{dev,staging}/**\"\n  - \"sandbox/[a]\"\n  - \"./sandbox/b/\"\n  - \"prod/tenant.json\"\n",
+    );
+    let (code, json, stderr) = run_in(dir, &["--fail-on", "warning", "."]);
+    assert_eq!(code, 1, "{stderr}");
+    let found: Vec<(&str, &str)> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["policy"].as_str().unwrap(),
+                f["location"]["file"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [("CL003", ".claimlint.yaml"), ("CL301", "prod/tenant.yaml")]
+    );
+    let unused = &json["findings"][0];
+    assert_eq!(
+        unused["message"],
+        "ignore pattern `prod/tenant.json` matches no file of the export any more"
+    );
+    assert_eq!(unused["location"]["line"], 5);
+    assert_eq!(unused["location"]["pointer"], "/ignore/3");
+}
+
+#[test]
+fn an_invalid_glob_in_the_config_is_a_located_error() {
+    let tmp = temp_dir();
+    write(&tmp.path().join("export/tenant.yaml"), YAML_EXPORT);
+    write(
+        &tmp.path().join(".claimlint.yaml"),
+        "ignore:\n  - \"export/[ab\"\nsuppressions:\n  - policy: CL301\n    file: \"export/{tenant.yaml\"\n    reason: \"legacy tenant\"\n",
+    );
+    let (code, json, _) = run_in(tmp.path(), &["export"]);
+    assert_eq!(code, 2);
+    assert_input_errors_at(&json, &[(".claimlint.yaml", 2, 5), (".claimlint.yaml", 5, 11)]);
+    assert_message_has(
+        error_at(&json, ".claimlint.yaml", 2, 5),
+        &["`export/[ab` is not a valid glob", "unclosed character class"],
+    );
+    assert_message_has(
+        error_at(&json, ".claimlint.yaml", 5, 11),
+        &["`export/{tenant.yaml` is not a valid glob"],
+    );
+    // Nothing was linted: the legacy-profile warning is not reported.
+    assert!(
+        json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["policy"] == "CL001")
     );
 }
 

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use claimlint::load::discover::{EmptyReason, discover, sources_at};
+use claimlint::load::discover::{Refusal, discover, sources_at};
 use claimlint::load::load_export;
 use claimlint::load::sources::{LooseKind, recognise};
 use claimlint::model::{ExportFormat, Tenant};
@@ -121,8 +121,8 @@ fn a_folder_inside_an_a0deploy_export_is_not_a_sources_export() {
     for inside in ["rules", "hooks", "actions/Add loyalty claims"] {
         let found = discover(&[export.join(inside)]);
         assert!(found.exports.is_empty(), "{inside}: {:?}", found.exports);
-        assert_eq!(found.empty.len(), 1);
-        assert_eq!(found.empty[0].1, EmptyReason::FolderWithoutExport);
+        assert_eq!(found.refused.len(), 1);
+        assert_eq!(found.refused[0].reason, Refusal::FolderWithoutExport);
     }
     // Its scripts on their own lint the export that holds them.
     let rule = export.join("rules/Add roles to tokens.js");
@@ -178,16 +178,29 @@ fn a_single_script_is_an_export_of_that_file_alone() {
 }
 
 #[test]
-fn a_file_that_is_no_auth0_script_is_still_outside_every_export() {
-    for file in [
-        "not-auth0.js",
-        "rules/helpers.js",
-        "actions/README.js",
-        "repo/lib/util.js",
-    ] {
+fn a_file_that_is_no_auth0_script_in_a_folder_of_scripts_lints_that_folder() {
+    let base = fixtures().join("loose-sources");
+    for (file, root) in [("rules/helpers.js", "rules"), ("actions/README.js", "actions")] {
+        let found = roots(&[loose(file)], &base);
+        assert_eq!(found.len(), 1, "{file}: {found:?}");
+        assert_eq!(
+            (found[0].0.as_str(), found[0].1),
+            (root, ExportFormat::Sources),
+            "{file}"
+        );
+        assert!(
+            !found[0].2.contains(&file.rsplit('/').next().unwrap().to_string()),
+            "{file}"
+        );
+    }
+}
+
+#[test]
+fn a_file_that_is_no_auth0_script_outside_every_export_is_refused() {
+    for file in ["not-auth0.js", "repo/lib/util.js", "repo/package.json"] {
         let found = discover(&[loose(file)]);
         assert!(found.exports.is_empty(), "{file}");
-        assert_eq!(found.empty[0].1, EmptyReason::FileOutsideExport, "{file}");
+        assert_eq!(found.refused[0].reason, Refusal::FileOutsideExport, "{file}");
         let run = claimlint::check(&CheckOptions {
             paths: vec![loose(file)],
             jobs: Some(1),
@@ -195,8 +208,18 @@ fn a_file_that_is_no_auth0_script_is_still_outside_every_export() {
         })
         .unwrap_or_else(|e| panic!("{file}: {e}"));
         assert!(run.report.exports.is_empty(), "{file}");
-        assert!(run.report.findings.is_empty(), "{file}");
         assert_eq!(run.report.summary.files, 0, "{file}");
+        let [error] = run.report.findings.as_slice() else {
+            panic!("{file}: {:?}", run.report.findings);
+        };
+        assert_eq!(error.policy, INPUT_ERROR.0, "{file}");
+        assert!(
+            error.location.file.ends_with(file),
+            "{file}: {}",
+            error.location.file
+        );
+        assert!(error.message.contains("in no Auth0 export"), "{}", error.message);
+        assert!(run.has_input_errors(), "{file}: exits 2");
     }
 }
 

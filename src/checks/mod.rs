@@ -165,7 +165,11 @@ macro_rules! check {
 pub static CHECKS: &[CheckDef] = &[
     check!("input-error", ["problem"], Runner::Engine),
     check!("suppression-expired", ["policy", "expires"], Runner::Engine),
-    check!("suppression-unused", ["policy"], Runner::Engine),
+    check!(
+        "suppression-unused",
+        ["policy", "suppression", "unmatched"],
+        Runner::Engine
+    ),
     check!("suppression-reason", ["policy"], Runner::Engine),
     check!(
         "evaluation-incomplete",

@@ -8,8 +8,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::Files;
 use super::files::{children, children_with_ext, entries_with_ext, is_dir};
+use super::{Files, shape};
 use crate::model::{Builder, Loc, ScriptKind, Slot, Source, Spanned};
 use crate::source::Span;
 use crate::syntax::{Node, Value};
@@ -63,7 +63,17 @@ pub fn load(files: &mut Files<'_>, b: &mut Builder) {
     if tenant_json.is_file()
         && let Some((file, node)) = files.tree(&tenant_json, &mut b.errors)
     {
-        b.settings(Source::new(file, &node, ""));
+        match shape::not_an_export(&node, true) {
+            Some(message) => b.error(
+                Loc {
+                    file,
+                    span: shape::top_level_span(&node),
+                    pointer: String::new(),
+                },
+                message,
+            ),
+            None => b.settings(Source::new(file, &node, "")),
+        }
     }
     each_json(files, b, &root.join("clients"), |b, src, name| {
         if !name.ends_with(".meta") {

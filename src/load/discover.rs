@@ -1,25 +1,35 @@
 //! Finding export roots under the paths given on the command line.
 //!
 //! An a0deploy export root is a folder holding `tenant.yaml`/`tenant.yml` (YAML form) or
-//! `tenant.json` (directory form), or, for older and partial exports, a folder without a tenant
-//! file whose top level has a0deploy resource folders with resource files in them. Folders are
-//! walked sorted, without following symlinks (so no loops), skipping `.git`, `node_modules` and
-//! other hidden folders; an export's own subfolders are not searched for further exports. A file
-//! path stands for the export that contains it, which is what pre-commit passes.
+//! `tenant.json` (directory form); a folder holding, instead, YAML files whose top level is
+//! a0deploy's (`prod.yaml`, `acme.yml`: a0deploy takes any `--input_file`), one YAML export per
+//! file; or, for older and partial exports, a folder without a tenant file whose top level has
+//! a0deploy resource folders with resource files in them. Folders are walked with the `ignore`
+//! crate, as ruff and oxlint walk them: sorted, without following symlinks (so no loops and
+//! nothing outside), skipping what `.gitignore`, `.ignore` and `.git/info/exclude` exclude,
+//! hidden folders, `node_modules` and `target`; a path given on the command line is always
+//! walked, even when ignored. An export's own subfolders are not searched for further exports.
 //!
-//! Outside a0deploy exports, a folder that directly holds rule, action or hook scripts
-//! (recognised by [`sources::recognise`]) is a `sources` export of those scripts; a recognisable
-//! script named on the command line that lies in no a0deploy export is a `sources` export of
-//! that one file. A folder inside an a0deploy export is never a `sources` export: its scripts
-//! belong to that export.
+//! A file path stands for the export that contains it, which is what pre-commit passes; a YAML
+//! file with a0deploy's top-level keys is an export of its own, whatever its name. Outside
+//! a0deploy exports, a folder that directly holds rule, action or hook scripts (recognised by
+//! [`sources::recognise`]) is a `sources` export of those scripts; a recognisable script named on
+//! the command line that lies in no a0deploy export is a `sources` export of that one file, and
+//! any other file in such a folder stands for that folder's export. A folder inside an a0deploy
+//! export is never a `sources` export: its scripts belong to that export.
+//!
+//! A path that yields no export is [`Refused`], with the reason: the run reports it as an input
+//! error, so nothing named on the command line passes without being read.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
-use walkdir::WalkDir;
-
+use ignore::WalkBuilder;
 use rayon::prelude::*;
 
-use super::files::{self, children, children_with_ext, is_dir};
+use super::files::{self, children, children_with_ext};
+use super::shape;
 use super::sources::{self, LooseScript};
 use crate::model::ExportFormat;
 use crate::syntax::keywords::KeywordMap;
@@ -29,26 +39,49 @@ use crate::syntax::keywords::KeywordMap;
 pub struct ExportRoot {
     pub root: PathBuf,
     pub format: ExportFormat,
-    /// `tenant.yaml`/`tenant.yml` for the YAML form.
+    /// The YAML file of the YAML form: `tenant.yaml`/`tenant.yml`, or another YAML file whose
+    /// top level is a0deploy's.
     pub yaml_file: Option<PathBuf>,
     /// The scripts of a `sources` export, sorted by path: every recognised script directly in
     /// the root, or the one script named on the command line. Empty for other formats.
     pub scripts: Vec<LooseScript>,
 }
 
+impl ExportRoot {
+    /// The YAML file read when it is not the folder's `tenant.yaml`/`tenant.yml`: claimlint says
+    /// which file it read, since the folder alone does not tell.
+    pub fn named_yaml_file(&self) -> Option<&Path> {
+        let file = self.yaml_file.as_deref()?;
+        let name = file.file_name()?.to_string_lossy();
+        (!shape::is_tenant_yaml_name(&name)).then_some(file)
+    }
+}
+
 /// What discovery found for the given paths.
 #[derive(Debug, Default)]
 pub struct Discovered {
     pub exports: Vec<ExportRoot>,
-    /// Paths that hold no export (folders) or lie in none (files), with the reason.
-    pub empty: Vec<(PathBuf, EmptyReason)>,
+    /// Paths given that hold no export (folders) or are none and lie in none (files).
+    pub refused: Vec<Refused>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EmptyReason {
+/// A path given on the command line that yields no export.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    pub path: PathBuf,
+    pub reason: Refusal,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// Nothing exists at the path.
     Missing,
+    /// A folder with no export in it or around it.
     FolderWithoutExport,
+    /// A file that is in no export and is not a rule, action or hook script.
     FileOutsideExport,
+    /// A YAML file in no export whose top level has none of a0deploy's keys.
+    NotAnExport,
 }
 
 /// How far below a given folder `sources` exports are looked for (the given folder is depth 0).
@@ -68,17 +101,25 @@ const RESOURCE_FOLDERS: &[&str] = &[
     "roles",
 ];
 
-/// The export rooted at `dir`, if `dir` is one.
+/// The export rooted at `dir`, if `dir` is one (the first, for a folder of several YAML
+/// exports).
 pub fn export_at(dir: &Path) -> Option<ExportRoot> {
+    exports_at(dir).into_iter().next()
+}
+
+/// The exports rooted at `dir`: the tenant file's; else one per YAML file with a0deploy's top
+/// level; else the directory export its resource folders make.
+pub fn exports_at(dir: &Path) -> Vec<ExportRoot> {
+    let yaml = |file: PathBuf| ExportRoot {
+        root: dir.to_path_buf(),
+        format: ExportFormat::Yaml,
+        yaml_file: Some(file),
+        scripts: Vec::new(),
+    };
     for name in ["tenant.yaml", "tenant.yml"] {
         let file = dir.join(name);
         if file.is_file() {
-            return Some(ExportRoot {
-                root: dir.to_path_buf(),
-                format: ExportFormat::Yaml,
-                yaml_file: Some(file),
-                scripts: Vec::new(),
-            });
+            return vec![yaml(file)];
         }
     }
     let directory = ExportRoot {
@@ -88,7 +129,15 @@ pub fn export_at(dir: &Path) -> Option<ExportRoot> {
         scripts: Vec::new(),
     };
     if dir.join("tenant.json").is_file() {
-        return Some(directory);
+        return vec![directory];
+    }
+    let named: Vec<ExportRoot> = children(dir)
+        .into_iter()
+        .filter(|p| shape::is_yaml_export_file(p))
+        .map(yaml)
+        .collect();
+    if !named.is_empty() {
+        return named;
     }
     let has_resources = RESOURCE_FOLDERS
         .iter()
@@ -98,7 +147,11 @@ pub fn export_at(dir: &Path) -> Option<ExportRoot> {
             .any(|db| db.join("database.json").is_file() || db.join("settings.json").is_file());
     // NOTE: a `rules/` folder of bare `.js` files with nothing else is not an a0deploy export
     // (it could be any repository's `src/`): that folder is a `sources` export of its own.
-    has_resources.then_some(directory)
+    if has_resources {
+        vec![directory]
+    } else {
+        Vec::new()
+    }
 }
 
 /// The `sources` export rooted at `dir`, if `dir` directly holds recognisable Auth0 scripts.
@@ -141,45 +194,90 @@ fn recognise_file(path: &Path, root_canonical: &Path) -> Option<sources::LooseKi
     sources::recognise(&text.text).map(|r| r.kind)
 }
 
-/// Finds every export under or around `paths`, sorted and without duplicates.
+/// Finds every export under or around `paths`, sorted and without duplicates, and the paths
+/// that yield none.
 pub fn discover(paths: &[PathBuf]) -> Discovered {
     let mut found = Discovered::default();
     for path in paths {
-        let before = found.exports.len();
+        let refuse = |reason| Refused {
+            path: path.clone(),
+            reason,
+        };
         if !path.exists() {
-            found.empty.push((path.clone(), EmptyReason::Missing));
-            continue;
-        }
-        if is_dir(path) || path.is_dir() {
+            found.refused.push(refuse(Refusal::Missing));
+        } else if path.is_dir() {
+            let before = found.exports.len();
             walk(path, &mut found.exports);
             if found.exports.len() == before {
-                found.empty.push((path.clone(), EmptyReason::FolderWithoutExport));
+                found.refused.push(refuse(Refusal::FolderWithoutExport));
             }
         } else {
-            match containing_export(path).or_else(|| single_script(path)) {
-                Some(export) => found.exports.push(export),
-                None => found.empty.push((path.clone(), EmptyReason::FileOutsideExport)),
+            match exports_of_file(path) {
+                Ok(exports) => found.exports.extend(exports),
+                Err(reason) => found.refused.push(refuse(reason)),
             }
         }
     }
     found.exports.sort();
-    // One root, one export: the scripts of `sources` exports found twice (a folder and a file
-    // in it, or two files of one folder) are merged.
+    found.exports.dedup();
+    // One root, one `sources` export: the scripts of `sources` exports found twice (a folder and
+    // a file in it, or two files of one folder) are merged.
     let mut merged: Vec<ExportRoot> = Vec::with_capacity(found.exports.len());
     for export in std::mem::take(&mut found.exports) {
         match merged.last_mut() {
-            Some(last) if last.root == export.root => {
-                if last.format == ExportFormat::Sources && export.format == ExportFormat::Sources {
-                    last.scripts.extend(export.scripts);
-                    last.scripts.sort();
-                    last.scripts.dedup_by(|a, b| a.path == b.path);
-                }
+            Some(last)
+                if last.root == export.root
+                    && last.format == ExportFormat::Sources
+                    && export.format == ExportFormat::Sources =>
+            {
+                last.scripts.extend(export.scripts);
+                last.scripts.sort();
+                last.scripts.dedup_by(|a, b| a.path == b.path);
             }
             _ => merged.push(export),
         }
     }
     found.exports = merged;
     found
+}
+
+/// The exports a file named on the command line stands for: itself, when it is a YAML file
+/// with a0deploy's top-level keys; else the export that contains it; else itself as a loose
+/// script; else the `sources` export of its folder.
+fn exports_of_file(file: &Path) -> Result<Vec<ExportRoot>, Refusal> {
+    let folder = match file.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let yaml = shape::is_yaml_path(file);
+    if yaml
+        && !shape::is_tenant_yaml_name(&name)
+        && let Some((_, parsed)) = shape::parse_named(file)
+        && parsed.root.as_ref().is_some_and(shape::has_yaml_key)
+    {
+        return Ok(vec![ExportRoot {
+            root: folder.clone(),
+            format: ExportFormat::Yaml,
+            yaml_file: Some(folder.join(&name)),
+            scripts: Vec::new(),
+        }]);
+    }
+    let containing = containing_exports(file);
+    if !containing.is_empty() {
+        return Ok(containing);
+    }
+    if let Some(export) = single_script(file).or_else(|| sources_at(&folder)) {
+        return Ok(vec![export]);
+    }
+    Err(if yaml {
+        Refusal::NotAnExport
+    } else {
+        Refusal::FileOutsideExport
+    })
 }
 
 /// A recognisable script named on its own, in no a0deploy export: a `sources` export of just
@@ -201,27 +299,51 @@ fn single_script(file: &Path) -> Option<ExportRoot> {
     })
 }
 
+/// Folders never walked into (below the folder given): dependencies and build output.
+const SKIPPED_FOLDERS: &[&str] = &["node_modules", "target"];
+
 fn walk(top: &Path, exports: &mut Vec<ExportRoot>) {
     // Scripts inside an a0deploy export belong to it, so nothing under `top` can be `sources`.
     let sources_allowed = !inside_export(top);
     let mut script_folders: Vec<(PathBuf, Vec<PathBuf>)> = Vec::new();
-    let mut walker = WalkDir::new(top)
+    // The walk does not enter an export: its folders are its resources, not further exports.
+    // The filter runs as each folder's entries are reached, after the folder itself was seen.
+    let roots: Arc<Mutex<HashSet<PathBuf>>> = Arc::default();
+    let skip = Arc::clone(&roots);
+    let walker = WalkBuilder::new(top)
         .follow_links(false)
-        .sort_by_file_name()
-        .into_iter();
-    while let Some(entry) = walker.next() {
+        .hidden(true)
+        .parents(true)
+        .ignore(true)
+        .git_ignore(true)
+        .git_global(true)
+        .git_exclude(true)
+        // A `.gitignore` is honoured in a copy of a repository without `.git` too, as in ruff.
+        .require_git(false)
+        .sort_by_file_name(|a, b| a.cmp(b))
+        .filter_entry(move |entry| {
+            let skipped_name = entry.file_type().is_some_and(|t| t.is_dir())
+                && SKIPPED_FOLDERS.iter().any(|n| entry.file_name() == *n);
+            let in_export = entry
+                .path()
+                .parent()
+                .is_some_and(|p| skip.lock().is_ok_and(|roots| roots.contains(p)));
+            !skipped_name && !in_export
+        })
+        .build();
+    for entry in walker {
+        // Unreadable folders are skipped, as before: what cannot be listed holds no export
+        // claimlint could read.
         let Ok(entry) = entry else { continue };
-        if !entry.file_type().is_dir() {
+        if !entry.file_type().is_some_and(|t| t.is_dir()) {
             continue;
         }
-        let name = entry.file_name().to_string_lossy();
-        if entry.depth() > 0 && (name.starts_with('.') || name == "node_modules" || name == "target") {
-            walker.skip_current_dir();
-            continue;
-        }
-        if let Some(export) = export_at(entry.path()) {
-            exports.push(export);
-            walker.skip_current_dir();
+        let found = exports_at(entry.path());
+        if !found.is_empty() {
+            exports.extend(found);
+            if let Ok(mut roots) = roots.lock() {
+                roots.insert(entry.path().to_path_buf());
+            }
         } else if sources_allowed && entry.depth() <= MAX_SOURCES_DEPTH {
             let scripts = children_with_ext(entry.path(), "js");
             if !scripts.is_empty() {
@@ -239,24 +361,29 @@ fn walk(top: &Path, exports: &mut Vec<ExportRoot>) {
 
 /// Whether a folder lies inside an a0deploy export (below its root).
 fn inside_export(dir: &Path) -> bool {
-    let Ok(cwd) = std::env::current_dir() else {
-        return false;
-    };
-    let absolute = if dir.is_absolute() {
-        dir.to_path_buf()
-    } else {
-        cwd.join(dir)
-    };
-    let absolute = absolute.canonicalize().unwrap_or(absolute);
-    absolute.ancestors().skip(1).any(|a| export_at(a).is_some())
+    let absolute = absolute(dir);
+    absolute
+        .canonicalize()
+        .unwrap_or(absolute)
+        .ancestors()
+        .skip(1)
+        .any(|a| export_at(a).is_some())
 }
 
-/// The export a file belongs to: the nearest enclosing folder that is an export root.
-fn containing_export(file: &Path) -> Option<ExportRoot> {
-    let absolute = if file.is_absolute() {
-        file.to_path_buf()
-    } else {
-        std::env::current_dir().ok()?.join(file)
-    };
-    absolute.ancestors().skip(1).find_map(export_at)
+/// The exports a file belongs to: those of the nearest enclosing folder that is an export root.
+fn containing_exports(file: &Path) -> Vec<ExportRoot> {
+    absolute(file)
+        .ancestors()
+        .skip(1)
+        .map(exports_at)
+        .find(|found| !found.is_empty())
+        .unwrap_or_default()
+}
+
+/// `path` made absolute against the current folder.
+fn absolute(path: &Path) -> PathBuf {
+    match std::env::current_dir() {
+        Ok(cwd) if !path.is_absolute() => cwd.join(path),
+        _ => path.to_path_buf(),
+    }
 }

@@ -8,6 +8,7 @@
 pub mod directory;
 pub mod discover;
 pub mod files;
+pub mod shape;
 pub mod sources;
 pub mod yaml;
 
@@ -18,7 +19,7 @@ use crate::model::{Builder, ExportFormat, InputError, Loc, PendingScript, Script
 use crate::source::{SourceFile, SourceId, SourceMap, Span, display_path};
 use crate::syntax::keywords::KeywordMap;
 use crate::syntax::{Node, Parsed};
-use discover::ExportRoot;
+use discover::{ExportRoot, Refusal, Refused};
 use files::{FileCache, join_inside, really_inside, sanitize};
 
 /// One export, loaded.
@@ -27,6 +28,8 @@ pub struct LoadedExport {
     pub root: PathBuf,
     /// The root as shown to users (relative to the current directory, forward slashes).
     pub display_root: String,
+    /// The YAML file read, as shown to users, when it is not the folder's `tenant.yaml`.
+    pub display_file: Option<String>,
     pub format: ExportFormat,
     pub tenant: Tenant,
     pub errors: Vec<InputError>,
@@ -56,10 +59,110 @@ pub fn load_export(
     LoadedExport {
         root: export.root.clone(),
         display_root: display_path(&export.root, cwd),
+        display_file: export.named_yaml_file().map(|f| display_path(f, cwd)),
         format: export.format,
         tenant,
         errors,
         files: files.count,
+    }
+}
+
+/// Why a path given on the command line was not linted, as input errors located at it (the
+/// file's own syntax errors too, for a YAML file that is no a0deploy export).
+pub fn refusal_errors(refused: &Refused, sources: &mut SourceMap, cwd: &Path) -> Vec<InputError> {
+    let path = &refused.path;
+    let display = display_path(path, cwd);
+    let mut register = |text: Arc<str>| {
+        sources.add(SourceFile::new(
+            path.clone(),
+            display.clone(),
+            display.clone(),
+            text,
+        ))
+    };
+    let at = |file: SourceId, span: Span, message: String| InputError {
+        loc: Loc {
+            file,
+            span,
+            pointer: String::new(),
+        },
+        message,
+    };
+    match refused.reason {
+        Refusal::Missing => {
+            let file = register(Arc::from(""));
+            vec![at(file, Span::empty(0), "no such file or folder".into())]
+        }
+        Refusal::FolderWithoutExport => {
+            let file = register(Arc::from(""));
+            let mut message = String::from(
+                "no Auth0 export in this folder: looked for tenant.yaml, tenant.yml or tenant.json, YAML files with a0deploy's top-level keys (`tenant`, `clients`, `rules`...), resource folders such as rules/ and clients/ with resource files, and rule, action or hook scripts such as rules/*.js; nothing was linted",
+            );
+            let near: Vec<String> = files::children(path)
+                .into_iter()
+                .filter(|p| shape::is_yaml_path(p) && !shape::is_yaml_export_file(p))
+                .filter(|p| {
+                    shape::parse_named(p)
+                        .and_then(|(_, parsed)| parsed.root)
+                        .is_some_and(|root| shape::has_yaml_key(&root))
+                })
+                .map(|p| format!("`{}`", display_path(&p, cwd)))
+                .collect();
+            if !near.is_empty() {
+                message.push_str(&format!(
+                    "; {} {} some of a0deploy's top-level keys beside others a0deploy does not write, so {} not taken for an export when a folder is searched: name the file to lint it",
+                    near.join(", "),
+                    if near.len() == 1 { "has" } else { "have" },
+                    if near.len() == 1 { "it is" } else { "they are" },
+                ));
+            }
+            vec![at(file, Span::empty(0), message)]
+        }
+        Refusal::FileOutsideExport => {
+            let file = register(Arc::from(""));
+            vec![at(
+                file,
+                Span::empty(0),
+                "this file is in no Auth0 export and is not a rule, action or hook script; it was not linted"
+                    .into(),
+            )]
+        }
+        Refusal::NotAnExport => {
+            let folder = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            let root = folder.canonicalize().unwrap_or_else(|_| folder.to_path_buf());
+            let read = files::read(path, &KeywordMap::default(), &root);
+            let file = register(read.text.clone());
+            if let Some((offset, problem)) = read.problem {
+                return vec![at(file, Span::empty(offset), problem)];
+            }
+            let parsed = crate::syntax::yaml::parse(&read.text);
+            let mut errors: Vec<InputError> = parsed
+                .errors
+                .into_iter()
+                .map(|e| at(file, e.span, e.message))
+                .collect();
+            let empty = "not an a0deploy export: the file holds nothing, so no `tenant`, `clients`, `rules` or other a0deploy key";
+            let (span, message) = match &parsed.root {
+                Some(root) if root.is_null() || root.as_object().is_some_and(<[_]>::is_empty) => {
+                    (root.span, empty.to_string())
+                }
+                Some(root) => (
+                    shape::top_level_span(root),
+                    shape::not_an_export(root, false).unwrap_or_else(|| {
+                        format!(
+                            "not an a0deploy export: its top level is {}, not a mapping of a0deploy keys such as `tenant`, `clients` and `rules`",
+                            root.type_name()
+                        )
+                    }),
+                ),
+                None => (Span::empty(0), empty.to_string()),
+            };
+            errors.push(at(file, span, message));
+            errors
+        }
     }
 }
 

@@ -1,8 +1,10 @@
-//! The YAML format: `tenant.yaml` and the side files it references.
+//! The YAML format: `tenant.yaml` (or another YAML file with a0deploy's top-level keys) and the
+//! side files it references.
 //!
-//! Top-level keys are a0deploy's handler names. Side-file paths (rule `script`, action `code`,
-//! hook `script`, database `options.customScripts.*`) are relative to the folder holding
-//! `tenant.yaml`, as a0deploy resolves them.
+//! Top-level keys are a0deploy's handler names; a file with none of them is reported as no
+//! export. Side-file paths (rule `script`, action `code`, hook `script`, database
+//! `options.customScripts.*`) are relative to the folder holding the YAML file, as a0deploy
+//! resolves them.
 
 use std::path::Path;
 
@@ -33,6 +35,15 @@ pub fn load(files: &mut Files<'_>, yaml_file: &Path, b: &mut Builder) {
             return;
         }
     };
+    if let Some(message) = super::shape::not_an_export(&root, false) {
+        let loc = crate::model::Loc {
+            file,
+            span: super::shape::top_level_span(&root),
+            pointer: String::new(),
+        };
+        b.error(loc, message);
+        return;
+    }
     b.script_base = files.root.clone();
     for member in members {
         let pointer = pointer_join("", &member.key);

@@ -51,6 +51,7 @@ pub fn render(report: &Report) -> String {
         out.push_str(&command(finding));
         out.push('\n');
     }
+    out.push_str(&super::human::files_read(report));
     out.push_str(&super::human::summary_line(&report.summary));
     out.push('\n');
     out

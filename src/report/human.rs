@@ -54,6 +54,7 @@ impl Default for Style {
 /// Renders every finding and the summary line.
 pub fn render(report: &Report, sources: &SourceMap, style: &Style) -> String {
     let mut out = render_findings(report, sources, style);
+    out.push_str(&files_read(report));
     out.push_str(&summary_wrapped(&report.summary, style.width));
     out
 }
@@ -336,6 +337,17 @@ fn label_for(finding: &Finding) -> String {
 
 fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// One line per export read from a YAML file not named `tenant.yaml` (`prod.yaml`): the folder
+/// alone does not say which file was linted.
+pub fn files_read(report: &Report) -> String {
+    report
+        .exports
+        .iter()
+        .filter_map(|e| e.file.as_ref())
+        .map(|file| format!("Read the YAML export {file}.\n"))
+        .collect()
 }
 
 /// `Found 2 errors, 1 warning and 0 notes in 31 files of 2 exports.`, and how many findings

@@ -49,6 +49,9 @@ impl Tool {
 pub struct ExportSummary {
     /// The export's folder, relative to the current directory.
     pub root: String,
+    /// The YAML file read, when it is not the folder's `tenant.yaml`/`tenant.yml`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
     pub format: ExportFormat,
 }
 

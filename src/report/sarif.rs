@@ -88,13 +88,34 @@ pub fn log(report: &Report, sources: &SourceMap, policies: &[Policy]) -> sarif::
     let mut invocation = sarif::Invocation::builder()
         .execution_successful(input_errors.is_empty())
         .build();
-    if !input_errors.is_empty() {
-        invocation.tool_execution_notifications = Some(
-            input_errors
-                .iter()
-                .map(|f| notification(f, sources, &rules))
-                .collect(),
-        );
+    let mut notifications: Vec<sarif::Notification> = input_errors
+        .iter()
+        .map(|f| notification(f, sources, &rules))
+        .collect();
+    // Which file a YAML export was read from, when the folder alone does not say.
+    notifications.extend(report.exports.iter().filter_map(|e| e.file.as_ref()).map(|file| {
+        let (uri, base) = uri_of(file);
+        let artifact = match base {
+            Some(base) => sarif::ArtifactLocation::builder()
+                .uri(uri)
+                .uri_base_id(base)
+                .build(),
+            None => sarif::ArtifactLocation::builder().uri(uri).build(),
+        };
+        let physical = sarif::PhysicalLocation::builder()
+            .artifact_location(artifact)
+            .build();
+        let mut read = sarif::Notification::builder()
+            .message(plain(format!("Read the YAML export {file}.")))
+            .level(json!("note"))
+            .build();
+        read.locations = Some(vec![
+            sarif::Location::builder().physical_location(physical).build(),
+        ]);
+        read
+    }));
+    if !notifications.is_empty() {
+        invocation.tool_execution_notifications = Some(notifications);
     }
 
     let driver = sarif::ToolComponent::builder()
@@ -143,7 +164,9 @@ fn original_uri_base_ids() -> BTreeMap<String, sarif::ArtifactLocation> {
 pub fn automation_id(report: &Report) -> String {
     match report.exports.as_slice() {
         [one] => {
-            let root = one.root.trim_start_matches("./").trim_matches('/');
+            // Two YAML exports can share a folder (`dev.yaml`, `prod.yaml`): the file tells them apart.
+            let root = one.file.as_deref().unwrap_or(&one.root);
+            let root = root.trim_start_matches("./").trim_matches('/');
             if root.is_empty() || root == "." {
                 "claimlint/".to_string()
             } else {
@@ -662,6 +685,7 @@ mod tests {
                 .iter()
                 .map(|r| ExportSummary {
                     root: r.to_string(),
+                    file: None,
                     format: ExportFormat::Directory,
                 })
                 .collect(),

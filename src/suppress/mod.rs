@@ -22,9 +22,33 @@ pub struct SuppressionUse {
     pub expired: Vec<usize>,
     /// Indices of inline suppressions (of the export being filtered) that matched.
     pub inline_used: Vec<usize>,
+    /// Indices of `ignore:` patterns that cover a file of an export.
+    pub ignore_used: Vec<usize>,
+}
+
+/// The variables of a CL003 finding: what matches nothing, and what it was to match.
+fn unused(hit: Hit, suppression: String, unmatched: &str) -> Hit {
+    hit.var("suppression", suppression)
+        .var("unmatched", unmatched.to_string())
 }
 
 impl Setup {
+    /// Records the `ignore:` patterns that cover one of `files` (the files of an export linted
+    /// with this setup): a pattern that covers no file is reported (CL003).
+    pub fn note_ignored_files<'p>(
+        &self,
+        files: impl IntoIterator<Item = &'p std::path::Path>,
+        uses: &mut SuppressionUse,
+    ) {
+        for file in files {
+            for (i, ignore) in self.config.ignore.iter().enumerate() {
+                if !uses.ignore_used.contains(&i) && ignore.covers(file) {
+                    uses.ignore_used.push(i);
+                }
+            }
+        }
+    }
+
     /// Drops findings in ignored paths, and marks the ones a config or inline suppression
     /// covers; records which suppressions were used.
     pub fn filter(
@@ -38,10 +62,7 @@ impl Setup {
         let mut kept = Vec::new();
         for mut finding in findings {
             let path = &sources.get(finding.location.source).path;
-            let ignored = self.config.ignore.iter().any(|ignore| {
-                config::relative_to(path, &ignore.base)
-                    .is_some_and(|rel| config::glob_match(&ignore.glob, &rel))
-            });
+            let ignored = self.config.ignore.iter().any(|ignore| ignore.covers(path));
             if ignored {
                 continue;
             }
@@ -52,8 +73,7 @@ impl Setup {
             }
             for (i, s) in self.config.suppressions.iter().enumerate() {
                 let matches = (finding.policy.eq_ignore_ascii_case(&s.policy) || finding.name == s.policy)
-                    && config::relative_to(path, &s.base)
-                        .is_some_and(|rel| config::glob_match(&s.file, &rel))
+                    && s.covers_file(path)
                     && s.pointer
                         .as_ref()
                         .is_none_or(|p| finding.location.pointer.as_ref() == Some(p))
@@ -124,11 +144,9 @@ impl Setup {
                 && !uses.inline_used.contains(&i)
                 && let Some(policy) = self.policy("CL003")
             {
-                findings.push(finding(
-                    policy,
-                    Hit::at(s.loc.clone()).var("policy", s.named()),
-                    sources,
-                ));
+                let hit = Hit::at(s.loc.clone()).var("policy", s.named());
+                let what = format!("suppression of `{}`", s.named());
+                findings.push(finding(policy, unused(hit, what, "no finding"), sources));
             }
         }
         findings
@@ -155,7 +173,23 @@ impl Setup {
                 && let Some(policy) = self.policy("CL003")
             {
                 let hit = Hit::at(s.loc.clone()).var("policy", s.policy.clone());
-                findings.push(finding(policy, hit, sources));
+                let what = format!("suppression of `{}`", s.policy);
+                findings.push(finding(policy, unused(hit, what, "no finding"), sources));
+            }
+        }
+        // `ignore:` is a suppression of every policy in some files; one that covers no file of
+        // the exports it applies to (a typo, a moved folder) is reported like an unused one.
+        for (i, ignore) in self.config.ignore.iter().enumerate() {
+            if !uses.ignore_used.contains(&i)
+                && let Some(policy) = self.policy("CL003")
+            {
+                let hit = Hit::at(ignore.loc.clone()).var("policy", "all policies".to_string());
+                let what = format!("ignore pattern `{}`", ignore.glob);
+                findings.push(finding(
+                    policy,
+                    unused(hit, what, "no file of the export"),
+                    sources,
+                ));
             }
         }
         findings
@@ -167,11 +201,9 @@ impl Setup {
             return None;
         }
         let policy = self.policy("CL003")?;
-        Some(finding(
-            policy,
-            Hit::at(entry.loc.clone()).var("policy", entry.policy.clone()),
-            sources,
-        ))
+        let hit = Hit::at(entry.loc.clone()).var("policy", entry.policy.clone());
+        let what = format!("suppression of `{}`", entry.policy);
+        Some(finding(policy, unused(hit, what, "no finding"), sources))
     }
 }
 
