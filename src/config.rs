@@ -409,8 +409,13 @@ pub fn today() -> jiff::civil::Date {
     jiff::ZonedDateTime::now().date()
 }
 
-/// The starter config `claimlint init` writes.
-pub const STARTER: &str = r#"# claimlint configuration. Schema: schemas/config.schema.json in the claimlint repository.
+/// The starter config `claimlint init` writes. Its first line is the `yaml-language-server`
+/// modeline naming the config schema by its `$id`, for editors (`tests/packaging.rs` and
+/// `tests/cmd/init.toml` check it).
+pub const STARTER: &str = r#"# yaml-language-server: $schema=https://raw.githubusercontent.com/claimlint/claimlint/main/schemas/config.schema.json
+# claimlint configuration: https://github.com/claimlint/claimlint#configuration
+# The line above gives editors with a YAML language server (VS Code with Red Hat's YAML extension,
+# and others) completion, documentation and checks from claimlint's config schema.
 
 # Auth0 behaviour to check against: auth0-oidc (documented OIDC-conformant rules: custom claims
 # must be namespaced) or auth0-current (the relaxed 2022 rule: only restricted names are dropped),
