@@ -157,6 +157,9 @@ impl Setup {
                 }
             }
         }
+        if let Some(analysis) = analysis {
+            analysis.drop_in_parallel();
+        }
         (findings, refused)
     }
 }
@@ -229,7 +232,7 @@ pub fn verify(ctx: &Context<'_>, hit: &Hit) -> Result<(), String> {
         })
     };
     // A hit in a script must point at a line the witness runs.
-    let in_script = hit.loc.pointer.is_empty() && ctx.scripts.all().any(|u| u.file == hit.loc.file);
+    let in_script = hit.loc.pointer.is_empty() && ctx.scripts.by_file(hit.loc.file).is_some();
     match &proof.statement {
         Statement::ClaimAbsent { token, claim } | Statement::ClaimIssued { token, claim } => {
             let e = evaluate(&proof.scenario)?;
@@ -294,9 +297,8 @@ fn storage_of<'c>(
         .ok_or("a storage proof without a persisted profile")?;
     let connection = ctx
         .tenant
-        .connections
-        .iter()
-        .find(|c| Some(&c.name) == proof.scenario.connection.as_ref() && c.name == profile.connection)
+        .connection(&profile.connection)
+        .filter(|c| Some(&c.name) == proof.scenario.connection.as_ref())
         .ok_or("the proof's connection is not in the export")?;
     Ok((profile, connection))
 }

@@ -318,15 +318,15 @@ fn involves(
         return true;
     }
     let scenario = &proof.scenario;
-    let client = tenant.clients.iter().find(|c| c.name == scenario.client);
+    let client = tenant.client(&scenario.client);
     let connection = scenario
         .connection
         .as_ref()
-        .and_then(|name| tenant.connections.iter().find(|c| &c.name == name));
+        .and_then(|name| tenant.connection(name));
     let profile = proof
         .profile
         .as_ref()
-        .and_then(|p| tenant.connections.iter().find(|c| c.name == p.connection));
+        .and_then(|p| tenant.connection(&p.connection));
     [
         client.map(|c| c.loc.file),
         connection.map(|c| c.loc.file),

@@ -43,11 +43,13 @@ fn normalise(name: &str, exact: bool) -> String {
         .collect()
 }
 
-struct Source {
+struct Source<'a> {
     attribute: String,
     loc: Loc,
     source: String,
-    proof: Option<Proof>,
+    /// The login that reads the attribute and what it shows; the proof is built from it only
+    /// for an attribute that is reported.
+    read_in: Option<(&'a crate::eval::Evaluation, String)>,
 }
 
 pub fn run(ctx: &Context<'_>, raw: &serde_json::Value) -> Vec<Hit> {
@@ -94,9 +96,17 @@ pub fn run(ctx: &Context<'_>, raw: &serde_json::Value) -> Vec<Hit> {
                 hit = hit.related("the deny list, which does not hold it", deny_list.loc.clone());
             }
             if profile.stored.contains_key(&source.attribute) {
-                let mut proof = source
-                    .proof
-                    .unwrap_or_else(|| storage_proof(ctx, connection, &source.attribute));
+                let mut proof = match source.read_in {
+                    Some((evaluation, shows)) => Proof::new(
+                        evaluation,
+                        Vec::new(),
+                        shows,
+                        Statement::AttributeStored {
+                            attribute: source.attribute.clone(),
+                        },
+                    ),
+                    None => storage_proof(ctx, connection, &source.attribute),
+                };
                 proof.profile = Some(profile.clone());
                 proof.shows = format!(
                     "the profile stored for logins through `{}` keeps `{}` ({})",
@@ -131,7 +141,7 @@ pub(crate) fn storage_proof(ctx: &Context<'_>, connection: &Connection, attribut
 }
 
 /// Where a connection's attributes come from, most direct first.
-fn sources(ctx: &Context<'_>, index: usize, connection: &Connection, opts: &Node) -> Vec<Source> {
+fn sources<'a>(ctx: &Context<'a>, index: usize, connection: &Connection, opts: &Node) -> Vec<Source<'a>> {
     let mut out = Vec::new();
     let options_pointer = pointer_join(&connection.loc.pointer, "options");
     let strategy = connection.strategy.as_deref().unwrap_or("");
@@ -157,7 +167,7 @@ fn sources(ctx: &Context<'_>, index: usize, connection: &Connection, opts: &Node
                 attribute: member.key.clone(),
                 loc,
                 source,
-                proof: None,
+                read_in: None,
             });
         }
     }
@@ -176,7 +186,7 @@ fn sources(ctx: &Context<'_>, index: usize, connection: &Connection, opts: &Node
                 attribute: attribute.clone(),
                 loc: loc.clone(),
                 source,
-                proof: None,
+                read_in: None,
             });
         }
         // Attributes behind an option flag that is on (`user_birthday: true`).
@@ -194,7 +204,7 @@ fn sources(ctx: &Context<'_>, index: usize, connection: &Connection, opts: &Node
                     attribute: attribute.clone(),
                     loc: loc.clone(),
                     source: format!("the `{flag}` option of `{strategy}`"),
-                    proof: None,
+                    read_in: None,
                 });
             }
         }
@@ -214,7 +224,7 @@ fn sources(ctx: &Context<'_>, index: usize, connection: &Connection, opts: &Node
                 attribute,
                 loc,
                 source: format!("the profile the {} returns", unit.label()),
-                proof: None,
+                read_in: None,
             });
         }
     }
@@ -229,12 +239,7 @@ fn sources(ctx: &Context<'_>, index: usize, connection: &Connection, opts: &Node
                 if matches!(root, "user_metadata" | "app_metadata") {
                     continue;
                 }
-                let script = ctx
-                    .scripts
-                    .all()
-                    .find(|u| u.file == *file)
-                    .map(|u| u.label())
-                    .unwrap_or_default();
+                let script = ctx.scripts.by_file(*file).map(|u| u.label()).unwrap_or_default();
                 let shows = format!(
                     "{script} reads `user.{root}` in this login through `{}`",
                     connection.name
@@ -247,14 +252,7 @@ fn sources(ctx: &Context<'_>, index: usize, connection: &Connection, opts: &Node
                         pointer: String::new(),
                     },
                     source: format!("{script}, which reads `user.{root}`"),
-                    proof: Some(Proof::new(
-                        evaluation,
-                        Vec::new(),
-                        shows,
-                        Statement::AttributeStored {
-                            attribute: root.to_string(),
-                        },
-                    )),
+                    read_in: Some((evaluation, shows)),
                 });
             }
         }

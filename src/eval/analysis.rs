@@ -2,7 +2,7 @@
 //! reads (a memo keyed by those facts), logins grouped by what their scripts do, and every
 //! group's evaluation composed from the summaries.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -18,7 +18,7 @@ pub(crate) enum UnitRef {
     Hook(usize),
 }
 
-fn run_list(tenant: &Tenant, scripts: &Scripts, scenario: &Scenario) -> Vec<UnitRef> {
+fn run_list(tenant: &Tenant, scripts: &Scripts, protocol: &str) -> Vec<UnitRef> {
     let mut out = Vec::new();
     let action_named = |name: &str| {
         scripts.actions.iter().position(|(i, _)| {
@@ -26,7 +26,7 @@ fn run_list(tenant: &Tenant, scripts: &Scripts, scenario: &Scenario) -> Vec<Unit
             action.name == name && action.deployed
         })
     };
-    if scenario.protocol == CREDENTIALS_PROTOCOL {
+    if protocol == CREDENTIALS_PROTOCOL {
         for (k, (i, _)) in scripts.hooks.iter().enumerate() {
             let hook = &tenant.hooks[*i];
             let trigger = hook.trigger_id.as_deref().unwrap_or("");
@@ -76,27 +76,140 @@ pub(crate) fn unit_of(scripts: &Scripts, r: UnitRef) -> (&ScriptUnit, ScriptKind
 /// The scripts a login runs, in order, each with the summary that applies to it.
 type RunSummaries = Vec<(UnitRef, Arc<Summary>)>;
 
+/// Where a login's facts come from: a [`LoginFacts`] map, or a view of the tenant that
+/// builds one only when a script must run again.
+trait FactSource {
+    /// The value of `fact` in this login (`client_metadata` as JSON text).
+    fn fact(&self, fact: Fact) -> Option<&str>;
+    fn to_facts(&self) -> LoginFacts;
+}
+
+impl FactSource for LoginFacts {
+    fn fact(&self, fact: Fact) -> Option<&str> {
+        match fact {
+            Fact::ClientMetadata => self.client_metadata.as_deref(),
+            other => self.values.get(&other).map(String::as_str),
+        }
+    }
+
+    fn to_facts(&self) -> LoginFacts {
+        self.clone()
+    }
+}
+
+/// The facts of a login of the export, read off the tenant as [`login_facts`] would give them.
+struct LoginView<'a> {
+    protocol: &'a str,
+    /// The client (the first of its name) and its `client_metadata` as JSON text.
+    client: Option<(&'a crate::model::Client, &'a str)>,
+    /// The connection (the first of its name).
+    connection: Option<&'a Connection>,
+}
+
+impl FactSource for LoginView<'_> {
+    fn fact(&self, fact: Fact) -> Option<&str> {
+        match fact {
+            Fact::Protocol => Some(self.protocol),
+            Fact::ClientName => self.client.map(|(c, _)| c.name.as_str()),
+            Fact::ClientId => self
+                .client
+                .and_then(|(c, _)| c.node.get("client_id").and_then(|n| n.as_str())),
+            Fact::ClientMetadata => self.client.map(|(_, m)| m),
+            Fact::Connection => self.connection.map(|c| c.name.as_str()),
+            Fact::Strategy => self.connection.and_then(|c| c.strategy.as_deref()),
+        }
+    }
+
+    fn to_facts(&self) -> LoginFacts {
+        let mut facts = LoginFacts::default();
+        for fact in [
+            Fact::Protocol,
+            Fact::ClientName,
+            Fact::ClientId,
+            Fact::Connection,
+            Fact::Strategy,
+        ] {
+            if let Some(value) = self.fact(fact) {
+                facts = facts.with(fact, value);
+            }
+        }
+        facts.client_metadata = self.fact(Fact::ClientMetadata).map(str::to_string);
+        facts
+    }
+}
+
+/// For one list of facts read: the hash of the values seen → the summaries (ascending) that
+/// saw them.
+type SummariesBySeen = HashMap<u64, Vec<usize>>;
+
 /// Summaries of one script, one per distinct set of facts it read.
 #[derive(Debug, Default)]
 struct Memo {
     summaries: Vec<Arc<Summary>>,
+    /// The summaries by the facts they read: for each list of facts, the hash of the values
+    /// seen → the summaries (ascending) that saw them. A lookup costs one hash per list.
+    by_reads: Vec<(Vec<Fact>, SummariesBySeen)>,
+}
+
+fn hash_values<'v>(values: impl Iterator<Item = Option<&'v str>>) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    for value in values {
+        value.hash(&mut hasher);
+    }
+    hasher.finish()
 }
 
 impl Memo {
-    fn get(&mut self, unit: &ScriptUnit, kind: ScriptKind, facts: &LoginFacts, signals: &Signals) -> usize {
-        if let Some(i) = self.summaries.iter().position(|s| s.applies_to(facts)) {
+    /// The first summary (in the order they were made) that applies to `facts`.
+    fn find(&self, facts: &impl FactSource) -> Option<usize> {
+        let mut first: Option<usize> = None;
+        for (reads, table) in &self.by_reads {
+            let hash = hash_values(reads.iter().map(|f| facts.fact(*f)));
+            let applies = table.get(&hash).into_iter().flatten().find(|&&i| {
+                self.summaries[i]
+                    .facts
+                    .iter()
+                    .all(|(fact, seen)| facts.fact(*fact) == seen.as_deref())
+            });
+            if let Some(&i) = applies {
+                first = Some(first.map_or(i, |f| f.min(i)));
+            }
+        }
+        first
+    }
+
+    fn get(
+        &mut self,
+        unit: &ScriptUnit,
+        kind: ScriptKind,
+        facts: &impl FactSource,
+        signals: &Signals,
+    ) -> usize {
+        if let Some(i) = self.find(facts) {
             return i;
         }
         let summary = summary::run(
             &unit.lowered.ir,
             &unit.text,
             kind,
-            Mode::Abstract(facts.clone()),
+            Mode::Abstract(facts.to_facts()),
             machine::STEP_BUDGET,
             signals,
         );
+        let i = self.summaries.len();
+        let reads: Vec<Fact> = summary.facts.iter().map(|(f, _)| *f).collect();
+        let hash = hash_values(summary.facts.iter().map(|(_, seen)| seen.as_deref()));
+        let position = match self.by_reads.iter().position(|(r, _)| *r == reads) {
+            Some(position) => position,
+            None => {
+                self.by_reads.push((reads, HashMap::new()));
+                self.by_reads.len() - 1
+            }
+        };
+        self.by_reads[position].1.entry(hash).or_default().push(i);
         self.summaries.push(Arc::new(summary));
-        self.summaries.len() - 1
+        i
     }
 }
 
@@ -106,106 +219,182 @@ impl Memo {
 pub struct Analysis {
     /// One evaluation per group of logins that agree on everything the evaluation depends on.
     pub evaluations: Vec<Evaluation>,
-    /// `(client, connection, protocol)` → index into `evaluations`.
-    logins: HashMap<(String, Option<String>, String), usize>,
+    /// Client, connection and protocol names → small ids, for `logins`.
+    names: HashMap<String, u32>,
+    /// `(client, connection, protocol)` as name ids (`u32::MAX`: no connection) → index into
+    /// `evaluations`.
+    logins: HashMap<(u32, u32, u32), usize>,
     /// Indices into `evaluations` by connection name.
     connections: HashMap<String, Vec<usize>>,
     /// Indices into `evaluations` in proof order: logins before refreshes, OIDC-conformant
     /// before legacy, clients by name.
     order: Vec<usize>,
-    memos: Vec<std::sync::Mutex<(UnitRef, Memo)>>,
+    /// Each script's memo, in `UnitRef` order.
+    memos: Vec<(UnitRef, std::sync::Mutex<Memo>)>,
     /// The profile each custom-database script hands to its callback, by script.
     databases: Vec<Vec<(String, Span)>>,
 }
 
 impl Analysis {
     pub fn new(tenant: &Tenant, scripts: &Scripts, platform: &Platform, sources: &SourceMap) -> Analysis {
-        let scenarios = scenarios(tenant, scripts, platform);
-        let facts: Vec<LoginFacts> = scenarios.iter().map(|s| login_facts(tenant, s)).collect();
-        let lists: Vec<Vec<UnitRef>> = scenarios.iter().map(|s| run_list(tenant, scripts, s)).collect();
+        let logins = scenario::logins(tenant, scripts);
+        // What a login's scripts may read, per client and connection, computed once: a login
+        // of the export is the client and connection of the first of their names.
+        let metadata: Vec<String> = tenant
+            .clients
+            .iter()
+            .map(|c| {
+                c.node
+                    .get("client_metadata")
+                    .map_or_else(|| "{}".to_string(), |m| m.to_json().to_string())
+            })
+            .collect();
+        let first_client: Vec<usize> = tenant
+            .clients
+            .iter()
+            .map(|c| tenant.client_indices(&c.name)[0])
+            .collect();
+        let first_connection: Vec<usize> = tenant
+            .connections
+            .iter()
+            .enumerate()
+            .map(|(i, c)| tenant.connection_index(&c.name).unwrap_or(i))
+            .collect();
+        let view = |login: &scenario::Login| LoginView {
+            protocol: login.protocol,
+            client: login.client.map(|i| {
+                let first = first_client[i];
+                (&tenant.clients[first], metadata[first].as_str())
+            }),
+            connection: login.connection.map(|i| &tenant.connections[first_connection[i]]),
+        };
+        // The scripts a login runs depend only on its protocol.
+        let mut protocols: Vec<&'static str> = logins.iter().map(|l| l.protocol).collect();
+        protocols.sort_unstable();
+        protocols.dedup();
+        let lists: Vec<Vec<UnitRef>> = protocols.iter().map(|p| run_list(tenant, scripts, p)).collect();
+        let protocol_of: Vec<usize> = logins
+            .iter()
+            .map(|l| protocols.binary_search(&l.protocol).unwrap_or_default())
+            .collect();
         // Every (script, kind) that runs somewhere, summarised in parallel: each script's memo
         // sees the logins in order, so the result does not depend on threads.
         let mut units: Vec<UnitRef> = lists.iter().flatten().copied().collect();
         units.sort();
         units.dedup();
-        let per_unit: Vec<(UnitRef, Memo, Vec<Option<usize>>)> = units
+        const NOT_RUN: u32 = u32::MAX;
+        let per_unit: Vec<(UnitRef, Memo, Vec<u32>)> = units
             .par_iter()
             .map(|&r| {
                 let (unit, kind) = unit_of(scripts, r);
+                let runs: Vec<bool> = lists.iter().map(|list| list.contains(&r)).collect();
                 let mut memo = Memo::default();
-                let picks: Vec<Option<usize>> = lists
+                let picks: Vec<u32> = logins
                     .iter()
-                    .zip(&facts)
-                    .map(|(list, f)| {
-                        list.contains(&r)
-                            .then(|| memo.get(unit, kind, f, platform.signals()))
+                    .zip(&protocol_of)
+                    .map(|(login, &p)| {
+                        if runs[p] {
+                            memo.get(unit, kind, &view(login), platform.signals()) as u32
+                        } else {
+                            NOT_RUN
+                        }
                     })
                     .collect();
                 // Summaries that read different facts but do the same (a rule that checks the
                 // client name and does nothing for most clients) are one for composing logins.
-                let mut canonical: Vec<usize> = Vec::with_capacity(memo.summaries.len());
-                let mut keys: HashMap<String, usize> = HashMap::new();
+                let mut canonical: Vec<u32> = Vec::with_capacity(memo.summaries.len());
+                let mut keys: HashMap<String, u32> = HashMap::new();
                 for (i, summary) in memo.summaries.iter().enumerate() {
-                    canonical.push(*keys.entry(summary.effects_key()).or_insert(i));
+                    canonical.push(*keys.entry(summary.effects_key()).or_insert(i as u32));
                 }
-                let picks = picks.into_iter().map(|p| p.map(|i| canonical[i])).collect();
+                let picks = picks
+                    .into_iter()
+                    .map(|p| if p == NOT_RUN { p } else { canonical[p as usize] })
+                    .collect();
                 (r, memo, picks)
             })
             .collect();
         // Logins that use the same summaries through the same connection and pipeline share
-        // one evaluation.
+        // one evaluation. What the evaluation depends on besides the scripts: the login's
+        // shape, and of the client only its Auth0-side SSO setting (a deny-list exclusion).
+        let unit_positions: Vec<Vec<usize>> = lists
+            .iter()
+            .map(|list| list.iter().filter_map(|r| units.binary_search(r).ok()).collect())
+            .collect();
         let mut representatives: Vec<(usize, RunSummaries)> = Vec::new();
         let mut members: Vec<Vec<usize>> = Vec::new();
-        let mut logins = HashMap::new();
-        let mut keys: Vec<(Scenario, Vec<(usize, usize)>)> = Vec::new();
-        for (i, scenario) in scenarios.iter().enumerate() {
-            let picks: Vec<(usize, usize)> = lists[i]
-                .iter()
-                .filter_map(|r| {
-                    let u = units.binary_search(r).ok()?;
-                    Some((u, per_unit[u].2[i]?))
-                })
-                .collect();
-            // What the evaluation depends on besides the scripts: the login's shape, and of
-            // the client only its Auth0-side SSO setting (a deny-list exclusion).
-            let mut shape = scenario.clone();
-            let sso = tenant
-                .client(&scenario.client)
-                .and_then(|c| c.sso.as_ref())
-                .is_some_and(|s| s.value);
-            shape.client = if sso { "sso".into() } else { String::new() };
-            keys.push((shape, picks));
-        }
-        let mut by_shape: BTreeMap<(Scenario, Vec<(usize, usize)>), usize> = BTreeMap::new();
-        for (i, key) in keys.into_iter().enumerate() {
-            let group = match by_shape.get(&key) {
-                Some(g) => *g,
-                None => {
-                    let g = representatives.len();
-                    let summaries = key
-                        .1
-                        .iter()
-                        .map(|(u, s)| (per_unit[*u].0, per_unit[*u].1.summaries[*s].clone()))
-                        .collect();
-                    representatives.push((i, summaries));
-                    members.push(Vec::new());
-                    by_shape.insert(key, g);
-                    g
-                }
-            };
+        let mut by_shape: HashMap<Vec<u32>, usize> = HashMap::new();
+        let mut group_of: Vec<u32> = Vec::with_capacity(logins.len());
+        for (i, login) in logins.iter().enumerate() {
+            let sso = login.client.is_some_and(|c| {
+                tenant.clients[first_client[c]]
+                    .sso
+                    .as_ref()
+                    .is_some_and(|s| s.value)
+            });
+            let positions = &unit_positions[protocol_of[i]];
+            let mut key: Vec<u32> = Vec::with_capacity(5 + 2 * positions.len());
+            key.extend([
+                login.connection.map_or(u32::MAX, |c| first_connection[c] as u32),
+                protocol_of[i] as u32,
+                login.pipeline as u32,
+                u32::from(sso),
+                u32::from(login.client.is_none()),
+            ]);
+            for &u in positions {
+                key.extend([u as u32, per_unit[u].2[i]]);
+            }
+            let next = representatives.len();
+            let group = *by_shape.entry(key).or_insert(next);
+            if group == next {
+                let summaries = positions
+                    .iter()
+                    .map(|&u| {
+                        let pick = per_unit[u].2[i] as usize;
+                        (per_unit[u].0, per_unit[u].1.summaries[pick].clone())
+                    })
+                    .collect();
+                representatives.push((i, summaries));
+                members.push(Vec::new());
+            }
             members[group].push(i);
-            let s = &scenarios[i];
-            logins.insert(
-                (s.client.clone(), s.connection.clone(), s.protocol.clone()),
-                group,
-            );
+            group_of.push(group as u32);
         }
+        // `(client, connection, protocol)` → group, by names as `login` is asked (the last
+        // login of equal names wins, as a map insert does).
+        let client_name = |login: &scenario::Login| {
+            login
+                .client
+                .map_or(ANY_CLIENT, |c| tenant.clients[c].name.as_str())
+        };
+        let mut names: HashMap<String, u32> = HashMap::new();
+        let mut name_id = |name: &str| -> u32 {
+            let next = names.len() as u32;
+            *names.entry(name.to_string()).or_insert(next)
+        };
+        let mut login_groups = HashMap::with_capacity(logins.len());
+        for (login, &group) in logins.iter().zip(&group_of) {
+            let client = name_id(client_name(login));
+            let connection = login
+                .connection
+                .map_or(u32::MAX, |c| name_id(&tenant.connections[c].name));
+            let protocol = name_id(login.protocol);
+            login_groups.insert((client, connection, protocol), group as usize);
+        }
+        let scenarios: Vec<Scenario> = representatives
+            .iter()
+            .map(|(i, _)| logins[*i].scenario(tenant, platform))
+            .collect();
         let evaluations: Vec<Evaluation> = representatives
             .par_iter()
-            .enumerate()
-            .map(|(g, (i, summaries))| {
-                let mut e = compose(tenant, scripts, platform, sources, &scenarios[*i], summaries);
-                e.members = members[g].iter().map(|&m| scenarios[m].client.clone()).collect();
+            .zip(&scenarios)
+            .zip(&members)
+            .map(|(((_, summaries), scenario), members)| {
+                let mut e = compose(tenant, scripts, platform, sources, scenario, summaries);
+                e.members = members
+                    .iter()
+                    .map(|&m| client_name(&logins[m]).to_string())
+                    .collect();
                 e
             })
             .collect();
@@ -226,7 +415,7 @@ impl Analysis {
         });
         let memos = per_unit
             .into_iter()
-            .map(|(r, memo, _)| std::sync::Mutex::new((r, memo)))
+            .map(|(r, memo, _)| (r, std::sync::Mutex::new(memo)))
             .collect();
         let databases = scripts
             .databases
@@ -247,11 +436,18 @@ impl Analysis {
         Analysis {
             databases,
             evaluations,
-            logins,
+            names,
+            logins: login_groups,
             connections,
             order,
             memos,
         }
+    }
+
+    /// Frees the evaluations on every core: a large export's evaluations take as long to free
+    /// as a good part of building them.
+    pub fn drop_in_parallel(self) {
+        self.evaluations.into_par_iter().for_each(drop);
     }
 
     /// The custom-database scripts of connection `index`, each with the profile attributes it
@@ -261,22 +457,22 @@ impl Analysis {
         index: usize,
         scripts: &'s Scripts,
     ) -> Vec<(&'s ScriptUnit, &'s [(String, Span)])> {
-        scripts
-            .databases
+        let range = scripts.databases_of(index);
+        scripts.databases[range.clone()]
             .iter()
-            .zip(&self.databases)
-            .filter(|((i, _), _)| *i == index)
+            .zip(&self.databases[range])
             .map(|((_, unit), profile)| (unit, profile.as_slice()))
             .collect()
     }
 
     /// The evaluation of the login of `client` through `connection` on `protocol`.
     pub fn login(&self, client: &str, connection: Option<&str>, protocol: &str) -> Option<&Evaluation> {
-        let key = (
-            client.to_string(),
-            connection.map(str::to_string),
-            protocol.to_string(),
-        );
+        let id = |name: &str| self.names.get(name).copied();
+        let connection = match connection {
+            Some(name) => id(name)?,
+            None => u32::MAX,
+        };
+        let key = (id(client)?, connection, id(protocol)?);
         self.logins.get(&key).map(|&i| &self.evaluations[i])
     }
 
@@ -292,17 +488,18 @@ impl Analysis {
     ) -> Evaluation {
         let facts = login_facts(tenant, scenario);
         let mut summaries = Vec::new();
-        for r in run_list(tenant, scripts, scenario) {
+        for r in run_list(tenant, scripts, &scenario.protocol) {
             let (unit, kind) = unit_of(scripts, r);
             let memo = self
                 .memos
-                .iter()
-                .find(|m| m.lock().map(|g| g.0 == r).unwrap_or(false));
+                .binary_search_by(|(m, _)| m.cmp(&r))
+                .ok()
+                .map(|i| &self.memos[i].1);
             let summary = match memo {
                 Some(m) => {
-                    let mut guard = m.lock().unwrap_or_else(|p| p.into_inner());
-                    let i = guard.1.get(unit, kind, &facts, platform.signals());
-                    guard.1.summaries[i].clone()
+                    let mut memo = m.lock().unwrap_or_else(|p| p.into_inner());
+                    let i = memo.get(unit, kind, &facts, platform.signals());
+                    memo.summaries[i].clone()
                 }
                 None => {
                     let mut memo = Memo::default();

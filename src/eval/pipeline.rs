@@ -138,10 +138,7 @@ pub(crate) fn compose(
     scenario: &Scenario,
     summaries: &[(UnitRef, Arc<Summary>)],
 ) -> Evaluation {
-    let connection = scenario
-        .connection
-        .as_ref()
-        .and_then(|n| tenant.connections.iter().find(|c| &c.name == n));
+    let connection = scenario.connection.as_ref().and_then(|n| tenant.connection(n));
     let machine = scenario.protocol == CREDENTIALS_PROTOCOL;
     let legacy_profile = tenant
         .flag(&platform.data.legacy.profile_flag)

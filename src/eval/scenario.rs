@@ -15,8 +15,41 @@ fn pipeline_of(client: &crate::model::Client) -> Pipeline {
 
 /// Whether a connection is enabled for a client.
 pub fn enabled_for(tenant: &Tenant, connection: &Connection, client: &str) -> bool {
-    let any_lists = tenant.connections.iter().any(|c| !c.enabled_clients.is_empty());
-    !any_lists || connection.enabled_clients.iter().any(|c| c.value == client)
+    tenant.enabled_for(connection, client)
+}
+
+/// A login of the export in compact form: indices into the tenant instead of names. The
+/// analysis handles a login list that grows with clients × connections in this form, and
+/// builds a [`Scenario`] only for the logins it evaluates.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Login {
+    /// Index into `tenant.clients`; `None` for a generic login.
+    pub client: Option<usize>,
+    /// Index into `tenant.connections`.
+    pub connection: Option<usize>,
+    pub protocol: &'static str,
+    pub pipeline: Pipeline,
+}
+
+impl Login {
+    pub(crate) fn scenario(&self, tenant: &Tenant, platform: &Platform) -> Scenario {
+        Scenario {
+            client: self
+                .client
+                .map_or_else(|| ANY_CLIENT.to_string(), |i| tenant.clients[i].name.clone()),
+            connection: self.connection.map(|i| tenant.connections[i].name.clone()),
+            protocol: self.protocol.to_string(),
+            scopes: if self.protocol == CREDENTIALS_PROTOCOL {
+                Vec::new()
+            } else {
+                DEFAULT_SCOPES.iter().map(|s| s.to_string()).collect()
+            },
+            pipeline: self.pipeline,
+            platform: platform.profile_name.clone(),
+            generic: self.client.is_none(),
+            profile: None,
+        }
+    }
 }
 
 /// Every concrete login worth evaluating: each interactive client with each connection enabled
@@ -24,31 +57,25 @@ pub fn enabled_for(tenant: &Tenant, connection: &Connection, client: &str) -> bo
 /// each machine-to-machine client on client credentials. Where the scripts of a kind run in no
 /// such login, generic logins stand in (see [`Scenario::generic`]).
 pub fn scenarios(tenant: &Tenant, scripts: &Scripts, platform: &Platform) -> Vec<Scenario> {
+    logins(tenant, scripts)
+        .iter()
+        .map(|login| login.scenario(tenant, platform))
+        .collect()
+}
+
+/// [`scenarios`] in compact form, in the same order; linear in the logins it lists.
+pub(crate) fn logins(tenant: &Tenant, scripts: &Scripts) -> Vec<Login> {
     let mut out = Vec::new();
-    let base = |client: &str, connection: Option<String>, protocol: &str, pipeline: Pipeline| Scenario {
-        client: client.to_string(),
-        connection,
-        protocol: protocol.to_string(),
-        scopes: if protocol == CREDENTIALS_PROTOCOL {
-            Vec::new()
-        } else {
-            DEFAULT_SCOPES.iter().map(|s| s.to_string()).collect()
-        },
-        pipeline,
-        platform: platform.profile_name.clone(),
-        generic: false,
-        profile: None,
-    };
-    for client in &tenant.clients {
+    for (index, client) in tenant.clients.iter().enumerate() {
         let pipeline = pipeline_of(client);
         let machine = client.app_type.as_deref() == Some("non_interactive");
         if machine || client.grant_types.iter().any(|g| g.value == "client_credentials") {
-            out.push(base(
-                &client.name,
-                None,
-                CREDENTIALS_PROTOCOL,
-                Pipeline::OidcConformant,
-            ));
+            out.push(Login {
+                client: Some(index),
+                connection: None,
+                protocol: CREDENTIALS_PROTOCOL,
+                pipeline: Pipeline::OidcConformant,
+            });
         }
         if machine {
             continue;
@@ -56,38 +83,34 @@ pub fn scenarios(tenant: &Tenant, scripts: &Scripts, platform: &Platform) -> Vec
         // With no grant types exported, Auth0's defaults apply, which include refresh tokens.
         let refreshes =
             client.grant_types.is_empty() || client.grant_types.iter().any(|g| g.value == "refresh_token");
-        for connection in tenant
-            .connections
-            .iter()
-            .filter(|c| enabled_for(tenant, c, &client.name))
-        {
+        for connection in tenant.connections_enabled_for(&client.name) {
             for protocol in LOGIN_PROTOCOLS {
                 if *protocol == REFRESH_PROTOCOL && !refreshes {
                     continue;
                 }
-                out.push(base(
-                    &client.name,
-                    Some(connection.name.clone()),
+                out.push(Login {
+                    client: Some(index),
+                    connection: Some(connection),
                     protocol,
                     pipeline,
-                ));
+                });
             }
         }
     }
     let interactive = out.iter().any(|s| s.protocol != CREDENTIALS_PROTOCOL);
     let credentials = out.iter().any(|s| s.protocol == CREDENTIALS_PROTOCOL);
     let loose = tenant.format == ExportFormat::Sources;
+    let generic = |protocol| Login {
+        client: None,
+        connection: None,
+        protocol,
+        pipeline: Pipeline::OidcConformant,
+    };
     if !interactive && (loose || !scripts.rules.is_empty() || !scripts.actions.is_empty()) {
-        for protocol in LOGIN_PROTOCOLS {
-            let mut s = base(ANY_CLIENT, None, protocol, Pipeline::OidcConformant);
-            s.generic = true;
-            out.push(s);
-        }
+        out.extend(LOGIN_PROTOCOLS.iter().map(|p| generic(p)));
     }
     if !credentials && (!scripts.hooks.is_empty() || !scripts.actions.is_empty()) {
-        let mut s = base(ANY_CLIENT, None, CREDENTIALS_PROTOCOL, Pipeline::OidcConformant);
-        s.generic = true;
-        out.push(s);
+        out.push(generic(CREDENTIALS_PROTOCOL));
     }
     out
 }
@@ -95,11 +118,23 @@ pub fn scenarios(tenant: &Tenant, scripts: &Scripts, platform: &Platform) -> Vec
 /// The login a storage proof stands on: the first interactive client (by name) the
 /// connection is enabled for, or any client.
 pub fn storage_scenario(tenant: &Tenant, connection: &Connection, platform: &Platform) -> Scenario {
-    let client = tenant
-        .clients
-        .iter()
-        .filter(|c| c.app_type.as_deref() != Some("non_interactive"))
-        .find(|c| enabled_for(tenant, connection, &c.name));
+    let interactive = |c: &&crate::model::Client| c.app_type.as_deref() != Some("non_interactive");
+    let client = if connection.enabled_clients.is_empty() {
+        tenant
+            .clients
+            .iter()
+            .filter(interactive)
+            .find(|c| enabled_for(tenant, connection, &c.name))
+    } else {
+        // The first listed client in tenant order, found through the listed names.
+        connection
+            .enabled_clients
+            .iter()
+            .flat_map(|listed| tenant.client_indices(&listed.value))
+            .filter(|&&i| interactive(&&tenant.clients[i]))
+            .min()
+            .map(|&i| &tenant.clients[i])
+    };
     Scenario {
         client: client.map_or_else(|| ANY_CLIENT.to_string(), |c| c.name.clone()),
         connection: Some(connection.name.clone()),
@@ -260,11 +295,7 @@ pub fn login_facts(tenant: &Tenant, scenario: &Scenario) -> LoginFacts {
                 .map_or_else(|| "{}".to_string(), |m| m.to_json().to_string()),
         );
     }
-    if let Some(connection) = scenario
-        .connection
-        .as_ref()
-        .and_then(|n| tenant.connections.iter().find(|c| &c.name == n))
-    {
+    if let Some(connection) = scenario.connection.as_ref().and_then(|n| tenant.connection(n)) {
         facts = facts.with(Fact::Connection, connection.name.clone());
         if let Some(strategy) = &connection.strategy {
             facts = facts.with(Fact::Strategy, strategy.clone());

@@ -32,6 +32,9 @@ pub struct Scripts {
     pub hooks: Vec<(usize, ScriptUnit)>,
     /// Custom-database scripts, by connection index.
     pub databases: Vec<(usize, ScriptUnit)>,
+    /// The first script read from each file, as `(list, position)`: 0 rules, 1 actions,
+    /// 2 hooks, 3 databases.
+    by_file: std::collections::HashMap<SourceId, (u8, usize)>,
 }
 
 impl Scripts {
@@ -43,6 +46,26 @@ impl Scripts {
             .chain(&self.hooks)
             .chain(&self.databases)
             .map(|(_, unit)| unit)
+    }
+
+    /// The first script (in [`Scripts::all`] order) read from `file`.
+    pub fn by_file(&self, file: SourceId) -> Option<&ScriptUnit> {
+        let &(list, position) = self.by_file.get(&file)?;
+        let list = match list {
+            0 => &self.rules,
+            1 => &self.actions,
+            2 => &self.hooks,
+            _ => &self.databases,
+        };
+        list.get(position).map(|(_, unit)| unit)
+    }
+
+    /// Positions in `databases` of the custom-database scripts of the connection at `index`
+    /// in the tenant (`databases` is in connection order).
+    pub fn databases_of(&self, index: usize) -> std::ops::Range<usize> {
+        let start = self.databases.partition_point(|(i, _)| *i < index);
+        let end = self.databases.partition_point(|(i, _)| *i <= index);
+        start..end
     }
 }
 
@@ -86,6 +109,17 @@ pub fn lower_scripts(tenant: &Tenant, sources: &SourceMap) -> Scripts {
             'a' => scripts.actions.push((i, unit)),
             'd' => scripts.databases.push((i, unit)),
             _ => scripts.hooks.push((i, unit)),
+        }
+    }
+    let lists = [
+        &scripts.rules,
+        &scripts.actions,
+        &scripts.hooks,
+        &scripts.databases,
+    ];
+    for (list, units) in lists.into_iter().enumerate() {
+        for (position, (_, unit)) in units.iter().enumerate() {
+            scripts.by_file.entry(unit.file).or_insert((list as u8, position));
         }
     }
     scripts

@@ -147,14 +147,6 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// Whether the summary was computed for facts that agree with `facts`.
-    pub fn applies_to(&self, facts: &super::host::LoginFacts) -> bool {
-        self.facts.iter().all(|(fact, seen)| match fact {
-            Fact::ClientMetadata => &facts.client_metadata == seen,
-            other => facts.values.get(other) == seen.as_ref(),
-        })
-    }
-
     /// Everything the summary says about a login except which facts it read: two summaries
     /// with the same key compose into the same tokens.
     pub fn effects_key(&self) -> String {

@@ -250,11 +250,11 @@ fn implied_reference(file: crate::source::SourceId, reference: &str) -> Spanned<
 fn rules(files: &mut Files<'_>, b: &mut Builder, dir: &Path) {
     b.script_base = dir.to_path_buf();
     let scripts: Vec<PathBuf> = children_with_ext(dir, "js");
-    let mut claimed = Vec::new();
+    let mut claimed = std::collections::HashSet::new();
     for path in entries_with_ext(dir, "json") {
         let name = stem(&path);
         let Some((file, node)) = files.tree(&path, &mut b.errors) else {
-            claimed.push(dir.join(format!("{name}.js")));
+            claimed.insert(dir.join(format!("{name}.js")));
             continue;
         };
         let src = Source::new(file, &node, "");
@@ -280,14 +280,14 @@ fn rules(files: &mut Files<'_>, b: &mut Builder, dir: &Path) {
         if let Some(reference) = node.get("script").and_then(Node::as_str)
             && let Some(target) = super::files::join_inside(&files.root, dir, reference)
         {
-            claimed.push(target);
+            claimed.insert(target);
         }
-        claimed.push(beside);
+        claimed.insert(beside);
         b.rule(src, Some(&name), script);
     }
     // Extension layout: a `.js` with no `.json` is an enabled rule named after the file.
     for path in scripts {
-        if claimed.iter().any(|c| c == &path) {
+        if claimed.contains(&path) {
             continue;
         }
         let name = stem(&path);

@@ -10,6 +10,9 @@ mod build;
 
 pub use build::{Builder, InputError, PendingScript, ScriptKind, Slot, Source};
 
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
 use serde::{Serialize, Serializer};
 
 use crate::source::{SourceId, Span};
@@ -72,6 +75,25 @@ pub struct Tenant {
     pub resource_servers: Vec<ResourceServer>,
     /// Resources the checks do not model, by a0deploy's YAML key (`roles`, `emailTemplates`...).
     pub other: Vec<OtherResource>,
+    /// Lookups by name and pointer, built on first use; a tenant is not changed once loaded.
+    #[serde(skip)]
+    index: OnceLock<Index>,
+}
+
+/// What the tenant's lookups need, built once in linear time so that no lookup walks a list.
+#[derive(Debug, Clone, Default)]
+struct Index {
+    /// Client name → indices of the clients of that name, ascending.
+    clients: HashMap<String, Vec<usize>>,
+    /// Connection name → index of the first connection of that name.
+    connections: HashMap<String, usize>,
+    /// Whether any connection lists its enabled clients (with none, every connection is enabled
+    /// for every client).
+    any_enabled_lists: bool,
+    /// Client name → indices of the connections that list it as enabled, ascending, once each.
+    enabled: HashMap<String, Vec<usize>>,
+    /// `(file, pointer of a named resource)` → the resource's kind and name.
+    named: HashMap<(SourceId, String), (String, String)>,
 }
 
 impl Tenant {
@@ -88,7 +110,51 @@ impl Tenant {
             guardian: Guardian::default(),
             resource_servers: Vec::new(),
             other: Vec::new(),
+            index: OnceLock::new(),
         }
+    }
+
+    fn index(&self) -> &Index {
+        self.index.get_or_init(|| {
+            let mut index = Index::default();
+            for (i, client) in self.clients.iter().enumerate() {
+                index.clients.entry(client.name.clone()).or_default().push(i);
+            }
+            for (i, connection) in self.connections.iter().enumerate() {
+                index.connections.entry(connection.name.clone()).or_insert(i);
+                index.any_enabled_lists |= !connection.enabled_clients.is_empty();
+                for client in &connection.enabled_clients {
+                    let list = index.enabled.entry(client.value.clone()).or_default();
+                    if list.last() != Some(&i) {
+                        list.push(i);
+                    }
+                }
+            }
+            let named = self
+                .clients
+                .iter()
+                .map(|c| (&c.name, &c.loc))
+                .chain(self.connections.iter().map(|c| (&c.name, &c.loc)))
+                .chain(self.rules.iter().map(|r| (&r.name, &r.loc)))
+                .chain(self.actions.iter().map(|a| (&a.name, &a.loc)))
+                .chain(self.hooks.iter().map(|h| (&h.name, &h.loc)))
+                .chain(self.resource_servers.iter().map(|r| (&r.name, &r.loc)))
+                .chain(self.guardian.factors.iter().map(|f| (&f.name, &f.loc)))
+                .chain(self.other.iter().map(|o| (&o.name, &o.loc)));
+            for (name, loc) in named.filter(|(_, loc)| !loc.pointer.is_empty()) {
+                let kind = loc
+                    .pointer
+                    .trim_start_matches('/')
+                    .split('/')
+                    .next()
+                    .unwrap_or_default();
+                index
+                    .named
+                    .entry((loc.file, loc.pointer.clone()))
+                    .or_insert_with(|| (kind.to_string(), name.clone()));
+            }
+            index
+        })
     }
 
     /// Orders every list by name, the order a0deploy's directory format lists files in, so that
@@ -127,41 +193,64 @@ impl Tenant {
     /// (`/clients/2/oidc_conformant` becomes `/clients/Legacy Portal/oidc_conformant`), so that
     /// reordering a YAML export does not change what a finding is about.
     pub fn stable_pointer(&self, file: SourceId, pointer: &str) -> String {
-        let named = self
-            .clients
-            .iter()
-            .map(|c| (&c.name, &c.loc))
-            .chain(self.connections.iter().map(|c| (&c.name, &c.loc)))
-            .chain(self.rules.iter().map(|r| (&r.name, &r.loc)))
-            .chain(self.actions.iter().map(|a| (&a.name, &a.loc)))
-            .chain(self.hooks.iter().map(|h| (&h.name, &h.loc)))
-            .chain(self.resource_servers.iter().map(|r| (&r.name, &r.loc)))
-            .chain(self.guardian.factors.iter().map(|f| (&f.name, &f.loc)))
-            .chain(self.other.iter().map(|o| (&o.name, &o.loc)));
-        for (name, loc) in named {
-            if loc.file != file || loc.pointer.is_empty() {
-                continue;
+        let named = &self.index().named;
+        // The shortest prefix that is a named resource's own pointer, at a `/` boundary.
+        let boundaries = pointer
+            .match_indices('/')
+            .map(|(at, _)| at)
+            .chain([pointer.len()]);
+        for end in boundaries {
+            let (prefix, rest) = pointer.split_at(end);
+            if let Some((kind, name)) = named.get(&(file, prefix.to_string())) {
+                return format!(
+                    "{}{rest}",
+                    crate::syntax::pointer_join(&crate::syntax::pointer_join("", kind), name)
+                );
             }
-            let rest = match pointer.strip_prefix(loc.pointer.as_str()) {
-                Some(rest) if rest.is_empty() || rest.starts_with('/') => rest,
-                _ => continue,
-            };
-            let kind = loc
-                .pointer
-                .trim_start_matches('/')
-                .split('/')
-                .next()
-                .unwrap_or_default();
-            return format!(
-                "{}{rest}",
-                crate::syntax::pointer_join(&crate::syntax::pointer_join("", kind), name)
-            );
         }
         pointer.to_string()
     }
 
+    /// The first client named `name`.
     pub fn client(&self, name: &str) -> Option<&Client> {
-        self.clients.iter().find(|c| c.name == name)
+        self.clients_named(name).next()
+    }
+
+    /// Every client named `name`, in tenant order.
+    pub fn clients_named<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a Client> + 'a {
+        self.client_indices(name).iter().map(|&i| &self.clients[i])
+    }
+
+    /// Indices into `clients` of the clients named `name`, ascending.
+    pub fn client_indices(&self, name: &str) -> &[usize] {
+        self.index().clients.get(name).map_or(&[][..], Vec::as_slice)
+    }
+
+    /// The first connection named `name`.
+    pub fn connection(&self, name: &str) -> Option<&Connection> {
+        self.index().connections.get(name).map(|&i| &self.connections[i])
+    }
+
+    /// Whether `connection` is enabled for the client named `client`: listed in its enabled
+    /// clients, or no connection lists any (the export then says nothing about it).
+    pub fn enabled_for(&self, connection: &Connection, client: &str) -> bool {
+        !self.index().any_enabled_lists || connection.enabled_clients.iter().any(|c| c.value == client)
+    }
+
+    /// Indices into `connections` of the connections enabled for the client named `client`,
+    /// ascending.
+    pub fn connections_enabled_for(&self, client: &str) -> Box<dyn Iterator<Item = usize> + '_> {
+        let index = self.index();
+        if !index.any_enabled_lists {
+            return Box::new(0..self.connections.len());
+        }
+        let listed = index.enabled.get(client).map_or(&[][..], Vec::as_slice);
+        Box::new(listed.iter().copied())
+    }
+
+    /// Index into `connections` of the first connection named `name`.
+    pub fn connection_index(&self, name: &str) -> Option<usize> {
+        self.index().connections.get(name).copied()
     }
 }
 
