@@ -162,8 +162,9 @@ pub enum Outcome {
 pub struct TraceEntry {
     pub claim: String,
     pub token: TokenKind,
-    pub script: String,
-    pub file: String,
+    /// Shared by every entry of one script in every login (a large export has many).
+    pub script: std::sync::Arc<str>,
+    pub file: std::sync::Arc<str>,
     pub line: u32,
     pub filter: Filter,
     pub outcome: Outcome,

@@ -62,7 +62,7 @@ pub fn run(ctx: &Context<'_>, _options: &serde_json::Value) -> Vec<Hit> {
             if let Some((_, file, span)) = refresh
                 .completions
                 .iter()
-                .find(|(label, file, _)| *file == write.file && label == &write.script)
+                .find(|(label, file, _)| *file == write.file && *label == write.script)
             {
                 hit = hit.related(
                     "the refresh-token flow returns here first",

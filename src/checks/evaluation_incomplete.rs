@@ -27,7 +27,7 @@ pub fn run(ctx: &Context<'_>, _options: &serde_json::Value) -> Vec<Hit> {
                     span: *span,
                     pointer: String::new(),
                 })
-                .var("script", script.clone())
+                .var("script", script.to_string())
                 .var("what", what.clone()),
             );
         }

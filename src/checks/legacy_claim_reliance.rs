@@ -66,7 +66,7 @@ pub fn run(ctx: &Context<'_>, _options: &serde_json::Value) -> Vec<Hit> {
             })
             .var("claim", claim.clone())
             .var("client", evaluation.scenario.client.clone())
-            .var("script", entry.script.clone())
+            .var("script", entry.script.to_string())
             .claim(&claim, TokenKind::IdToken)
             .subject("client", &evaluation.scenario.client)
             .proof(Proof::new(conformant, trace, shows, statement));

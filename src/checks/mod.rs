@@ -90,7 +90,7 @@ impl Hit {
         })
         .var("claim", claim)
         .var("token", write.token().label())
-        .var("script", write.script.clone())
+        .var("script", write.script.to_string())
         .claim(claim, write.token())
     }
 

@@ -30,7 +30,7 @@ pub fn run(ctx: &Context<'_>, _options: &serde_json::Value) -> Vec<Hit> {
             })
             .var("known", known)
             .var("token", write.token().label())
-            .var("script", write.script.clone());
+            .var("script", write.script.to_string());
             hit.token = Some(write.token().as_str().to_string());
             hit.claim = Some(write.claim.key.label());
             hit

@@ -11,8 +11,8 @@ use super::*;
 /// A claim a script set, with the filter's verdict in one login.
 #[derive(Debug, Clone)]
 pub struct ScriptWrite {
-    pub claim: ClaimSet,
-    pub script: String,
+    pub claim: Arc<ClaimSet>,
+    pub script: Arc<str>,
     pub file: SourceId,
     pub decision: Decision,
 }
@@ -37,7 +37,7 @@ impl ScriptWrite {
 pub struct SignalAt {
     pub kind: SignalKind,
     pub must: bool,
-    pub script: String,
+    pub script: Arc<str>,
     pub file: SourceId,
     pub span: Span,
 }
@@ -65,16 +65,16 @@ pub struct Evaluation {
     #[serde(skip)]
     pub signals: Vec<SignalAt>,
     #[serde(skip)]
-    pub reads: Vec<(String, SourceId, Span)>,
+    pub reads: Vec<(Arc<str>, SourceId, Span)>,
     /// Where scripts complete the login with tokens: (script, file, span).
     #[serde(skip)]
-    pub completions: Vec<(String, SourceId, Span)>,
+    pub completions: Vec<(Arc<str>, SourceId, Span)>,
     /// Root attributes of `user` scripts change: (attribute, value, must, script, file, span).
     #[serde(skip)]
-    pub user_writes: Vec<(summary::UserWrite, String, SourceId)>,
+    pub user_writes: Vec<(summary::UserWrite, Arc<str>, SourceId)>,
     /// Places where a script stopped short: (script, file, span, what).
     #[serde(skip)]
-    pub bounds: Vec<(String, SourceId, Span, String)>,
+    pub bounds: Vec<(Arc<str>, SourceId, Span, String)>,
 }
 
 impl Evaluation {
@@ -172,8 +172,9 @@ pub(crate) fn compose(
     };
     for (r, summary) in summaries {
         let (unit, _) = unit_of(scripts, *r);
-        let label = unit.label();
+        let label: Arc<str> = unit.label().into();
         let file = sources.get(unit.file);
+        let display: Arc<str> = file.display.as_str().into();
         for bound in &summary.incomplete {
             let line = file.line_col(bound.span.start).line;
             evaluation
@@ -227,7 +228,7 @@ pub(crate) fn compose(
                 claim: label_claim,
                 token: claim.token,
                 script: label.clone(),
-                file: file.display.clone(),
+                file: display.clone(),
                 line,
                 filter: decision.filter,
                 outcome: decision.outcome,
@@ -260,7 +261,7 @@ pub(crate) fn compose(
                     claim: write.attribute.clone(),
                     token: TokenKind::IdToken,
                     script: label.clone(),
-                    file: file.display.clone(),
+                    file: display.clone(),
                     line,
                     filter: Filter::LegacyProfile,
                     outcome: Outcome::Kept,

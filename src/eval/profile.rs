@@ -247,8 +247,8 @@ pub fn profile_claims(
             entries.push(TraceEntry {
                 claim: claim.clone(),
                 token: TokenKind::IdToken,
-                script: format!("the user profile from connection `{}`", connection.name),
-                file: file.display.clone(),
+                script: format!("the user profile from connection `{}`", connection.name).into(),
+                file: file.display.as_str().into(),
                 line: file.line_col(span.start).line,
                 filter,
                 outcome,

@@ -125,12 +125,13 @@ pub struct Incomplete {
 pub struct Summary {
     pub kind: ScriptKind,
     pub outcome: LoginOutcome,
-    pub claims: Vec<ClaimSet>,
+    /// Shared with every login's [`super::ScriptWrite`] of the claim.
+    pub claims: Vec<std::sync::Arc<ClaimSet>>,
     pub user_writes: Vec<UserWrite>,
     pub signals: Vec<Signal>,
     /// User attributes read on a path that issues tokens (path, where).
     #[serde(skip)]
-    pub reads: Vec<(String, Span)>,
+    pub reads: Vec<(std::sync::Arc<str>, Span)>,
     /// Where the login is denied, and whether on every completing path.
     #[serde(skip)]
     pub denials: Vec<(Span, bool)>,
@@ -169,6 +170,7 @@ impl Summary {
         self.claims
             .iter()
             .find(|c| c.token == token && c.key.exact() == Some(name))
+            .map(|c| &**c)
     }
 }
 
@@ -237,7 +239,7 @@ fn summarise(machine: Machine, text: &str, kind: ScriptKind) -> Summary {
                     continue;
                 }
                 let m = must(&p.presence);
-                claims.push(ClaimSet {
+                claims.push(std::sync::Arc::new(ClaimSet {
                     token,
                     key: ClaimKey::Exact(p.key.to_string()),
                     value: to_json(st, &p.value, 0),
@@ -245,11 +247,11 @@ fn summarise(machine: Machine, text: &str, kind: ScriptKind) -> Summary {
                     must: m,
                     condition: (!m).then(|| describe(&p.presence)),
                     span: p.site.map_or(Span::default(), |s| s.span),
-                });
+                }));
             }
             for w in &object.dyn_writes {
                 let m = must(&w.presence);
-                claims.push(ClaimSet {
+                claims.push(std::sync::Arc::new(ClaimSet {
                     token,
                     key: match w.key.known_prefix() {
                         Some(p) if !p.is_empty() => ClaimKey::Prefix(p.to_string()),
@@ -260,7 +262,7 @@ fn summarise(machine: Machine, text: &str, kind: ScriptKind) -> Summary {
                     must: m,
                     condition: (!m).then(|| describe(&w.presence)),
                     span: w.site.span,
-                });
+                }));
             }
         }
         if let Some(user) = machine.host.user.and_then(|id| st.obj(id)) {
@@ -320,7 +322,7 @@ fn summarise(machine: Machine, text: &str, kind: ScriptKind) -> Summary {
                         });
                     }
                 }
-                EventKind::AttrRead(path) => reads.push((path.to_string(), e.site.span)),
+                EventKind::AttrRead(path) => reads.push((path.to_string().into(), e.site.span)),
             }
         }
     }

@@ -28,50 +28,142 @@ pub struct FileText {
 /// Largest file read; anything bigger is reported instead.
 pub const MAX_FILE_BYTES: u64 = 32 << 20;
 
-/// Reads one file as text, unless a symbolic link takes it outside `root_canonical`.
+/// Reads one file as text, unless a symbolic link takes it (or a folder on its way) outside
+/// `root_canonical`.
 pub fn read(path: &Path, keywords: &KeywordMap, root_canonical: &Path) -> FileText {
-    if !really_inside(root_canonical, path) {
-        // NOTE: the target is not named: nothing about what lies outside the export is reported.
-        return FileText {
-            text: Arc::from(""),
-            problem: Some((
-                0,
-                "this file is a symbolic link to outside the export root; it was not read".into(),
-            )),
-            json: None,
-        };
+    let parent_inside = path
+        .parent()
+        .is_none_or(|parent| parent.as_os_str().is_empty() || really_inside(root_canonical, parent));
+    read_confined(path, keywords, parent_inside, root_canonical).unwrap_or_else(|| read_problem(path))
+}
+
+/// Why a path [`read_confined`] skipped cannot be read: it is missing or a folder.
+fn read_problem(path: &Path) -> FileText {
+    let problem = match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => "cannot read file: it is a folder, not a file".to_string(),
+        Ok(_) => "cannot read file".to_string(),
+        Err(error) => format!("cannot read file: {}", io_reason(&error)),
+    };
+    FileText {
+        text: Arc::from(""),
+        problem: Some((0, problem)),
+        json: None,
+    }
+}
+
+fn outside() -> FileText {
+    // NOTE: the target is not named: nothing about what lies outside the export is reported.
+    FileText {
+        text: Arc::from(""),
+        problem: Some((
+            0,
+            "this file is a symbolic link to outside the export root; it was not read".into(),
+        )),
+        json: None,
+    }
+}
+
+/// Opens `path` for reading without following a symbolic link at its last component, and
+/// without blocking on a FIFO (it is refused after the open, by its type).
+fn open_nofollow(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    options.open(path)
+}
+
+/// Reads one file whose folder is known to be (`parent_inside`) or not to be inside the root:
+/// one open, one `fstat`, one read for the whole file. `None` when the path is missing or a
+/// folder, which the caller reports when it needs the file.
+pub fn read_confined(
+    path: &Path,
+    keywords: &KeywordMap,
+    parent_inside: bool,
+    root_canonical: &Path,
+) -> Option<FileText> {
+    if !parent_inside {
+        return Some(outside());
     }
     let unreadable = |problem: String| FileText {
         text: Arc::from(""),
         problem: Some((0, problem)),
         json: None,
     };
-    match std::fs::metadata(path) {
-        // A FIFO or device would block or never end; only regular files are read.
-        Ok(meta) if !meta.is_file() && !meta.is_dir() => {
-            return unreadable(
-                "expected a regular file, found a special file (FIFO, socket or device)".into(),
-            );
+    let mut file = match open_nofollow(path) {
+        Ok(file) => file,
+        // A symbolic link (`ELOOP` under `O_NOFOLLOW`): read it only if it resolves inside.
+        #[cfg(unix)]
+        Err(error) if error.raw_os_error() == Some(libc::ELOOP) => {
+            if !really_inside(root_canonical, path) {
+                return Some(outside());
+            }
+            match std::fs::File::open(path) {
+                Ok(file) => file,
+                Err(error) => {
+                    return Some(unreadable(format!("cannot read file: {}", io_reason(&error))));
+                }
+            }
         }
-        Ok(meta) if meta.len() > MAX_FILE_BYTES => {
-            return unreadable(format!(
-                "file is {} MiB; an export file is never over {} MiB, so it was not read",
-                meta.len() >> 20,
-                MAX_FILE_BYTES >> 20
-            ));
-        }
-        _ => {}
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(error) => return Some(unreadable(format!("cannot read file: {}", io_reason(&error)))),
+    };
+    let meta = match file.metadata() {
+        Ok(meta) => meta,
+        Err(error) => return Some(unreadable(format!("cannot read file: {}", io_reason(&error)))),
+    };
+    if meta.is_dir() {
+        return None;
     }
-    let bytes = match std::fs::read(path) {
+    // A FIFO or device would block or never end; only regular files are read.
+    if !meta.is_file() {
+        return Some(unreadable(
+            "expected a regular file, found a special file (FIFO, socket or device)".into(),
+        ));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Some(unreadable(format!(
+            "file is {} MiB; an export file is never over {} MiB, so it was not read",
+            meta.len() >> 20,
+            MAX_FILE_BYTES >> 20
+        )));
+    }
+    let bytes = match read_sized(&mut file, meta.len()) {
         Ok(bytes) => bytes,
         Err(error) => {
-            return FileText {
-                text: Arc::from(""),
-                problem: Some((0, format!("cannot read file: {}", io_reason(&error)))),
-                json: None,
-            };
+            return Some(unreadable(format!("cannot read file: {}", io_reason(&error))));
         }
     };
+    Some(decode(path, bytes, keywords))
+}
+
+/// Reads a file of `len` bytes (as `fstat` gave it) in as few reads as it takes, without the
+/// extra read that finds the end (what is appended after the `fstat` is not read); a file that
+/// says it is empty is read to its end, never past the size limit.
+fn read_sized(file: &mut std::fs::File, len: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let len = len as usize;
+    let mut bytes = vec![0; len];
+    let mut filled = 0;
+    while filled < len {
+        match file.read(&mut bytes[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+    bytes.truncate(filled);
+    if len == 0 {
+        file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
+    }
+    Ok(bytes)
+}
+
+fn decode(path: &Path, bytes: Vec<u8>, keywords: &KeywordMap) -> FileText {
     let (text, problem) = match String::from_utf8(bytes) {
         Ok(text) => (text, None),
         Err(error) => {
@@ -117,15 +209,21 @@ impl FileCache {
         }
     }
 
-    /// Reads `paths` in parallel.
+    /// Reads `paths` in parallel; each folder's place inside the root is checked once.
     pub fn prefetch(&mut self, paths: Vec<PathBuf>, keywords: &KeywordMap) {
         let root = &self.root_canonical;
+        let mut folders: Vec<&Path> = paths.iter().filter_map(|p| p.parent()).collect();
+        folders.sort_unstable();
+        folders.dedup();
+        let inside: HashMap<&Path, bool> = folders
+            .into_iter()
+            .map(|f| (f, f.as_os_str().is_empty() || really_inside(root, f)))
+            .collect();
         let read: Vec<(PathBuf, FileText)> = paths
-            .into_par_iter()
-            .filter(|p| p.is_file())
-            .map(|p| {
-                let text = read(&p, keywords, root);
-                (p, text)
+            .par_iter()
+            .filter_map(|p| {
+                let parent_inside = p.parent().is_none_or(|f| inside.get(f).copied().unwrap_or(false));
+                read_confined(p, keywords, parent_inside, root).map(|text| (p.clone(), text))
             })
             .collect();
         self.files.extend(read);
@@ -194,28 +292,42 @@ pub fn really_inside(root_canonical: &Path, path: &Path) -> bool {
 
 /// Direct children of `dir` (files and folders), sorted by name. Missing folders are empty.
 pub fn children(dir: &Path) -> Vec<PathBuf> {
+    listing(dir).into_iter().map(|(path, _)| path).collect()
+}
+
+/// Direct children of `dir` sorted by name, each with whether it is a folder (not following
+/// symbolic links), as the directory listing gives it: no `stat` per entry.
+fn listing(dir: &Path) -> Vec<(PathBuf, bool)> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
-    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    paths.sort();
+    let mut paths: Vec<(PathBuf, bool)> = entries
+        .filter_map(|e| {
+            let e = e.ok()?;
+            let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+            Some((e.path(), is_dir))
+        })
+        .collect();
+    paths.sort_unstable();
     paths
 }
 
 /// Direct children of `dir` with the extension `ext`.
 pub fn children_with_ext(dir: &Path, ext: &str) -> Vec<PathBuf> {
-    children(dir)
+    listing(dir)
         .into_iter()
-        .filter(|p| p.extension().is_some_and(|e| e == ext) && !is_dir(p))
+        .filter(|(p, is_dir)| !is_dir && p.extension().is_some_and(|e| e == ext))
+        .map(|(p, _)| p)
         .collect()
 }
 
 /// Direct children of `dir` named `*.ext`, folders included: a folder named like a resource file
 /// (`clients/X.json/`) is reported as unreadable rather than skipped without a word.
 pub fn entries_with_ext(dir: &Path, ext: &str) -> Vec<PathBuf> {
-    children(dir)
+    listing(dir)
         .into_iter()
-        .filter(|p| p.extension().is_some_and(|e| e == ext))
+        .filter(|(p, _)| p.extension().is_some_and(|e| e == ext))
+        .map(|(p, _)| p)
         .collect()
 }
 
