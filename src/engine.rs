@@ -248,7 +248,7 @@ pub fn verify(ctx: &Context<'_>, hit: &Hit) -> Result<(), String> {
             if in_script && !e.runs(hit.loc.file, hit.loc.span) {
                 return Err("the witness login does not run the line the finding points at".into());
             }
-            if proof.tokens != e.tokens {
+            if proof.tokens != e.tokens() {
                 return Err("the proof's tokens are not the ones the witness login issues".into());
             }
         }

@@ -980,7 +980,7 @@ fn decisions(
         &scenario,
     );
     // The issued tokens hold exactly the kept claims.
-    for entry in &evaluation.trace {
+    for entry in evaluation.trace() {
         assert_eq!(
             evaluation.has(entry.token, &entry.claim),
             entry.outcome == Outcome::Kept,
@@ -990,8 +990,7 @@ fn decisions(
         );
     }
     evaluation
-        .trace
-        .iter()
+        .trace()
         .map(|t| (t.claim.clone(), (t.filter.as_str().to_string(), t.outcome)))
         .collect()
 }
@@ -1164,8 +1163,7 @@ fn adaptive_mfa_is_not_mfa_on_every_login_because_the_data_says_so() {
         let analysis = Analysis::new(&loaded.tenant, &scripts, platform, &sources);
         let evaluation = analysis.evaluate(&loaded.tenant, &scripts, platform, &sources, &scenario);
         let entry = evaluation
-            .trace
-            .iter()
+            .trace()
             .find(|t| t.claim == "email")
             .unwrap()
             .clone();

@@ -33,7 +33,7 @@ pub fn run(ctx: &Context<'_>, raw: &serde_json::Value) -> Vec<Hit> {
         let Some(connection) = evaluation.scenario.connection.as_deref() else {
             continue;
         };
-        for entry in &evaluation.trace {
+        for entry in evaluation.trace() {
             let (Some(file), Some(condition)) = (entry.source, entry.condition.as_deref()) else {
                 continue;
             };

@@ -27,8 +27,7 @@ pub fn run(ctx: &Context<'_>, _options: &serde_json::Value) -> Vec<Hit> {
         twin_scenario.pipeline = Pipeline::OidcConformant;
         let mut twin = None;
         for entry in evaluation
-            .trace
-            .iter()
+            .trace()
             .filter(|t| t.filter == Filter::LegacyProfile && t.token == TokenKind::IdToken)
         {
             let Some(file) = entry.source else { continue };
@@ -45,8 +44,7 @@ pub fn run(ctx: &Context<'_>, _options: &serde_json::Value) -> Vec<Hit> {
             }
             let claim = entry.claim.clone();
             let mut trace: Vec<_> = conformant
-                .trace
-                .iter()
+                .trace()
                 .filter(|t| t.source == Some(file) && t.span == entry.span && t.claim == claim)
                 .cloned()
                 .collect();

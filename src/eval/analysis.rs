@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use super::pipeline::compose;
+use super::pipeline::{ScriptOutcome, compose, compose_scripts, with_profile};
 use super::*;
 
 /// A script that runs in a login, with the kind it runs as.
@@ -385,12 +385,72 @@ impl Analysis {
             .iter()
             .map(|(i, _)| logins[*i].scenario(tenant, platform))
             .collect();
-        let evaluations: Vec<Evaluation> = representatives
+        // Groups that differ only in their connection share what the scripts do, unless the
+        // connection's deny list drops one of their claims.
+        let drops_a_claim = |summaries: &RunSummaries, connection: &Connection| {
+            let Some(deny_list) = &connection.deny_list else {
+                return false;
+            };
+            summaries.iter().any(|(_, summary)| {
+                summary.claims.iter().any(|claim| {
+                    claim.attribute.as_deref().is_some_and(|path| {
+                        deny_list
+                            .entries
+                            .iter()
+                            .any(|e| filters::denied_root(path, &e.value).is_some())
+                    })
+                })
+            })
+        };
+        let mut by_script_key: HashMap<Vec<u32>, usize> = HashMap::new();
+        let outcome_of: Vec<usize> = representatives
+            .iter()
+            .map(|(i, summaries)| {
+                let login = &logins[*i];
+                let connection = login
+                    .connection
+                    .map(|c| first_connection[c])
+                    .filter(|&c| drops_a_claim(summaries, &tenant.connections[c]));
+                let positions = &unit_positions[protocol_of[*i]];
+                let mut key: Vec<u32> = Vec::with_capacity(3 + 2 * positions.len());
+                key.extend([
+                    connection.map_or(u32::MAX, |c| c as u32),
+                    protocol_of[*i] as u32,
+                    login.pipeline as u32,
+                ]);
+                for &u in positions {
+                    key.extend([u as u32, per_unit[u].2[*i]]);
+                }
+                let next = by_script_key.len();
+                *by_script_key.entry(key).or_insert(next)
+            })
+            .collect();
+        let mut first_of_script_group = vec![usize::MAX; by_script_key.len()];
+        for (g, &k) in outcome_of.iter().enumerate() {
+            if first_of_script_group[k] == usize::MAX {
+                first_of_script_group[k] = g;
+            }
+        }
+        let outcomes: Vec<Arc<ScriptOutcome>> = first_of_script_group
             .par_iter()
-            .zip(&scenarios)
+            .map(|&g| {
+                let summaries = &representatives[g].1;
+                Arc::new(compose_scripts(
+                    tenant,
+                    scripts,
+                    platform,
+                    sources,
+                    &scenarios[g],
+                    summaries,
+                ))
+            })
+            .collect();
+        let evaluations: Vec<Evaluation> = scenarios
+            .par_iter()
+            .zip(&outcome_of)
             .zip(&members)
-            .map(|(((_, summaries), scenario), members)| {
-                let mut e = compose(tenant, scripts, platform, sources, scenario, summaries);
+            .map(|((scenario, &k), members)| {
+                let mut e = with_profile(tenant, platform, sources, scenario, outcomes[k].clone());
                 e.members = members
                     .iter()
                     .map(|&m| client_name(&logins[m]).to_string())

@@ -42,45 +42,97 @@ pub struct SignalAt {
     pub span: Span,
 }
 
-/// The result of evaluating one login (and every login that agrees with it on what the
-/// scripts read: its `members`).
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Evaluation {
-    pub scenario: Scenario,
+/// What the scripts of a login do once the platform's filters have decided each claim. Logins
+/// that run the same summaries in the same shape share one (an `Arc`): it depends on the
+/// connection only where the connection's deny list drops a claim.
+#[derive(Debug, Clone)]
+pub struct ScriptOutcome {
     pub outcome: LoginOutcome,
-    /// Claims as issued, by token.
-    pub tokens: Tokens,
+    /// Claims the scripts set, as issued, by token (the profile's standard claims are not here:
+    /// see [`Evaluation::tokens`]).
+    pub script_tokens: Tokens,
     /// Claims issued on some paths only, with the condition.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub may: MayClaims,
-    pub trace: Vec<TraceEntry>,
+    /// The scripts' trace (see [`Evaluation::trace`] for the whole one).
+    pub script_trace: Vec<TraceEntry>,
     /// Where the evaluation stopped short (the step budget, a summarised loop...).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub incomplete: Vec<String>,
-    /// Clients whose logins this evaluation stands for.
-    #[serde(skip)]
-    pub members: Vec<String>,
-    #[serde(skip)]
     pub writes: Vec<ScriptWrite>,
-    #[serde(skip)]
     pub signals: Vec<SignalAt>,
-    #[serde(skip)]
     pub reads: Vec<(Arc<str>, SourceId, Span)>,
     /// Where scripts complete the login with tokens: (script, file, span).
-    #[serde(skip)]
     pub completions: Vec<(Arc<str>, SourceId, Span)>,
     /// Root attributes of `user` scripts change: (attribute, value, must, script, file, span).
-    #[serde(skip)]
     pub user_writes: Vec<(summary::UserWrite, Arc<str>, SourceId)>,
     /// Places where a script stopped short: (script, file, span, what).
-    #[serde(skip)]
     pub bounds: Vec<(Arc<str>, SourceId, Span, String)>,
+}
+
+/// The result of evaluating one login (and every login that agrees with it on what the
+/// scripts read: its `members`): the scripts' shared outcome (its fields read through this
+/// type: `evaluation.writes`) and what the login's connection adds to the ID token.
+#[derive(Debug, Clone)]
+pub struct Evaluation {
+    pub scenario: Scenario,
+    pub scripts: Arc<ScriptOutcome>,
+    /// Standard claims the connection's profile puts into the ID token, where no script set
+    /// the same name.
+    pub profile_claims: BTreeMap<String, serde_json::Value>,
+    /// The profile's trace entries, which come before the scripts' in [`Evaluation::trace`].
+    pub profile_trace: Vec<TraceEntry>,
+    /// Clients whose logins this evaluation stands for.
+    pub members: Vec<String>,
+}
+
+impl std::ops::Deref for Evaluation {
+    type Target = ScriptOutcome;
+
+    fn deref(&self) -> &ScriptOutcome {
+        &self.scripts
+    }
+}
+
+impl serde::Serialize for Evaluation {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = serializer.serialize_struct("Evaluation", 6)?;
+        out.serialize_field("scenario", &self.scenario)?;
+        out.serialize_field("outcome", &self.outcome)?;
+        out.serialize_field("tokens", &self.tokens())?;
+        if !self.may.is_empty() {
+            out.serialize_field("may", &self.may)?;
+        }
+        out.serialize_field("trace", &self.trace().collect::<Vec<_>>())?;
+        if !self.incomplete.is_empty() {
+            out.serialize_field("incomplete", &self.incomplete)?;
+        }
+        out.end()
+    }
 }
 
 impl Evaluation {
     /// Whether the issued `token` carries `claim`.
     pub fn has(&self, token: TokenKind, claim: &str) -> bool {
-        self.tokens.get(&token).is_some_and(|t| t.contains_key(claim))
+        self.script_tokens
+            .get(&token)
+            .is_some_and(|t| t.contains_key(claim))
+            || (token == TokenKind::IdToken && self.profile_claims.contains_key(claim))
+    }
+
+    /// The claims as issued, by token: the scripts' and the profile's.
+    pub fn tokens(&self) -> Tokens {
+        let mut tokens = self.script_tokens.clone();
+        if let Some(id_token) = tokens.get_mut(&TokenKind::IdToken) {
+            for (claim, value) in &self.profile_claims {
+                id_token.entry(claim.clone()).or_insert_with(|| value.clone());
+            }
+        }
+        tokens
+    }
+
+    /// The whole trace: the profile's standard claims, then the scripts' claims.
+    pub fn trace(&self) -> impl Iterator<Item = &TraceEntry> {
+        self.profile_trace.iter().chain(&self.script_trace)
     }
 
     /// Whether some script line at `file`/`span` runs in this login.
@@ -119,7 +171,7 @@ impl Proof {
     ) -> Proof {
         Proof {
             scenario: evaluation.scenario.clone(),
-            tokens: evaluation.tokens.clone(),
+            tokens: evaluation.tokens(),
             may: evaluation.may.clone(),
             profile: None,
             trace,
@@ -138,22 +190,61 @@ pub(crate) fn compose(
     scenario: &Scenario,
     summaries: &[(UnitRef, Arc<Summary>)],
 ) -> Evaluation {
+    let outcome = compose_scripts(tenant, scripts, platform, sources, scenario, summaries);
+    with_profile(tenant, platform, sources, scenario, Arc::new(outcome))
+}
+
+/// A login's evaluation from its scripts' outcome: the profile's standard claims are added
+/// unless the login is denied.
+pub(crate) fn with_profile(
+    tenant: &Tenant,
+    platform: &Platform,
+    sources: &SourceMap,
+    scenario: &Scenario,
+    scripts: Arc<ScriptOutcome>,
+) -> Evaluation {
+    let mut evaluation = Evaluation {
+        scenario: scenario.clone(),
+        scripts,
+        profile_claims: BTreeMap::new(),
+        profile_trace: Vec::new(),
+        members: Vec::new(),
+    };
+    let denied = matches!(
+        evaluation.outcome,
+        LoginOutcome::Denied | LoginOutcome::Unfinished
+    );
+    if let Some(connection) = scenario.connection.as_ref().and_then(|n| tenant.connection(n))
+        && !denied
+    {
+        profile::profile_claims(&mut evaluation, tenant, connection, platform, sources);
+    }
+    evaluation
+}
+
+/// What the scripts of a login do, each claim through the platform's filters.
+pub(crate) fn compose_scripts(
+    tenant: &Tenant,
+    scripts: &Scripts,
+    platform: &Platform,
+    sources: &SourceMap,
+    scenario: &Scenario,
+    summaries: &[(UnitRef, Arc<Summary>)],
+) -> ScriptOutcome {
     let connection = scenario.connection.as_ref().and_then(|n| tenant.connection(n));
     let machine = scenario.protocol == CREDENTIALS_PROTOCOL;
     let legacy_profile = tenant
         .flag(&platform.data.legacy.profile_flag)
         .is_some_and(|f| f.value == Some(true));
-    let mut evaluation = Evaluation {
-        scenario: scenario.clone(),
+    let mut evaluation = ScriptOutcome {
         outcome: LoginOutcome::Issued,
-        tokens: BTreeMap::from([
+        script_tokens: BTreeMap::from([
             (TokenKind::IdToken, BTreeMap::new()),
             (TokenKind::AccessToken, BTreeMap::new()),
         ]),
         may: BTreeMap::new(),
-        trace: Vec::new(),
+        script_trace: Vec::new(),
         incomplete: Vec::new(),
-        members: Vec::new(),
         writes: Vec::new(),
         signals: Vec::new(),
         reads: Vec::new(),
@@ -162,7 +253,7 @@ pub(crate) fn compose(
         bounds: Vec::new(),
     };
     if machine {
-        evaluation.tokens.remove(&TokenKind::IdToken);
+        evaluation.script_tokens.remove(&TokenKind::IdToken);
     }
     let login = filters::Login {
         scenario,
@@ -211,7 +302,7 @@ pub(crate) fn compose(
             let line = file.line_col(claim.span.start).line;
             let label_claim = claim.key.label();
             if decision.outcome == Outcome::Kept
-                && let Some(token) = evaluation.tokens.get_mut(&claim.token)
+                && let Some(token) = evaluation.script_tokens.get_mut(&claim.token)
             {
                 token.insert(label_claim.clone(), claim.value.clone());
                 let may = evaluation.may.entry(claim.token).or_default();
@@ -224,7 +315,7 @@ pub(crate) fn compose(
                     }
                 }
             }
-            evaluation.trace.push(TraceEntry {
+            evaluation.script_trace.push(TraceEntry {
                 claim: label_claim,
                 token: claim.token,
                 script: label.clone(),
@@ -253,11 +344,11 @@ pub(crate) fn compose(
             if scenario.pipeline == Pipeline::Legacy
                 && legacy_profile
                 && !machine
-                && let Some(token) = evaluation.tokens.get_mut(&TokenKind::IdToken)
+                && let Some(token) = evaluation.script_tokens.get_mut(&TokenKind::IdToken)
             {
                 token.insert(write.attribute.clone(), write.value.clone());
                 let line = file.line_col(write.span.start).line;
-                evaluation.trace.push(TraceEntry {
+                evaluation.script_trace.push(TraceEntry {
                     claim: write.attribute.clone(),
                     token: TokenKind::IdToken,
                     script: label.clone(),
@@ -301,23 +392,20 @@ pub(crate) fn compose(
         evaluation.outcome,
         LoginOutcome::Denied | LoginOutcome::Unfinished
     ) {
-        for token in evaluation.tokens.values_mut() {
+        for token in evaluation.script_tokens.values_mut() {
             token.clear();
         }
         evaluation.may.clear();
         return evaluation;
     }
     evaluation.may.retain(|_, m| !m.is_empty());
-    if let Some(connection) = connection {
-        profile::profile_claims(&mut evaluation, tenant, connection, platform, sources);
-    }
     evaluation
 }
 
 /// The trace entry of one write in an evaluation.
 pub fn trace_of<'e>(evaluation: &'e Evaluation, write: &ScriptWrite) -> Option<&'e TraceEntry> {
     let claim = write.claim.key.label();
-    evaluation.trace.iter().find(|t| {
+    evaluation.trace().find(|t| {
         t.source == Some(write.file)
             && t.span == write.claim.span
             && t.token == write.claim.token

@@ -232,9 +232,7 @@ pub fn profile_claims(
                 Some(entry) => (entry.loc.span, entry.loc.pointer.clone()),
                 None => (connection.loc.span, connection.loc.pointer.clone()),
             };
-            if outcome == Outcome::Kept
-                && let Some(token) = evaluation.tokens.get_mut(&TokenKind::IdToken)
-            {
+            if outcome == Outcome::Kept && evaluation.script_tokens.contains_key(&TokenKind::IdToken) {
                 let value = evaluation
                     .scenario
                     .profile
@@ -242,7 +240,7 @@ pub fn profile_claims(
                     .and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok())
                     .and_then(|p| p.get(claim.as_str()).cloned())
                     .unwrap_or_else(|| serde_json::Value::String(format!("<user.{claim}>")));
-                token.entry(claim.clone()).or_insert(value);
+                evaluation.profile_claims.entry(claim.clone()).or_insert(value);
             }
             entries.push(TraceEntry {
                 claim: claim.clone(),
@@ -262,6 +260,5 @@ pub fn profile_claims(
             });
         }
     }
-    entries.append(&mut evaluation.trace);
-    evaluation.trace = entries;
+    evaluation.profile_trace = entries;
 }

@@ -28,7 +28,7 @@ pub fn human(evaluation: &Evaluation) -> String {
         let _ = writeln!(out, "Incomplete: {note}");
     }
     out.push('\n');
-    for (token, claims) in &evaluation.tokens {
+    for (token, claims) in &evaluation.tokens() {
         let _ = writeln!(
             out,
             "{} (custom and script-set claims):",
@@ -43,12 +43,12 @@ pub fn human(evaluation: &Evaluation) -> String {
         }
         out.push('\n');
     }
-    if evaluation.trace.is_empty() {
+    if evaluation.trace().next().is_none() {
         out.push_str("Trace: no script sets a claim in this login.\n");
         return out;
     }
     out.push_str("Trace:\n");
-    for entry in &evaluation.trace {
+    for entry in evaluation.trace() {
         let mark = match entry.outcome {
             Outcome::Kept => "kept   ",
             Outcome::Dropped => "DROPPED",
