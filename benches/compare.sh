@@ -333,7 +333,8 @@ if [ "${#sorted[@]}" -ge 2 ]; then
     b=default-${sorted[-1]}
     echo
     echo "growth ${sorted[-2]} -> ${sorted[-1]} files ($(ratio "${files_of[$b]}" "${files_of[$a]}") the files):" \
-        "claimlint $(ratio "${cl_wall[$b]}" "${cl_wall[$a]}"), floor $(ratio "${fl_wall[$b]}" "${fl_wall[$a]}")"
+        "claimlint $(if [ "${cl_wall[$b]}" = nan ]; then echo "timed out on $b"; else ratio "${cl_wall[$b]}" "${cl_wall[$a]}"; fi)," \
+        "floor $(ratio "${fl_wall[$b]}" "${fl_wall[$a]}")"
 fi
 
 # --jobs 1 against --jobs 2 on the 10,000-file export.
