@@ -7,8 +7,9 @@
 #                           [--timeout SECONDS] [--semgrep-runs N] [--seed S] [--no-build]
 #
 # It builds release claimlint and the examples, writes with `examples/gen-export.rs` the
-# default-mix directory exports of each size, the 10,000-file tenant in YAML form, and three
-# shapes (500 clients x 5 connections, 5 clients x 500 connections, 2,000 rules), then runs on
+# default-mix directory exports of each size, the 10,000-file tenant in YAML form, and four
+# shapes (500 clients x 5 connections, 5 clients x 500 connections, 500 x 500 with 5 rules,
+# 2,000 rules), then runs on
 # each, interleaved, N times (default 5): the floor (`examples/floor.rs`: walk, read, parse,
 # nothing else), `claimlint EXPORT --format json --fail-on never`, the same with `--proof none`,
 # and BINARY when given. It prints medians of wall time, CPU time (user + system) and peak RSS
@@ -51,7 +52,7 @@ while [ $# -gt 0 ]; do
         --semgrep-runs) semgrep_runs="$2"; shift 2 ;;
         --seed) seed="$2"; shift 2 ;;
         --no-build) build=0; shift ;;
-        -h|--help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "compare.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -214,6 +215,7 @@ exports+=("yaml-$tenk yaml --files $tenk")
 if [ "$quick" = 0 ]; then
     exports+=("clients-500x5 directory --files 1000 --clients 500 --connections 4 --databases 1 --enabled 500 --rules 20 --actions 20 --apis 20")
     exports+=("connections-5x500 directory --files 1000 --clients 5 --connections 495 --databases 5 --enabled 5 --rules 20 --actions 20 --apis 20")
+    exports+=("logins-500x500 directory --files 1000 --clients 500 --connections 500 --databases 0 --enabled 500 --rules 5 --actions 0 --apis 10")
     exports+=("rules-2000 directory --files 1000 --clients 10 --connections 4 --databases 1 --enabled 10 --rules 2000 --actions 0 --apis 10")
 fi
 

@@ -1162,11 +1162,7 @@ fn adaptive_mfa_is_not_mfa_on_every_login_because_the_data_says_so() {
         };
         let analysis = Analysis::new(&loaded.tenant, &scripts, platform, &sources);
         let evaluation = analysis.evaluate(&loaded.tenant, &scripts, platform, &sources, &scenario);
-        let entry = evaluation
-            .trace()
-            .find(|t| t.claim == "email")
-            .unwrap()
-            .clone();
+        let entry = evaluation.trace().find(|t| t.claim == "email").unwrap().clone();
         (entry.filter.as_str().to_string(), entry.outcome, entry.condition)
     };
     // `confidence-score` challenges risky logins only: the denied email is still delivered.

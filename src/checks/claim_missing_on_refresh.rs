@@ -32,10 +32,10 @@ pub fn run(ctx: &Context<'_>, _options: &serde_json::Value) -> Vec<Hit> {
             refresh.outcome,
             crate::eval::summary::LoginOutcome::Denied | crate::eval::summary::LoginOutcome::Unfinished
         );
-        if !issues || !refresh.incomplete.is_empty() || !login.incomplete.is_empty() {
+        if !issues || refresh.incomplete().next().is_some() || login.incomplete().next().is_some() {
             continue;
         }
-        for write in &login.writes {
+        for write in login.writes() {
             let Some(claim) = write.name() else { continue };
             if write.decision.outcome != Outcome::Kept
                 || !write.claim.must
@@ -60,8 +60,7 @@ pub fn run(ctx: &Context<'_>, _options: &serde_json::Value) -> Vec<Hit> {
             };
             let mut hit = Hit::for_write(write, claim).proof(Proof::new(refresh, trace, shows, statement));
             if let Some((_, file, span)) = refresh
-                .completions
-                .iter()
+                .completions()
                 .find(|(label, file, _)| *file == write.file && *label == write.script)
             {
                 hit = hit.related(

@@ -25,8 +25,7 @@ pub fn run(ctx: &Context<'_>, _options: &serde_json::Value) -> Vec<Hit> {
                     Some(&connection_name),
                     &proof.scenario.protocol,
                 )?
-                .writes
-                .iter()
+                .writes()
                 .find(|w| {
                     w.file == hit.loc.file
                         && w.span() == hit.loc.span

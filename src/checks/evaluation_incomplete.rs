@@ -17,7 +17,7 @@ pub fn run(ctx: &Context<'_>, _options: &serde_json::Value) -> Vec<Hit> {
     let mut seen = std::collections::HashSet::new();
     let mut hits = Vec::new();
     for evaluation in analysis.ordered() {
-        for (script, file, span, what) in &evaluation.bounds {
+        for (script, file, span, what) in evaluation.bounds() {
             if !seen.insert((*file, *span, what.clone())) {
                 continue;
             }

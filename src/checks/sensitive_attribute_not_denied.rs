@@ -234,7 +234,7 @@ fn sources<'a>(ctx: &Context<'a>, index: usize, connection: &Connection, opts: &
             .by_connection(&connection.name)
             .filter(|e| e.scenario.pipeline == Pipeline::OidcConformant)
         {
-            for (path, file, span) in &evaluation.reads {
+            for (path, file, span) in evaluation.reads() {
                 let root = path.split(['.', '[']).next().unwrap_or(path);
                 if matches!(root, "user_metadata" | "app_metadata") {
                     continue;

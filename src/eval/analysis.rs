@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use super::pipeline::{ScriptOutcome, compose, compose_scripts, with_profile};
+use super::pipeline::{PartLogin, ScriptOutcome, ScriptPart, assemble, compose, compose_part, with_profile};
 use super::*;
 
 /// A script that runs in a login, with the kind it runs as.
@@ -385,64 +385,80 @@ impl Analysis {
             .iter()
             .map(|(i, _)| logins[*i].scenario(tenant, platform))
             .collect();
-        // Groups that differ only in their connection share what the scripts do, unless the
-        // connection's deny list drops one of their claims.
-        let drops_a_claim = |summaries: &RunSummaries, connection: &Connection| {
+        // Each script's part in a login is composed once per summary and shape (protocol,
+        // pipeline, and the connection only where its deny list drops one of the script's
+        // claims), and groups made of the same parts share one outcome.
+        let drops_a_claim = |summary: &Summary, connection: &Connection| {
             let Some(deny_list) = &connection.deny_list else {
                 return false;
             };
-            summaries.iter().any(|(_, summary)| {
-                summary.claims.iter().any(|claim| {
-                    claim.attribute.as_deref().is_some_and(|path| {
-                        deny_list
-                            .entries
-                            .iter()
-                            .any(|e| filters::denied_root(path, &e.value).is_some())
-                    })
+            summary.claims.iter().any(|claim| {
+                claim.attribute.as_deref().is_some_and(|path| {
+                    deny_list
+                        .entries
+                        .iter()
+                        .any(|e| filters::denied_root(path, &e.value).is_some())
                 })
             })
         };
-        let mut by_script_key: HashMap<Vec<u32>, usize> = HashMap::new();
+        let mut part_ids: HashMap<[u32; 5], u32> = HashMap::new();
+        // For each part: the group and position in its run list it is first composed from.
+        let mut part_sources: Vec<(usize, usize)> = Vec::new();
+        let mut outcome_ids: HashMap<Vec<u32>, usize> = HashMap::new();
+        // For each outcome: the first group and its parts.
+        let mut outcome_sources: Vec<(usize, Vec<u32>)> = Vec::new();
         let outcome_of: Vec<usize> = representatives
             .iter()
-            .map(|(i, summaries)| {
+            .enumerate()
+            .map(|(g, (i, summaries))| {
                 let login = &logins[*i];
-                let connection = login
-                    .connection
-                    .map(|c| first_connection[c])
-                    .filter(|&c| drops_a_claim(summaries, &tenant.connections[c]));
                 let positions = &unit_positions[protocol_of[*i]];
-                let mut key: Vec<u32> = Vec::with_capacity(3 + 2 * positions.len());
-                key.extend([
-                    connection.map_or(u32::MAX, |c| c as u32),
-                    protocol_of[*i] as u32,
-                    login.pipeline as u32,
-                ]);
-                for &u in positions {
-                    key.extend([u as u32, per_unit[u].2[*i]]);
+                let parts: Vec<u32> = positions
+                    .iter()
+                    .zip(summaries)
+                    .enumerate()
+                    .map(|(position, (&u, (_, summary)))| {
+                        let connection = login
+                            .connection
+                            .map(|c| first_connection[c])
+                            .filter(|&c| drops_a_claim(summary, &tenant.connections[c]));
+                        let key = [
+                            u as u32,
+                            per_unit[u].2[*i],
+                            protocol_of[*i] as u32,
+                            login.pipeline as u32,
+                            connection.map_or(u32::MAX, |c| c as u32),
+                        ];
+                        let next = part_ids.len() as u32;
+                        let id = *part_ids.entry(key).or_insert(next);
+                        if id == next {
+                            part_sources.push((g, position));
+                        }
+                        id
+                    })
+                    .collect();
+                let next = outcome_ids.len();
+                let k = *outcome_ids.entry(parts.clone()).or_insert(next);
+                if k == next {
+                    outcome_sources.push((g, parts));
                 }
-                let next = by_script_key.len();
-                *by_script_key.entry(key).or_insert(next)
+                k
             })
             .collect();
-        let mut first_of_script_group = vec![usize::MAX; by_script_key.len()];
-        for (g, &k) in outcome_of.iter().enumerate() {
-            if first_of_script_group[k] == usize::MAX {
-                first_of_script_group[k] = g;
-            }
-        }
-        let outcomes: Vec<Arc<ScriptOutcome>> = first_of_script_group
+        let parts: Vec<Arc<ScriptPart>> = part_sources
             .par_iter()
-            .map(|&g| {
-                let summaries = &representatives[g].1;
-                Arc::new(compose_scripts(
-                    tenant,
-                    scripts,
-                    platform,
-                    sources,
-                    &scenarios[g],
-                    summaries,
-                ))
+            .map(|&(g, position)| {
+                let login = PartLogin::new(tenant, platform, &scenarios[g]);
+                let (r, summary) = &representatives[g].1[position];
+                Arc::new(compose_part(scripts, platform, sources, &login, *r, summary))
+            })
+            .collect();
+        let outcomes: Vec<Arc<ScriptOutcome>> = outcome_sources
+            .par_iter()
+            .map(|(g, ids)| {
+                let machine = scenarios[*g].protocol == CREDENTIALS_PROTOCOL;
+                let parts = ids.iter().map(|&id| parts[id as usize].clone()).collect();
+                Arc::new(assemble(parts, machine))
             })
             .collect();
         let evaluations: Vec<Evaluation> = scenarios
@@ -597,7 +613,7 @@ impl Analysis {
         let mut seen = std::collections::HashSet::new();
         let mut out = Vec::new();
         for evaluation in self.ordered() {
-            for write in &evaluation.writes {
+            for write in evaluation.writes() {
                 if pick(evaluation, write) {
                     let key = (
                         write.file,

@@ -42,9 +42,43 @@ pub struct SignalAt {
     pub span: Span,
 }
 
-/// What the scripts of a login do once the platform's filters have decided each claim. Logins
-/// that run the same summaries in the same shape share one (an `Arc`): it depends on the
-/// connection only where the connection's deny list drops a claim.
+/// One script's part in a login, each claim through the platform's filters. Logins that run
+/// the same summary of a script in the same shape (protocol, pipeline, and the connection only
+/// where its deny list drops one of the script's claims) share one.
+#[derive(Debug, Clone)]
+pub struct ScriptPart {
+    /// How the script ends the login; an `Unfinished` part holds only its notes, a `Denied`
+    /// one its notes and reads.
+    pub outcome: LoginOutcome,
+    pub trace: Vec<TraceEntry>,
+    /// Where the evaluation stopped short (the step budget, a summarised loop...).
+    pub incomplete: Vec<String>,
+    pub writes: Vec<ScriptWrite>,
+    pub signals: Vec<SignalAt>,
+    pub reads: Vec<(Arc<str>, SourceId, Span)>,
+    /// Where the script completes the login with tokens: (script, file, span).
+    pub completions: Vec<(Arc<str>, SourceId, Span)>,
+    /// Root attributes of `user` the script changes: (write, script, file).
+    pub user_writes: Vec<(summary::UserWrite, Arc<str>, SourceId)>,
+    /// Places where the script stopped short: (script, file, span, what).
+    pub bounds: Vec<(Arc<str>, SourceId, Span, String)>,
+    /// What the script puts into the tokens, in order.
+    token_writes: Vec<TokenWrite>,
+}
+
+/// A claim a script puts into a token. `may`: `Some(condition)` for a claim set on some paths
+/// only, `Some(None)` for one set on every path, `None` for a legacy-profile copy (which leaves
+/// the conditions as they are).
+#[derive(Debug, Clone)]
+struct TokenWrite {
+    token: TokenKind,
+    claim: String,
+    value: serde_json::Value,
+    may: Option<Option<String>>,
+}
+
+/// What the scripts of a login do: their parts in pipeline order (up to a denial) and the
+/// tokens they issue. Logins with the same parts share one (an `Arc`).
 #[derive(Debug, Clone)]
 pub struct ScriptOutcome {
     pub outcome: LoginOutcome,
@@ -53,19 +87,42 @@ pub struct ScriptOutcome {
     pub script_tokens: Tokens,
     /// Claims issued on some paths only, with the condition.
     pub may: MayClaims,
+    pub parts: Vec<Arc<ScriptPart>>,
+}
+
+impl ScriptOutcome {
     /// The scripts' trace (see [`Evaluation::trace`] for the whole one).
-    pub script_trace: Vec<TraceEntry>,
-    /// Where the evaluation stopped short (the step budget, a summarised loop...).
-    pub incomplete: Vec<String>,
-    pub writes: Vec<ScriptWrite>,
-    pub signals: Vec<SignalAt>,
-    pub reads: Vec<(Arc<str>, SourceId, Span)>,
-    /// Where scripts complete the login with tokens: (script, file, span).
-    pub completions: Vec<(Arc<str>, SourceId, Span)>,
-    /// Root attributes of `user` scripts change: (attribute, value, must, script, file, span).
-    pub user_writes: Vec<(summary::UserWrite, Arc<str>, SourceId)>,
-    /// Places where a script stopped short: (script, file, span, what).
-    pub bounds: Vec<(Arc<str>, SourceId, Span, String)>,
+    pub fn script_trace(&self) -> impl Iterator<Item = &TraceEntry> {
+        self.parts.iter().flat_map(|p| &p.trace)
+    }
+
+    pub fn incomplete(&self) -> impl Iterator<Item = &String> {
+        self.parts.iter().flat_map(|p| &p.incomplete)
+    }
+
+    pub fn writes(&self) -> impl Iterator<Item = &ScriptWrite> {
+        self.parts.iter().flat_map(|p| &p.writes)
+    }
+
+    pub fn signals(&self) -> impl Iterator<Item = &SignalAt> {
+        self.parts.iter().flat_map(|p| &p.signals)
+    }
+
+    pub fn reads(&self) -> impl Iterator<Item = &(Arc<str>, SourceId, Span)> {
+        self.parts.iter().flat_map(|p| &p.reads)
+    }
+
+    pub fn completions(&self) -> impl Iterator<Item = &(Arc<str>, SourceId, Span)> {
+        self.parts.iter().flat_map(|p| &p.completions)
+    }
+
+    pub fn user_writes(&self) -> impl Iterator<Item = &(summary::UserWrite, Arc<str>, SourceId)> {
+        self.parts.iter().flat_map(|p| &p.user_writes)
+    }
+
+    pub fn bounds(&self) -> impl Iterator<Item = &(Arc<str>, SourceId, Span, String)> {
+        self.parts.iter().flat_map(|p| &p.bounds)
+    }
 }
 
 /// The result of evaluating one login (and every login that agrees with it on what the
@@ -103,8 +160,9 @@ impl serde::Serialize for Evaluation {
             out.serialize_field("may", &self.may)?;
         }
         out.serialize_field("trace", &self.trace().collect::<Vec<_>>())?;
-        if !self.incomplete.is_empty() {
-            out.serialize_field("incomplete", &self.incomplete)?;
+        let incomplete: Vec<&String> = self.incomplete().collect();
+        if !incomplete.is_empty() {
+            out.serialize_field("incomplete", &incomplete)?;
         }
         out.end()
     }
@@ -132,17 +190,14 @@ impl Evaluation {
 
     /// The whole trace: the profile's standard claims, then the scripts' claims.
     pub fn trace(&self) -> impl Iterator<Item = &TraceEntry> {
-        self.profile_trace.iter().chain(&self.script_trace)
+        self.profile_trace.iter().chain(self.script_trace())
     }
 
     /// Whether some script line at `file`/`span` runs in this login.
     pub fn runs(&self, file: SourceId, span: Span) -> bool {
-        self.writes.iter().any(|w| w.file == file && w.claim.span == span)
-            || self
-                .user_writes
-                .iter()
-                .any(|(w, _, f)| *f == file && w.span == span)
-            || self.reads.iter().any(|(_, f, s)| *f == file && *s == span)
+        self.writes().any(|w| w.file == file && w.claim.span == span)
+            || self.user_writes().any(|(w, _, f)| *f == file && w.span == span)
+            || self.reads().any(|(_, f, s)| *f == file && *s == span)
     }
 }
 
@@ -222,6 +277,26 @@ pub(crate) fn with_profile(
     evaluation
 }
 
+/// The platform-filter side of a login that a script's part depends on.
+pub(crate) struct PartLogin<'a> {
+    login: filters::Login<'a>,
+}
+
+impl<'a> PartLogin<'a> {
+    pub(crate) fn new(tenant: &'a Tenant, platform: &Platform, scenario: &'a Scenario) -> PartLogin<'a> {
+        PartLogin {
+            login: filters::Login {
+                scenario,
+                connection: scenario.connection.as_ref().and_then(|n| tenant.connection(n)),
+                legacy_profile: tenant
+                    .flag(&platform.data.legacy.profile_flag)
+                    .is_some_and(|f| f.value == Some(true)),
+                machine: scenario.protocol == CREDENTIALS_PROTOCOL,
+            },
+        }
+    }
+}
+
 /// What the scripts of a login do, each claim through the platform's filters.
 pub(crate) fn compose_scripts(
     tenant: &Tenant,
@@ -231,19 +306,31 @@ pub(crate) fn compose_scripts(
     scenario: &Scenario,
     summaries: &[(UnitRef, Arc<Summary>)],
 ) -> ScriptOutcome {
-    let connection = scenario.connection.as_ref().and_then(|n| tenant.connection(n));
-    let machine = scenario.protocol == CREDENTIALS_PROTOCOL;
-    let legacy_profile = tenant
-        .flag(&platform.data.legacy.profile_flag)
-        .is_some_and(|f| f.value == Some(true));
-    let mut evaluation = ScriptOutcome {
-        outcome: LoginOutcome::Issued,
-        script_tokens: BTreeMap::from([
-            (TokenKind::IdToken, BTreeMap::new()),
-            (TokenKind::AccessToken, BTreeMap::new()),
-        ]),
-        may: BTreeMap::new(),
-        script_trace: Vec::new(),
+    let login = PartLogin::new(tenant, platform, scenario);
+    let parts = summaries
+        .iter()
+        .map(|(r, summary)| Arc::new(compose_part(scripts, platform, sources, &login, *r, summary)))
+        .collect();
+    assemble(parts, login.login.machine)
+}
+
+/// One script's part in a login.
+pub(crate) fn compose_part(
+    scripts: &Scripts,
+    platform: &Platform,
+    sources: &SourceMap,
+    login: &PartLogin<'_>,
+    r: UnitRef,
+    summary: &Summary,
+) -> ScriptPart {
+    let login = &login.login;
+    let (unit, _) = unit_of(scripts, r);
+    let label: Arc<str> = unit.label().into();
+    let file = sources.get(unit.file);
+    let display: Arc<str> = file.display.as_str().into();
+    let mut part = ScriptPart {
+        outcome: summary.outcome,
+        trace: Vec::new(),
         incomplete: Vec::new(),
         writes: Vec::new(),
         signals: Vec::new(),
@@ -251,155 +338,182 @@ pub(crate) fn compose_scripts(
         completions: Vec::new(),
         user_writes: Vec::new(),
         bounds: Vec::new(),
+        token_writes: Vec::new(),
     };
-    if machine {
-        evaluation.script_tokens.remove(&TokenKind::IdToken);
+    for bound in &summary.incomplete {
+        let line = file.line_col(bound.span.start).line;
+        part.incomplete
+            .push(format!("{label}, line {line}: {}", bound.what));
+        part.bounds
+            .push((label.clone(), unit.file, bound.span, bound.what.clone()));
     }
-    let login = filters::Login {
-        scenario,
-        connection,
-        legacy_profile,
-        machine,
-    };
-    for (r, summary) in summaries {
-        let (unit, _) = unit_of(scripts, *r);
-        let label: Arc<str> = unit.label().into();
-        let file = sources.get(unit.file);
-        let display: Arc<str> = file.display.as_str().into();
-        for bound in &summary.incomplete {
-            let line = file.line_col(bound.span.start).line;
-            evaluation
-                .incomplete
-                .push(format!("{label}, line {line}: {}", bound.what));
-            evaluation
-                .bounds
-                .push((label.clone(), unit.file, bound.span, bound.what.clone()));
+    match summary.outcome {
+        LoginOutcome::Unfinished => {
+            // No path calls back: a rule like that would hang every login, so more likely
+            // the evaluator lost track of how it completes. Say so and go on with the others.
+            let what = "no path the evaluator followed completes the login (calls back)".to_string();
+            part.incomplete.push(format!("{label}: {what}"));
+            part.bounds
+                .push((label.clone(), unit.file, Span::default(), what));
+            return part;
         }
-        match summary.outcome {
-            LoginOutcome::Unfinished => {
-                // No path calls back: a rule like that would hang every login, so more likely
-                // the evaluator lost track of how it completes. Say so and go on with the others.
-                let what = "no path the evaluator followed completes the login (calls back)".to_string();
-                evaluation.incomplete.push(format!("{label}: {what}"));
-                evaluation
-                    .bounds
-                    .push((label.clone(), unit.file, Span::default(), what));
-                continue;
+        LoginOutcome::Denied => {
+            // No path of this script issues tokens: the login ends here.
+            for (path, span) in &summary.reads {
+                part.reads.push((path.clone(), unit.file, *span));
             }
-            LoginOutcome::Denied => {
-                // No path of this script issues tokens: the login ends here.
-                evaluation.outcome = summary.outcome;
-                for (path, span) in &summary.reads {
-                    evaluation.reads.push((path.clone(), unit.file, *span));
-                }
-                break;
-            }
-            LoginOutcome::MayDeny => evaluation.outcome = LoginOutcome::MayDeny,
-            LoginOutcome::Issued => {}
+            return part;
         }
-        for claim in &summary.claims {
-            let decision = filters::decide(claim, &login, platform);
-            let line = file.line_col(claim.span.start).line;
-            let label_claim = claim.key.label();
-            if decision.outcome == Outcome::Kept
-                && let Some(token) = evaluation.script_tokens.get_mut(&claim.token)
-            {
-                token.insert(label_claim.clone(), claim.value.clone());
-                let may = evaluation.may.entry(claim.token).or_default();
-                match (&claim.condition, claim.must) {
-                    (Some(c), false) => {
-                        may.insert(label_claim.clone(), c.clone());
-                    }
-                    _ => {
-                        may.remove(&label_claim);
-                    }
-                }
-            }
-            evaluation.script_trace.push(TraceEntry {
-                claim: label_claim,
+        LoginOutcome::MayDeny | LoginOutcome::Issued => {}
+    }
+    // A client-credentials exchange issues no ID token.
+    let issued = |token: TokenKind| !(login.machine && token == TokenKind::IdToken);
+    for claim in &summary.claims {
+        let decision = filters::decide(claim, login, platform);
+        let line = file.line_col(claim.span.start).line;
+        let label_claim = claim.key.label();
+        if decision.outcome == Outcome::Kept && issued(claim.token) {
+            part.token_writes.push(TokenWrite {
                 token: claim.token,
+                claim: label_claim.clone(),
+                value: claim.value.clone(),
+                may: Some(match (&claim.condition, claim.must) {
+                    (Some(c), false) => Some(c.clone()),
+                    _ => None,
+                }),
+            });
+        }
+        part.trace.push(TraceEntry {
+            claim: label_claim,
+            token: claim.token,
+            script: label.clone(),
+            file: display.clone(),
+            line,
+            filter: decision.filter,
+            outcome: decision.outcome,
+            reason: decision.reason.clone(),
+            when: claim.condition.clone(),
+            condition: None,
+            clause: None,
+            source: Some(unit.file),
+            span: claim.span,
+            pointer: String::new(),
+        });
+        part.writes.push(ScriptWrite {
+            claim: claim.clone(),
+            script: label.clone(),
+            file: unit.file,
+            decision,
+        });
+    }
+    // The legacy profile copies new or changed root attributes into a non-conformant
+    // client's ID token.
+    for write in &summary.user_writes {
+        if login.scenario.pipeline == Pipeline::Legacy && login.legacy_profile && !login.machine {
+            part.token_writes.push(TokenWrite {
+                token: TokenKind::IdToken,
+                claim: write.attribute.clone(),
+                value: write.value.clone(),
+                may: None,
+            });
+            let line = file.line_col(write.span.start).line;
+            part.trace.push(TraceEntry {
+                claim: write.attribute.clone(),
+                token: TokenKind::IdToken,
                 script: label.clone(),
                 file: display.clone(),
                 line,
-                filter: decision.filter,
-                outcome: decision.outcome,
-                reason: decision.reason.clone(),
-                when: claim.condition.clone(),
+                filter: Filter::LegacyProfile,
+                outcome: Outcome::Kept,
+                reason: format!(
+                    "the script sets `user.{}`, which the legacy profile copies into the ID token of a client that is not OIDC-conformant",
+                    write.attribute
+                ),
+                when: None,
                 condition: None,
                 clause: None,
                 source: Some(unit.file),
-                span: claim.span,
+                span: write.span,
                 pointer: String::new(),
             });
-            evaluation.writes.push(ScriptWrite {
-                claim: claim.clone(),
-                script: label.clone(),
-                file: unit.file,
-                decision,
-            });
         }
-        // The legacy profile copies new or changed root attributes into a non-conformant
-        // client's ID token.
-        for write in &summary.user_writes {
-            if scenario.pipeline == Pipeline::Legacy
-                && legacy_profile
-                && !machine
-                && let Some(token) = evaluation.script_tokens.get_mut(&TokenKind::IdToken)
-            {
-                token.insert(write.attribute.clone(), write.value.clone());
-                let line = file.line_col(write.span.start).line;
-                evaluation.script_trace.push(TraceEntry {
-                    claim: write.attribute.clone(),
-                    token: TokenKind::IdToken,
-                    script: label.clone(),
-                    file: display.clone(),
-                    line,
-                    filter: Filter::LegacyProfile,
-                    outcome: Outcome::Kept,
-                    reason: format!(
-                        "the script sets `user.{}`, which the legacy profile copies into the ID token of a client that is not OIDC-conformant",
-                        write.attribute
-                    ),
-                    when: None,
-                    condition: None,
-                    clause: None,
-                    source: Some(unit.file),
-                    span: write.span,
-                    pointer: String::new(),
-                });
-            }
-            evaluation
-                .user_writes
-                .push((write.clone(), label.clone(), unit.file));
-        }
-        for signal in &summary.signals {
-            evaluation.signals.push(SignalAt {
-                kind: signal.kind,
-                must: signal.must,
-                script: label.clone(),
-                file: unit.file,
-                span: signal.span,
-            });
-        }
-        for (path, span) in &summary.reads {
-            evaluation.reads.push((path.clone(), unit.file, *span));
-        }
-        for span in &summary.completions {
-            evaluation.completions.push((label.clone(), unit.file, *span));
-        }
+        part.user_writes.push((write.clone(), label.clone(), unit.file));
     }
-    if matches!(
-        evaluation.outcome,
-        LoginOutcome::Denied | LoginOutcome::Unfinished
-    ) {
-        for token in evaluation.script_tokens.values_mut() {
+    for signal in &summary.signals {
+        part.signals.push(SignalAt {
+            kind: signal.kind,
+            must: signal.must,
+            script: label.clone(),
+            file: unit.file,
+            span: signal.span,
+        });
+    }
+    for (path, span) in &summary.reads {
+        part.reads.push((path.clone(), unit.file, *span));
+    }
+    for span in &summary.completions {
+        part.completions.push((label.clone(), unit.file, *span));
+    }
+    part
+}
+
+/// The scripts' outcome from their parts in pipeline order: a denial ends the login (and its
+/// tokens), a script that never completes is noted and passed over.
+pub(crate) fn assemble(parts: Vec<Arc<ScriptPart>>, machine: bool) -> ScriptOutcome {
+    let mut outcome = ScriptOutcome {
+        outcome: LoginOutcome::Issued,
+        script_tokens: BTreeMap::from([
+            (TokenKind::IdToken, BTreeMap::new()),
+            (TokenKind::AccessToken, BTreeMap::new()),
+        ]),
+        may: BTreeMap::new(),
+        parts: Vec::with_capacity(parts.len()),
+    };
+    if machine {
+        outcome.script_tokens.remove(&TokenKind::IdToken);
+    }
+    for part in parts {
+        match part.outcome {
+            LoginOutcome::Unfinished => {
+                outcome.parts.push(part);
+                continue;
+            }
+            LoginOutcome::Denied => {
+                outcome.outcome = LoginOutcome::Denied;
+                outcome.parts.push(part);
+                break;
+            }
+            LoginOutcome::MayDeny => outcome.outcome = LoginOutcome::MayDeny,
+            LoginOutcome::Issued => {}
+        }
+        for write in &part.token_writes {
+            let Some(token) = outcome.script_tokens.get_mut(&write.token) else {
+                continue;
+            };
+            token.insert(write.claim.clone(), write.value.clone());
+            if let Some(condition) = &write.may {
+                let may = outcome.may.entry(write.token).or_default();
+                match condition {
+                    Some(c) => {
+                        may.insert(write.claim.clone(), c.clone());
+                    }
+                    None => {
+                        may.remove(&write.claim);
+                    }
+                }
+            }
+        }
+        outcome.parts.push(part);
+    }
+    if matches!(outcome.outcome, LoginOutcome::Denied | LoginOutcome::Unfinished) {
+        for token in outcome.script_tokens.values_mut() {
             token.clear();
         }
-        evaluation.may.clear();
-        return evaluation;
+        outcome.may.clear();
+        return outcome;
     }
-    evaluation.may.retain(|_, m| !m.is_empty());
-    evaluation
+    outcome.may.retain(|_, m| !m.is_empty());
+    outcome
 }
 
 /// The trace entry of one write in an evaluation.

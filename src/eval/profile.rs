@@ -58,7 +58,7 @@ pub fn exclusion_conditions(
             ),
         ));
     }
-    for signal in evaluation.signals.iter().filter(|s| s.must) {
+    for signal in evaluation.signals().filter(|s| s.must) {
         let (id, clause) = match signal.kind {
             SignalKind::Mfa => ("mfa", format!("{} triggers MFA", signal.script)),
             SignalKind::Redirect => ("redirect", format!("{} redirects the user", signal.script)),

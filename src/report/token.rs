@@ -24,7 +24,7 @@ pub fn human(evaluation: &Evaluation) -> String {
         crate::eval::summary::LoginOutcome::Unfinished => "no script path completes the login: no tokens",
     };
     let _ = writeln!(out, "Outcome: {outcome}");
-    for note in &evaluation.incomplete {
+    for note in evaluation.incomplete() {
         let _ = writeln!(out, "Incomplete: {note}");
     }
     out.push('\n');
