@@ -410,6 +410,50 @@ fn export_with_symlinks_to_outside() -> tempfile::TempDir {
     tmp
 }
 
+/// The reader opens files without following links and without blocking: a FIFO named like a
+/// resource file is reported, never waited on, and a symbolic link that stays inside the export
+/// is read like the file it names.
+#[cfg(unix)]
+#[test]
+fn a_fifo_is_reported_and_a_link_inside_the_export_is_read() {
+    let tmp = temp_dir();
+    let export = tmp.path().join("export");
+    write(&export.join("tenant.json"), "{}\n");
+    write(
+        &export.join("clients/Real.json"),
+        "{\n  \"name\": \"Real\",\n  \"sso\": \"yes\"\n}\n",
+    );
+    std::os::unix::fs::symlink("Real.json", export.join("clients/Alias.json")).unwrap();
+    let fifo = std::ffi::CString::new(
+        export
+            .join("clients/Pipe.json")
+            .into_os_string()
+            .into_encoded_bytes(),
+    )
+    .unwrap();
+    // SAFETY: `fifo` is a NUL-terminated path that outlives the call.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+    let (code, json, _) = run_in(tmp.path(), &["export"]);
+    assert_eq!(code, 2);
+    assert_input_errors_at(
+        &json,
+        &[
+            ("export/clients/Alias.json", 3, 10),
+            ("export/clients/Pipe.json", 1, 1),
+            ("export/clients/Real.json", 3, 10),
+        ],
+    );
+    assert_message_has(
+        error_at(&json, "export/clients/Pipe.json", 1, 1),
+        &["expected a regular file", "FIFO"],
+    );
+    // The link is read: its (the real file's) content is linted at the link's own path.
+    assert_message_has(
+        error_at(&json, "export/clients/Alias.json", 3, 10),
+        &["expected `sso` to be true or false"],
+    );
+}
+
 #[cfg(unix)]
 #[test]
 fn symlinks_inside_the_export_to_outside_it_are_refused() {
