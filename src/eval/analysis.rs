@@ -138,17 +138,26 @@ impl FactSource for LoginView<'_> {
     }
 }
 
-/// For one list of facts read: the hash of the values seen → the summaries (ascending) that
-/// saw them.
-type SummariesBySeen = HashMap<u64, Vec<usize>>;
+/// For one list of facts read: the hash of the values seen → the runs (ascending) that saw them.
+type RunsBySeen = HashMap<u64, Vec<usize>>;
 
-/// Summaries of one script, one per distinct set of facts it read.
+/// The facts a run read, with the value it saw (`None`: unknown).
+type Seen = Vec<(Fact, Option<String>)>;
+
+/// The summaries of one script: it runs once per distinct set of facts it reads, and runs
+/// that do the same (a rule that checks the client name and does nothing for most clients)
+/// share one summary, which is also one for composing logins.
 #[derive(Debug, Default)]
 struct Memo {
+    /// Distinct summaries, by what they do, in the order first made.
     summaries: Vec<Arc<Summary>>,
-    /// The summaries by the facts they read: for each list of facts, the hash of the values
-    /// seen → the summaries (ascending) that saw them. A lookup costs one hash per list.
-    by_reads: Vec<(Vec<Fact>, SummariesBySeen)>,
+    /// Each run: the facts it read with the values it saw, and its summary.
+    runs: Vec<(Seen, usize)>,
+    /// [`Summary::effects_key`] → index into `summaries`.
+    by_effects: HashMap<String, usize>,
+    /// The runs by the facts they read: for each list of facts, the hash of the values seen →
+    /// the runs that saw them. A lookup costs one hash per list.
+    by_reads: Vec<(Vec<Fact>, RunsBySeen)>,
 }
 
 fn hash_values<'v>(values: impl Iterator<Item = Option<&'v str>>) -> u64 {
@@ -161,24 +170,26 @@ fn hash_values<'v>(values: impl Iterator<Item = Option<&'v str>>) -> u64 {
 }
 
 impl Memo {
-    /// The first summary (in the order they were made) that applies to `facts`.
+    /// The summary of the first run (in the order they were made) that applies to `facts`.
     fn find(&self, facts: &impl FactSource) -> Option<usize> {
         let mut first: Option<usize> = None;
         for (reads, table) in &self.by_reads {
             let hash = hash_values(reads.iter().map(|f| facts.fact(*f)));
-            let applies = table.get(&hash).into_iter().flatten().find(|&&i| {
-                self.summaries[i]
-                    .facts
+            let applies = table.get(&hash).into_iter().flatten().find(|&&run| {
+                self.runs[run]
+                    .0
                     .iter()
                     .all(|(fact, seen)| facts.fact(*fact) == seen.as_deref())
             });
-            if let Some(&i) = applies {
-                first = Some(first.map_or(i, |f| f.min(i)));
+            if let Some(&run) = applies {
+                first = Some(first.map_or(run, |f| f.min(run)));
             }
         }
-        first
+        first.map(|run| self.runs[run].1)
     }
 
+    /// Index into `summaries` of the summary that applies to `facts`, running the script when
+    /// none does yet.
     fn get(
         &mut self,
         unit: &ScriptUnit,
@@ -197,7 +208,7 @@ impl Memo {
             machine::STEP_BUDGET,
             signals,
         );
-        let i = self.summaries.len();
+        let run = self.runs.len();
         let reads: Vec<Fact> = summary.facts.iter().map(|(f, _)| *f).collect();
         let hash = hash_values(summary.facts.iter().map(|(_, seen)| seen.as_deref()));
         let position = match self.by_reads.iter().position(|(r, _)| *r == reads) {
@@ -207,8 +218,14 @@ impl Memo {
                 self.by_reads.len() - 1
             }
         };
-        self.by_reads[position].1.entry(hash).or_default().push(i);
-        self.summaries.push(Arc::new(summary));
+        self.by_reads[position].1.entry(hash).or_default().push(run);
+        let seen = summary.facts.clone();
+        let next = self.summaries.len();
+        let i = *self.by_effects.entry(summary.effects_key()).or_insert(next);
+        if i == next {
+            self.summaries.push(Arc::new(summary));
+        }
+        self.runs.push((seen, i));
         i
     }
 }
@@ -299,17 +316,6 @@ impl Analysis {
                             NOT_RUN
                         }
                     })
-                    .collect();
-                // Summaries that read different facts but do the same (a rule that checks the
-                // client name and does nothing for most clients) are one for composing logins.
-                let mut canonical: Vec<u32> = Vec::with_capacity(memo.summaries.len());
-                let mut keys: HashMap<String, u32> = HashMap::new();
-                for (i, summary) in memo.summaries.iter().enumerate() {
-                    canonical.push(*keys.entry(summary.effects_key()).or_insert(i as u32));
-                }
-                let picks = picks
-                    .into_iter()
-                    .map(|p| if p == NOT_RUN { p } else { canonical[p as usize] })
                     .collect();
                 (r, memo, picks)
             })
