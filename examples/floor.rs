@@ -21,34 +21,13 @@ use oxc_parser::Parser;
 use oxc_span::SourceType;
 use rayon::prelude::*;
 
-/// Whether the script starts (after comments) with an anonymous `function`: a rule, which is
-/// not a valid statement on its own.
-fn is_bare_function(text: &str) -> bool {
-    let mut rest = text.trim_start();
-    loop {
-        if let Some(after) = rest.strip_prefix("//") {
-            rest = after.split_once('\n').map_or("", |(_, r)| r).trim_start();
-        } else if let Some(after) = rest.strip_prefix("/*") {
-            rest = after.split_once("*/").map_or("", |(_, r)| r).trim_start();
-        } else {
-            break;
-        }
-    }
-    let rest = rest.strip_prefix("async").map_or(rest, str::trim_start);
-    rest.strip_prefix("function")
-        .is_some_and(|after| after.trim_start().starts_with('('))
-}
-
 /// Parses one file by its extension; returns whether it parsed without errors.
 fn parse(path: &Path, text: &str) -> bool {
     match path.extension().and_then(|e| e.to_str()) {
         Some("js") => {
             let allocator = Allocator::default();
-            let source = if is_bare_function(text) {
-                allocator.alloc_str(&format!("void {text}"))
-            } else {
-                text
-            };
+            // Rules parse as claimlint parses them (an anonymous function, wrapped).
+            let (source, _) = claimlint::js::parseable(&allocator, text);
             let parsed = Parser::new(&allocator, source, SourceType::cjs()).parse();
             !parsed.panicked && parsed.diagnostics.errors().next().is_none()
         }

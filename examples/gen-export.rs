@@ -687,6 +687,13 @@ fn generate(args: &Args) -> Tenant {
         .map(|a| a["identifier"].as_str().unwrap_or_default().to_string())
         .collect();
 
+    let names = Names {
+        clients: &clients,
+        interactive: &interactive,
+        connections: &connection_names,
+        apis: &api_ids,
+        tenant: &tenant_slug,
+    };
     // Rules: 3% are disabled; planted ones are enabled.
     let mut rules = Vec::with_capacity(counts.rules);
     let rule_plants = plant_kinds(
@@ -697,36 +704,17 @@ fn generate(args: &Args) -> Tenant {
     );
     for (i, plant) in rule_plants.into_iter().enumerate() {
         let enabled = plant.is_some() || !rng.chance(0.03);
-        let mut fill = Fill::new(
-            &mut rng,
-            &clients,
-            &interactive,
-            &connection_names,
-            &api_ids,
-            &tenant_slug,
-        );
-        let template = if plant == Some("CL106") {
-            RULE_REFRESH_SKIPPED
-        } else {
-            RULE_TEMPLATES[fill.rng.below(RULE_TEMPLATES.len())]
+        let kinds = ScriptKinds {
+            templates: RULE_TEMPLATES,
+            refresh_skipped: RULE_REFRESH_SKIPPED,
+            plant: |fill: &mut Fill, policy: &str| match policy {
+                "CL101" => plant_rule_cl101(fill),
+                "CL102" => plant_rule_cl102(fill),
+                _ => refresh_claim(fill, i),
+            },
         };
-        let (planted_line, claim) = match plant {
-            Some("CL101") => plant_rule_cl101(&mut fill),
-            Some("CL102") => plant_rule_cl102(&mut fill),
-            Some(_) => refresh_claim(&mut fill, i),
-            None => (String::new(), String::new()),
-        };
-        let name = format!("{} {i:04}", fill.apply(template.1, ""));
-        let text = fill.apply(template.0, &planted_line);
-        if let Some(policy) = plant {
-            planted.push(Planted {
-                policy,
-                place: Place::Rule(i),
-                claim: Some(claim),
-                attribute: None,
-            });
-        }
-        rules.push((Script { name, text }, enabled));
+        let script = generate_script(&mut rng, &names, i, plant, kinds, &mut planted, Place::Rule(i));
+        rules.push((script, enabled));
     }
 
     // Actions: 90% bound to post-login (planted ones always), the rest deployed but unbound.
@@ -739,37 +727,18 @@ fn generate(args: &Args) -> Tenant {
     );
     for (i, plant) in action_plants.into_iter().enumerate() {
         let bound = plant.is_some() || rng.chance(0.9);
-        let mut fill = Fill::new(
-            &mut rng,
-            &clients,
-            &interactive,
-            &connection_names,
-            &api_ids,
-            &tenant_slug,
-        );
-        let template = if plant == Some("CL106") {
-            ACTION_REFRESH_SKIPPED
-        } else {
-            ACTION_TEMPLATES[fill.rng.below(ACTION_TEMPLATES.len())]
+        let kinds = ScriptKinds {
+            templates: ACTION_TEMPLATES,
+            refresh_skipped: ACTION_REFRESH_SKIPPED,
+            plant: |fill: &mut Fill, policy: &str| match policy {
+                "CL101" => plant_action_cl101(fill),
+                "CL102" => plant_action_cl102(fill),
+                "CL103" => plant_action_cl103(fill),
+                _ => refresh_claim(fill, i),
+            },
         };
-        let (planted_line, claim) = match plant {
-            Some("CL101") => plant_action_cl101(&mut fill),
-            Some("CL102") => plant_action_cl102(&mut fill),
-            Some("CL103") => plant_action_cl103(&mut fill),
-            Some(_) => refresh_claim(&mut fill, i),
-            None => (String::new(), String::new()),
-        };
-        let name = format!("{} {i:04}", fill.apply(template.1, ""));
-        let text = fill.apply(template.0, &planted_line);
-        if let Some(policy) = plant {
-            planted.push(Planted {
-                policy,
-                place: Place::Action(i),
-                claim: Some(claim),
-                attribute: None,
-            });
-        }
-        actions.push((Script { name, text }, bound));
+        let script = generate_script(&mut rng, &names, i, plant, kinds, &mut planted, Place::Action(i));
+        actions.push((script, bound));
     }
 
     Tenant {
@@ -798,6 +767,57 @@ fn plant_kinds(rng: &mut Rng, n: usize, rate: f64, kinds: &[&'static str]) -> Ve
 // ---------------------------------------------------------------------------------------------
 // Scripts
 
+/// The tenant's names a script's placeholders are filled from.
+struct Names<'a> {
+    clients: &'a [Value],
+    interactive: &'a [usize],
+    connections: &'a [String],
+    apis: &'a [String],
+    tenant: &'a str,
+}
+
+/// Rules or actions: their templates, the one that skips the refresh flow (a planted CL106),
+/// and how each planted policy's line and claim are written.
+struct ScriptKinds<P> {
+    templates: &'static [Template],
+    refresh_skipped: Template,
+    plant: P,
+}
+
+/// The `i`th rule or action: a template filled in, with a planted line when `plant` names a
+/// policy (recorded in `planted` at `place`).
+fn generate_script(
+    rng: &mut Rng,
+    names: &Names,
+    i: usize,
+    plant: Option<&'static str>,
+    kinds: ScriptKinds<impl Fn(&mut Fill, &str) -> (String, String)>,
+    planted: &mut Vec<Planted>,
+    place: Place,
+) -> Script {
+    let mut fill = Fill::new(rng, names);
+    let template = if plant == Some("CL106") {
+        kinds.refresh_skipped
+    } else {
+        kinds.templates[fill.rng.below(kinds.templates.len())]
+    };
+    let (planted_line, claim) = match plant {
+        Some(policy) => (kinds.plant)(&mut fill, policy),
+        None => (String::new(), String::new()),
+    };
+    let name = format!("{} {i:04}", fill.apply(template.1, ""));
+    let text = fill.apply(template.0, &planted_line);
+    if let Some(policy) = plant {
+        planted.push(Planted {
+            policy,
+            place,
+            claim: Some(claim),
+            attribute: None,
+        });
+    }
+    Script { name, text }
+}
+
 /// Seeded values for one script's placeholders.
 struct Fill<'a> {
     rng: &'a mut Rng,
@@ -813,14 +833,14 @@ struct Fill<'a> {
 }
 
 impl<'a> Fill<'a> {
-    fn new(
-        rng: &'a mut Rng,
-        clients: &[Value],
-        interactive: &[usize],
-        connections: &[String],
-        apis: &[String],
-        tenant: &str,
-    ) -> Self {
+    fn new(rng: &'a mut Rng, names: &Names) -> Self {
+        let Names {
+            clients,
+            interactive,
+            connections,
+            apis,
+            tenant,
+        } = *names;
         let domain = *rng.pick(DOMAINS);
         let ns_base = match rng.below(4) {
             0 => format!("http://schemas.{domain}/claims"),

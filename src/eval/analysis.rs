@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use super::pipeline::{PartLogin, ScriptOutcome, ScriptPart, assemble, compose, compose_part, with_profile};
+use super::pipeline::{ScriptOutcome, ScriptPart, assemble, compose, compose_part, with_profile};
+use super::scenario::{FactSource, LoginView};
 use super::*;
 
 /// A script that runs in a login, with the kind it runs as.
@@ -75,68 +76,6 @@ pub(crate) fn unit_of(scripts: &Scripts, r: UnitRef) -> (&ScriptUnit, ScriptKind
 
 /// The scripts a login runs, in order, each with the summary that applies to it.
 type RunSummaries = Vec<(UnitRef, Arc<Summary>)>;
-
-/// Where a login's facts come from: a [`LoginFacts`] map, or a view of the tenant that
-/// builds one only when a script must run again.
-trait FactSource {
-    /// The value of `fact` in this login (`client_metadata` as JSON text).
-    fn fact(&self, fact: Fact) -> Option<&str>;
-    fn to_facts(&self) -> LoginFacts;
-}
-
-impl FactSource for LoginFacts {
-    fn fact(&self, fact: Fact) -> Option<&str> {
-        match fact {
-            Fact::ClientMetadata => self.client_metadata.as_deref(),
-            other => self.values.get(&other).map(String::as_str),
-        }
-    }
-
-    fn to_facts(&self) -> LoginFacts {
-        self.clone()
-    }
-}
-
-/// The facts of a login of the export, read off the tenant as [`login_facts`] would give them.
-struct LoginView<'a> {
-    protocol: &'a str,
-    /// The client (the first of its name) and its `client_metadata` as JSON text.
-    client: Option<(&'a crate::model::Client, &'a str)>,
-    /// The connection (the first of its name).
-    connection: Option<&'a Connection>,
-}
-
-impl FactSource for LoginView<'_> {
-    fn fact(&self, fact: Fact) -> Option<&str> {
-        match fact {
-            Fact::Protocol => Some(self.protocol),
-            Fact::ClientName => self.client.map(|(c, _)| c.name.as_str()),
-            Fact::ClientId => self
-                .client
-                .and_then(|(c, _)| c.node.get("client_id").and_then(|n| n.as_str())),
-            Fact::ClientMetadata => self.client.map(|(_, m)| m),
-            Fact::Connection => self.connection.map(|c| c.name.as_str()),
-            Fact::Strategy => self.connection.and_then(|c| c.strategy.as_deref()),
-        }
-    }
-
-    fn to_facts(&self) -> LoginFacts {
-        let mut facts = LoginFacts::default();
-        for fact in [
-            Fact::Protocol,
-            Fact::ClientName,
-            Fact::ClientId,
-            Fact::Connection,
-            Fact::Strategy,
-        ] {
-            if let Some(value) = self.fact(fact) {
-                facts = facts.with(fact, value);
-            }
-        }
-        facts.client_metadata = self.fact(Fact::ClientMetadata).map(str::to_string);
-        facts
-    }
-}
 
 /// For one list of facts read: the hash of the values seen → the runs (ascending) that saw them.
 type RunsBySeen = HashMap<u64, Vec<usize>>;
@@ -257,19 +196,12 @@ impl Analysis {
         let logins = scenario::logins(tenant, scripts);
         // What a login's scripts may read, per client and connection, computed once: a login
         // of the export is the client and connection of the first of their names.
-        let metadata: Vec<String> = tenant
-            .clients
-            .iter()
-            .map(|c| {
-                c.node
-                    .get("client_metadata")
-                    .map_or_else(|| "{}".to_string(), |m| m.to_json().to_string())
-            })
-            .collect();
+        let metadata: Vec<String> = tenant.clients.iter().map(scenario::client_metadata).collect();
         let first_client: Vec<usize> = tenant
             .clients
             .iter()
-            .map(|c| tenant.client_indices(&c.name)[0])
+            .enumerate()
+            .map(|(i, c)| tenant.client_indices(&c.name).first().copied().unwrap_or(i))
             .collect();
         let first_connection: Vec<usize> = tenant
             .connections
@@ -454,7 +386,7 @@ impl Analysis {
         let parts: Vec<Arc<ScriptPart>> = part_sources
             .par_iter()
             .map(|&(g, position)| {
-                let login = PartLogin::new(tenant, platform, &scenarios[g]);
+                let login = filters::Login::new(tenant, platform, &scenarios[g]);
                 let (r, summary) = &representatives[g].1[position];
                 Arc::new(compose_part(scripts, platform, sources, &login, *r, summary))
             })

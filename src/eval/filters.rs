@@ -45,6 +45,20 @@ pub struct Login<'a> {
     pub machine: bool,
 }
 
+impl<'a> Login<'a> {
+    /// The login of `scenario` as the filters see it.
+    pub fn new(tenant: &'a crate::model::Tenant, platform: &Platform, scenario: &'a Scenario) -> Login<'a> {
+        Login {
+            scenario,
+            connection: scenario.connection.as_ref().and_then(|n| tenant.connection(n)),
+            legacy_profile: tenant
+                .flag(&platform.data.legacy.profile_flag)
+                .is_some_and(|f| f.value == Some(true)),
+            machine: scenario.protocol == crate::proof::CREDENTIALS_PROTOCOL,
+        }
+    }
+}
+
 /// What one filter says about a claim.
 enum Verdict {
     /// The filter does not apply.

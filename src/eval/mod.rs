@@ -40,6 +40,6 @@ pub use analysis::Analysis;
 pub use filters::{Decision, host_within, namespace_host, namespace_scheme};
 use host::{Fact, LoginFacts, Mode, ScriptKind};
 pub use pipeline::{Evaluation, ScriptWrite, SignalAt, compact_tokens, trace_of};
-pub use scenario::{LoginRequest, enabled_for, login_facts, requested_scenario, scenarios, storage_scenario};
+pub use scenario::{LoginRequest, login_facts, requested_scenario, scenarios, storage_scenario};
 pub use scripts::{ScriptUnit, Scripts, lower_scripts};
 use summary::{ClaimSet, LoginOutcome, SignalKind, Summary};

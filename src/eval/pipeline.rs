@@ -245,7 +245,12 @@ pub(crate) fn compose(
     scenario: &Scenario,
     summaries: &[(UnitRef, Arc<Summary>)],
 ) -> Evaluation {
-    let outcome = compose_scripts(tenant, scripts, platform, sources, scenario, summaries);
+    let login = filters::Login::new(tenant, platform, scenario);
+    let parts = summaries
+        .iter()
+        .map(|(r, summary)| Arc::new(compose_part(scripts, platform, sources, &login, *r, summary)))
+        .collect();
+    let outcome = assemble(parts, login.machine);
     with_profile(tenant, platform, sources, scenario, Arc::new(outcome))
 }
 
@@ -277,53 +282,15 @@ pub(crate) fn with_profile(
     evaluation
 }
 
-/// The platform-filter side of a login that a script's part depends on.
-pub(crate) struct PartLogin<'a> {
-    login: filters::Login<'a>,
-}
-
-impl<'a> PartLogin<'a> {
-    pub(crate) fn new(tenant: &'a Tenant, platform: &Platform, scenario: &'a Scenario) -> PartLogin<'a> {
-        PartLogin {
-            login: filters::Login {
-                scenario,
-                connection: scenario.connection.as_ref().and_then(|n| tenant.connection(n)),
-                legacy_profile: tenant
-                    .flag(&platform.data.legacy.profile_flag)
-                    .is_some_and(|f| f.value == Some(true)),
-                machine: scenario.protocol == CREDENTIALS_PROTOCOL,
-            },
-        }
-    }
-}
-
-/// What the scripts of a login do, each claim through the platform's filters.
-pub(crate) fn compose_scripts(
-    tenant: &Tenant,
-    scripts: &Scripts,
-    platform: &Platform,
-    sources: &SourceMap,
-    scenario: &Scenario,
-    summaries: &[(UnitRef, Arc<Summary>)],
-) -> ScriptOutcome {
-    let login = PartLogin::new(tenant, platform, scenario);
-    let parts = summaries
-        .iter()
-        .map(|(r, summary)| Arc::new(compose_part(scripts, platform, sources, &login, *r, summary)))
-        .collect();
-    assemble(parts, login.login.machine)
-}
-
 /// One script's part in a login.
 pub(crate) fn compose_part(
     scripts: &Scripts,
     platform: &Platform,
     sources: &SourceMap,
-    login: &PartLogin<'_>,
+    login: &filters::Login<'_>,
     r: UnitRef,
     summary: &Summary,
 ) -> ScriptPart {
-    let login = &login.login;
     let (unit, _) = unit_of(scripts, r);
     let label: Arc<str> = unit.label().into();
     let file = sources.get(unit.file);

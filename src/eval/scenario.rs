@@ -13,11 +13,6 @@ fn pipeline_of(client: &crate::model::Client) -> Pipeline {
     }
 }
 
-/// Whether a connection is enabled for a client.
-pub fn enabled_for(tenant: &Tenant, connection: &Connection, client: &str) -> bool {
-    tenant.enabled_for(connection, client)
-}
-
 /// A login of the export in compact form: indices into the tenant instead of names. The
 /// analysis handles a login list that grows with clients × connections in this form, and
 /// builds a [`Scenario`] only for the logins it evaluates.
@@ -124,7 +119,7 @@ pub fn storage_scenario(tenant: &Tenant, connection: &Connection, platform: &Pla
             .clients
             .iter()
             .filter(interactive)
-            .find(|c| enabled_for(tenant, connection, &c.name))
+            .find(|c| tenant.enabled_for(connection, &c.name))
     } else {
         // The first listed client in tenant order, found through the listed names.
         connection
@@ -232,7 +227,7 @@ pub fn requested_scenario(
             let enabled: Vec<&str> = tenant
                 .connections
                 .iter()
-                .filter(|c| enabled_for(tenant, c, &client.name))
+                .filter(|c| tenant.enabled_for(c, &client.name))
                 .map(|c| c.name.as_str())
                 .collect();
             match request.connection {
@@ -276,30 +271,96 @@ pub fn requested_scenario(
     Ok(scenario)
 }
 
+/// A client's `client_metadata` as JSON text (`{}` when it has none), as scripts read it.
+pub(crate) fn client_metadata(client: &crate::model::Client) -> String {
+    client
+        .node
+        .get("client_metadata")
+        .map_or_else(|| "{}".to_string(), |m| m.to_json().to_string())
+}
+
 /// The facts of a login that scripts can read.
 pub fn login_facts(tenant: &Tenant, scenario: &Scenario) -> LoginFacts {
-    let mut facts = LoginFacts::default().with(Fact::Protocol, scenario.protocol.clone());
+    let (client, connection) = if scenario.generic {
+        (None, None)
+    } else {
+        (
+            tenant.client(&scenario.client),
+            scenario.connection.as_ref().and_then(|n| tenant.connection(n)),
+        )
+    };
+    let metadata = client.map(client_metadata);
+    let view = LoginView {
+        protocol: &scenario.protocol,
+        client: client.zip(metadata.as_deref()),
+        connection,
+    };
+    let mut facts = view.to_facts();
+    if !scenario.generic {
+        facts = facts.with(Fact::ClientName, scenario.client.clone());
+    }
     facts.profile = scenario.profile.clone();
-    if scenario.generic {
-        return facts;
-    }
-    facts = facts.with(Fact::ClientName, scenario.client.clone());
-    if let Some(client) = tenant.client(&scenario.client) {
-        if let Some(id) = client.node.get("client_id").and_then(|n| n.as_str()) {
-            facts = facts.with(Fact::ClientId, id);
-        }
-        facts.client_metadata = Some(
-            client
-                .node
-                .get("client_metadata")
-                .map_or_else(|| "{}".to_string(), |m| m.to_json().to_string()),
-        );
-    }
-    if let Some(connection) = scenario.connection.as_ref().and_then(|n| tenant.connection(n)) {
-        facts = facts.with(Fact::Connection, connection.name.clone());
-        if let Some(strategy) = &connection.strategy {
-            facts = facts.with(Fact::Strategy, strategy.clone());
-        }
-    }
     facts
+}
+
+/// Where a login's facts come from: a [`LoginFacts`] map, or a view of the tenant that
+/// builds one only when a script must run again.
+pub(crate) trait FactSource {
+    /// The value of `fact` in this login (`client_metadata` as JSON text).
+    fn fact(&self, fact: Fact) -> Option<&str>;
+    fn to_facts(&self) -> LoginFacts;
+}
+
+impl FactSource for LoginFacts {
+    fn fact(&self, fact: Fact) -> Option<&str> {
+        match fact {
+            Fact::ClientMetadata => self.client_metadata.as_deref(),
+            other => self.values.get(&other).map(String::as_str),
+        }
+    }
+
+    fn to_facts(&self) -> LoginFacts {
+        self.clone()
+    }
+}
+
+/// The facts of a login of the export, read off the tenant without copying them.
+pub(crate) struct LoginView<'a> {
+    pub protocol: &'a str,
+    /// The client (the first of its name) and its `client_metadata` as JSON text.
+    pub client: Option<(&'a crate::model::Client, &'a str)>,
+    /// The connection (the first of its name).
+    pub connection: Option<&'a Connection>,
+}
+
+impl FactSource for LoginView<'_> {
+    fn fact(&self, fact: Fact) -> Option<&str> {
+        match fact {
+            Fact::Protocol => Some(self.protocol),
+            Fact::ClientName => self.client.map(|(c, _)| c.name.as_str()),
+            Fact::ClientId => self
+                .client
+                .and_then(|(c, _)| c.node.get("client_id").and_then(|n| n.as_str())),
+            Fact::ClientMetadata => self.client.map(|(_, m)| m),
+            Fact::Connection => self.connection.map(|c| c.name.as_str()),
+            Fact::Strategy => self.connection.and_then(|c| c.strategy.as_deref()),
+        }
+    }
+
+    fn to_facts(&self) -> LoginFacts {
+        let mut facts = LoginFacts::default();
+        for fact in [
+            Fact::Protocol,
+            Fact::ClientName,
+            Fact::ClientId,
+            Fact::Connection,
+            Fact::Strategy,
+        ] {
+            if let Some(value) = self.fact(fact) {
+                facts = facts.with(fact, value);
+            }
+        }
+        facts.client_metadata = self.fact(Fact::ClientMetadata).map(str::to_string);
+        facts
+    }
 }

@@ -32,14 +32,7 @@ const MAX_DEPTH: usize = 200;
 /// errors lowers to an empty program: the errors are reported by the caller.
 pub fn lower(text: &str) -> Lowered {
     let allocator = Allocator::default();
-    // A rule is an anonymous function expression, which is not a valid statement on its own;
-    // as the operand of `void` it is (a trailing `;` included), and every offset moves by the
-    // prefix's length, which spans undo.
-    let (source, shift) = if is_bare_function(text) {
-        (allocator.alloc_str(&format!("void {text}")) as &str, 5)
-    } else {
-        (text, 0)
-    };
+    let (source, shift) = parseable(&allocator, text);
     let parsed = Parser::new(&allocator, source, SourceType::cjs()).parse();
     let len = u32::try_from(text.len()).unwrap_or(u32::MAX);
     let mut errors: Vec<(Span, String)> = parsed
@@ -97,6 +90,18 @@ pub fn lower(text: &str) -> Lowered {
             hoisted: lowerer.hoisted.pop().unwrap_or_default(),
         },
         errors: Vec::new(),
+    }
+}
+
+/// The text oxc parses for a script, and how far it moves every offset. A rule is an anonymous
+/// function expression, which is not a valid statement on its own; as the operand of `void` it
+/// is (a trailing `;` included), and every offset moves by the prefix's length, which spans
+/// undo.
+pub fn parseable<'a>(allocator: &'a Allocator, text: &'a str) -> (&'a str, u32) {
+    if is_bare_function(text) {
+        (allocator.alloc_str(&format!("void {text}")), 5)
+    } else {
+        (text, 0)
     }
 }
 

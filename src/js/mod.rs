@@ -9,6 +9,8 @@
 pub mod ir;
 mod lower;
 
+pub use lower::parseable;
+
 use crate::source::Span;
 
 /// Deepest bracket nesting parsed; deeper scripts are refused before parsing so that no input

@@ -213,12 +213,7 @@ impl Tenant {
 
     /// The first client named `name`.
     pub fn client(&self, name: &str) -> Option<&Client> {
-        self.clients_named(name).next()
-    }
-
-    /// Every client named `name`, in tenant order.
-    pub fn clients_named<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a Client> + 'a {
-        self.client_indices(name).iter().map(|&i| &self.clients[i])
+        self.client_indices(name).first().map(|&i| &self.clients[i])
     }
 
     /// Indices into `clients` of the clients named `name`, ascending.
