@@ -1237,3 +1237,179 @@ fn an_export_with_rules_but_no_clients_is_evaluated_in_a_generic_login() {
         assert!(proof.scenario.describe().contains("generic login"));
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The memo: a script that only compares a login fact with known strings runs once per class
+
+/// Rules that look at `context.clientName` and `context.clientID` in the ways people write:
+/// some only compare them with known strings, some look at the text itself.
+const CLASS_RULES: &[(&str, &str)] = &[
+    (
+        "equal",
+        "if (context.clientName === 'Admin Portal') context.idToken[ns + 'admin'] = true;",
+    ),
+    (
+        "not-equal-return",
+        "if (context.clientName !== 'Billing') return callback(null, user, context);\n  context.idToken[ns + 'billing'] = 1;",
+    ),
+    (
+        "alias",
+        "const app = context.clientName;\n  if (app == 'Other App' || app === 'Billing') context.idToken[ns + 'alias'] = app === 'Billing' ? 'b' : 'o';",
+    ),
+    (
+        "lowercase",
+        "const app = context.clientName;\n  if (app.toLowerCase() === 'admin portal') context.idToken[ns + 'lower'] = true;",
+    ),
+    (
+        "starts-with",
+        "if (context.clientName.startsWith('Admin')) context.idToken[ns + 'starts'] = true;",
+    ),
+    (
+        "switch",
+        "switch (context.clientName) {\n    case 'Billing': context.idToken[ns + 'sw'] = 'billing'; break;\n    case 'Admin Portal': context.idToken[ns + 'sw'] = 'admin';\n    default: context.idToken[ns + 'fell'] = true;\n  }",
+    ),
+    (
+        "index-of",
+        "if (['Admin Portal', 'Third App'].indexOf(context.clientName) !== -1) context.idToken[ns + 'listed'] = true;",
+    ),
+    (
+        "set-has",
+        "const allowed = new Set(['Other App']);\n  if (!allowed.has(context.clientName)) return callback(null, user, context);\n  context.idToken[ns + 'set'] = true;",
+    ),
+    (
+        "joined",
+        "let name = context.clientName;\n  if (user.app_metadata.vip) name = 'Billing';\n  if (name === 'Billing') context.idToken[ns + 'joined'] = true;",
+    ),
+    (
+        "closure",
+        "const app = context.clientName;\n  const isBilling = () => app === 'Billing';\n  if (isBilling()) context.idToken[ns + 'closure'] = true;",
+    ),
+    ("copy", "context.idToken[ns + 'app'] = context.clientName;"),
+    (
+        "client-id",
+        "if (context.clientID === 'third-app') context.accessToken[ns + 'third'] = true;",
+    ),
+    (
+        "template",
+        "if (`${context.clientName}` === 'Admin Console') context.idToken[ns + 'template'] = true;",
+    ),
+];
+
+/// An export with `clients` (names; each client's id is its name in lower case with dashes),
+/// one database connection enabled for all of them, and [`CLASS_RULES`].
+fn classes_tenant(clients: &[&str]) -> Filters {
+    let mut tenant = String::from("clients:\n");
+    for name in clients {
+        let id = name.to_lowercase().replace(' ', "-");
+        tenant.push_str(&format!(
+            "  - name: {name}\n    client_id: {id}\n    app_type: regular_web\n    oidc_conformant: true\n"
+        ));
+    }
+    tenant.push_str(&format!(
+        "databases:\n  - name: Username-Password-Authentication\n    strategy: auth0\n    enabled_clients: [{}]\nrules:\n",
+        clients.join(", ")
+    ));
+    for (i, (name, _)) in CLASS_RULES.iter().enumerate() {
+        tenant.push_str(&format!(
+            "  - name: {name}\n    script: ./rules/{name}.js\n    order: {i}\n    enabled: true\n"
+        ));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("rules")).unwrap();
+    std::fs::write(dir.path().join("tenant.yaml"), tenant).unwrap();
+    for (name, body) in CLASS_RULES {
+        std::fs::write(
+            dir.path().join(format!("rules/{name}.js")),
+            format!(
+                "function (user, context, callback) {{\n  const ns = 'https://app.example.com/';\n  {body}\n  callback(null, user, context);\n}}\n"
+            ),
+        )
+        .unwrap();
+    }
+    let export = export_at(dir.path()).unwrap();
+    let mut sources = SourceMap::default();
+    let loaded = load_export(&export, &KeywordMap::default(), &mut sources, dir.path());
+    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+    let scripts = lower_scripts(&loaded.tenant, &sources);
+    Filters {
+        _dir: dir,
+        tenant: loaded.tenant,
+        scripts,
+        sources,
+    }
+}
+
+/// What a login issues and why: its tokens and the trace of every claim.
+fn issued(analysis: &Analysis, client: &str) -> Value {
+    let evaluation = analysis
+        .login(
+            client,
+            Some("Username-Password-Authentication"),
+            "oidc-basic-profile",
+        )
+        .unwrap_or_else(|| panic!("no login of {client}"));
+    let trace: Vec<Value> = evaluation
+        .trace()
+        .map(|t| {
+            // Where a profile claim comes from is a line of `tenant.yaml`, which differs.
+            let line = t.file.ends_with(".js").then_some(t.line);
+            json!([
+                t.token,
+                t.claim,
+                t.outcome,
+                t.filter.as_str(),
+                t.script,
+                line,
+                t.reason,
+                t.condition
+            ])
+        })
+        .collect();
+    json!({"tokens": evaluation.tokens(), "trace": trace})
+}
+
+#[test]
+fn sharing_runs_between_clients_gives_each_client_its_own_tokens() {
+    let clients = [
+        "Admin Portal",
+        "admin portal",
+        "Billing",
+        "Admin Console",
+        "Other App",
+        "Third App",
+    ];
+    let platform = Platform::load("auth0-current").unwrap();
+    let all = classes_tenant(&clients);
+    let together = Analysis::new(&all.tenant, &all.scripts, &platform, &all.sources);
+    for client in clients {
+        let alone = classes_tenant(&[client]);
+        let by_itself = Analysis::new(&alone.tenant, &alone.scripts, &platform, &alone.sources);
+        assert_eq!(
+            issued(&together, client),
+            issued(&by_itself, client),
+            "{client} evaluated with the other clients differs from {client} alone"
+        );
+    }
+    // Scripts that only compare the name run once per name they know plus once for the rest;
+    // scripts that look at the text itself run once per client.
+    let runs: std::collections::BTreeMap<String, usize> =
+        together.script_runs(&all.scripts).into_iter().collect();
+    let expected = [
+        ("equal", 2),
+        ("not-equal-return", 2),
+        ("alias", 3),
+        ("lowercase", 6),
+        ("starts-with", 6),
+        ("switch", 3),
+        ("index-of", 3),
+        ("set-has", 2),
+        ("joined", 6),
+        ("closure", 2),
+        ("copy", 6),
+        ("client-id", 2),
+        ("template", 6),
+    ];
+    for (rule, count) in expected {
+        assert_eq!(runs[&format!("rule `{rule}`")], count, "runs of {rule}");
+    }
+}

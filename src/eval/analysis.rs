@@ -77,33 +77,67 @@ pub(crate) fn unit_of(scripts: &Scripts, r: UnitRef) -> (&ScriptUnit, ScriptKind
 /// The scripts a login runs, in order, each with the summary that applies to it.
 type RunSummaries = Vec<(UnitRef, Arc<Summary>)>;
 
-/// For one list of facts read: the hash of the values seen → the runs (ascending) that saw them.
+/// For one list of facts read: the hash of what the runs learnt of them → the runs
+/// (ascending) that learnt it.
 type RunsBySeen = HashMap<u64, Vec<usize>>;
 
-/// The facts a run read, with the value it saw (`None`: unknown).
-type Seen = Vec<(Fact, Option<String>)>;
+/// The facts a run read, with what it learnt of each.
+type Seen = Vec<(Fact, FactRead)>;
 
-/// The summaries of one script: it runs once per distinct set of facts it reads, and runs
-/// that do the same (a rule that checks the client name and does nothing for most clients)
-/// share one summary, which is also one for composing logins.
+/// How a run reads one fact: its whole value, or only which of some texts it equals.
+type ReadShape = (Fact, Option<Arc<[crate::js::ir::Text]>>);
+
+/// A login's value of one fact as a run of that shape sees it: the value, or which of the
+/// texts it equals (`None`: the value is unknown).
+#[derive(Hash, PartialEq, Eq)]
+enum SeenKey<'v> {
+    Value(Option<&'v str>),
+    Class(Option<Option<usize>>),
+}
+
+fn key_of<'v>(shape: &ReadShape, value: Option<&'v str>) -> SeenKey<'v> {
+    match &shape.1 {
+        None => SeenKey::Value(value),
+        Some(texts) => SeenKey::Class(FactRead::class_of(texts, value)),
+    }
+}
+
+fn seen_key(read: &FactRead) -> SeenKey<'_> {
+    match read {
+        FactRead::Value(v) => SeenKey::Value(v.as_deref()),
+        FactRead::Among { matched, .. } => SeenKey::Class(Some(*matched)),
+    }
+}
+
+fn shape_of(fact: Fact, read: &FactRead) -> ReadShape {
+    match read {
+        FactRead::Value(_) => (fact, None),
+        FactRead::Among { texts, .. } => (fact, Some(texts.clone())),
+    }
+}
+
+/// The summaries of one script: it runs once per distinct set of facts it reads (a fact it
+/// only compares with known strings counts by which of them it equals), and runs that do the
+/// same (a rule that checks the client name and does nothing for most clients) share one
+/// summary, which is also one for composing logins.
 #[derive(Debug, Default)]
 struct Memo {
     /// Distinct summaries, by what they do, in the order first made.
     summaries: Vec<Arc<Summary>>,
-    /// Each run: the facts it read with the values it saw, and its summary.
+    /// Each run: the facts it read with what it learnt of them, and its summary.
     runs: Vec<(Seen, usize)>,
     /// [`Summary::effects_key`] → index into `summaries`.
     by_effects: HashMap<String, usize>,
-    /// The runs by the facts they read: for each list of facts, the hash of the values seen →
-    /// the runs that saw them. A lookup costs one hash per list.
-    by_reads: Vec<(Vec<Fact>, RunsBySeen)>,
+    /// The runs by how they read facts: for each list of read shapes, the hash of what was
+    /// learnt → the runs that learnt it. A lookup costs one hash per list.
+    by_reads: Vec<(Vec<ReadShape>, RunsBySeen)>,
 }
 
-fn hash_values<'v>(values: impl Iterator<Item = Option<&'v str>>) -> u64 {
+fn hash_keys<'v>(keys: impl Iterator<Item = SeenKey<'v>>) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    for value in values {
-        value.hash(&mut hasher);
+    for key in keys {
+        key.hash(&mut hasher);
     }
     hasher.finish()
 }
@@ -112,13 +146,14 @@ impl Memo {
     /// The summary of the first run (in the order they were made) that applies to `facts`.
     fn find(&self, facts: &impl FactSource) -> Option<usize> {
         let mut first: Option<usize> = None;
-        for (reads, table) in &self.by_reads {
-            let hash = hash_values(reads.iter().map(|f| facts.fact(*f)));
+        for (shapes, table) in &self.by_reads {
+            let hash = hash_keys(shapes.iter().map(|shape| key_of(shape, facts.fact(shape.0))));
             let applies = table.get(&hash).into_iter().flatten().find(|&&run| {
                 self.runs[run]
                     .0
                     .iter()
-                    .all(|(fact, seen)| facts.fact(*fact) == seen.as_deref())
+                    .zip(shapes)
+                    .all(|((fact, read), shape)| key_of(shape, facts.fact(*fact)) == seen_key(read))
             });
             if let Some(&run) = applies {
                 first = Some(first.map_or(run, |f| f.min(run)));
@@ -148,8 +183,8 @@ impl Memo {
             signals,
         );
         let run = self.runs.len();
-        let reads: Vec<Fact> = summary.facts.iter().map(|(f, _)| *f).collect();
-        let hash = hash_values(summary.facts.iter().map(|(_, seen)| seen.as_deref()));
+        let reads: Vec<ReadShape> = summary.facts.iter().map(|(f, read)| shape_of(*f, read)).collect();
+        let hash = hash_keys(summary.facts.iter().map(|(_, read)| seen_key(read)));
         let position = match self.by_reads.iter().position(|(r, _)| *r == reads) {
             Some(position) => position,
             None => {
@@ -476,6 +511,19 @@ impl Analysis {
             .iter()
             .zip(&self.databases[range])
             .map(|((_, unit), profile)| (unit, profile.as_slice()))
+            .collect()
+    }
+
+    /// How many times each script ran (by label, in run-list order): once per distinct set of
+    /// facts it reads, so a script that only compares the client name with known names runs
+    /// once per name it knows plus once for every other client.
+    pub fn script_runs(&self, scripts: &Scripts) -> Vec<(String, usize)> {
+        self.memos
+            .iter()
+            .map(|(r, memo)| {
+                let runs = memo.lock().map_or(0, |m| m.runs.len());
+                (unit_of(scripts, *r).0.label(), runs)
+            })
             .collect()
     }
 

@@ -15,6 +15,9 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use serde::Serialize;
 
 use crate::js::ir::{Function, Sym, Text};
 use crate::source::Span;
@@ -30,6 +33,50 @@ pub type ObjId = u32;
 pub type FrameId = u32;
 /// A branch point: one undecidable test at one place in one script.
 pub type BranchId = u32;
+
+/// A fact of the login that a script may read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Fact {
+    ClientName,
+    ClientId,
+    ClientMetadata,
+    Connection,
+    Strategy,
+    Protocol,
+}
+
+/// The text of a login fact (`context.clientName`) that a script has so far only kept in a
+/// variable and compared with known strings. As long as nothing else looks at it, the run
+/// depends on the value only through those comparisons, and its summary serves every login
+/// whose value compares the same (see [`super::host::FactRead`]). Anything else that uses the
+/// text marks it `observed`, and the run then depends on the whole value.
+#[derive(Debug)]
+pub struct FactText {
+    pub fact: Fact,
+    pub text: Text,
+    observed: AtomicBool,
+}
+
+impl FactText {
+    pub fn new(fact: Fact, text: Text) -> FactText {
+        FactText {
+            fact,
+            text,
+            observed: AtomicBool::new(false),
+        }
+    }
+
+    /// The text, marked as looked at.
+    pub fn observe(&self) -> Text {
+        self.observed.store(true, Ordering::Relaxed);
+        self.text.clone()
+    }
+
+    pub fn observed(&self) -> bool {
+        self.observed.load(Ordering::Relaxed)
+    }
+}
 
 /// What a value is known to be.
 #[derive(Debug, Clone)]
@@ -51,6 +98,9 @@ pub enum Val {
     Native(Text),
     /// One of these (2 to [`MAX_ALTS`], none of them `Alt`).
     Alt(Arc<Vec<Val>>),
+    /// A login fact's text, only kept and compared so far. It lives in variables only: reading
+    /// a variable through [`Val::concrete`] turns it into `Str`.
+    Fact(Arc<FactText>),
 }
 
 /// An unknown value: what it is, for people, and the user attribute it derives from.
@@ -71,6 +121,23 @@ pub struct Closure {
 impl Val {
     pub fn str(text: &str) -> Val {
         Val::Str(text.into())
+    }
+
+    /// The value with every fact text in it as the plain string it is (marked as looked at).
+    pub fn concrete(self) -> Val {
+        match self {
+            Val::Fact(f) => Val::Str(f.observe()),
+            Val::Alt(items) if items.iter().any(|i| matches!(i, Val::Fact(_))) => {
+                let mut out: Vec<Val> = Vec::with_capacity(items.len());
+                for item in items.iter().cloned().map(Val::concrete) {
+                    if !out.iter().any(|known| known.same(&item)) {
+                        out.push(item);
+                    }
+                }
+                Val::alternatives(out)
+            }
+            other => other,
+        }
     }
 
     pub fn unknown(what: impl Into<Text>) -> Val {
@@ -101,7 +168,7 @@ impl Val {
     pub fn is_primitive(&self) -> bool {
         matches!(
             self,
-            Val::Undef | Val::Null | Val::Bool(_) | Val::Num(_) | Val::Str(_)
+            Val::Undef | Val::Null | Val::Bool(_) | Val::Num(_) | Val::Str(_) | Val::Fact(_)
         )
     }
 
@@ -114,6 +181,7 @@ impl Val {
                 | Val::Bool(_)
                 | Val::Num(_)
                 | Val::Str(_)
+                | Val::Fact(_)
                 | Val::Obj(_)
                 | Val::Func(_)
                 | Val::Native(_)
@@ -132,6 +200,7 @@ impl Val {
     pub fn known_prefix(&self) -> Option<Text> {
         match self {
             Val::Str(s) | Val::Prefix(s) => Some(s.clone()),
+            Val::Fact(f) => Some(f.observe()),
             Val::Alt(items) => {
                 let mut prefixes = items.iter().map(Val::known_prefix);
                 let first = prefixes.next()??;
@@ -156,6 +225,7 @@ impl Val {
     pub fn exact_text(&self) -> Option<Text> {
         Some(match self {
             Val::Str(s) => s.clone(),
+            Val::Fact(f) => f.observe(),
             Val::Num(n) => number_text(*n).into(),
             Val::Bool(b) => if *b { "true" } else { "false" }.into(),
             Val::Null => "null".into(),
@@ -168,6 +238,7 @@ impl Val {
     pub fn describe(&self) -> String {
         match self {
             Val::Str(s) => format!("'{s}'"),
+            Val::Fact(f) => format!("'{}'", f.observe()),
             Val::Prefix(p) => format!("'{p}' + …"),
             Val::Attr(path) => format!("user.{path}"),
             Val::Unknown(o) => o.what.to_string(),
@@ -202,6 +273,9 @@ impl Val {
             (Val::Obj(a), Val::Obj(b)) => a == b,
             (Val::Func(a), Val::Func(b)) => Arc::ptr_eq(&a.function, &b.function) && a.env == b.env,
             (Val::Native(a), Val::Native(b)) => a == b,
+            // One fact has one text in a run; a fact and anything else may differ (joining
+            // them keeps both, and reading the variable makes them concrete again).
+            (Val::Fact(a), Val::Fact(b)) => a.fact == b.fact,
             (Val::Alt(a), Val::Alt(b)) => a.len() == b.len() && a.iter().all(|x| b.iter().any(|y| x.same(y))),
             _ => false,
         }

@@ -13,8 +13,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::builtins::from_json;
-use super::domain::{Cond, EventKind, ObjId, ObjKind, Object, Rest, State, Val};
+use super::domain::{Cond, EventKind, FactText, MAX_TEXT, ObjId, ObjKind, Object, Rest, State, Val};
 use super::machine::{Ending, Machine, put, truthy};
+use crate::js::ir::Text;
 use crate::js::ir::{ExprKind, Program, Stmt};
 use crate::platform::{Effect, Signal, Signals};
 use crate::proof::TokenKind;
@@ -36,16 +37,28 @@ pub enum ScriptKind {
     Database,
 }
 
-/// A fact of the login that a script may read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Fact {
-    ClientName,
-    ClientId,
-    ClientMetadata,
-    Connection,
-    Strategy,
-    Protocol,
+pub use super::domain::Fact;
+
+/// What a run learnt of one fact it read.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum FactRead {
+    /// The value it saw (`None`: unknown); the run may depend on all of it.
+    Value(Option<String>),
+    /// The run only compared the (known) value with these texts, sorted: it does the same for
+    /// every value that equals the same one of them, or none. `matched` is the one its value
+    /// equalled.
+    Among {
+        texts: std::sync::Arc<[Text]>,
+        matched: Option<usize>,
+    },
+}
+
+impl FactRead {
+    /// Which of `texts` a value equals (`Some(None)`: none of them; `None`: the value is
+    /// unknown, which no comparison run stands for).
+    pub fn class_of(texts: &[Text], value: Option<&str>) -> Option<Option<usize>> {
+        value.map(|v| texts.iter().position(|t| &**t == v))
+    }
 }
 
 /// The facts of one login; a fact that is absent is unknown (a generic login).
@@ -80,6 +93,8 @@ pub struct Host {
     pub this: Val,
     /// Facts read, with the value seen (`None`: unknown).
     pub reads: BTreeMap<Fact, Option<String>>,
+    /// Facts handed out as [`Val::Fact`], with the texts they were compared with.
+    pub compared: BTreeMap<Fact, (std::sync::Arc<FactText>, std::collections::BTreeSet<Text>)>,
     pub user: Option<ObjId>,
     pub context: Option<ObjId>,
     /// The token objects claims are written to (`api.idToken`, a hook's access token...).
@@ -102,6 +117,7 @@ impl Host {
             signals,
             this: Val::Undef,
             reads: BTreeMap::new(),
+            compared: BTreeMap::new(),
             user: None,
             context: None,
             id_token: None,
@@ -148,6 +164,18 @@ impl Machine {
             };
         }
         let value = facts.values.get(&fact).cloned();
+        if std::mem::take(&mut self.raw_fact)
+            && !self.host.reads.contains_key(&fact)
+            && let Some(text) = value.as_deref().filter(|t| t.len() <= MAX_TEXT)
+        {
+            let (shared, _) = self.host.compared.entry(fact).or_insert_with(|| {
+                (
+                    std::sync::Arc::new(FactText::new(fact, text.into())),
+                    Default::default(),
+                )
+            });
+            return Val::Fact(shared.clone());
+        }
         self.host.reads.insert(fact, value.clone());
         match value {
             Some(v) => Val::Str(v.into()),
@@ -450,7 +478,39 @@ impl Machine {
                 return materialise(self, st, v);
             }
         };
+        // A fact handed out for comparison is not kept on the object: the next read asks again.
+        if matches!(value, Val::Fact(_)) {
+            return value;
+        }
         materialise(self, st, value)
+    }
+
+    /// Records that fact text `fact` was compared with `text`.
+    pub fn compared(&mut self, fact: &FactText, text: &Text) {
+        if let Some((_, texts)) = self.host.compared.get_mut(&fact.fact) {
+            texts.insert(text.clone());
+        }
+    }
+
+    /// What the run learnt of each fact it read.
+    pub fn fact_reads(&self) -> Vec<(Fact, FactRead)> {
+        let mut out: BTreeMap<Fact, FactRead> = self
+            .host
+            .reads
+            .iter()
+            .map(|(f, v)| (*f, FactRead::Value(v.clone())))
+            .collect();
+        for (fact, (shared, texts)) in &self.host.compared {
+            let read = if shared.observed() {
+                FactRead::Value(Some(shared.text.to_string()))
+            } else {
+                let texts: std::sync::Arc<[Text]> = texts.iter().cloned().collect();
+                let matched = texts.iter().position(|t| *t == shared.text);
+                FactRead::Among { texts, matched }
+            };
+            out.entry(*fact).or_insert(read);
+        }
+        out.into_iter().collect()
     }
 
     /// Host side effects of a property write; `true` when the write is fully handled.

@@ -130,6 +130,9 @@ pub struct Machine {
     pending_labels: Vec<Text>,
     /// Where the arguments of the call being made are written.
     pub arg_spans: Vec<Span>,
+    /// Set while a comparison operand is read: a login fact read now is handed out as
+    /// [`Val::Fact`] (see [`Machine::eval_operand`]).
+    pub raw_fact: bool,
 }
 
 impl Machine {
@@ -151,6 +154,7 @@ impl Machine {
             exhausted: false,
             pending_labels: Vec::new(),
             arg_spans: Vec::new(),
+            raw_fact: false,
         }
     }
 
@@ -222,7 +226,13 @@ impl Machine {
 
     // ---- variables -------------------------------------------------------------------------
 
+    /// A variable's value, with any fact text in it made concrete.
     fn lookup(&self, st: &State, env: FrameId, sym: u32) -> Option<Val> {
+        self.lookup_raw(st, env, sym).map(Val::concrete)
+    }
+
+    /// A variable's value as it is stored: it may be a [`Val::Fact`].
+    fn lookup_raw(&self, st: &State, env: FrameId, sym: u32) -> Option<Val> {
         let mut at = Some(env);
         let mut hops = 0;
         while let Some(id) = at {
@@ -601,6 +611,8 @@ impl Machine {
                 kind, pattern, init, ..
             } => {
                 let value = match init {
+                    // `const app = context.clientName` keeps the fact for later comparisons.
+                    Some(e) if matches!(pattern, Pattern::Bind { .. }) => self.eval_operand(st, e, env),
                     Some(e) => self.eval(st, e, env),
                     // `var x;` keeps a hoisted value; `let x;` is undefined.
                     None if *kind == DeclKind::Var => return,
@@ -665,7 +677,7 @@ impl Machine {
                 env,
             ),
             Stmt::Switch { discriminant, cases } => {
-                let d = self.eval(st, discriminant, env);
+                let d = self.eval_operand(st, discriminant, env);
                 self.collectors.push(Collector {
                     kind: CollectorKind::Switch(labels),
                     arrived: Vec::new(),
@@ -679,7 +691,10 @@ impl Machine {
                         && let Some(mut p) = pending.take()
                     {
                         let tv = self.eval(&mut p, test, env);
-                        let eq = strict_equals_val(&d, &tv);
+                        let eq = match self.compare_fact(&d, &tv) {
+                            Some(equal) => Val::Bool(equal),
+                            None => strict_equals_val(&d.clone().concrete(), &tv),
+                        };
                         let (yes, no) = self.fork(&mut p, &eq, test.span);
                         pending = no;
                         matched = match (matched, yes) {
@@ -1075,7 +1090,7 @@ impl Machine {
     fn fresh_frame(&mut self, st: &mut State, outer: FrameId, from: FrameId, syms: &[u32]) -> FrameId {
         let frame = self.new_frame(st, Some(outer), syms);
         for sym in syms {
-            if let Some(v) = self.lookup(st, from, *sym) {
+            if let Some(v) = self.lookup_raw(st, from, *sym) {
                 self.store(st, frame, *sym, v);
             }
         }
@@ -1604,6 +1619,7 @@ impl Machine {
     // ---- expressions -----------------------------------------------------------------------
 
     pub fn eval(&mut self, st: &mut State, expr: &Expr, env: FrameId) -> Val {
+        self.raw_fact = false;
         if !st.alive {
             return Val::Undef;
         }
@@ -1612,6 +1628,65 @@ impl Machine {
             return Val::unknown("(the step budget ran out)");
         }
         self.eval_kind(st, expr, env).bounded()
+    }
+
+    /// Evaluates an expression whose value is only kept in a variable or compared: a login fact
+    /// read directly (`context.clientName`) or through a variable holding one stays a
+    /// [`Val::Fact`], so the run records what it compared the fact with instead of its value.
+    /// Anything else evaluates as [`Machine::eval`] does.
+    pub fn eval_operand(&mut self, st: &mut State, expr: &Expr, env: FrameId) -> Val {
+        let direct = match &expr.kind {
+            ExprKind::Member {
+                object,
+                property,
+                optional: false,
+            } => Some((object, property)),
+            ExprKind::Ident {
+                var: Var::Local(_), ..
+            } => None,
+            _ => return self.eval(st, expr, env),
+        };
+        self.raw_fact = false;
+        if !st.alive {
+            return Val::Undef;
+        }
+        if !self.tick(expr.span) {
+            self.cut(st, expr.span);
+            return Val::unknown("(the step budget ran out)");
+        }
+        match (direct, &expr.kind) {
+            (Some((object, property)), _) => {
+                let o = self.eval(st, object, env);
+                let k = self.member_key(st, property, env);
+                self.raw_fact = true;
+                let v = self.get(st, &o, &k, expr.span);
+                self.raw_fact = false;
+                v.bounded()
+            }
+            (
+                None,
+                ExprKind::Ident {
+                    var: Var::Local(sym),
+                    name,
+                },
+            ) => match self.lookup_raw(st, env, *sym) {
+                Some(v @ Val::Fact(_)) => v,
+                Some(v) => v.concrete().bounded(),
+                None => Val::unknown(format!("`{name}`")),
+            },
+            _ => self.eval_kind(st, expr, env).bounded(),
+        }
+    }
+
+    /// `Some(equal)` when one side is a fact text and the other a known string: the comparison
+    /// is recorded and the text stays unobserved. `None` otherwise.
+    pub fn compare_fact(&mut self, l: &Val, r: &Val) -> Option<bool> {
+        let (fact, text) = match (l, r) {
+            (Val::Fact(f), Val::Str(t)) | (Val::Str(t), Val::Fact(f)) => (f, t),
+            _ => return None,
+        };
+        self.compared(fact, text);
+        Some(fact.text == *text)
     }
 
     fn eval_kind(&mut self, st: &mut State, expr: &Expr, env: FrameId) -> Val {
@@ -1692,6 +1767,20 @@ impl Machine {
                 }
                 let v = self.eval(st, argument, env);
                 unary(st, *op, &v)
+            }
+            ExprKind::Binary { op, left, right }
+                if matches!(
+                    op,
+                    BinaryOp::StrictEq | BinaryOp::StrictNotEq | BinaryOp::LooseEq | BinaryOp::LooseNotEq
+                ) =>
+            {
+                let l = self.eval_operand(st, left, env);
+                let r = self.eval_operand(st, right, env);
+                if let Some(equal) = self.compare_fact(&l, &r) {
+                    let negated = matches!(op, BinaryOp::StrictNotEq | BinaryOp::LooseNotEq);
+                    return Val::Bool(equal != negated);
+                }
+                self.binary(st, *op, &l.concrete(), &r.concrete())
             }
             ExprKind::Binary { op, left, right } => {
                 let l = self.eval(st, left, env);
@@ -1896,7 +1985,10 @@ impl Machine {
                         Arg::Expr(e) | Arg::Spread(e) => e.span,
                     })
                     .collect();
-                let args = self.eval_args(st, args, env);
+                let args = match self.lookup_among_strings(st, &this, &f, args, env) {
+                    Some(arg) => vec![arg],
+                    None => self.eval_args(st, args, env),
+                };
                 self.arg_spans = spans;
                 Some(self.call(st, &f, this, args, expr.span))
             }
@@ -1937,6 +2029,55 @@ impl Machine {
             }
             _ => own,
         }
+    }
+
+    /// The argument of `list.indexOf(x)`, `list.includes(x)` or `set.has(x)` on a list of known
+    /// strings: a fact text `x` is compared with each of them (the call's result depends on
+    /// nothing else) and handed over as its string. `None` for any other call.
+    fn lookup_among_strings(
+        &mut self,
+        st: &mut State,
+        this: &Val,
+        f: &Val,
+        args: &[Arg],
+        env: FrameId,
+    ) -> Option<Val> {
+        let Val::Native(path) = f else {
+            return None;
+        };
+        if !matches!(
+            &**path,
+            "Array.prototype.indexOf" | "Array.prototype.includes" | "Set.prototype.has"
+        ) {
+            return None;
+        }
+        let [Arg::Expr(e)] = args else {
+            return None;
+        };
+        let Val::Obj(id) = this else {
+            return None;
+        };
+        let id = *id;
+        let v = self.eval_operand(st, e, env);
+        let Val::Fact(fact) = &v else {
+            return Some(v.concrete());
+        };
+        let texts: Option<Vec<Text>> = st.obj(id).filter(|o| !o.open_items).and_then(|o| {
+            o.items
+                .iter()
+                .map(|i| match i {
+                    Val::Str(t) => Some(t.clone()),
+                    _ => None,
+                })
+                .collect()
+        });
+        let Some(texts) = texts else {
+            return Some(v.concrete());
+        };
+        for text in &texts {
+            self.compared(fact, text);
+        }
+        Some(Val::Str(fact.text.clone()))
     }
 
     fn eval_args(&mut self, st: &mut State, args: &[Arg], env: FrameId) -> Vec<Val> {
@@ -2613,6 +2754,7 @@ pub fn truthy(v: &Val) -> Option<bool> {
         Val::Bool(b) => Some(*b),
         Val::Num(n) => Some(*n != 0.0 && !n.is_nan()),
         Val::Str(s) => Some(!s.is_empty()),
+        Val::Fact(f) => Some(!f.observe().is_empty()),
         Val::Prefix(p) => (!p.is_empty()).then_some(true),
         Val::Obj(_) | Val::Func(_) | Val::Native(_) => Some(true),
         Val::Attr(_) | Val::Unknown(_) => None,

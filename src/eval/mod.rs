@@ -38,7 +38,7 @@ pub use crate::proof::{
 use crate::source::{SourceId, SourceMap, Span};
 pub use analysis::Analysis;
 pub use filters::{Decision, host_within, namespace_host, namespace_scheme};
-use host::{Fact, LoginFacts, Mode, ScriptKind};
+use host::{Fact, FactRead, LoginFacts, Mode, ScriptKind};
 pub use pipeline::{Evaluation, ScriptWrite, SignalAt, compact_tokens, trace_of};
 pub use scenario::{LoginRequest, login_facts, requested_scenario, scenarios, storage_scenario};
 pub use scripts::{ScriptUnit, Scripts, lower_scripts};

@@ -10,7 +10,7 @@
 use serde::Serialize;
 
 use super::domain::{Cond, EventKind, ObjId, ObjKind, State, Val};
-use super::host::{Fact, Host, Mode, ScriptKind};
+use super::host::{Fact, FactRead, Host, Mode, ScriptKind};
 use super::machine::{Ending, Machine};
 use crate::js::ir::Program;
 use crate::proof::TokenKind;
@@ -139,9 +139,9 @@ pub struct Summary {
     #[serde(skip)]
     pub completions: Vec<Span>,
     pub incomplete: Vec<Incomplete>,
-    /// The facts the run read, with the value it saw (`None`: unknown).
+    /// The facts the run read, with what it learnt of each.
     #[serde(skip)]
-    pub facts: Vec<(Fact, Option<String>)>,
+    pub facts: Vec<(Fact, FactRead)>,
     /// For database scripts: the profile attributes handed to the callback.
     #[serde(skip)]
     pub profile: Vec<(String, Span)>,
@@ -361,7 +361,7 @@ fn summarise(machine: Machine, text: &str, kind: ScriptKind) -> Summary {
                 span: b.site.span,
             })
             .collect(),
-        facts: machine.host.reads.iter().map(|(f, v)| (*f, v.clone())).collect(),
+        facts: machine.fact_reads(),
         profile,
     }
 }
