@@ -61,11 +61,14 @@ pub fn run(ctx: &Context<'_>, raw: &serde_json::Value) -> Vec<Hit> {
             _ => None,
         }
     };
-    for (evaluation, write) in analysis.first_writes(|_, w| {
-        w.decision.outcome == Outcome::Kept
-            && wanted(w.token())
-            && w.name().is_some_and(|k| outside(k).is_some())
-    }) {
+    for (evaluation, write) in analysis.first_writes(
+        |w| {
+            w.decision.outcome == Outcome::Kept
+                && wanted(w.token())
+                && w.name().is_some_and(|k| outside(k).is_some())
+        },
+        |_, _| true,
+    ) {
         let claim = write.name().unwrap_or_default().to_string();
         let Some((entry, why)) = outside(&claim) else {
             continue;

@@ -51,11 +51,10 @@ pub(crate) fn issued_under(
         return hits;
     }
     let under = |name: &str| namespace_host(name).filter(|host| hosts.iter().any(|d| host_within(host, d)));
-    for (evaluation, write) in analysis.first_writes(|e, w| {
-        w.decision.outcome == Outcome::Kept
-            && w.claim.key.prefix().and_then(under).is_some()
-            && e.has(w.token(), &w.claim.key.label())
-    }) {
+    for (evaluation, write) in analysis.first_writes(
+        |w| w.decision.outcome == Outcome::Kept && w.claim.key.prefix().and_then(under).is_some(),
+        |e, w| e.has(w.token(), &w.claim.key.label()),
+    ) {
         let claim = write.claim.key.label();
         let Some(host) = write.claim.key.prefix().and_then(under) else {
             continue;

@@ -270,11 +270,12 @@ pub(crate) fn dropped_claims(ctx: &Context<'_>, filter: crate::proof::Filter) ->
         return Vec::new();
     };
     analysis
-        .first_writes(|evaluation, write| {
-            write.decision.filter == filter
-                && write.decision.outcome == crate::proof::Outcome::Dropped
-                && !evaluation.has(write.token(), &write.claim.key.label())
-        })
+        .first_writes(
+            |write| {
+                write.decision.filter == filter && write.decision.outcome == crate::proof::Outcome::Dropped
+            },
+            |evaluation, write| !evaluation.has(write.token(), &write.claim.key.label()),
+        )
         .into_iter()
         .map(|(evaluation, write)| {
             let claim = write.claim.key.label();

@@ -23,11 +23,14 @@ pub fn run(ctx: &Context<'_>, raw: &serde_json::Value) -> Vec<Hit> {
     if !options.extra_claims.is_empty()
         && let Some(analysis) = ctx.analysis
     {
-        for (evaluation, write) in analysis.first_writes(|_, w| {
-            w.name()
-                .is_some_and(|k| options.extra_claims.iter().any(|e| e == k))
-                && w.decision.filter != crate::proof::Filter::Restricted
-        }) {
+        for (evaluation, write) in analysis.first_writes(
+            |w| {
+                w.name()
+                    .is_some_and(|k| options.extra_claims.iter().any(|e| e == k))
+                    && w.decision.filter != crate::proof::Filter::Restricted
+            },
+            |_, _| true,
+        ) {
             let claim = write.name().unwrap_or_default().to_string();
             if !evaluation.has(write.token(), &claim) {
                 continue;

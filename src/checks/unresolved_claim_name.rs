@@ -15,7 +15,7 @@ pub fn run(ctx: &Context<'_>, _options: &serde_json::Value) -> Vec<Hit> {
         return Vec::new();
     };
     analysis
-        .first_writes(|_, w| w.decision.outcome == Outcome::Unresolved)
+        .first_writes(|w| w.decision.outcome == Outcome::Unresolved, |_, _| true)
         .into_iter()
         .map(|(_, write)| {
             let known = write

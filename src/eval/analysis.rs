@@ -590,24 +590,34 @@ impl Analysis {
         self.order.iter().map(|&i| &self.evaluations[i])
     }
 
-    /// Each claim write once (by file, position, token and claim) with the first evaluation
-    /// where `pick` accepts it, in proof order.
+    /// Each claim write once (by file, position, token and claim) that `keep` accepts, with the
+    /// first evaluation where `pick` accepts it, in proof order. `keep` looks at the write only,
+    /// so it is asked once per script part, however many logins share the part.
     pub fn first_writes(
         &self,
+        keep: impl Fn(&ScriptWrite) -> bool,
         mut pick: impl FnMut(&Evaluation, &ScriptWrite) -> bool,
     ) -> Vec<(&Evaluation, &ScriptWrite)> {
+        let mut kept_of: HashMap<*const ScriptPart, Vec<usize>> = HashMap::new();
         let mut seen = std::collections::HashSet::new();
         let mut out = Vec::new();
         for evaluation in self.ordered() {
-            for write in evaluation.writes() {
-                if pick(evaluation, write) {
+            for part in &evaluation.parts {
+                let kept = kept_of.entry(Arc::as_ptr(part)).or_insert_with(|| {
+                    (0..part.writes.len())
+                        .filter(|&i| keep(&part.writes[i]))
+                        .collect()
+                });
+                for &i in kept.iter() {
+                    let write = &part.writes[i];
                     let key = (
                         write.file,
                         write.claim.span,
                         write.claim.token,
                         write.claim.key.label(),
                     );
-                    if seen.insert(key) {
+                    if !seen.contains(&key) && pick(evaluation, write) {
+                        seen.insert(key);
                         out.push((evaluation, write));
                     }
                 }
