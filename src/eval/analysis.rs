@@ -1,8 +1,14 @@
 //! The analysis of an export: each script summarised once per distinct set of login facts it
-//! reads (a memo keyed by those facts), logins grouped by what their scripts do, and every
+//! reads (a memo keyed by those facts; a fact the script only compares with known strings
+//! counts by which of them it equals), logins grouped by what their scripts do, and every
 //! group's evaluation composed from the summaries.
 
 use std::collections::HashMap;
+
+/// The maps of the analysis: hashed with foldhash (fast, and randomly seeded, so names chosen
+/// to collide cannot slow a lookup down), never iterated for output.
+type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+type Set<T> = std::collections::HashSet<T, foldhash::fast::RandomState>;
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -79,7 +85,7 @@ type RunSummaries = Vec<(UnitRef, Arc<Summary>)>;
 
 /// For one list of facts read: the hash of what the runs learnt of them → the runs
 /// (ascending) that learnt it.
-type RunsBySeen = HashMap<u64, Vec<usize>>;
+type RunsBySeen = Map<u64, Vec<usize>>;
 
 /// The facts a run read, with what it learnt of each.
 type Seen = Vec<(Fact, FactRead)>;
@@ -127,33 +133,42 @@ struct Memo {
     /// Each run: the facts it read with what it learnt of them, and its summary.
     runs: Vec<(Seen, usize)>,
     /// [`Summary::effects_key`] → index into `summaries`.
-    by_effects: HashMap<String, usize>,
+    by_effects: Map<String, usize>,
     /// The runs by how they read facts: for each list of read shapes, the hash of what was
     /// learnt → the runs that learnt it. A lookup costs one hash per list.
     by_reads: Vec<(Vec<ReadShape>, RunsBySeen)>,
+    /// The seed of [`Memo::hash_keys`]: a fast hash, randomly seeded so that chosen client
+    /// names cannot pile runs into one bucket.
+    seed: foldhash::fast::RandomState,
 }
 
-fn hash_keys<'v>(keys: impl Iterator<Item = SeenKey<'v>>) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    for key in keys {
-        key.hash(&mut hasher);
+impl Memo {
+    /// One hash of what a run learnt (or a login would show), with this memo's seed.
+    fn hash_keys<'k, 'v: 'k>(&self, keys: impl Iterator<Item = &'k SeenKey<'v>>) -> u64 {
+        use std::hash::{BuildHasher, Hash, Hasher};
+        let mut hasher = self.seed.build_hasher();
+        for key in keys {
+            key.hash(&mut hasher);
+        }
+        hasher.finish()
     }
-    hasher.finish()
 }
 
 impl Memo {
     /// The summary of the first run (in the order they were made) that applies to `facts`.
     fn find(&self, facts: &impl FactSource) -> Option<usize> {
         let mut first: Option<usize> = None;
+        let mut keys: Vec<SeenKey<'_>> = Vec::with_capacity(8);
         for (shapes, table) in &self.by_reads {
-            let hash = hash_keys(shapes.iter().map(|shape| key_of(shape, facts.fact(shape.0))));
+            keys.clear();
+            keys.extend(shapes.iter().map(|shape| key_of(shape, facts.fact(shape.0))));
+            let hash = self.hash_keys(keys.iter());
             let applies = table.get(&hash).into_iter().flatten().find(|&&run| {
                 self.runs[run]
                     .0
                     .iter()
-                    .zip(shapes)
-                    .all(|((fact, read), shape)| key_of(shape, facts.fact(*fact)) == seen_key(read))
+                    .zip(&keys)
+                    .all(|((_, read), key)| *key == seen_key(read))
             });
             if let Some(&run) = applies {
                 first = Some(first.map_or(run, |f| f.min(run)));
@@ -184,11 +199,12 @@ impl Memo {
         );
         let run = self.runs.len();
         let reads: Vec<ReadShape> = summary.facts.iter().map(|(f, read)| shape_of(*f, read)).collect();
-        let hash = hash_keys(summary.facts.iter().map(|(_, read)| seen_key(read)));
+        let seen: Vec<SeenKey<'_>> = summary.facts.iter().map(|(_, read)| seen_key(read)).collect();
+        let hash = self.hash_keys(seen.iter());
         let position = match self.by_reads.iter().position(|(r, _)| *r == reads) {
             Some(position) => position,
             None => {
-                self.by_reads.push((reads, HashMap::new()));
+                self.by_reads.push((reads, Map::default()));
                 self.by_reads.len() - 1
             }
         };
@@ -211,12 +227,12 @@ pub struct Analysis {
     /// One evaluation per group of logins that agree on everything the evaluation depends on.
     pub evaluations: Vec<Evaluation>,
     /// Client, connection and protocol names → small ids, for `logins`.
-    names: HashMap<String, u32>,
+    names: Map<String, u32>,
     /// `(client, connection, protocol)` as name ids (`u32::MAX`: no connection) → index into
     /// `evaluations`.
-    logins: HashMap<(u32, u32, u32), usize>,
+    logins: Map<(u32, u32, u32), usize>,
     /// Indices into `evaluations` by connection name.
-    connections: HashMap<String, Vec<usize>>,
+    connections: Map<String, Vec<usize>>,
     /// Indices into `evaluations` in proof order: logins before refreshes, OIDC-conformant
     /// before legacy, clients by name.
     order: Vec<usize>,
@@ -296,7 +312,7 @@ impl Analysis {
             .collect();
         let mut representatives: Vec<(usize, RunSummaries)> = Vec::new();
         let mut members: Vec<Vec<usize>> = Vec::new();
-        let mut by_shape: HashMap<Vec<u32>, usize> = HashMap::new();
+        let mut by_shape: Map<Vec<u32>, usize> = Map::default();
         let mut group_of: Vec<u32> = Vec::with_capacity(logins.len());
         for (i, login) in logins.iter().enumerate() {
             let sso = login.client.is_some_and(|c| {
@@ -340,12 +356,12 @@ impl Analysis {
                 .client
                 .map_or(ANY_CLIENT, |c| tenant.clients[c].name.as_str())
         };
-        let mut names: HashMap<String, u32> = HashMap::new();
+        let mut names: Map<String, u32> = Map::default();
         let mut name_id = |name: &str| -> u32 {
             let next = names.len() as u32;
             *names.entry(name.to_string()).or_insert(next)
         };
-        let mut login_groups = HashMap::with_capacity(logins.len());
+        let mut login_groups = Map::with_capacity_and_hasher(logins.len(), Default::default());
         for (login, &group) in logins.iter().zip(&group_of) {
             let client = name_id(client_name(login));
             let connection = login
@@ -374,10 +390,10 @@ impl Analysis {
                 })
             })
         };
-        let mut part_ids: HashMap<[u32; 5], u32> = HashMap::new();
+        let mut part_ids: Map<[u32; 5], u32> = Map::default();
         // For each part: the group and position in its run list it is first composed from.
         let mut part_sources: Vec<(usize, usize)> = Vec::new();
-        let mut outcome_ids: HashMap<Vec<u32>, usize> = HashMap::new();
+        let mut outcome_ids: Map<Vec<u32>, usize> = Map::default();
         // For each outcome: the first group and its parts.
         let mut outcome_sources: Vec<(usize, Vec<u32>)> = Vec::new();
         let outcome_of: Vec<usize> = representatives
@@ -447,7 +463,7 @@ impl Analysis {
                 e
             })
             .collect();
-        let mut connections: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut connections: Map<String, Vec<usize>> = Map::default();
         for (i, evaluation) in evaluations.iter().enumerate() {
             if let Some(name) = &evaluation.scenario.connection {
                 connections.entry(name.clone()).or_default().push(i);
@@ -598,8 +614,8 @@ impl Analysis {
         keep: impl Fn(&ScriptWrite) -> bool,
         mut pick: impl FnMut(&Evaluation, &ScriptWrite) -> bool,
     ) -> Vec<(&Evaluation, &ScriptWrite)> {
-        let mut kept_of: HashMap<*const ScriptPart, Vec<usize>> = HashMap::new();
-        let mut seen = std::collections::HashSet::new();
+        let mut kept_of: Map<*const ScriptPart, Vec<usize>> = Map::default();
+        let mut seen = Set::default();
         let mut out = Vec::new();
         for evaluation in self.ordered() {
             for part in &evaluation.parts {

@@ -6,7 +6,9 @@
 //! the same JSON to node). In an *abstract* run the user profile is symbolic (each attribute
 //! is [`Val::Attr`]) and the login facts (client, connection, protocol...) come from
 //! [`LoginFacts`]; every fact a script reads is recorded, so its evaluation can be reused for
-//! every login that agrees on those facts.
+//! every login that agrees on those facts. A fact the script only keeps in variables and
+//! compares with known strings ([`Val::Fact`]) is recorded as those strings ([`FactRead`]): the
+//! evaluation is reused for every login whose value equals the same one of them.
 
 use std::collections::BTreeMap;
 
