@@ -1618,14 +1618,23 @@ impl Machine {
 
     // ---- expressions -----------------------------------------------------------------------
 
-    pub fn eval(&mut self, st: &mut State, expr: &Expr, env: FrameId) -> Val {
+    /// Counts one evaluation step at `span`: `Some(value)` when the path is dead or the budget
+    /// is spent (and the path cut), `None` to go on. No fact is handed out raw past this point.
+    fn enter(&mut self, st: &mut State, span: Span) -> Option<Val> {
         self.raw_fact = false;
         if !st.alive {
-            return Val::Undef;
+            return Some(Val::Undef);
         }
-        if !self.tick(expr.span) {
-            self.cut(st, expr.span);
-            return Val::unknown("(the step budget ran out)");
+        if !self.tick(span) {
+            self.cut(st, span);
+            return Some(Val::unknown("(the step budget ran out)"));
+        }
+        None
+    }
+
+    pub fn eval(&mut self, st: &mut State, expr: &Expr, env: FrameId) -> Val {
+        if let Some(stopped) = self.enter(st, expr.span) {
+            return stopped;
         }
         self.eval_kind(st, expr, env).bounded()
     }
@@ -1646,13 +1655,8 @@ impl Machine {
             } => None,
             _ => return self.eval(st, expr, env),
         };
-        self.raw_fact = false;
-        if !st.alive {
-            return Val::Undef;
-        }
-        if !self.tick(expr.span) {
-            self.cut(st, expr.span);
-            return Val::unknown("(the step budget ran out)");
+        if let Some(stopped) = self.enter(st, expr.span) {
+            return stopped;
         }
         match (direct, &expr.kind) {
             (Some((object, property)), _) => {
