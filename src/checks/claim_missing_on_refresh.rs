@@ -45,7 +45,7 @@ pub fn run(ctx: &Context<'_>, _options: &serde_json::Value) -> Vec<Hit> {
             {
                 continue;
             }
-            let mut trace: Vec<_> = trace_of(login, write).cloned().into_iter().collect();
+            let mut trace: Vec<_> = trace_of(login, write).into_iter().collect();
             trace
                 .iter_mut()
                 .for_each(|t| t.reason = format!("set on the login; {}", t.reason));

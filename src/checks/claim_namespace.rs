@@ -73,7 +73,7 @@ pub fn run(ctx: &Context<'_>, raw: &serde_json::Value) -> Vec<Hit> {
         let Some((entry, why)) = outside(&claim) else {
             continue;
         };
-        let trace = trace_of(evaluation, write).cloned().into_iter().collect();
+        let trace = trace_of(evaluation, write).into_iter().collect();
         let shows = format!("claim `{claim}` is issued {why}");
         let statement = Statement::ClaimIssued {
             token: write.token(),

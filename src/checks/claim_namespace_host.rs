@@ -59,7 +59,7 @@ pub(crate) fn issued_under(
         let Some(host) = write.claim.key.prefix().and_then(under) else {
             continue;
         };
-        let trace = trace_of(evaluation, write).cloned().into_iter().collect();
+        let trace = trace_of(evaluation, write).into_iter().collect();
         let shows = shows(&claim, &host);
         let statement = Statement::ClaimIssued {
             token: write.token(),

@@ -33,7 +33,9 @@ pub fn run(ctx: &Context<'_>, raw: &serde_json::Value) -> Vec<Hit> {
         let Some(connection) = evaluation.scenario.connection.as_deref() else {
             continue;
         };
-        for entry in evaluation.trace() {
+        // Only the profile's entries name a deny-list condition.
+        let excluding = |filter, _| matches!(filter, Filter::DenyListExclusion | Filter::DenyList);
+        for entry in evaluation.trace_where(excluding) {
             let (Some(file), Some(condition)) = (entry.source, entry.condition.as_deref()) else {
                 continue;
             };

@@ -27,8 +27,7 @@ pub fn run(ctx: &Context<'_>, _options: &serde_json::Value) -> Vec<Hit> {
         twin_scenario.pipeline = Pipeline::OidcConformant;
         let mut twin = None;
         for entry in evaluation
-            .trace()
-            .filter(|t| t.filter == Filter::LegacyProfile && t.token == TokenKind::IdToken)
+            .trace_where(|filter, token| filter == Filter::LegacyProfile && token == TokenKind::IdToken)
         {
             let Some(file) = entry.source else { continue };
             if !evaluation.has(TokenKind::IdToken, &entry.claim)
@@ -46,7 +45,6 @@ pub fn run(ctx: &Context<'_>, _options: &serde_json::Value) -> Vec<Hit> {
             let mut trace: Vec<_> = conformant
                 .trace()
                 .filter(|t| t.source == Some(file) && t.span == entry.span && t.claim == claim)
-                .cloned()
                 .collect();
             trace.push(entry.clone());
             let shows = format!(

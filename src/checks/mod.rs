@@ -280,10 +280,7 @@ pub(crate) fn dropped_claims(ctx: &Context<'_>, filter: crate::proof::Filter) ->
         .map(|(evaluation, write)| {
             let claim = write.claim.key.label();
             let token = write.token();
-            let trace = crate::eval::trace_of(evaluation, write)
-                .cloned()
-                .into_iter()
-                .collect();
+            let trace = crate::eval::trace_of(evaluation, write).into_iter().collect();
             let shows = format!(
                 "claim `{claim}` is absent from the {} this login issues",
                 token.label()

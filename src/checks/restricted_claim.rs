@@ -35,10 +35,7 @@ pub fn run(ctx: &Context<'_>, raw: &serde_json::Value) -> Vec<Hit> {
             if !evaluation.has(write.token(), &claim) {
                 continue;
             }
-            let trace = crate::eval::trace_of(evaluation, write)
-                .cloned()
-                .into_iter()
-                .collect();
+            let trace = crate::eval::trace_of(evaluation, write).into_iter().collect();
             hits.push(
                 Hit::for_write(write, &claim)
                     .policy_entry("/options/extra_claims")

@@ -230,13 +230,17 @@ fn sources<'a>(ctx: &Context<'a>, index: usize, connection: &Connection, opts: &
     }
     let open_profile = mapping.is_some() || data.is_none() || !connection.scripts.is_empty();
     if open_profile && let Some(analysis) = ctx.analysis {
+        // Only the first place each attribute is read matters (the finding and the stored
+        // profile both name the first source): later reads are passed over before anything
+        // is built for them. Every login of a large export reads the same attributes.
+        let mut read = std::collections::HashSet::new();
         for evaluation in analysis
             .by_connection(&connection.name)
             .filter(|e| e.scenario.pipeline == Pipeline::OidcConformant)
         {
             for (path, file, span) in evaluation.reads() {
                 let root = path.split(['.', '[']).next().unwrap_or(path);
-                if matches!(root, "user_metadata" | "app_metadata") {
+                if matches!(root, "user_metadata" | "app_metadata") || !read.insert(root) {
                     continue;
                 }
                 let script = ctx.scripts.by_file(*file).map(|u| u.label()).unwrap_or_default();

@@ -80,9 +80,6 @@ pub(crate) fn unit_of(scripts: &Scripts, r: UnitRef) -> (&ScriptUnit, ScriptKind
     }
 }
 
-/// The scripts a login runs, in order, each with the summary that applies to it.
-type RunSummaries = Vec<(UnitRef, Arc<Summary>)>;
-
 /// For one list of facts read: the hash of what the runs learnt of them → the runs
 /// (ascending) that learnt it.
 type RunsBySeen = Map<u64, Vec<usize>>;
@@ -132,8 +129,8 @@ struct Memo {
     summaries: Vec<Arc<Summary>>,
     /// Each run: the facts it read with what it learnt of them, and its summary.
     runs: Vec<(Seen, usize)>,
-    /// [`Summary::effects_key`] → index into `summaries`.
-    by_effects: Map<String, usize>,
+    /// [`Summary::effects_hash`] → indices into `summaries` with that hash.
+    by_effects: Map<u64, Vec<usize>>,
     /// The runs by how they read facts: for each list of read shapes, the hash of what was
     /// learnt → the runs that learnt it. A lookup costs one hash per list.
     by_reads: Vec<(Vec<ReadShape>, RunsBySeen)>,
@@ -210,11 +207,17 @@ impl Memo {
         };
         self.by_reads[position].1.entry(hash).or_default().push(run);
         let seen = summary.facts.clone();
-        let next = self.summaries.len();
-        let i = *self.by_effects.entry(summary.effects_key()).or_insert(next);
-        if i == next {
-            self.summaries.push(Arc::new(summary));
-        }
+        use std::hash::BuildHasher;
+        let effects = summary.effects_hash(self.seed.build_hasher());
+        let same = self.by_effects.entry(effects).or_default();
+        let i = match same.iter().find(|&&i| self.summaries[i].same_effects(&summary)) {
+            Some(&i) => i,
+            None => {
+                same.push(self.summaries.len());
+                self.summaries.push(Arc::new(summary));
+                self.summaries.len() - 1
+            }
+        };
         self.runs.push((seen, i));
         i
     }
@@ -289,7 +292,7 @@ impl Analysis {
                 let (unit, kind) = unit_of(scripts, r);
                 let runs: Vec<bool> = lists.iter().map(|list| list.contains(&r)).collect();
                 let mut memo = Memo::default();
-                let picks: Vec<u32> = logins
+                let mut picks: Vec<u32> = logins
                     .iter()
                     .zip(&protocol_of)
                     .map(|(login, &p)| {
@@ -300,6 +303,10 @@ impl Analysis {
                         }
                     })
                     .collect();
+                // Most scripts do the same in every login: one summary, no list of picks.
+                if memo.summaries.len() <= 1 {
+                    picks = Vec::new();
+                }
                 (r, memo, picks)
             })
             .collect();
@@ -310,7 +317,13 @@ impl Analysis {
             .iter()
             .map(|list| list.iter().filter_map(|r| units.binary_search(r).ok()).collect())
             .collect();
-        let mut representatives: Vec<(usize, RunSummaries)> = Vec::new();
+        // Which summary login `i` uses of the unit at position `u` of `units` (asked only of
+        // logins that run the unit), and the summary.
+        let pick = |u: usize, i: usize| -> u32 { per_unit[u].2.get(i).copied().unwrap_or(0) };
+        let summary_of =
+            |u: usize, i: usize| -> &Arc<Summary> { &per_unit[u].1.summaries[pick(u, i) as usize] };
+        // For each group: its first login, which stands for it.
+        let mut representatives: Vec<usize> = Vec::new();
         let mut members: Vec<Vec<usize>> = Vec::new();
         let mut by_shape: Map<Vec<u32>, usize> = Map::default();
         let mut group_of: Vec<u32> = Vec::with_capacity(logins.len());
@@ -331,19 +344,12 @@ impl Analysis {
                 u32::from(login.client.is_none()),
             ]);
             for &u in positions {
-                key.extend([u as u32, per_unit[u].2[i]]);
+                key.extend([u as u32, pick(u, i)]);
             }
             let next = representatives.len();
             let group = *by_shape.entry(key).or_insert(next);
             if group == next {
-                let summaries = positions
-                    .iter()
-                    .map(|&u| {
-                        let pick = per_unit[u].2[i] as usize;
-                        (per_unit[u].0, per_unit[u].1.summaries[pick].clone())
-                    })
-                    .collect();
-                representatives.push((i, summaries));
+                representatives.push(i);
                 members.push(Vec::new());
             }
             members[group].push(i);
@@ -372,7 +378,7 @@ impl Analysis {
         }
         let scenarios: Vec<Scenario> = representatives
             .iter()
-            .map(|(i, _)| logins[*i].scenario(tenant, platform))
+            .map(|&i| logins[i].scenario(tenant, platform))
             .collect();
         // Each script's part in a login is composed once per summary and shape (protocol,
         // pipeline, and the connection only where its deny list drops one of the script's
@@ -399,22 +405,21 @@ impl Analysis {
         let outcome_of: Vec<usize> = representatives
             .iter()
             .enumerate()
-            .map(|(g, (i, summaries))| {
-                let login = &logins[*i];
-                let positions = &unit_positions[protocol_of[*i]];
+            .map(|(g, &i)| {
+                let login = &logins[i];
+                let positions = &unit_positions[protocol_of[i]];
                 let parts: Vec<u32> = positions
                     .iter()
-                    .zip(summaries)
                     .enumerate()
-                    .map(|(position, (&u, (_, summary)))| {
+                    .map(|(position, &u)| {
                         let connection = login
                             .connection
                             .map(|c| first_connection[c])
-                            .filter(|&c| drops_a_claim(summary, &tenant.connections[c]));
+                            .filter(|&c| drops_a_claim(summary_of(u, i), &tenant.connections[c]));
                         let key = [
                             u as u32,
-                            per_unit[u].2[*i],
-                            protocol_of[*i] as u32,
+                            pick(u, i),
+                            protocol_of[i] as u32,
                             login.pipeline as u32,
                             connection.map_or(u32::MAX, |c| c as u32),
                         ];
@@ -438,8 +443,17 @@ impl Analysis {
             .par_iter()
             .map(|&(g, position)| {
                 let login = filters::Login::new(tenant, platform, &scenarios[g]);
-                let (r, summary) = &representatives[g].1[position];
-                Arc::new(compose_part(scripts, platform, sources, &login, *r, summary))
+                let i = representatives[g];
+                let u = unit_positions[protocol_of[i]][position];
+                let summary = summary_of(u, i);
+                Arc::new(compose_part(
+                    scripts,
+                    platform,
+                    sources,
+                    &login,
+                    per_unit[u].0,
+                    summary,
+                ))
             })
             .collect();
         let outcomes: Vec<Arc<ScriptOutcome>> = outcome_sources

@@ -14,6 +14,8 @@ pub struct ScriptWrite {
     pub claim: Arc<ClaimSet>,
     pub script: Arc<str>,
     pub file: SourceId,
+    /// The line of the write, for its trace entry.
+    pub line: u32,
     pub decision: Decision,
 }
 
@@ -50,7 +52,11 @@ pub struct ScriptPart {
     /// How the script ends the login; an `Unfinished` part holds only its notes, a `Denied`
     /// one its notes and reads.
     pub outcome: LoginOutcome,
-    pub trace: Vec<TraceEntry>,
+    /// The script's file as displayed, for its trace entries.
+    display: Arc<str>,
+    /// The lines of `user_writes` when the legacy profile copies them into the ID token (one
+    /// per write), empty when it does not.
+    legacy_copies: Vec<u32>,
     /// Where the evaluation stopped short (the step budget, a summarised loop...).
     pub incomplete: Vec<String>,
     pub writes: Vec<ScriptWrite>,
@@ -72,10 +78,68 @@ pub struct ScriptPart {
 #[derive(Debug, Clone)]
 struct TokenWrite {
     token: TokenKind,
-    claim: String,
-    value: serde_json::Value,
-    may: Option<Option<String>>,
+    claim: Arc<str>,
+    value: Arc<serde_json::Value>,
+    may: Option<Option<Arc<str>>>,
 }
+
+/// The claims the scripts issue, by token. Names and values are shared with the script parts,
+/// so the thousands of outcomes of a large export hold each claim once, not once per outcome.
+pub type IssuedClaims = BTreeMap<TokenKind, ClaimList<Arc<serde_json::Value>>>;
+
+/// Something of each claim of one token (its value, its condition), sorted by claim name: a
+/// sorted list takes half the memory of a map, and an outcome is built once and then only read.
+#[derive(Debug, Clone)]
+pub struct ClaimList<V>(Vec<(Arc<str>, V)>);
+
+impl<V> ClaimList<V> {
+    /// The last of `writes` for each claim name (`None`: the claim has nothing), by name.
+    fn from_writes(writes: Vec<(Arc<str>, Option<V>)>) -> ClaimList<V> {
+        let mut numbered: Vec<(usize, (Arc<str>, Option<V>))> = writes.into_iter().enumerate().collect();
+        // By name, the latest write first; then only that one of each name stays.
+        numbered.sort_unstable_by(|(a, (name_a, _)), (b, (name_b, _))| name_a.cmp(name_b).then(b.cmp(a)));
+        numbered.dedup_by(|(_, (later, _)), (_, (kept, _))| later == kept);
+        let mut claims = Vec::with_capacity(numbered.len());
+        claims.extend(
+            numbered
+                .into_iter()
+                .filter_map(|(_, (name, value))| Some((name, value?))),
+        );
+        claims.shrink_to_fit();
+        ClaimList(claims)
+    }
+
+    pub fn contains(&self, claim: &str) -> bool {
+        self.0.binary_search_by(|(name, _)| (**name).cmp(claim)).is_ok()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&Arc<str>, &V)> {
+        self.into_iter()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'l, V> IntoIterator for &'l ClaimList<V> {
+    type Item = (&'l Arc<str>, &'l V);
+    type IntoIter =
+        std::iter::Map<std::slice::Iter<'l, (Arc<str>, V)>, fn(&'l (Arc<str>, V)) -> (&'l Arc<str>, &'l V)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(name, value)| (name, value))
+    }
+}
+
+impl<V: serde::Serialize> serde::Serialize for ClaimList<V> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.iter())
+    }
+}
+/// Claims issued on some paths only, with the condition in words (shared like
+/// [`IssuedClaims`]).
+pub type IssuedMay = BTreeMap<TokenKind, ClaimList<Arc<str>>>;
 
 /// What the scripts of a login do: their parts in pipeline order (up to a denial) and the
 /// tokens they issue. Logins with the same parts share one (an `Arc`).
@@ -84,16 +148,101 @@ pub struct ScriptOutcome {
     pub outcome: LoginOutcome,
     /// Claims the scripts set, as issued, by token (the profile's standard claims are not here:
     /// see [`Evaluation::tokens`]).
-    pub script_tokens: Tokens,
+    pub script_tokens: IssuedClaims,
     /// Claims issued on some paths only, with the condition.
-    pub may: MayClaims,
+    pub may: IssuedMay,
     pub parts: Vec<Arc<ScriptPart>>,
+}
+
+impl ScriptPart {
+    /// The part's trace: each claim the script sets with the filters' verdict, then each root
+    /// attribute the legacy profile copies into the ID token. Built when asked (for proofs and
+    /// `claimlint token`), not kept: a large export has hundreds of thousands of entries.
+    pub fn trace(&self) -> impl Iterator<Item = TraceEntry> + '_ {
+        self.trace_where(|_, _| true)
+    }
+
+    /// The entries of [`ScriptPart::trace`] whose filter and token `keep` accepts, built only
+    /// for those.
+    pub fn trace_where<'p>(
+        &'p self,
+        keep: impl Fn(Filter, TokenKind) -> bool + 'p,
+    ) -> impl Iterator<Item = TraceEntry> + 'p {
+        let copies_kept = keep(Filter::LegacyProfile, TokenKind::IdToken);
+        let writes = self
+            .writes
+            .iter()
+            .filter(move |w| keep(w.decision.filter, w.claim.token))
+            .map(|w| self.write_entry(w));
+        let copies = self
+            .user_writes
+            .iter()
+            .zip(&self.legacy_copies)
+            .filter(move |_| copies_kept)
+            .map(|((write, script, file), &line)| TraceEntry {
+                claim: write.attribute.clone(),
+                token: TokenKind::IdToken,
+                script: script.clone(),
+                file: self.display.clone(),
+                line,
+                filter: Filter::LegacyProfile,
+                outcome: Outcome::Kept,
+                reason: format!(
+                    "the script sets `user.{}`, which the legacy profile copies into the ID token of a client that is not OIDC-conformant",
+                    write.attribute
+                ),
+                when: None,
+                condition: None,
+                clause: None,
+                source: Some(*file),
+                span: write.span,
+                pointer: String::new(),
+            });
+        writes.chain(copies)
+    }
+
+    fn write_entry(&self, write: &ScriptWrite) -> TraceEntry {
+        TraceEntry {
+            claim: write.claim.key.label(),
+            token: write.claim.token,
+            script: write.script.clone(),
+            file: self.display.clone(),
+            line: write.line,
+            filter: write.decision.filter,
+            outcome: write.decision.outcome,
+            reason: write.decision.reason.clone(),
+            when: write.claim.condition.clone(),
+            condition: None,
+            clause: None,
+            source: Some(write.file),
+            span: write.claim.span,
+            pointer: String::new(),
+        }
+    }
+
+    /// The trace entry of `write`, when it is this part's.
+    fn entry_of(&self, write: &ScriptWrite, claim: &str) -> Option<TraceEntry> {
+        let own = self.writes.iter().find(|w| {
+            w.file == write.file
+                && w.claim.span == write.claim.span
+                && w.claim.token == write.claim.token
+                && w.claim.key.label() == claim
+        });
+        if let Some(own) = own {
+            return Some(self.write_entry(own));
+        }
+        if write.claim.token != TokenKind::IdToken {
+            return None;
+        }
+        self.trace_where(|filter, _| filter == Filter::LegacyProfile)
+            .find(|t| t.source == Some(write.file) && t.span == write.claim.span && t.claim == claim)
+    }
 }
 
 impl ScriptOutcome {
     /// The scripts' trace (see [`Evaluation::trace`] for the whole one).
-    pub fn script_trace(&self) -> impl Iterator<Item = &TraceEntry> {
-        self.parts.iter().flat_map(|p| &p.trace)
+    pub fn script_trace(&self) -> impl Iterator<Item = TraceEntry> + '_ {
+        self.parts.iter().flat_map(|p| p.trace())
     }
 
     pub fn incomplete(&self) -> impl Iterator<Item = &String> {
@@ -171,15 +320,23 @@ impl serde::Serialize for Evaluation {
 impl Evaluation {
     /// Whether the issued `token` carries `claim`.
     pub fn has(&self, token: TokenKind, claim: &str) -> bool {
-        self.script_tokens
-            .get(&token)
-            .is_some_and(|t| t.contains_key(claim))
+        self.script_tokens.get(&token).is_some_and(|t| t.contains(claim))
             || (token == TokenKind::IdToken && self.profile_claims.contains_key(claim))
     }
 
     /// The claims as issued, by token: the scripts' and the profile's.
     pub fn tokens(&self) -> Tokens {
-        let mut tokens = self.script_tokens.clone();
+        let mut tokens: Tokens = self
+            .script_tokens
+            .iter()
+            .map(|(token, claims)| {
+                let claims = claims
+                    .iter()
+                    .map(|(claim, value)| (claim.to_string(), (**value).clone()))
+                    .collect();
+                (*token, claims)
+            })
+            .collect();
         if let Some(id_token) = tokens.get_mut(&TokenKind::IdToken) {
             for (claim, value) in &self.profile_claims {
                 id_token.entry(claim.clone()).or_insert_with(|| value.clone());
@@ -188,9 +345,36 @@ impl Evaluation {
         tokens
     }
 
+    /// The claims issued on some paths only, with the condition in words, by token.
+    pub fn may_claims(&self) -> MayClaims {
+        self.may
+            .iter()
+            .map(|(token, claims)| {
+                let claims = claims
+                    .iter()
+                    .map(|(claim, when)| (claim.to_string(), when.to_string()))
+                    .collect();
+                (*token, claims)
+            })
+            .collect()
+    }
+
     /// The whole trace: the profile's standard claims, then the scripts' claims.
-    pub fn trace(&self) -> impl Iterator<Item = &TraceEntry> {
-        self.profile_trace.iter().chain(self.script_trace())
+    pub fn trace(&self) -> impl Iterator<Item = TraceEntry> + '_ {
+        self.profile_trace.iter().cloned().chain(self.script_trace())
+    }
+
+    /// The entries of [`Evaluation::trace`] whose filter and token `keep` accepts, built only
+    /// for those.
+    pub fn trace_where<'e>(
+        &'e self,
+        keep: impl Fn(Filter, TokenKind) -> bool + Copy + 'e,
+    ) -> impl Iterator<Item = TraceEntry> + 'e {
+        self.profile_trace
+            .iter()
+            .filter(move |t| keep(t.filter, t.token))
+            .cloned()
+            .chain(self.parts.iter().flat_map(move |p| p.trace_where(keep)))
     }
 
     /// Whether some script line at `file`/`span` runs in this login.
@@ -227,7 +411,7 @@ impl Proof {
         Proof {
             scenario: evaluation.scenario.clone(),
             tokens: evaluation.tokens(),
-            may: evaluation.may.clone(),
+            may: evaluation.may_claims(),
             profile: None,
             trace,
             shows,
@@ -297,7 +481,8 @@ pub(crate) fn compose_part(
     let display: Arc<str> = file.display.as_str().into();
     let mut part = ScriptPart {
         outcome: summary.outcome,
-        trace: Vec::new(),
+        display,
+        legacy_copies: Vec::new(),
         incomplete: Vec::new(),
         writes: Vec::new(),
         signals: Vec::new(),
@@ -333,43 +518,33 @@ pub(crate) fn compose_part(
         }
         LoginOutcome::MayDeny | LoginOutcome::Issued => {}
     }
-    // A client-credentials exchange issues no ID token.
+    // Parts are many and kept to the end: no room to spare.
+    part.writes.reserve_exact(summary.claims.len());
+    part.token_writes
+        .reserve_exact(summary.claims.len() + summary.user_writes.len());
+    part.user_writes.reserve_exact(summary.user_writes.len());
+    part.signals.reserve_exact(summary.signals.len());
+    part.reads.reserve_exact(summary.reads.len());
+    part.completions.reserve_exact(summary.completions.len());
     let issued = |token: TokenKind| !(login.machine && token == TokenKind::IdToken);
     for claim in &summary.claims {
         let decision = filters::decide(claim, login, platform);
-        let line = file.line_col(claim.span.start).line;
-        let label_claim = claim.key.label();
         if decision.outcome == Outcome::Kept && issued(claim.token) {
             part.token_writes.push(TokenWrite {
                 token: claim.token,
-                claim: label_claim.clone(),
-                value: claim.value.clone(),
+                claim: claim.key.label().into(),
+                value: Arc::new(claim.value.clone()),
                 may: Some(match (&claim.condition, claim.must) {
-                    (Some(c), false) => Some(c.clone()),
+                    (Some(c), false) => Some(c.as_str().into()),
                     _ => None,
                 }),
             });
         }
-        part.trace.push(TraceEntry {
-            claim: label_claim,
-            token: claim.token,
-            script: label.clone(),
-            file: display.clone(),
-            line,
-            filter: decision.filter,
-            outcome: decision.outcome,
-            reason: decision.reason.clone(),
-            when: claim.condition.clone(),
-            condition: None,
-            clause: None,
-            source: Some(unit.file),
-            span: claim.span,
-            pointer: String::new(),
-        });
         part.writes.push(ScriptWrite {
             claim: claim.clone(),
             script: label.clone(),
             file: unit.file,
+            line: file.line_col(claim.span.start).line,
             decision,
         });
     }
@@ -379,30 +554,11 @@ pub(crate) fn compose_part(
         if login.scenario.pipeline == Pipeline::Legacy && login.legacy_profile && !login.machine {
             part.token_writes.push(TokenWrite {
                 token: TokenKind::IdToken,
-                claim: write.attribute.clone(),
-                value: write.value.clone(),
+                claim: write.attribute.as_str().into(),
+                value: Arc::new(write.value.clone()),
                 may: None,
             });
-            let line = file.line_col(write.span.start).line;
-            part.trace.push(TraceEntry {
-                claim: write.attribute.clone(),
-                token: TokenKind::IdToken,
-                script: label.clone(),
-                file: display.clone(),
-                line,
-                filter: Filter::LegacyProfile,
-                outcome: Outcome::Kept,
-                reason: format!(
-                    "the script sets `user.{}`, which the legacy profile copies into the ID token of a client that is not OIDC-conformant",
-                    write.attribute
-                ),
-                when: None,
-                condition: None,
-                clause: None,
-                source: Some(unit.file),
-                span: write.span,
-                pointer: String::new(),
-            });
+            part.legacy_copies.push(file.line_col(write.span.start).line);
         }
         part.user_writes.push((write.clone(), label.clone(), unit.file));
     }
@@ -429,16 +585,15 @@ pub(crate) fn compose_part(
 pub(crate) fn assemble(parts: Vec<Arc<ScriptPart>>, machine: bool) -> ScriptOutcome {
     let mut outcome = ScriptOutcome {
         outcome: LoginOutcome::Issued,
-        script_tokens: BTreeMap::from([
-            (TokenKind::IdToken, BTreeMap::new()),
-            (TokenKind::AccessToken, BTreeMap::new()),
-        ]),
+        script_tokens: BTreeMap::new(),
         may: BTreeMap::new(),
         parts: Vec::with_capacity(parts.len()),
     };
-    if machine {
-        outcome.script_tokens.remove(&TokenKind::IdToken);
-    }
+    // A client-credentials exchange issues no ID token.
+    let mut id_token = (!machine).then(Vec::new);
+    let mut access_token = Vec::new();
+    // Conditions by token: a claim set on every path has none.
+    let mut conditions: BTreeMap<TokenKind, Vec<(Arc<str>, Option<Arc<str>>)>> = BTreeMap::new();
     for part in parts {
         match part.outcome {
             LoginOutcome::Unfinished => {
@@ -454,42 +609,61 @@ pub(crate) fn assemble(parts: Vec<Arc<ScriptPart>>, machine: bool) -> ScriptOutc
             LoginOutcome::Issued => {}
         }
         for write in &part.token_writes {
-            let Some(token) = outcome.script_tokens.get_mut(&write.token) else {
-                continue;
+            let token = match write.token {
+                TokenKind::IdToken => match &mut id_token {
+                    Some(claims) => claims,
+                    None => continue,
+                },
+                TokenKind::AccessToken => &mut access_token,
             };
-            token.insert(write.claim.clone(), write.value.clone());
+            token.push((write.claim.clone(), Some(write.value.clone())));
             if let Some(condition) = &write.may {
-                let may = outcome.may.entry(write.token).or_default();
-                match condition {
-                    Some(c) => {
-                        may.insert(write.claim.clone(), c.clone());
-                    }
-                    None => {
-                        may.remove(&write.claim);
-                    }
-                }
+                conditions
+                    .entry(write.token)
+                    .or_default()
+                    .push((write.claim.clone(), condition.clone()));
             }
         }
         outcome.parts.push(part);
     }
     if matches!(outcome.outcome, LoginOutcome::Denied | LoginOutcome::Unfinished) {
-        for token in outcome.script_tokens.values_mut() {
-            token.clear();
+        if let Some(claims) = &mut id_token {
+            claims.clear();
         }
-        outcome.may.clear();
-        return outcome;
+        access_token.clear();
+        conditions.clear();
     }
-    outcome.may.retain(|_, m| !m.is_empty());
+    for (token, writes) in conditions {
+        let may = ClaimList::from_writes(writes);
+        if !may.is_empty() {
+            outcome.may.insert(token, may);
+        }
+    }
+    if let Some(claims) = id_token {
+        outcome
+            .script_tokens
+            .insert(TokenKind::IdToken, ClaimList::from_writes(claims));
+    }
+    outcome
+        .script_tokens
+        .insert(TokenKind::AccessToken, ClaimList::from_writes(access_token));
     outcome
 }
 
 /// The trace entry of one write in an evaluation.
-pub fn trace_of<'e>(evaluation: &'e Evaluation, write: &ScriptWrite) -> Option<&'e TraceEntry> {
+pub fn trace_of(evaluation: &Evaluation, write: &ScriptWrite) -> Option<TraceEntry> {
     let claim = write.claim.key.label();
-    evaluation.trace().find(|t| {
+    let profile = evaluation.profile_trace.iter().find(|t| {
         t.source == Some(write.file)
             && t.span == write.claim.span
             && t.token == write.claim.token
             && t.claim == claim
-    })
+    });
+    if let Some(entry) = profile {
+        return Some(entry.clone());
+    }
+    evaluation
+        .parts
+        .iter()
+        .find_map(|part| part.entry_of(write, &claim))
 }

@@ -68,7 +68,7 @@ impl ClaimKey {
 }
 
 /// A claim a script leaves on a token.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ClaimSet {
     pub token: TokenKind,
     pub key: ClaimKey,
@@ -87,7 +87,7 @@ pub struct ClaimSet {
 }
 
 /// A root attribute of `user` a script adds or changes.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct UserWrite {
     pub attribute: String,
     pub value: serde_json::Value,
@@ -104,7 +104,7 @@ pub enum SignalKind {
 }
 
 /// A script that triggers MFA or redirects the user.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Signal {
     pub kind: SignalKind,
     /// On every path that issues tokens.
@@ -149,21 +149,51 @@ pub struct Summary {
 
 impl Summary {
     /// Everything the summary says about a login except which facts it read: two summaries
-    /// with the same key compose into the same tokens.
-    pub fn effects_key(&self) -> String {
-        format!(
-            "{:?}",
-            (
-                self.outcome,
-                &self.claims,
-                &self.user_writes,
-                &self.signals,
-                &self.reads,
-                &self.denials,
-                &self.completions,
-                &self.incomplete,
-            )
+    /// with equal effects compose into the same tokens.
+    #[allow(clippy::type_complexity)]
+    fn effects(
+        &self,
+    ) -> (
+        LoginOutcome,
+        &[std::sync::Arc<ClaimSet>],
+        &[UserWrite],
+        &[Signal],
+        &[(std::sync::Arc<str>, Span)],
+        &[(Span, bool)],
+        &[Span],
+        &[Incomplete],
+    ) {
+        (
+            self.outcome,
+            &self.claims,
+            &self.user_writes,
+            &self.signals,
+            &self.reads,
+            &self.denials,
+            &self.completions,
+            &self.incomplete,
         )
+    }
+
+    /// Whether the two summaries say the same about a login (see [`Summary::effects_hash`]).
+    pub fn same_effects(&self, other: &Summary) -> bool {
+        self.effects() == other.effects()
+    }
+
+    /// A hash of the summary's effects: equal for summaries with [`Summary::same_effects`].
+    /// Fed from their debug form, written straight into the hasher (JSON values have no
+    /// `Hash`), so nothing is allocated.
+    pub fn effects_hash(&self, hasher: impl std::hash::Hasher) -> u64 {
+        struct Feed<H>(H);
+        impl<H: std::hash::Hasher> std::fmt::Write for Feed<H> {
+            fn write_str(&mut self, text: &str) -> std::fmt::Result {
+                self.0.write(text.as_bytes());
+                Ok(())
+            }
+        }
+        let mut feed = Feed(hasher);
+        let _ = std::fmt::Write::write_fmt(&mut feed, format_args!("{:?}", self.effects()));
+        feed.0.finish()
     }
 
     pub fn claim(&self, token: TokenKind, name: &str) -> Option<&ClaimSet> {
