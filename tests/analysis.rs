@@ -1293,6 +1293,22 @@ const CLASS_RULES: &[(&str, &str)] = &[
         "template",
         "if (`${context.clientName}` === 'Admin Console') context.idToken[ns + 'template'] = true;",
     ),
+    (
+        "logged",
+        "console.log(`login of ${user.user_id} to ${context.clientName}`);\n  context.idToken[ns + 'logged'] = true;",
+    ),
+    (
+        "logged-call",
+        "console.log('to ' + context.clientName.toUpperCase());",
+    ),
+    (
+        "logged-then-copied",
+        "console.log(context.clientName);\n  context.idToken[ns + 'then'] = context.clientName;",
+    ),
+    (
+        "logged-alias",
+        "const app = context.clientName;\n  console.log('app', app);\n  if (app === 'Billing') context.idToken[ns + 'la'] = true;",
+    ),
 ];
 
 /// An export with `clients` (names; each client's id is its name in lower case with dashes),
@@ -1391,7 +1407,8 @@ fn sharing_runs_between_clients_gives_each_client_its_own_tokens() {
         );
     }
     // Scripts that only compare the name run once per name they know plus once for the rest;
-    // scripts that look at the text itself run once per client.
+    // scripts that look at the text itself run once per client, and scripts that only log it
+    // (with arguments that do nothing else) once.
     let runs: std::collections::BTreeMap<String, usize> =
         together.script_runs(&all.scripts).into_iter().collect();
     let expected = [
@@ -1408,6 +1425,10 @@ fn sharing_runs_between_clients_gives_each_client_its_own_tokens() {
         ("copy", 6),
         ("client-id", 2),
         ("template", 6),
+        ("logged", 1),
+        ("logged-call", 6),
+        ("logged-then-copied", 6),
+        ("logged-alias", 2),
     ];
     for (rule, count) in expected {
         assert_eq!(runs[&format!("rule `{rule}`")], count, "runs of {rule}");

@@ -76,6 +76,11 @@ impl FactText {
     pub fn observed(&self) -> bool {
         self.observed.load(Ordering::Relaxed)
     }
+
+    /// Takes back a look that changed nothing (see `Machine::eval_args_unobserved`).
+    pub fn forget_observed(&self) {
+        self.observed.store(false, Ordering::Relaxed);
+    }
 }
 
 /// What a value is known to be.

@@ -415,10 +415,11 @@ impl Machine {
     /// A property of a host object that the object does not hold yet.
     pub fn host_property(&mut self, st: &mut State, id: ObjId, path: &str, name: &str) -> Val {
         let materialise = |m: &mut Machine, st: &mut State, v: Val| -> Val {
-            if let Some(o) = st.obj_mut(id) {
+            if !m.unobserved
+                && let Some(o) = st.obj_mut(id)
+            {
                 put(o, name.into(), v.clone(), None, Cond::always(), false);
             }
-            let _ = m;
             v
         };
         let full = format!("{path}.{name}");
@@ -718,6 +719,51 @@ mod tests {
 
     fn rule(body: &str) -> String {
         format!("function (user, context, callback) {{ {body} callback(null, user, context); }}")
+    }
+
+    /// The login facts `script` (a post-login action) tells logins apart by, in a login of
+    /// client `Billing` through connection `corp`: those it reads the value of or compares
+    /// with some text (a fact only held is read as "among no texts", which tells none apart).
+    fn facts_read(script: &str) -> Vec<Fact> {
+        let lowered = crate::js::analyse(script);
+        assert!(lowered.errors.is_empty(), "{:?}", lowered.errors);
+        let facts = LoginFacts::default()
+            .with(Fact::ClientName, "Billing")
+            .with(Fact::Connection, "corp");
+        let summary = crate::eval::summary::run(
+            &lowered.ir,
+            script,
+            ScriptKind::PostLoginAction,
+            Mode::Abstract(facts),
+            crate::eval::machine::STEP_BUDGET,
+            &Platform::builtin_signals(),
+        );
+        summary
+            .facts
+            .iter()
+            .filter(|(_, read)| !matches!(read, FactRead::Among { texts, .. } if texts.is_empty()))
+            .map(|(fact, _)| *fact)
+            .collect()
+    }
+
+    #[test]
+    fn facts_handed_to_calls_that_ignore_them_are_not_read() {
+        for ignored in [
+            "api.user.setAppMetadata('last_app', event.client.name);",
+            "console.log(`login to ${event.client.name} through ${event.connection.name}`);",
+            "const app = event.client.name; console.info('app', app, { app });",
+        ] {
+            assert_eq!(facts_read(&action(ignored)), [], "{ignored}");
+        }
+        // The value reaches a token, an argument does something, or the call is a signal.
+        for read in [
+            "api.idToken.setCustomClaim('https://x.example/app', event.client.name);",
+            "console.log(event.client.name.toUpperCase());",
+            "let app; console.log(app = event.client.name); api.idToken.setCustomClaim('https://x.example/a', app);",
+            "api.multifactor.enable(event.client.name);",
+        ] {
+            assert_eq!(facts_read(&action(read)), [Fact::ClientName], "{read}");
+        }
     }
 
     #[test]

@@ -133,6 +133,9 @@ pub struct Machine {
     /// Set while a comparison operand is read: a login fact read now is handed out as
     /// [`Val::Fact`] (see [`Machine::eval_operand`]).
     pub raw_fact: bool,
+    /// Set while evaluating the arguments of a call that ignores them: host objects do not
+    /// keep the properties read (a later read of a login fact must be recorded again).
+    pub unobserved: bool,
 }
 
 impl Machine {
@@ -155,6 +158,7 @@ impl Machine {
             pending_labels: Vec::new(),
             arg_spans: Vec::new(),
             raw_fact: false,
+            unobserved: false,
         }
     }
 
@@ -1991,6 +1995,9 @@ impl Machine {
                     .collect();
                 let args = match self.lookup_among_strings(st, &this, &f, args, env) {
                     Some(arg) => vec![arg],
+                    None if self.ignores_args(&f) && args.iter().all(pure_arg) => {
+                        self.eval_args_unobserved(st, args, env)
+                    }
                     None => self.eval_args(st, args, env),
                 };
                 self.arg_spans = spans;
@@ -2082,6 +2089,50 @@ impl Machine {
             self.compared(fact, text);
         }
         Some(Val::Str(fact.text.clone()))
+    }
+
+    /// Whether a call of `f` does the same whatever its arguments: `console` methods, and the
+    /// `api` methods the evaluator models as doing nothing (`api.user.setAppMetadata`...), not
+    /// `setCustomClaim` nor the platform's signal calls (`api.multifactor.enable('none')`).
+    fn ignores_args(&self, f: &Val) -> bool {
+        let Val::Native(path) = f else {
+            return false;
+        };
+        if path.starts_with("console.") {
+            return true;
+        }
+        path.starts_with("api.")
+            && !path.ends_with(".setCustomClaim")
+            && !self
+                .host
+                .signals
+                .iter()
+                .any(|s| s.call.as_deref() == Some(&**path))
+    }
+
+    /// The arguments of a call that [ignores them](Machine::ignores_args): evaluated (the
+    /// attributes they read still count as read) without the login facts in them counting as
+    /// looked at. Logging the connection's name, or keeping the client's name in
+    /// `app_metadata`, changes nothing a login issues, so such a script is not evaluated again
+    /// for every connection or client. Only for arguments without side effects
+    /// ([`pure_arg`]): nothing of them outlives the call.
+    fn eval_args_unobserved(&mut self, st: &mut State, args: &[Arg], env: FrameId) -> Vec<Val> {
+        let reads = self.host.reads.clone();
+        let compared = self.host.compared.clone();
+        let unobserved: Vec<_> = compared
+            .values()
+            .filter(|(fact, _)| !fact.observed())
+            .map(|(fact, _)| fact.clone())
+            .collect();
+        let was = std::mem::replace(&mut self.unobserved, true);
+        let values = self.eval_args(st, args, env);
+        self.unobserved = was;
+        self.host.reads = reads;
+        self.host.compared = compared;
+        for fact in unobserved {
+            fact.forget_observed();
+        }
+        values
     }
 
     fn eval_args(&mut self, st: &mut State, args: &[Arg], env: FrameId) -> Vec<Val> {
@@ -3025,5 +3076,62 @@ pub fn same_value_zero(a: &Val, b: &Val) -> bool {
     match (a, b) {
         (Val::Num(x), Val::Num(y)) => x == y || (x.is_nan() && y.is_nan()),
         _ => strict_equals(a, b) == Some(true),
+    }
+}
+
+/// Whether evaluating the argument can change nothing: literals, variables, member reads and
+/// operators on them (no call, assignment, update, `new`, `await` or function).
+fn pure_arg(arg: &Arg) -> bool {
+    match arg {
+        Arg::Expr(e) | Arg::Spread(e) => pure(e),
+    }
+}
+
+fn pure(expr: &Expr) -> bool {
+    match &expr.kind {
+        ExprKind::Str(_)
+        | ExprKind::Num(_)
+        | ExprKind::Bool(_)
+        | ExprKind::Null
+        | ExprKind::Ident { .. }
+        | ExprKind::This => true,
+        ExprKind::Template { exprs, .. } => exprs.iter().all(pure),
+        ExprKind::Member { object, property, .. } => {
+            pure(object)
+                && match property {
+                    MemberProp::Static(_) => true,
+                    MemberProp::Computed(key) => pure(key),
+                }
+        }
+        ExprKind::Chain(inner) => pure(inner),
+        ExprKind::Unary { op, argument } => !matches!(op, UnaryOp::Delete) && pure(argument),
+        ExprKind::Binary { left, right, .. } | ExprKind::Logical { left, right, .. } => {
+            pure(left) && pure(right)
+        }
+        ExprKind::Conditional {
+            test,
+            then,
+            otherwise,
+        } => pure(test) && pure(then) && pure(otherwise),
+        ExprKind::Array(items) => items.iter().flatten().all(pure_arg),
+        ExprKind::Object(props) => props.iter().all(|p| match p {
+            crate::js::ir::Prop::KeyValue { key, value, .. } => {
+                pure(value)
+                    && match key {
+                        PropKey::Static(_) => true,
+                        PropKey::Computed(k) => pure(k),
+                    }
+            }
+            crate::js::ir::Prop::Spread(e) => pure(e),
+            crate::js::ir::Prop::Accessor { .. } => false,
+        }),
+        ExprKind::Sequence(items) => items.iter().all(pure),
+        ExprKind::Call { .. }
+        | ExprKind::New { .. }
+        | ExprKind::Assign { .. }
+        | ExprKind::Update { .. }
+        | ExprKind::Function(_)
+        | ExprKind::Await(_)
+        | ExprKind::Unknown(_) => false,
     }
 }

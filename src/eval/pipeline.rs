@@ -92,10 +92,13 @@ pub type IssuedClaims = BTreeMap<TokenKind, ClaimList<Arc<serde_json::Value>>>;
 #[derive(Debug, Clone)]
 pub struct ClaimList<V>(Vec<(Arc<str>, V)>);
 
+/// A write of a claim's value or condition (`None`: it has none since this write).
+type ClaimWrite<V> = (Arc<str>, Option<V>);
+
 impl<V> ClaimList<V> {
-    /// The last of `writes` for each claim name (`None`: the claim has nothing), by name.
-    fn from_writes(writes: Vec<(Arc<str>, Option<V>)>) -> ClaimList<V> {
-        let mut numbered: Vec<(usize, (Arc<str>, Option<V>))> = writes.into_iter().enumerate().collect();
+    /// The last of `writes` for each claim name, by name.
+    fn from_writes(writes: Vec<ClaimWrite<V>>) -> ClaimList<V> {
+        let mut numbered: Vec<(usize, ClaimWrite<V>)> = writes.into_iter().enumerate().collect();
         // By name, the latest write first; then only that one of each name stays.
         numbered.sort_unstable_by(|(a, (name_a, _)), (b, (name_b, _))| name_a.cmp(name_b).then(b.cmp(a)));
         numbered.dedup_by(|(_, (later, _)), (_, (kept, _))| later == kept);
@@ -593,7 +596,7 @@ pub(crate) fn assemble(parts: Vec<Arc<ScriptPart>>, machine: bool) -> ScriptOutc
     let mut id_token = (!machine).then(Vec::new);
     let mut access_token = Vec::new();
     // Conditions by token: a claim set on every path has none.
-    let mut conditions: BTreeMap<TokenKind, Vec<(Arc<str>, Option<Arc<str>>)>> = BTreeMap::new();
+    let mut conditions: BTreeMap<TokenKind, Vec<ClaimWrite<Arc<str>>>> = BTreeMap::new();
     for part in parts {
         match part.outcome {
             LoginOutcome::Unfinished => {
