@@ -112,6 +112,16 @@ impl Setup {
         })
     }
 
+    /// Whether an enabled policy reads client fields the model does not name (a `value-match`
+    /// policy selecting `/clients/...`), so the clients' syntax trees must be kept.
+    pub fn reads_client_nodes(&self) -> bool {
+        self.policies.iter().any(|p| {
+            p.enabled
+                && p.check.name == "value-match"
+                && crate::checks::value_match::reads_resource(&p.options, "clients")
+        })
+    }
+
     pub(crate) fn policy(&self, id: &str) -> Option<&Policy> {
         self.policies.iter().find(|p| p.id == id && p.enabled)
     }

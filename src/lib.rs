@@ -209,7 +209,10 @@ fn run(options: &CheckOptions, keywords: &KeywordMap) -> Result<CheckRun, Error>
             });
         }
         let first_file = sources.len();
-        let loaded = load::load_export(export, keywords, &mut sources, &cwd);
+        let mut loaded = load::load_export(export, keywords, &mut sources, &cwd);
+        if !setups[index].reads_client_nodes() {
+            loaded.tenant.drop_client_nodes();
+        }
         files += loaded.files;
         let read =
             (first_file..sources.len()).map(|i| sources.get(source::SourceId(i as u32)).path.as_path());

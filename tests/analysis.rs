@@ -1434,3 +1434,39 @@ fn sharing_runs_between_clients_gives_each_client_its_own_tokens() {
         assert_eq!(runs[&format!("rule `{rule}`")], count, "runs of {rule}");
     }
 }
+
+#[test]
+fn logins_read_client_id_and_metadata_after_the_client_trees_are_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("rules")).unwrap();
+    std::fs::write(
+        dir.path().join("tenant.yaml"),
+        "clients:\n  - name: Portal\n    client_id: portal-id\n    app_type: regular_web\n    oidc_conformant: true\n    client_metadata:\n      tier: gold\n\
+databases:\n  - name: Users\n    strategy: auth0\n    enabled_clients: [Portal]\n\
+rules:\n  - name: copy\n    script: ./rules/copy.js\n    order: 1\n    enabled: true\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("rules/copy.js"),
+        "function (user, context, callback) {\n  const ns = 'https://app.example.com/';\n  context.idToken[ns + 'tier'] = context.clientMetadata.tier;\n  if (context.clientID === 'portal-id') context.idToken[ns + 'portal'] = true;\n  callback(null, user, context);\n}\n",
+    )
+    .unwrap();
+    let export = export_at(dir.path()).unwrap();
+    let mut sources = SourceMap::default();
+    let mut loaded = load_export(&export, &KeywordMap::default(), &mut sources, dir.path());
+    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+    let platform = Platform::load("auth0-current").unwrap();
+    let tokens = |tenant: &claimlint::model::Tenant| {
+        let scripts = lower_scripts(tenant, &sources);
+        let analysis = Analysis::new(tenant, &scripts, &platform, &sources);
+        let login = analysis
+            .login("Portal", Some("Users"), "oidc-basic-profile")
+            .expect("the login of Portal");
+        json!(login.tokens()[&TokenKind::IdToken])
+    };
+    let with_trees = tokens(&loaded.tenant);
+    assert_eq!(with_trees["https://app.example.com/tier"], "gold");
+    assert_eq!(with_trees["https://app.example.com/portal"], true);
+    loaded.tenant.drop_client_nodes();
+    assert_eq!(tokens(&loaded.tenant), with_trees);
+}

@@ -176,6 +176,14 @@ fn shown(node: &Node) -> String {
     }
 }
 
+/// Whether a policy with these options reads the values of resources of `kind` (`clients`...).
+pub fn reads_resource(raw: &serde_json::Value, kind: &str) -> bool {
+    let options: Options = options(raw);
+    segments(&options.select)
+        .first()
+        .is_some_and(|first| first == kind)
+}
+
 pub fn run(ctx: &Context<'_>, raw: &serde_json::Value) -> Vec<Hit> {
     let options: Options = options(raw);
     let segments = segments(&options.select);

@@ -273,10 +273,7 @@ pub fn requested_scenario(
 
 /// A client's `client_metadata` as JSON text (`{}` when it has none), as scripts read it.
 pub(crate) fn client_metadata(client: &crate::model::Client) -> String {
-    client
-        .node
-        .get("client_metadata")
-        .map_or_else(|| "{}".to_string(), |m| m.to_json().to_string())
+    client.metadata.clone()
 }
 
 /// The facts of a login that scripts can read.
@@ -338,9 +335,7 @@ impl FactSource for LoginView<'_> {
         match fact {
             Fact::Protocol => Some(self.protocol),
             Fact::ClientName => self.client.map(|(c, _)| c.name.as_str()),
-            Fact::ClientId => self
-                .client
-                .and_then(|(c, _)| c.node.get("client_id").and_then(|n| n.as_str())),
+            Fact::ClientId => self.client.and_then(|(c, _)| c.client_id.as_deref()),
             Fact::ClientMetadata => self.client.map(|(_, m)| m),
             Fact::Connection => self.connection.map(|c| c.name.as_str()),
             Fact::Strategy => self.connection.and_then(|c| c.strategy.as_deref()),

@@ -388,6 +388,15 @@ impl Builder {
                 .map(|s| s.value)
                 .unwrap_or_default(),
             sso: self.boolean(src, "sso"),
+            client_id: src
+                .node
+                .get("client_id")
+                .and_then(Node::as_str)
+                .map(str::to_string),
+            metadata: src
+                .node
+                .get("client_metadata")
+                .map_or_else(|| "{}".to_string(), |m| m.to_json().to_string()),
             loc: src.loc(),
             node: src.node.clone(),
             name,
