@@ -8,10 +8,14 @@
 //! there issues refreshed tokens without the claim. The proof is the refresh login's token;
 //! an evaluation cut short by a bound proves no absence and is skipped.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use super::{Context, Hit};
-use crate::eval::trace_of;
+use crate::eval::pipeline::ScriptOutcome;
+use crate::eval::{ScriptWrite, trace_of};
 use crate::model::Loc;
-use crate::proof::{LOGIN_PROTOCOLS, Outcome, Proof, REFRESH_PROTOCOL, Statement};
+use crate::proof::{LOGIN_PROTOCOLS, Outcome, Proof, REFRESH_PROTOCOL, Statement, TokenKind};
 
 pub fn run(ctx: &Context<'_>, _options: &serde_json::Value) -> Vec<Hit> {
     let Some(analysis) = ctx.analysis else {
@@ -19,6 +23,11 @@ pub fn run(ctx: &Context<'_>, _options: &serde_json::Value) -> Vec<Hit> {
     };
     let mut hits: Vec<Hit> = Vec::new();
     let mut seen = std::collections::HashSet::new();
+    // Per pair of script outcomes (shared by many logins), the positions of the login's writes
+    // that may be missing on refresh: what the scripts issue decides it, up to the profile's
+    // standard claims, which are checked per login below.
+    type Pair = (*const ScriptOutcome, *const ScriptOutcome);
+    let mut candidates_of: HashMap<Pair, Vec<usize>> = HashMap::new();
     for login in analysis
         .ordered()
         .filter(|e| e.scenario.protocol == LOGIN_PROTOCOLS[0])
@@ -35,7 +44,23 @@ pub fn run(ctx: &Context<'_>, _options: &serde_json::Value) -> Vec<Hit> {
         if !issues || refresh.incomplete().next().is_some() || login.incomplete().next().is_some() {
             continue;
         }
-        for write in login.writes() {
+        let writes: Vec<&ScriptWrite> = login.writes().collect();
+        let pair = (Arc::as_ptr(&login.scripts), Arc::as_ptr(&refresh.scripts));
+        let candidates = candidates_of.entry(pair).or_insert_with(|| {
+            (0..writes.len())
+                .filter(|&i| {
+                    let write = writes[i];
+                    write.name().is_some_and(|claim| {
+                        write.decision.outcome == Outcome::Kept
+                            && write.claim.must
+                            && (write.token() == TokenKind::IdToken || login.issues(write.token(), claim))
+                            && !refresh.issues(write.token(), claim)
+                    })
+                })
+                .collect()
+        });
+        for &i in candidates.iter() {
+            let write = writes[i];
             let Some(claim) = write.name() else { continue };
             if write.decision.outcome != Outcome::Kept
                 || !write.claim.must

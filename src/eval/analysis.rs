@@ -154,6 +154,12 @@ impl Memo {
 impl Memo {
     /// The summary of the first run (in the order they were made) that applies to `facts`.
     fn find(&self, facts: &impl FactSource) -> Option<usize> {
+        // A first run that read no fact applies to every login (most scripts).
+        if let Some((seen, summary)) = self.runs.first()
+            && seen.is_empty()
+        {
+            return Some(*summary);
+        }
         let mut first: Option<usize> = None;
         let mut keys: Vec<SeenKey<'_>> = Vec::with_capacity(8);
         for (shapes, table) in &self.by_reads {
@@ -343,7 +349,9 @@ impl Analysis {
                 u32::from(sso),
                 u32::from(login.client.is_none()),
             ]);
-            for &u in positions {
+            // A script with one summary picks it in every login that runs it: the protocol
+            // already says which those are.
+            for &u in positions.iter().filter(|&&u| !per_unit[u].2.is_empty()) {
                 key.extend([u as u32, pick(u, i)]);
             }
             let next = representatives.len();

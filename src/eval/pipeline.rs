@@ -243,6 +243,12 @@ impl ScriptPart {
 }
 
 impl ScriptOutcome {
+    /// Whether the scripts issue `claim` on `token` (the profile's standard claims aside: see
+    /// [`Evaluation::has`]).
+    pub fn issues(&self, token: TokenKind, claim: &str) -> bool {
+        self.script_tokens.get(&token).is_some_and(|t| t.contains(claim))
+    }
+
     /// The scripts' trace (see [`Evaluation::trace`] for the whole one).
     pub fn script_trace(&self) -> impl Iterator<Item = TraceEntry> + '_ {
         self.parts.iter().flat_map(|p| p.trace())
@@ -323,8 +329,7 @@ impl serde::Serialize for Evaluation {
 impl Evaluation {
     /// Whether the issued `token` carries `claim`.
     pub fn has(&self, token: TokenKind, claim: &str) -> bool {
-        self.script_tokens.get(&token).is_some_and(|t| t.contains(claim))
-            || (token == TokenKind::IdToken && self.profile_claims.contains_key(claim))
+        self.issues(token, claim) || (token == TokenKind::IdToken && self.profile_claims.contains_key(claim))
     }
 
     /// The claims as issued, by token: the scripts' and the profile's.
