@@ -83,41 +83,37 @@ struct TokenWrite {
     may: Option<Option<Arc<str>>>,
 }
 
-/// The claims the scripts issue, by token. Names and values are shared with the script parts,
-/// so the thousands of outcomes of a large export hold each claim once, not once per outcome.
-pub type IssuedClaims = BTreeMap<TokenKind, ClaimList<Arc<serde_json::Value>>>;
+/// The claims of one token (what they are set to, or when they are issued), sorted by claim
+/// name, each as where its last write is in the outcome's parts: no name or value is copied,
+/// and building an outcome touches no reference count (outcomes are built on every core from
+/// the same parts).
+#[derive(Debug, Clone, Default)]
+pub struct ClaimList(Vec<WriteAt>);
 
-/// Something of each claim of one token (its value, its condition), sorted by claim name: a
-/// sorted list takes half the memory of a map, and an outcome is built once and then only read.
-#[derive(Debug, Clone)]
-pub struct ClaimList<V>(Vec<(Arc<str>, V)>);
+/// A token write of an outcome: its part and its position among the part's token writes.
+#[derive(Debug, Clone, Copy)]
+struct WriteAt {
+    part: u32,
+    write: u32,
+}
 
-/// A write of a claim's value or condition (`None`: it has none since this write).
-type ClaimWrite<V> = (Arc<str>, Option<V>);
-
-impl<V> ClaimList<V> {
-    /// The last of `writes` for each claim name, by name.
-    fn from_writes(writes: Vec<ClaimWrite<V>>) -> ClaimList<V> {
-        let mut numbered: Vec<(usize, ClaimWrite<V>)> = writes.into_iter().enumerate().collect();
+impl ClaimList {
+    /// The last of `writes` (in order) for each claim name, by name; `keep` says whether a
+    /// claim whose last write that is stays.
+    fn from_writes(
+        parts: &[Arc<ScriptPart>],
+        writes: Vec<WriteAt>,
+        keep: impl Fn(&TokenWrite) -> bool,
+    ) -> ClaimList {
+        let at = |w: WriteAt| &parts[w.part as usize].token_writes[w.write as usize];
+        let mut numbered: Vec<(usize, WriteAt)> = writes.into_iter().enumerate().collect();
         // By name, the latest write first; then only that one of each name stays.
-        numbered.sort_unstable_by(|(a, (name_a, _)), (b, (name_b, _))| name_a.cmp(name_b).then(b.cmp(a)));
-        numbered.dedup_by(|(_, (later, _)), (_, (kept, _))| later == kept);
+        numbered.sort_unstable_by(|(a, wa), (b, wb)| at(*wa).claim.cmp(&at(*wb).claim).then(b.cmp(a)));
+        numbered.dedup_by(|(_, later), (_, kept)| at(*later).claim == at(*kept).claim);
         let mut claims = Vec::with_capacity(numbered.len());
-        claims.extend(
-            numbered
-                .into_iter()
-                .filter_map(|(_, (name, value))| Some((name, value?))),
-        );
+        claims.extend(numbered.into_iter().map(|(_, w)| w).filter(|&w| keep(at(w))));
         claims.shrink_to_fit();
         ClaimList(claims)
-    }
-
-    pub fn contains(&self, claim: &str) -> bool {
-        self.0.binary_search_by(|(name, _)| (**name).cmp(claim)).is_ok()
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = (&Arc<str>, &V)> {
-        self.into_iter()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -125,35 +121,16 @@ impl<V> ClaimList<V> {
     }
 }
 
-impl<'l, V> IntoIterator for &'l ClaimList<V> {
-    type Item = (&'l Arc<str>, &'l V);
-    type IntoIter =
-        std::iter::Map<std::slice::Iter<'l, (Arc<str>, V)>, fn(&'l (Arc<str>, V)) -> (&'l Arc<str>, &'l V)>;
-
-    fn into_iter(self) -> Self::IntoIter {
-        self.0.iter().map(|(name, value)| (name, value))
-    }
-}
-
-impl<V: serde::Serialize> serde::Serialize for ClaimList<V> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_map(self.iter())
-    }
-}
-/// Claims issued on some paths only, with the condition in words (shared like
-/// [`IssuedClaims`]).
-pub type IssuedMay = BTreeMap<TokenKind, ClaimList<Arc<str>>>;
-
 /// What the scripts of a login do: their parts in pipeline order (up to a denial) and the
 /// tokens they issue. Logins with the same parts share one (an `Arc`).
 #[derive(Debug, Clone)]
 pub struct ScriptOutcome {
     pub outcome: LoginOutcome,
     /// Claims the scripts set, as issued, by token (the profile's standard claims are not here:
-    /// see [`Evaluation::tokens`]).
-    pub script_tokens: IssuedClaims,
-    /// Claims issued on some paths only, with the condition.
-    pub may: IssuedMay,
+    /// see [`Evaluation::tokens`]); read through [`ScriptOutcome::issued`].
+    pub script_tokens: BTreeMap<TokenKind, ClaimList>,
+    /// Claims issued on some paths only; read through [`ScriptOutcome::conditions`].
+    pub may: BTreeMap<TokenKind, ClaimList>,
     pub parts: Vec<Arc<ScriptPart>>,
 }
 
@@ -246,7 +223,36 @@ impl ScriptOutcome {
     /// Whether the scripts issue `claim` on `token` (the profile's standard claims aside: see
     /// [`Evaluation::has`]).
     pub fn issues(&self, token: TokenKind, claim: &str) -> bool {
-        self.script_tokens.get(&token).is_some_and(|t| t.contains(claim))
+        self.script_tokens.get(&token).is_some_and(|list| {
+            list.0
+                .binary_search_by(|&w| (*self.write_at(w).claim).cmp(claim))
+                .is_ok()
+        })
+    }
+
+    fn write_at(&self, w: WriteAt) -> &TokenWrite {
+        &self.parts[w.part as usize].token_writes[w.write as usize]
+    }
+
+    /// The claims the scripts issue on `token`, by name, with their values.
+    pub fn issued(&self, token: TokenKind) -> impl Iterator<Item = (&str, &serde_json::Value)> {
+        self.script_tokens.get(&token).into_iter().flat_map(|list| {
+            list.0.iter().map(|&w| {
+                let write = self.write_at(w);
+                (&*write.claim, &*write.value)
+            })
+        })
+    }
+
+    /// The claims issued on `token` on some paths only, by name, with the condition in words.
+    pub fn conditions(&self, token: TokenKind) -> impl Iterator<Item = (&str, &str)> {
+        self.may.get(&token).into_iter().flat_map(|list| {
+            list.0.iter().filter_map(|&w| {
+                let write = self.write_at(w);
+                let when = write.may.as_ref()?.as_deref()?;
+                Some((&*write.claim, when))
+            })
+        })
     }
 
     /// The scripts' trace (see [`Evaluation::trace`] for the whole one).
@@ -315,7 +321,7 @@ impl serde::Serialize for Evaluation {
         out.serialize_field("outcome", &self.outcome)?;
         out.serialize_field("tokens", &self.tokens())?;
         if !self.may.is_empty() {
-            out.serialize_field("may", &self.may)?;
+            out.serialize_field("may", &self.may_claims())?;
         }
         out.serialize_field("trace", &self.trace().collect::<Vec<_>>())?;
         let incomplete: Vec<&String> = self.incomplete().collect();
@@ -336,13 +342,13 @@ impl Evaluation {
     pub fn tokens(&self) -> Tokens {
         let mut tokens: Tokens = self
             .script_tokens
-            .iter()
-            .map(|(token, claims)| {
-                let claims = claims
-                    .iter()
-                    .map(|(claim, value)| (claim.to_string(), (**value).clone()))
+            .keys()
+            .map(|&token| {
+                let claims = self
+                    .issued(token)
+                    .map(|(claim, value)| (claim.to_string(), value.clone()))
                     .collect();
-                (*token, claims)
+                (token, claims)
             })
             .collect();
         if let Some(id_token) = tokens.get_mut(&TokenKind::IdToken) {
@@ -356,13 +362,13 @@ impl Evaluation {
     /// The claims issued on some paths only, with the condition in words, by token.
     pub fn may_claims(&self) -> MayClaims {
         self.may
-            .iter()
-            .map(|(token, claims)| {
-                let claims = claims
-                    .iter()
+            .keys()
+            .map(|&token| {
+                let claims = self
+                    .conditions(token)
                     .map(|(claim, when)| (claim.to_string(), when.to_string()))
                     .collect();
-                (*token, claims)
+                (token, claims)
             })
             .collect()
     }
@@ -600,8 +606,8 @@ pub(crate) fn assemble(parts: Vec<Arc<ScriptPart>>, machine: bool) -> ScriptOutc
     // A client-credentials exchange issues no ID token.
     let mut id_token = (!machine).then(Vec::new);
     let mut access_token = Vec::new();
-    // Conditions by token: a claim set on every path has none.
-    let mut conditions: BTreeMap<TokenKind, Vec<ClaimWrite<Arc<str>>>> = BTreeMap::new();
+    // The writes that set or clear a condition, by token.
+    let mut conditions: BTreeMap<TokenKind, Vec<WriteAt>> = BTreeMap::new();
     for part in parts {
         match part.outcome {
             LoginOutcome::Unfinished => {
@@ -616,7 +622,8 @@ pub(crate) fn assemble(parts: Vec<Arc<ScriptPart>>, machine: bool) -> ScriptOutc
             LoginOutcome::MayDeny => outcome.outcome = LoginOutcome::MayDeny,
             LoginOutcome::Issued => {}
         }
-        for write in &part.token_writes {
+        let position = outcome.parts.len() as u32;
+        for (i, write) in part.token_writes.iter().enumerate() {
             let token = match write.token {
                 TokenKind::IdToken => match &mut id_token {
                     Some(claims) => claims,
@@ -624,12 +631,13 @@ pub(crate) fn assemble(parts: Vec<Arc<ScriptPart>>, machine: bool) -> ScriptOutc
                 },
                 TokenKind::AccessToken => &mut access_token,
             };
-            token.push((write.claim.clone(), Some(write.value.clone())));
-            if let Some(condition) = &write.may {
-                conditions
-                    .entry(write.token)
-                    .or_default()
-                    .push((write.claim.clone(), condition.clone()));
+            let at = WriteAt {
+                part: position,
+                write: i as u32,
+            };
+            token.push(at);
+            if write.may.is_some() {
+                conditions.entry(write.token).or_default().push(at);
             }
         }
         outcome.parts.push(part);
@@ -641,20 +649,29 @@ pub(crate) fn assemble(parts: Vec<Arc<ScriptPart>>, machine: bool) -> ScriptOutc
         access_token.clear();
         conditions.clear();
     }
-    for (token, writes) in conditions {
-        let may = ClaimList::from_writes(writes);
-        if !may.is_empty() {
-            outcome.may.insert(token, may);
-        }
-    }
+    let parts = &outcome.parts;
+    // A claim set on every path since its last conditional write has no condition.
+    let may: BTreeMap<TokenKind, ClaimList> = conditions
+        .into_iter()
+        .map(|(token, writes)| {
+            let conditional = |w: &TokenWrite| matches!(w.may, Some(Some(_)));
+            (token, ClaimList::from_writes(parts, writes, conditional))
+        })
+        .filter(|(_, list)| !list.is_empty())
+        .collect();
+    let mut script_tokens = BTreeMap::new();
     if let Some(claims) = id_token {
-        outcome
-            .script_tokens
-            .insert(TokenKind::IdToken, ClaimList::from_writes(claims));
+        script_tokens.insert(
+            TokenKind::IdToken,
+            ClaimList::from_writes(parts, claims, |_| true),
+        );
     }
-    outcome
-        .script_tokens
-        .insert(TokenKind::AccessToken, ClaimList::from_writes(access_token));
+    script_tokens.insert(
+        TokenKind::AccessToken,
+        ClaimList::from_writes(parts, access_token, |_| true),
+    );
+    outcome.may = may;
+    outcome.script_tokens = script_tokens;
     outcome
 }
 

@@ -38,7 +38,7 @@ pub fn human(evaluation: &Evaluation) -> String {
         for line in body.lines() {
             let _ = writeln!(out, "  {line}");
         }
-        for (claim, when) in evaluation.may.get(token).into_iter().flatten() {
+        for (claim, when) in evaluation.conditions(*token) {
             let _ = writeln!(out, "  `{claim}` is issued only {when}");
         }
         out.push('\n');
