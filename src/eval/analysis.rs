@@ -254,9 +254,7 @@ pub struct Analysis {
 impl Analysis {
     pub fn new(tenant: &Tenant, scripts: &Scripts, platform: &Platform, sources: &SourceMap) -> Analysis {
         let logins = scenario::logins(tenant, scripts);
-        // What a login's scripts may read, per client and connection, computed once: a login
-        // of the export is the client and connection of the first of their names.
-        let metadata: Vec<String> = tenant.clients.iter().map(scenario::client_metadata).collect();
+        // A login of the export is the client and connection of the first of their names.
         let first_client: Vec<usize> = tenant
             .clients
             .iter()
@@ -273,7 +271,8 @@ impl Analysis {
             protocol: login.protocol,
             client: login.client.map(|i| {
                 let first = first_client[i];
-                (&tenant.clients[first], metadata[first].as_str())
+                let client = &tenant.clients[first];
+                (client, client.metadata.as_str())
             }),
             connection: login.connection.map(|i| &tenant.connections[first_connection[i]]),
         };

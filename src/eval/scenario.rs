@@ -271,11 +271,6 @@ pub fn requested_scenario(
     Ok(scenario)
 }
 
-/// A client's `client_metadata` as JSON text (`{}` when it has none), as scripts read it.
-pub(crate) fn client_metadata(client: &crate::model::Client) -> String {
-    client.metadata.clone()
-}
-
 /// The facts of a login that scripts can read.
 pub fn login_facts(tenant: &Tenant, scenario: &Scenario) -> LoginFacts {
     let (client, connection) = if scenario.generic {
@@ -286,10 +281,9 @@ pub fn login_facts(tenant: &Tenant, scenario: &Scenario) -> LoginFacts {
             scenario.connection.as_ref().and_then(|n| tenant.connection(n)),
         )
     };
-    let metadata = client.map(client_metadata);
     let view = LoginView {
         protocol: &scenario.protocol,
-        client: client.zip(metadata.as_deref()),
+        client: client.map(|c| (c, c.metadata.as_str())),
         connection,
     };
     let mut facts = view.to_facts();
