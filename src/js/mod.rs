@@ -8,14 +8,11 @@
 
 pub mod ir;
 mod lower;
+pub mod prescan;
 
 pub use lower::parseable;
 
 use crate::source::Span;
-
-/// Deepest bracket nesting parsed; deeper scripts are refused before parsing so that no input
-/// can exhaust the parser's stack.
-pub const MAX_NESTING: usize = 256;
 
 /// A script, lowered, with its syntax errors.
 #[derive(Debug, Clone, Default)]
@@ -25,15 +22,14 @@ pub struct Lowered {
     pub errors: Vec<(Span, String)>,
 }
 
-/// Parses and lowers one script. Keyword markers become unresolved values first.
+/// Parses and lowers one script. Keyword markers become unresolved values first. A script that
+/// would exhaust the parser (see [`prescan`]) is refused with a located error instead.
 pub fn analyse(text: &str) -> Lowered {
-    if let Some(at) = too_deep(text) {
+    if let Some(refusal) = prescan::prescan(text, prescan::Limits::default()) {
+        let at = refusal.at.min(text.len());
         return Lowered {
             ir: ir::Program::default(),
-            errors: vec![(
-                Span::new(at, at + 1),
-                format!("script nests brackets deeper than {MAX_NESTING} levels; it was not analysed"),
-            )],
+            errors: vec![(Span::new(at, (at + 1).min(text.len())), refusal.message)],
         };
     }
     let prepared = neutralise_markers(text);
@@ -90,47 +86,6 @@ fn in_string_or_comment(text: &str, at: usize) -> bool {
         i += 1;
     }
     quote.is_some()
-}
-
-/// Offset where bracket nesting first exceeds [`MAX_NESTING`], ignoring strings roughly.
-fn too_deep(text: &str) -> Option<usize> {
-    let mut depth = 0usize;
-    let mut quote: Option<u8> = None;
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        match quote {
-            Some(q) => {
-                if b == b'\\' {
-                    i += 1;
-                } else if b == q || (b == b'\n' && q != b'`') {
-                    quote = None;
-                }
-            }
-            None => match b {
-                b'\'' | b'"' | b'`' => quote = Some(b),
-                b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                    i = text[i..].find('\n').map_or(bytes.len(), |end| i + end);
-                }
-                b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                    i = text[i + 2..]
-                        .find("*/")
-                        .map_or(bytes.len(), |end| i + 2 + end + 1);
-                }
-                b'(' | b'[' | b'{' => {
-                    depth += 1;
-                    if depth > MAX_NESTING {
-                        return Some(i);
-                    }
-                }
-                b')' | b']' | b'}' => depth = depth.saturating_sub(1),
-                _ => {}
-            },
-        }
-        i += 1;
-    }
-    None
 }
 
 #[cfg(test)]

@@ -174,7 +174,17 @@ fn decode(path: &Path, bytes: Vec<u8>, keywords: &KeywordMap) -> FileText {
             (text, Some((at, message)))
         }
     };
-    let text = keywords.apply(&text).unwrap_or(text);
+    let limit = usize::try_from(MAX_FILE_BYTES).unwrap_or(usize::MAX);
+    let (text, problem) = match keywords.apply(&text, limit) {
+        Ok(expanded) => (expanded.unwrap_or(text), problem),
+        Err(at) => {
+            let message = format!(
+                "keyword values from --keywords make this file longer than {} MiB; it was not read further",
+                MAX_FILE_BYTES >> 20
+            );
+            (text, problem.or(Some((at, message))))
+        }
+    };
     let is_json = path.extension().is_some_and(|e| e == "json");
     let json = (is_json && problem.is_none()).then(|| json::parse(&text));
     FileText {

@@ -103,10 +103,11 @@ impl KeywordMap {
         self.values.is_empty()
     }
 
-    /// Replaces the markers whose keys are known, as a0deploy does. `None` when nothing changed.
-    pub fn apply(&self, text: &str) -> Option<String> {
+    /// Replaces the markers whose keys are known, as a0deploy does. `Ok(None)` when nothing
+    /// changed; `Err(offset)` of the marker that would make the text longer than `limit` bytes.
+    pub fn apply(&self, text: &str, limit: usize) -> Result<Option<String>, usize> {
         if self.values.is_empty() {
-            return None;
+            return Ok(None);
         }
         let bytes = text.as_bytes();
         let mut out = String::with_capacity(text.len());
@@ -131,15 +132,19 @@ impl KeywordMap {
                     other => other.to_string(),
                 }
             };
+            let grown = out.len() + (start - copied) + replacement.len() + (text.len() - end);
+            if grown > limit {
+                return Err(marker.start);
+            }
             out.push_str(&text[copied..start]);
             out.push_str(&replacement);
             copied = end;
         }
         if copied == 0 {
-            return None;
+            return Ok(None);
         }
         out.push_str(&text[copied..]);
-        Some(out)
+        Ok(Some(out))
     }
 }
 
@@ -169,11 +174,20 @@ mod tests {
     fn replaces_like_a0deploy() {
         let map = KeywordMap::from_json(r#"{"ORIGINS": ["a", "b"], "HOST": "x.com", "N": 3}"#).unwrap();
         assert_eq!(
-            map.apply(r###"{"o": "@@ORIGINS@@", "u": "https://##HOST##/", "n": @@N@@, "k": "##OTHER##"}"###)
+            map.apply(r###"{"o": "@@ORIGINS@@", "u": "https://##HOST##/", "n": @@N@@, "k": "##OTHER##"}"###, 1 << 20)
+                .unwrap()
                 .unwrap(),
             r###"{"o": ["a","b"], "u": "https://x.com/", "n": 3, "k": "##OTHER##"}"###
         );
-        assert_eq!(map.apply("nothing here"), None);
+        assert_eq!(map.apply("nothing here", 1 << 20), Ok(None));
+    }
+
+    #[test]
+    fn expansion_past_the_limit_is_refused_at_the_marker() {
+        let map = KeywordMap::from_json(r#"{"BIG": "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}"#).unwrap();
+        let text = "a: ##BIG##\n".repeat(100);
+        assert!(map.apply(&text, 10_000).unwrap().is_some());
+        assert_eq!(map.apply(&text, 1_100 + 33 * 5), Err(3 + 11 * 5));
     }
 
     #[test]

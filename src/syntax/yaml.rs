@@ -18,6 +18,10 @@ use crate::source::Span;
 /// Most nodes that aliases may copy into one document.
 pub const MAX_ALIAS_NODES: usize = 100_000;
 
+/// Most bytes of text (scalars and keys) that aliases may copy into one document: one large
+/// scalar repeated by aliases passes the node count but not this.
+pub const MAX_ALIAS_BYTES: usize = 16 << 20;
+
 /// Parses one YAML document.
 pub fn parse(text: &str) -> Parsed {
     let prepared = prepare(text);
@@ -28,6 +32,7 @@ pub fn parse(text: &str) -> Parsed {
         stack: Vec::new(),
         anchors: HashMap::new(),
         alias_nodes: 0,
+        alias_bytes: 0,
         root: None,
         documents: 0,
     };
@@ -118,9 +123,10 @@ struct Builder<'a> {
     offsets: CharOffsets,
     placeholders: &'a HashSet<usize>,
     stack: Vec<Frame>,
-    /// Anchored nodes with their size (in nodes) and nesting depth.
-    anchors: HashMap<usize, (Node, usize, usize)>,
+    /// Anchored nodes with their size (in nodes), nesting depth and text bytes.
+    anchors: HashMap<usize, (Node, usize, usize, usize)>,
     alias_nodes: usize,
+    alias_bytes: usize,
     root: Option<Node>,
     documents: usize,
 }
@@ -145,7 +151,7 @@ impl Builder<'_> {
                 self.push(node, 1)?;
             }
             Event::Alias(id) => {
-                let Some((node, size, depth)) = self.anchors.get(&id).cloned() else {
+                let Some((node, size, depth, bytes)) = self.anchors.get(&id).cloned() else {
                     return Err(SyntaxError {
                         span,
                         message: "alias to an unknown anchor".into(),
@@ -165,6 +171,16 @@ impl Builder<'_> {
                         span,
                         message: format!(
                             "aliases expand to more than {MAX_ALIAS_NODES} values; refusing a likely alias bomb"
+                        ),
+                    });
+                }
+                self.alias_bytes += bytes;
+                if self.alias_bytes > MAX_ALIAS_BYTES {
+                    return Err(SyntaxError {
+                        span,
+                        message: format!(
+                            "aliases copy more than {} MiB of text; refusing a likely alias bomb",
+                            MAX_ALIAS_BYTES >> 20
                         ),
                     });
                 }
@@ -244,7 +260,8 @@ impl Builder<'_> {
 
     fn remember(&mut self, anchor: usize, node: &Node, size: usize) {
         if anchor != 0 {
-            self.anchors.insert(anchor, (node.clone(), size, depth_of(node)));
+            let entry = (node.clone(), size, depth_of(node), bytes_of(node));
+            self.anchors.insert(anchor, entry);
         }
     }
 
@@ -315,6 +332,19 @@ fn depth_of(node: &Node) -> usize {
         Value::Array(items) => 1 + items.iter().map(depth_of).max().unwrap_or(0),
         Value::Object(members) => 1 + members.iter().map(|m| depth_of(&m.value)).max().unwrap_or(0),
         _ => 0,
+    }
+}
+
+/// Bytes of text in a node: its scalars and keys. Bounded recursion, as for [`depth_of`].
+fn bytes_of(node: &Node) -> usize {
+    match &node.value {
+        Value::String(s) | Value::Number(s) | Value::Keyword(s) => s.len(),
+        Value::Array(items) => items.iter().map(bytes_of).sum(),
+        Value::Object(members) => members
+            .iter()
+            .map(|m| m.key.len() + bytes_of(&m.value))
+            .sum(),
+        Value::Null | Value::Bool(_) => 0,
     }
 }
 
@@ -559,6 +589,18 @@ mod tests {
             "{:?}",
             parsed.errors
         );
+    }
+
+    #[test]
+    fn aliases_repeating_one_large_scalar_are_refused() {
+        let big = "x".repeat(1 << 20);
+        let text = format!("a: &a {big}\nb: [{}]\n", vec!["*a"; 40].join(", "));
+        let parsed = parse(&text);
+        assert!(parsed.root.is_none());
+        assert!(parsed.errors[0].message.contains("MiB of text"), "{:?}", parsed.errors);
+        // A few copies are fine.
+        let text = format!("a: &a {big}\nb: [{}]\n", vec!["*a"; 4].join(", "));
+        assert!(parse(&text).errors.is_empty());
     }
 
     #[test]

@@ -1,0 +1,658 @@
+//! A lexical pass over a script before oxc parses it, refusing scripts that would exhaust the
+//! parser.
+//!
+//! oxc's parser recurses once per level of nesting and keeps every diagnostic it produces, with
+//! no limit on either. Nesting is not only brackets: `x => x => …`, `a ? a : a ? …`, `!!!…x`,
+//! `a = a = …`, `new new …`, `a ** a ** …`, `class extends class extends …`, `@@@…` and
+//! `if (a) if (a) …` nest without one, and a run of stray characters (`\\\\…`) makes one
+//! diagnostic of about 200 bytes per byte. This pass tokenises the script the way a JavaScript
+//! reader does (strings, comments, templates, and regular expressions told from division by the
+//! token before them) and estimates, from above, how deep the parser would recurse: every
+//! bracket, plus per open bracket the statement-nesting keywords seen in it (never forgotten)
+//! and the expression-nesting tokens since the last `;`, `,` or automatic semicolon in it.
+
+/// Limits of the pass; [`Limits::default`] holds the ones claimlint uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Deepest bracket nesting (`(`, `[`, `{`, `${`).
+    pub brackets: usize,
+    /// Deepest estimated recursion of the parser, brackets included.
+    pub nesting: usize,
+    /// Characters JavaScript does not allow outside strings and comments.
+    pub stray: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        // About 2 KiB of parser stack per level: 10,000 levels stay far inside the worker
+        // threads' stack. Real scripts nest a few dozen levels.
+        Limits {
+            brackets: 256,
+            nesting: 10_000,
+            stray: 64,
+        }
+    }
+}
+
+/// Why a script is not parsed: the byte offset where a limit was passed, and a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub at: usize,
+    pub message: String,
+}
+
+/// Checks `text` against `limits`; `None` when oxc can parse it safely.
+pub fn prescan(text: &str, limits: Limits) -> Option<Refusal> {
+    Scanner {
+        bytes: text.as_bytes(),
+        i: 0,
+        prev: Prev::Start,
+        newline: false,
+        frames: vec![Frame::new(b'}', Kind::Block)],
+        head: false,
+        stray: 0,
+        limits,
+    }
+    .run()
+}
+
+/// What the previous significant token allows next: an operand ends an expression (a `/` after it
+/// divides), anything else expects one (a `/` after it starts a regular expression).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Prev {
+    Start,
+    Operand,
+    Operator,
+}
+
+/// What an open bracket is, for what its closing means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// `(` after `if`, `while`, `for`, `with`: a `/` after its `)` starts a regular expression.
+    StatementHead,
+    /// Any other `(` or `[`.
+    Group,
+    /// `{` of a statement block, a function body or a class body.
+    Block,
+    /// `{` of an object literal or pattern.
+    Object,
+    /// `${` in a template: its `}` goes back into the template text.
+    Substitution,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Frame {
+    close: u8,
+    kind: Kind,
+    /// Statement nesting (`if`, `else`, `for`, `while`, `do`, `with`, labels) seen in this
+    /// bracket. Never reset: `else` continues an `if` after its `;`.
+    statements: usize,
+    /// Expression nesting since the last `;`, `,` or automatic semicolon in this bracket.
+    expression: usize,
+    /// Open `?` waiting for their `:`.
+    conditionals: usize,
+    /// After `case` or `default`: the next `:` (of no conditional) ends a case label.
+    case_label: bool,
+}
+
+impl Frame {
+    fn new(close: u8, kind: Kind) -> Self {
+        Frame {
+            close,
+            kind,
+            statements: 0,
+            expression: 0,
+            conditionals: 0,
+            case_label: false,
+        }
+    }
+}
+
+struct Scanner<'a> {
+    bytes: &'a [u8],
+    i: usize,
+    prev: Prev,
+    /// A line break since the previous significant token.
+    newline: bool,
+    frames: Vec<Frame>,
+    /// The previous token was `if`, `while`, `for` or `with`: a `(` now is a statement head.
+    head: bool,
+    stray: usize,
+    limits: Limits,
+}
+
+impl Scanner<'_> {
+    fn run(mut self) -> Option<Refusal> {
+        if self.bytes.starts_with(b"#!") {
+            self.skip_line();
+        }
+        while self.i < self.bytes.len() {
+            let b = self.bytes[self.i];
+            let at = self.i;
+            match b {
+                b'\n' | b'\r' => {
+                    self.newline = true;
+                    self.i += 1;
+                }
+                b' ' | b'\t' | 0x0b | 0x0c => self.i += 1,
+                b'/' if self.peek(1) == Some(b'/') => self.skip_line(),
+                b'/' if self.peek(1) == Some(b'*') => self.skip_block_comment(),
+                b'\'' | b'"' => {
+                    self.operand_start();
+                    self.skip_string(b);
+                    self.operand();
+                }
+                b'`' => {
+                    if self.prev != Prev::Operand {
+                        self.operand_start();
+                    }
+                    self.i += 1;
+                    if let Some(refusal) = self.template() {
+                        return Some(refusal);
+                    }
+                }
+                b'/' if self.prev != Prev::Operand => {
+                    self.operand_start();
+                    self.skip_regex();
+                    self.operand();
+                }
+                b'0'..=b'9' => {
+                    self.operand_start();
+                    self.skip_word();
+                    self.operand();
+                }
+                b'.' if self.peek(1).is_some_and(|c| c.is_ascii_digit()) => {
+                    self.operand_start();
+                    self.i += 1;
+                    self.skip_word();
+                    self.operand();
+                }
+                b'(' | b'[' | b'{' => {
+                    if let Some(refusal) = self.open(b) {
+                        return Some(refusal);
+                    }
+                }
+                b')' | b']' | b'}' => {
+                    self.i += 1;
+                    if self.close(b) {
+                        if let Some(refusal) = self.template() {
+                            return Some(refusal);
+                        }
+                    }
+                }
+                b'\\' if self.peek(1) == Some(b'u') => self.word(),
+                b'@' => {
+                    // A decorator nests what follows it.
+                    self.nest_expression();
+                    self.operator();
+                    self.i += 1;
+                }
+                b'\\' | b'#' | 0x00..=0x08 | 0x0e..=0x1f | 0x7f => {
+                    if b == b'#' && self.peek(1).is_some_and(is_word_byte) {
+                        // A private name, `#field`.
+                        self.word();
+                        continue;
+                    }
+                    self.stray += 1;
+                    self.i += 1;
+                    if self.stray > self.limits.stray {
+                        return Some(Refusal {
+                            at,
+                            message: format!(
+                                "script holds more than {} characters JavaScript does not allow outside strings and comments; it was not analysed",
+                                self.limits.stray
+                            ),
+                        });
+                    }
+                }
+                b if is_word_byte(b) => self.word(),
+                _ => self.punctuator(),
+            }
+            if let Some(refusal) = self.check(at) {
+                return Some(refusal);
+            }
+        }
+        None
+    }
+
+    fn peek(&self, ahead: usize) -> Option<u8> {
+        self.bytes.get(self.i + ahead).copied()
+    }
+
+    fn top(&mut self) -> &mut Frame {
+        // The outermost frame is never popped (see `close`).
+        let last = self.frames.len() - 1;
+        &mut self.frames[last]
+    }
+
+    /// A token that can start a statement is about to be read: after an operand and a line
+    /// break, JavaScript inserts a semicolon there, which ends the expression nesting.
+    fn operand_start(&mut self) {
+        if self.prev == Prev::Operand && self.newline {
+            self.top().expression = 0;
+            self.top().conditionals = 0;
+        }
+    }
+
+    fn operand(&mut self) {
+        self.prev = Prev::Operand;
+        self.newline = false;
+        self.head = false;
+    }
+
+    fn operator(&mut self) {
+        self.prev = Prev::Operator;
+        self.newline = false;
+        self.head = false;
+    }
+
+    fn nest_expression(&mut self) {
+        self.top().expression += 1;
+    }
+
+    fn nest_statement(&mut self) {
+        self.top().statements += 1;
+    }
+
+    fn estimate(&self) -> usize {
+        self.frames
+            .iter()
+            .map(|f| 1 + f.statements + f.expression)
+            .sum()
+    }
+
+    fn check(&self, at: usize) -> Option<Refusal> {
+        if self.frames.len() > self.limits.brackets + 1 {
+            return Some(Refusal {
+                at,
+                message: format!(
+                    "script nests brackets deeper than {} levels; it was not analysed",
+                    self.limits.brackets
+                ),
+            });
+        }
+        // Cheap test first: the estimate only grows by one per token.
+        let top = &self.frames[self.frames.len() - 1];
+        if top.statements + top.expression > self.limits.nesting / 2 || self.frames.len() > 64 {
+            let estimate = self.estimate();
+            if estimate > self.limits.nesting {
+                return Some(Refusal {
+                    at,
+                    message: format!(
+                        "script nests expressions or statements deeper than {} levels; it was not analysed",
+                        self.limits.nesting
+                    ),
+                });
+            }
+        }
+        None
+    }
+
+    fn open(&mut self, b: u8) -> Option<Refusal> {
+        let kind = match b {
+            b'(' if self.head => Kind::StatementHead,
+            b'(' | b'[' => Kind::Group,
+            // `{` after `)` (of a statement head or parameters), `class A`, or an automatic
+            // semicolon: a block or a body.
+            _ if self.prev != Prev::Operator => Kind::Block,
+            _ if self.block_follows() => Kind::Block,
+            _ => Kind::Object,
+        };
+        self.i += 1;
+        let close = match b {
+            b'(' => b')',
+            b'[' => b']',
+            _ => b'}',
+        };
+        self.frames.push(Frame::new(close, kind));
+        self.operator();
+        self.check(self.i - 1)
+    }
+
+    /// Whether a `{` after an operator-like token opens a block: after `;`, `{`, `}`, `=>`, a
+    /// label's `:`, and the keywords that take a block.
+    fn block_follows(&self) -> bool {
+        let before = self.bytes[..self.i].trim_ascii_end();
+        let last_word = before
+            .rsplit(|c| !is_word_byte(*c))
+            .next()
+            .unwrap_or_default();
+        if before.ends_with(b"=>") || before.ends_with(b";") || before.ends_with(b"{") {
+            return true;
+        }
+        if before.ends_with(b":") {
+            // A label's or a case's colon, not a property's or a conditional's.
+            let top = &self.frames[self.frames.len() - 1];
+            return top.kind == Kind::Block && top.conditionals == 0;
+        }
+        matches!(last_word, b"else" | b"do" | b"try" | b"finally")
+            && before.ends_with(last_word)
+    }
+
+    /// Closes a bracket; true when it was a template substitution, so the template goes on.
+    fn close(&mut self, b: u8) -> bool {
+        if self.frames.len() == 1 {
+            // An unmatched closing bracket: a syntax error oxc reports.
+            self.operand();
+            return false;
+        }
+        let frame = self.frames.pop().unwrap_or_else(|| Frame::new(b, Kind::Group));
+        match frame.kind {
+            Kind::StatementHead | Kind::Block => self.operator(),
+            Kind::Substitution => return true,
+            Kind::Group | Kind::Object => self.operand(),
+        }
+        false
+    }
+
+    /// Reads template text after a backtick or a substitution's `}`, up to the closing backtick
+    /// or the next `${`.
+    fn template(&mut self) -> Option<Refusal> {
+        while self.i < self.bytes.len() {
+            match self.bytes[self.i] {
+                b'\\' => self.i += 2,
+                b'`' => {
+                    self.i += 1;
+                    self.operand();
+                    return None;
+                }
+                b'$' if self.peek(1) == Some(b'{') => {
+                    self.i += 2;
+                    self.frames.push(Frame::new(b'}', Kind::Substitution));
+                    self.operator();
+                    return self.check(self.i - 2);
+                }
+                _ => self.i += 1,
+            }
+        }
+        None
+    }
+
+    /// Reads an identifier, keyword or private name.
+    fn word(&mut self) {
+        let start = self.i;
+        if self.bytes[self.i] == b'#' {
+            self.i += 1;
+        }
+        self.skip_word();
+        let word = &self.bytes[start..self.i];
+        // Words that continue an expression across a line break.
+        if !matches!(word, b"in" | b"instanceof" | b"of" | b"extends") {
+            self.operand_start();
+        }
+        match word {
+            b"if" | b"while" | b"for" | b"with" => {
+                self.nest_statement();
+                self.operator();
+                self.head = true;
+            }
+            b"else" | b"do" => {
+                self.nest_statement();
+                self.operator();
+            }
+            b"case" | b"default" => {
+                self.top().case_label = true;
+                self.operator();
+            }
+            b"new" | b"typeof" | b"void" | b"delete" | b"await" | b"yield" | b"class"
+            | b"extends" => {
+                self.nest_expression();
+                self.operator();
+            }
+            b"return" | b"throw" | b"in" | b"of" | b"instanceof" | b"try" | b"finally"
+            | b"var" | b"let" | b"const" | b"export" | b"import" => self.operator(),
+            _ => self.operand(),
+        }
+    }
+
+    fn punctuator(&mut self) {
+        let rest = &self.bytes[self.i..];
+        let operand_before = self.prev == Prev::Operand;
+        // Longest operators first.
+        const OPERATORS: [&[u8]; 30] = [
+            b">>>=", b"...", b"===", b"!==", b"**=", b"<<=", b">>=", b">>>", b"&&=", b"||=",
+            b"??=", b"=>", b"==", b"!=", b"<=", b">=", b"&&", b"||", b"??", b"?.", b"++", b"--",
+            b"**", b"+=", b"-=", b"*=", b"/=", b"%=", b"&=", b"|=",
+        ];
+        let token: &[u8] = OPERATORS
+            .iter()
+            .find(|op| rest.starts_with(op))
+            .copied()
+            .unwrap_or(&rest[..1]);
+        // `?.` followed by a digit is `?` then a number.
+        let token: &[u8] = if token == b"?." && rest.get(2).is_some_and(u8::is_ascii_digit) {
+            b"?"
+        } else {
+            token
+        };
+        self.i += token.len();
+        match token {
+            b";" | b"," => {
+                let top = self.top();
+                top.expression = 0;
+                top.conditionals = 0;
+                self.operator();
+            }
+            b"?." => self.operator(),
+            b"++" | b"--" if operand_before && !self.newline => {
+                // Postfix: the operand goes on.
+                self.operand();
+            }
+            b"++" | b"--" => {
+                self.operand_start();
+                self.nest_expression();
+                self.operator();
+            }
+            b"?" => {
+                let top = self.top();
+                top.expression += 1;
+                top.conditionals += 1;
+                self.operator();
+            }
+            b":" => {
+                let top = self.top();
+                if top.conditionals > 0 {
+                    top.conditionals -= 1;
+                } else if top.case_label {
+                    top.case_label = false;
+                } else if top.kind == Kind::Block {
+                    // A label nests the statement after it.
+                    top.statements += 1;
+                }
+                self.operator();
+            }
+            b"!" | b"~" => {
+                self.operand_start();
+                self.nest_expression();
+                self.operator();
+            }
+            b"+" | b"-" if !operand_before => {
+                self.nest_expression();
+                self.operator();
+            }
+            b"=" | b"=>" | b"**" | b"**=" | b"+=" | b"-=" | b"*=" | b"/=" | b"%=" | b"&="
+            | b"|=" | b"^=" | b"<<=" | b">>=" | b">>>=" | b"&&=" | b"||=" | b"??=" => {
+                self.nest_expression();
+                self.operator();
+            }
+            _ => self.operator(),
+        }
+    }
+
+    fn skip_word(&mut self) {
+        while self.i < self.bytes.len() {
+            let b = self.bytes[self.i];
+            if is_word_byte(b) {
+                self.i += 1;
+            } else if b == b'\\' && self.peek(1) == Some(b'u') {
+                self.i += 2;
+            } else {
+                break;
+            }
+        }
+    }
+
+    fn skip_line(&mut self) {
+        while self.i < self.bytes.len() && self.bytes[self.i] != b'\n' && self.bytes[self.i] != b'\r'
+        {
+            self.i += 1;
+        }
+    }
+
+    fn skip_block_comment(&mut self) {
+        let body = &self.bytes[self.i + 2..];
+        match body.windows(2).position(|w| w == b"*/") {
+            Some(end) => {
+                if body[..end].contains(&b'\n') || body[..end].contains(&b'\r') {
+                    self.newline = true;
+                }
+                self.i += 2 + end + 2;
+            }
+            None => self.i = self.bytes.len(),
+        }
+    }
+
+    fn skip_string(&mut self, quote: u8) {
+        self.i += 1;
+        while self.i < self.bytes.len() {
+            match self.bytes[self.i] {
+                b'\\' => self.i += 2,
+                b'\n' | b'\r' => return,
+                c if c == quote => {
+                    self.i += 1;
+                    return;
+                }
+                _ => self.i += 1,
+            }
+        }
+    }
+
+    fn skip_regex(&mut self) {
+        self.i += 1;
+        let mut class = false;
+        while self.i < self.bytes.len() {
+            match self.bytes[self.i] {
+                b'\\' => self.i += 2,
+                b'\n' | b'\r' => return,
+                b'[' => {
+                    class = true;
+                    self.i += 1;
+                }
+                b']' => {
+                    class = false;
+                    self.i += 1;
+                }
+                b'/' if !class => {
+                    self.i += 1;
+                    self.skip_word();
+                    return;
+                }
+                _ => self.i += 1,
+            }
+        }
+    }
+}
+
+/// Bytes of identifiers and numbers: ASCII letters, digits, `_`, `$`, and every byte of a
+/// non-ASCII character (Unicode identifiers; oxc judges them).
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(text: &str) -> Option<String> {
+        prescan(text, Limits::default()).map(|r| r.message)
+    }
+
+    #[test]
+    fn ordinary_scripts_pass() {
+        let scripts = [
+            "function (user, context, callback) {\n  const ns = 'https://example.com/';\n  context.idToken[ns + 'role'] = user.app_metadata.role || 'none';\n  if (/^admin/i.test(user.email)) { context.accessToken[ns + 'admin'] = true; } else if (a) x = 1; else y = 2;\n  return callback(null, user, context);\n}",
+            "exports.onExecutePostLogin = async (event, api) => {\n  const x = event.user.app_metadata?.plan ?? 'free';\n  api.idToken.setCustomClaim(`https://a.com/${x}`, x > 1 ? 'a' : 'b');\n};",
+            "a = b / c / d; e = f(/x/g, `t${`u${v}`}`);",
+        ];
+        for script in scripts {
+            assert_eq!(refused(script), None, "{script}");
+        }
+    }
+
+    #[test]
+    fn long_flat_code_passes() {
+        // Ten thousand statements in a row, with and without semicolons, one big object
+        // literal, one long concatenation, and a long switch: flat, however long.
+        let assignments = "a = b ? c : !d;\n".repeat(20_000);
+        let no_semicolons = "a = b ? c : !d\nx = -y\n".repeat(10_000);
+        let object = format!("x = {{{}}};", "k: v ? 1 : 2, ".repeat(20_000));
+        let concatenation = format!("x = {};", "'a' + ".repeat(50_000) + "'b'");
+        let switch = format!("switch (x) {{ {} }}", "case 1: y = 2; break; ".repeat(20_000));
+        let ifs = "if (a) { b = 1; }\n".repeat(2_000);
+        for script in [assignments, no_semicolons, object, concatenation, switch, ifs] {
+            assert_eq!(refused(&script), None, "{}", &script[..40]);
+        }
+    }
+
+    #[test]
+    fn deep_chains_without_brackets_are_refused() {
+        let n = 20_000;
+        let chains = [
+            "x => ".repeat(n) + "1",
+            "a ? a : ".repeat(n) + "1",
+            "a ?\n a :\n".repeat(n) + "1",
+            "new ".repeat(n) + "X",
+            "!".repeat(n) + "x",
+            "- ".repeat(n) + "x",
+            "a = ".repeat(n) + "x",
+            "a ** ".repeat(n) + "a",
+            "typeof ".repeat(n) + "x",
+            format!("x = {}A{}", "class extends ".repeat(n), " {}".repeat(n)),
+            "@".repeat(n) + "x",
+            "if (a) ".repeat(n) + "x;",
+            "if (a) x; else ".repeat(n) + "x;",
+            "if (a) {} else ".repeat(n) + "{}",
+            "l: ".repeat(n) + "x;",
+            "a ? function () {} : ".repeat(n) + "1",
+            "a ? function ()\n{} : ".repeat(n) + "1",
+            "a ? ';' : ".repeat(n) + "1",
+            "a ? /'/ : ".repeat(n) + "1",
+            "a ? `'` : ".repeat(n) + "1",
+            "if (a) x; else if (a) ".repeat(n / 4) + "x;",
+        ];
+        for script in chains {
+            let message = refused(&script).unwrap_or_else(|| panic!("{}", &script[..30]));
+            assert!(message.contains("deeper than"), "{message}");
+        }
+    }
+
+    #[test]
+    fn nesting_is_summed_across_brackets() {
+        let script = format!("{}1{}", "(a ? a : a ? a : a ? a : ".repeat(200), ")".repeat(200));
+        assert_eq!(refused(&script), None);
+        let script = format!("{}1{}", "(".to_string() + &"x => ".repeat(100), ")".repeat(1))
+            .repeat(1);
+        assert_eq!(refused(&script), None);
+        let deep = format!("{}1{}", format!("({}", "x => ".repeat(60)).repeat(200), ")".repeat(200));
+        assert!(refused(&deep).unwrap().contains("deeper than"));
+    }
+
+    #[test]
+    fn deep_brackets_are_refused() {
+        assert!(refused(&"(".repeat(300)).unwrap().contains("brackets"));
+        assert!(refused(&"`${".repeat(300)).unwrap().contains("brackets"));
+        // Brackets inside strings, comments and regular expressions do not count.
+        let quiet = format!(
+            "a = '{0}'; // {0}\n/* {0} */ b = /{0}/; c = `{0}`;",
+            "(".repeat(300)
+        );
+        assert_eq!(refused(&quiet), None);
+    }
+
+    #[test]
+    fn runs_of_stray_characters_are_refused() {
+        assert!(refused(&"\\".repeat(1_000)).unwrap().contains("does not allow"));
+        assert!(refused(&"\u{1}".repeat(1_000)).unwrap().contains("does not allow"));
+        assert_eq!(refused("a = '\\\\\\\\'; b = \\u0061; class A { #x = 1; }"), None);
+    }
+}
