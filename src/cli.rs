@@ -386,7 +386,10 @@ fn policies(args: &PoliciesArgs) -> ExitCode {
     match write_output(None, &text) {
         Ok(()) => exit(ExitStatus::Clean),
         Err(error) => {
-            eprintln!("claimlint: {error}");
+            eprintln!(
+                "claimlint: {}",
+                claimlint::report::escape::lines(&error.to_string())
+            );
             exit(ExitStatus::Error)
         }
     }
@@ -407,7 +410,10 @@ fn explain(args: &ExplainArgs) -> ExitCode {
     match write_output(None, &report::policies::explain(policy)) {
         Ok(()) => exit(ExitStatus::Clean),
         Err(error) => {
-            eprintln!("claimlint: {error}");
+            eprintln!(
+                "claimlint: {}",
+                claimlint::report::escape::lines(&error.to_string())
+            );
             exit(ExitStatus::Error)
         }
     }
@@ -441,7 +447,10 @@ fn token(args: &TokenArgs) -> ExitCode {
         ListFormat::Human => report::token::human(&run.evaluation),
     };
     if let Err(error) = write_output(None, &text) {
-        eprintln!("claimlint: {error}");
+        eprintln!(
+            "claimlint: {}",
+            claimlint::report::escape::lines(&error.to_string())
+        );
         return exit(ExitStatus::Error);
     }
     exit(if run.input_errors.is_empty() {
@@ -478,7 +487,10 @@ fn exit(status: ExitStatus) -> ExitCode {
 
 /// A problem that stopped the run: one line on standard error, exit 2.
 fn fatal(error: claimlint::Error) -> ExitCode {
-    eprintln!("claimlint: {error}");
+    eprintln!(
+        "claimlint: {}",
+        claimlint::report::escape::lines(&error.to_string())
+    );
     exit(ExitStatus::Error)
 }
 
@@ -486,7 +498,10 @@ fn check(args: &CheckArgs) -> ExitCode {
     let outputs = match outputs(args) {
         Ok(outputs) => outputs,
         Err(message) => {
-            eprintln!("claimlint: {message}");
+            eprintln!(
+                "claimlint: {}",
+                claimlint::report::escape::lines(&message.to_string())
+            );
             return exit(ExitStatus::Error);
         }
     };
@@ -539,7 +554,10 @@ fn check(args: &CheckArgs) -> ExitCode {
         let to_terminal = output.file.is_none() && std::io::stdout().is_terminal();
         let text = render(args, proof, output.format, to_terminal, &run);
         if let Err(error) = write_output(output.file.as_ref(), &text) {
-            eprintln!("claimlint: {error}");
+            eprintln!(
+                "claimlint: {}",
+                claimlint::report::escape::lines(&error.to_string())
+            );
             return exit(ExitStatus::Error);
         }
     }
@@ -662,7 +680,10 @@ fn completions(args: &CompletionsArgs) -> ExitCode {
     match write_output(None, &String::from_utf8_lossy(&out)) {
         Ok(()) => exit(ExitStatus::Clean),
         Err(error) => {
-            eprintln!("claimlint: {error}");
+            eprintln!(
+                "claimlint: {}",
+                claimlint::report::escape::lines(&error.to_string())
+            );
             exit(ExitStatus::Error)
         }
     }

@@ -150,78 +150,137 @@ pub fn load(
     sources: &mut SourceMap,
     problems: &mut Vec<InputError>,
 ) -> Result<Config, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|error| format!("cannot read config file {}: {error}", display_path(path, cwd)))?;
+    let text = match crate::load::files::read_named(path) {
+        Ok(text) => Source::Text(text, None),
+        Err(error) => match error.text {
+            Some((text, at)) => Source::Text(text, Some((at, error.message))),
+            None => {
+                return Err(format!(
+                    "cannot read config file {}: {}",
+                    display_path(path, cwd),
+                    error.message
+                ));
+            }
+        },
+    };
     let schema = Schema::compile(CONFIG_SCHEMA).map_err(|e| format!("built-in config schema: {e}"))?;
     let mut config = Config {
         path: Some(path.to_path_buf()),
         ..Config::default()
     };
-    let mut visiting = Vec::new();
-    load_into(
-        &mut config,
-        path,
-        Source::Text(text),
+    let mut reading = Reading {
         cwd,
-        &schema,
-        sources,
-        problems,
-        &mut visiting,
-    );
+        schema: &schema,
+        boundary: repository_root(path),
+        visiting: Vec::new(),
+    };
+    load_into(&mut config, path, text, &mut reading, sources, problems);
     Ok(config)
 }
 
-/// How a config file is reached: the one given (already read), or through `extends`.
+/// The folder `extends` may not leave: the repository holding the config (the nearest folder
+/// above it with `.git`), or the config's own folder outside a repository. Symbolic links
+/// resolved.
+fn repository_root(config: &Path) -> PathBuf {
+    let folder = absolute(config)
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let folder = folder.canonicalize().unwrap_or(folder);
+    folder
+        .ancestors()
+        .find(|dir| dir.join(".git").exists())
+        .unwrap_or(&folder)
+        .to_path_buf()
+}
+
+/// What stays the same while a config and everything it extends are read.
+struct Reading<'a> {
+    cwd: &'a Path,
+    schema: &'a Schema,
+    boundary: PathBuf,
+    visiting: Vec<PathBuf>,
+}
+
+/// How a config file is reached: the one given (already read, with a problem in its text), or
+/// through `extends`.
 enum Source<'a> {
-    Text(String),
+    Text(String, Option<(usize, String)>),
     Extends(&'a Loc),
 }
 
-#[allow(clippy::too_many_arguments)]
 fn load_into(
     config: &mut Config,
     path: &Path,
     source: Source<'_>,
-    cwd: &Path,
-    schema: &Schema,
+    reading: &mut Reading<'_>,
     sources: &mut SourceMap,
     problems: &mut Vec<InputError>,
-    visiting: &mut Vec<PathBuf>,
 ) {
+    let cwd = reading.cwd;
     let normal = lexical(&absolute(path));
-    let text = match source {
-        Source::Text(text) => text,
+    let (text, problem) = match source {
+        Source::Text(text, problem) => (text, problem),
         Source::Extends(at) => {
-            if visiting.contains(&normal) {
-                let message = format!("`extends` loops back to {}", display_path(path, cwd));
+            let refuse = |message: String, problems: &mut Vec<InputError>| {
                 problems.push(InputError {
                     loc: at.clone(),
                     message,
                 });
-                return;
+            };
+            if reading.visiting.contains(&normal) {
+                let message = format!("`extends` loops back to {}", display_path(path, cwd));
+                return refuse(message, problems);
             }
-            match std::fs::read_to_string(path) {
-                Ok(text) => text,
-                Err(error) => {
-                    let message = format!("cannot read config file {}: {error}", display_path(path, cwd));
-                    problems.push(InputError {
-                        loc: at.clone(),
-                        message,
-                    });
-                    return;
-                }
+            // Checked before anything is opened: a config in a pull request must not make
+            // claimlint read (and echo) a file outside the repository, or block on a device.
+            let inside = path
+                .canonicalize()
+                .is_ok_and(|real| real.starts_with(&reading.boundary));
+            if !inside && path.exists() {
+                let message = format!(
+                    "`extends` names {}, outside the repository ({}); only configs inside it can be extended",
+                    display_path(path, cwd),
+                    display_path(&reading.boundary, cwd)
+                );
+                return refuse(message, problems);
+            }
+            match crate::load::files::read_named(path) {
+                Ok(text) => (text, None),
+                Err(error) => match error.text {
+                    Some((text, at)) => (text, Some((at, error.message))),
+                    None => {
+                        let message = format!(
+                            "cannot read config file {}: {}",
+                            display_path(path, cwd),
+                            error.message
+                        );
+                        return refuse(message, problems);
+                    }
+                },
             }
         }
     };
-    visiting.push(normal);
+    reading.visiting.push(normal);
     let (file, root) = register_yaml(sources, path, display_path(path, cwd), Arc::from(text), problems);
+    if let Some((at, message)) = problem {
+        problems.push(InputError {
+            loc: Loc {
+                file,
+                span: crate::source::Span::new(at, at + 1),
+                pointer: String::new(),
+            },
+            message,
+        });
+        return;
+    }
     let Some(root) = root else { return };
     if root.is_null() {
         return;
     }
     // Keep reading after shape problems: the readers below skip what is malformed, so the
     // semantic problems (unknown policies, impossible dates) are reported in the same run.
-    problems.extend(schema.problems(file, &root, "", "the config"));
+    problems.extend(reading.schema.problems(file, &root, "", "the config"));
     if root.as_object().is_none() {
         return;
     }
@@ -248,11 +307,9 @@ fn load_into(
                 config,
                 &base.join(target),
                 Source::Extends(&at),
-                cwd,
-                schema,
+                reading,
                 sources,
                 problems,
-                visiting,
             );
         }
     }
@@ -348,7 +405,7 @@ fn load_into(
             });
         }
     }
-    visiting.pop();
+    reading.visiting.pop();
 }
 
 fn strings(root: &Node, key: &str) -> Vec<(String, Node)> {

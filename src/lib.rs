@@ -433,9 +433,9 @@ fn load_keywords(path: Option<&Path>) -> Result<KeywordMap, Error> {
         return Ok(KeywordMap::default());
     };
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| Error::Keywords {
+    let text = load::files::read_named(path).map_err(|e| Error::Keywords {
         path: shown.clone(),
-        message: e.to_string(),
+        message: e.message,
     })?;
     KeywordMap::from_json(&text).map_err(|message| Error::Keywords { path: shown, message })
 }

@@ -305,10 +305,10 @@ impl Platform {
         problems: &mut Vec<InputError>,
     ) -> Result<Option<Platform>, String> {
         let shown = display_path(path, cwd);
-        let text = match std::fs::read_to_string(path) {
+        let text = match crate::load::files::read_named(path) {
             Ok(text) => text,
             Err(error) => {
-                let message = format!("cannot read platform file {shown}: {error}");
+                let message = format!("cannot read platform file {shown}: {}", error.message);
                 return match at {
                     Some(loc) => {
                         problems.push(InputError {

@@ -60,7 +60,8 @@ pub fn load(files: &mut Files<'_>, b: &mut Builder) {
     prefetch(files, &root);
 
     let tenant_json = root.join("tenant.json");
-    if tenant_json.is_file()
+    // Anything named `tenant.json` is read, so a folder or a special file there is reported.
+    if tenant_json.symlink_metadata().is_ok()
         && let Some((file, node)) = files.tree(&tenant_json, &mut b.errors)
     {
         match shape::not_an_export(&node, true) {

@@ -76,6 +76,55 @@ fn open_nofollow(path: &Path) -> std::io::Result<std::fs::File> {
     options.open(path)
 }
 
+/// Why a named file (see [`read_named`]) could not be read as text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedReadError {
+    pub message: String,
+    /// For a file that is not UTF-8: its text decoded lossily and the offset of the first bad
+    /// byte, so the problem can be shown in place.
+    pub text: Option<(String, usize)>,
+}
+
+/// Reads a file the user or a config names (a config and what it `extends`, policy files, a
+/// platform file, `--keywords`): one open that neither blocks on a FIFO nor reads a device,
+/// regular files only, at most [`MAX_FILE_BYTES`], and UTF-8.
+pub fn read_named(path: &Path) -> Result<String, NamedReadError> {
+    let fail = |message: String| NamedReadError { message, text: None };
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let mut file = options.open(path).map_err(|e| fail(io_reason(&e)))?;
+    let meta = file.metadata().map_err(|e| fail(io_reason(&e)))?;
+    if meta.is_dir() {
+        return Err(fail("it is a folder, not a file".into()));
+    }
+    if !meta.is_file() {
+        return Err(fail(
+            "expected a regular file, found a special file (FIFO, socket or device)".into(),
+        ));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(fail(format!(
+            "file is {} MiB, over the {} MiB limit",
+            meta.len() >> 20,
+            MAX_FILE_BYTES >> 20
+        )));
+    }
+    let bytes = read_sized(&mut file, meta.len()).map_err(|e| fail(io_reason(&e)))?;
+    String::from_utf8(bytes).map_err(|error| {
+        let at = error.utf8_error().valid_up_to();
+        let byte = error.as_bytes()[at];
+        NamedReadError {
+            message: format!("expected UTF-8 text, found the byte 0x{byte:02X}; save the file as UTF-8"),
+            text: Some((String::from_utf8_lossy(error.as_bytes()).into_owned(), at)),
+        }
+    })
+}
+
 /// Reads one file whose folder is known to be (`parent_inside`) or not to be inside the root:
 /// one open, one `fstat`, one read for the whole file. `None` when the path is missing or a
 /// folder, which the caller reports when it needs the file.

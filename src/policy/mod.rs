@@ -351,10 +351,47 @@ pub fn load_dir(
         .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
         .collect();
     paths.sort();
+    let folder = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
     let mut policies = Vec::new();
     for path in paths {
-        let text =
-            std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        // A policy file is read only if it stays inside its folder, and a problem reading one
+        // is reported at that file while the others are still used.
+        let read = if path.canonicalize().is_ok_and(|real| real.starts_with(&folder)) {
+            crate::load::files::read_named(&path)
+        } else {
+            Err(crate::load::files::NamedReadError {
+                message: "a symbolic link to outside the policy folder; it was not read".into(),
+                text: None,
+            })
+        };
+        let (text, problem) = match read {
+            Ok(text) => (text, None),
+            Err(error) => {
+                let (text, at) = error.text.unwrap_or_default();
+                (
+                    text,
+                    Some((at, format!("cannot read policy file: {}", error.message))),
+                )
+            }
+        };
+        if let Some((at, message)) = problem {
+            let shown = display_path(&path, cwd);
+            let id = sources.add(SourceFile::new(
+                path.clone(),
+                shown.clone(),
+                shown,
+                Arc::from(text),
+            ));
+            problems.push(InputError {
+                loc: Loc {
+                    file: id,
+                    span: crate::source::Span::new(at, at),
+                    pointer: String::new(),
+                },
+                message,
+            });
+            continue;
+        }
         let (file, node) = register_yaml(
             sources,
             &path,

@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 use super::Report;
 use crate::finding::Finding;
 
-/// One finding on one line: control characters (a newline in a claim name) become spaces, so
-/// a line is always one finding.
+/// One finding on one line: control characters (a newline in a claim name) are escaped as
+/// `\u{a}`, so a line is always one finding and nothing reaches the terminal raw.
 pub fn line(finding: &Finding) -> String {
     let at = &finding.location;
     let mut text = format!(
@@ -17,9 +17,7 @@ pub fn line(finding: &Finding) -> String {
     if let Some(suppression) = &finding.suppression {
         let _ = write!(text, " (suppressed: {})", suppression.reason);
     }
-    text.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
+    super::escape::line(&text).into_owned()
 }
 
 /// Every finding, one per line, in report order.

@@ -4,9 +4,11 @@
 use super::Report;
 use crate::finding::{Finding, Severity};
 
-/// Escapes a command's message (`%`, CR, LF), as the Actions runner expects.
+/// Escapes a command's message (`%`, CR, LF), as the Actions runner expects; other control
+/// characters (ESC, which the log viewer would read as colours) become `\u{..}`.
 fn escape_data(text: &str) -> String {
-    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    let text = text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A");
+    super::escape::line(&text).into_owned()
 }
 
 /// Escapes a property value (`%`, CR, LF, `:` and `,`).
@@ -51,6 +53,8 @@ pub fn render(report: &Report) -> String {
         out.push_str(&command(finding));
         out.push('\n');
     }
+    // File names in these lines are escaped by `human`; a line break in one cannot start a
+    // command.
     out.push_str(&super::human::files_read(report));
     out.push_str(&super::human::summary_line(&report.summary));
     out.push('\n');

@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource};
 
+use super::escape;
 use super::{Report, Summary};
 use crate::finding::{Finding, Severity};
 use crate::proof::{Outcome, Proof, Statement, TraceEntry};
@@ -102,17 +103,25 @@ fn render_finding(
 ) {
     let location = &finding.location;
     let file = sources.get(location.source);
-    let mut diagnostic = MietteDiagnostic::new(finding.message.clone())
+    let mut diagnostic = MietteDiagnostic::new(escape::line(&finding.message).into_owned())
         .with_code(format!("{}/{}", finding.policy, finding.name))
         .with_severity(miette_severity(finding.severity));
     if let Some(help) = &finding.help {
-        diagnostic = diagnostic.with_help(help.clone());
+        diagnostic = diagnostic.with_help(escape::lines(help).into_owned());
     }
     let has_text = !file.text.is_empty();
+    // Control characters in the file are shown escaped; spans move with them.
+    let snippet = escape::Snippet::new(&file.text);
+    let at = |span: crate::source::Span| match &snippet {
+        Some(snippet) => {
+            let start = snippet.offset(span.start as usize);
+            (start, snippet.offset(span.end as usize) - start)
+        }
+        None => (span.start as usize, span.len()),
+    };
     if has_text {
-        let span = location.span;
-        let primary =
-            LabeledSpan::new_primary_with_span(Some(label_for(finding)), (span.start as usize, span.len()));
+        let label = escape::line(&label_for(finding)).into_owned();
+        let primary = LabeledSpan::new_primary_with_span(Some(label), at(location.span));
         diagnostic = diagnostic.with_label(primary);
     }
     // Related places in the same file become secondary labels; others are listed as notes.
@@ -125,38 +134,51 @@ fn render_finding(
         // crowd out the primary one, so those become notes instead.
         let single_line = related.location.line == related.location.end_line;
         if related.location.source == location.source && has_text && single_line {
-            let span = related.location.span;
             diagnostic = diagnostic.with_label(LabeledSpan::new_with_span(
-                Some(related.message.clone()),
-                (span.start as usize, span.len()),
+                Some(escape::line(&related.message).into_owned()),
+                at(related.location.span),
             ));
         } else {
             elsewhere.push(related);
         }
     }
-    let report = miette::Report::new(diagnostic)
-        .with_source_code(NamedSource::new(file.display.clone(), file.text.clone()).with_language("json"));
+    let name = escape::line(&file.display).into_owned();
+    let source = match snippet {
+        Some(snippet) => NamedSource::new(name, std::sync::Arc::<str>::from(snippet.text)),
+        None => NamedSource::new(name, file.text.clone()),
+    };
+    let report = miette::Report::new(diagnostic).with_source_code(source.with_language("json"));
     let mut rendered = String::new();
     if handler.render_report(&mut rendered, report.as_ref()).is_err() {
-        rendered = format!("{}: {}\n", finding.severity.as_str(), finding.message);
+        rendered = format!(
+            "{}: {}\n",
+            finding.severity.as_str(),
+            escape::line(&finding.message)
+        );
     }
     if !has_text {
-        let _ = writeln!(rendered, "  --> {}", location.file);
+        let _ = writeln!(rendered, "  --> {}", escape::line(&location.file));
     }
     for related in elsewhere {
         let r = &related.location;
         let note = format!("note: {} ({}:{}:{})", related.message, r.file, r.line, r.column);
-        wrap_into(&mut rendered, &note, "  ", "        ", style.width);
+        wrap_into(&mut rendered, &escape::line(&note), "  ", "        ", style.width);
     }
     if let Some(suppression) = &finding.suppression {
         let note = format!("suppressed ({}): {}", suppression.kind, suppression.reason);
-        wrap_into(&mut rendered, &note, "  ", "        ", style.width);
+        wrap_into(&mut rendered, &escape::line(&note), "  ", "        ", style.width);
     }
     if let Some(proof) = &finding.proof {
         // `proof:` heads a block whose lines start under the login's description.
         for (i, line) in proof_lines(finding, proof, style.proof).iter().enumerate() {
             let first = if i == 0 { "  " } else { "         " };
-            wrap_into(&mut rendered, line, first, "           ", style.width);
+            wrap_into(
+                &mut rendered,
+                &escape::line(line),
+                first,
+                "           ",
+                style.width,
+            );
         }
     }
     let docs = docs_line(finding, style);
@@ -171,8 +193,9 @@ fn docs_line(finding: &Finding, style: &Style) -> String {
     let command = format!("claimlint explain {}", finding.policy);
     match style.docs.get(&finding.policy) {
         Some(url) if style.hyperlinks => format!(
-            "see: `{command}` or \u{1b}]8;;{url}\u{1b}\\the {} docs\u{1b}]8;;\u{1b}\\",
-            finding.policy
+            "see: `{command}` or \u{1b}]8;;{}\u{1b}\\the {} docs\u{1b}]8;;\u{1b}\\",
+            escape::line(url),
+            escape::line(&finding.policy)
         ),
         _ => format!("see: `{command}`"),
     }
@@ -346,7 +369,7 @@ pub fn files_read(report: &Report) -> String {
         .exports
         .iter()
         .filter_map(|e| e.file.as_ref())
-        .map(|file| format!("Read the YAML export {file}.\n"))
+        .map(|file| format!("Read the YAML export {}.\n", escape::line(file)))
         .collect()
 }
 
@@ -399,7 +422,13 @@ pub fn statistics(report: &Report) -> String {
     let width = rows.first().map_or(1, |(_, (n, _))| n.to_string().len());
     let mut out = String::new();
     for ((id, name), (count, severity)) in rows {
-        let _ = writeln!(out, "{count:>width$}  {id}  {name} ({})", severity.as_str());
+        let _ = writeln!(
+            out,
+            "{count:>width$}  {}  {} ({})",
+            escape::line(id),
+            escape::line(name),
+            severity.as_str()
+        );
     }
     out
 }

@@ -4,6 +4,7 @@
 //! rendered from it, so all formats agree on what was found.
 
 pub mod concise;
+pub mod escape;
 pub mod github;
 pub mod human;
 pub mod json;

@@ -74,7 +74,7 @@ pub fn table(policies: &[Policy]) -> String {
         out.push_str(&row[4]);
         out.push('\n');
     }
-    out
+    super::escape::lines(&out).into_owned()
 }
 
 /// A policy's documentation, for the terminal.
@@ -102,7 +102,7 @@ pub fn explain(policy: &Policy) -> String {
     if let Some(url) = policy.docs_url() {
         let _ = writeln!(out, "\nSee {url}");
     }
-    out
+    super::escape::lines(&out).into_owned()
 }
 
 /// The policy reference (`docs/policies.md`), generated from the policy files.

@@ -11,8 +11,12 @@ pub fn json(evaluation: &Evaluation) -> String {
     text
 }
 
-/// The evaluation for the terminal.
+/// The evaluation for the terminal, control characters from the export escaped.
 pub fn human(evaluation: &Evaluation) -> String {
+    super::escape::lines(&human_raw(evaluation)).into_owned()
+}
+
+fn human_raw(evaluation: &Evaluation) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "Scenario: {}", evaluation.scenario.describe());
     let outcome = match evaluation.outcome {

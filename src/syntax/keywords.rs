@@ -174,9 +174,12 @@ mod tests {
     fn replaces_like_a0deploy() {
         let map = KeywordMap::from_json(r#"{"ORIGINS": ["a", "b"], "HOST": "x.com", "N": 3}"#).unwrap();
         assert_eq!(
-            map.apply(r###"{"o": "@@ORIGINS@@", "u": "https://##HOST##/", "n": @@N@@, "k": "##OTHER##"}"###, 1 << 20)
-                .unwrap()
-                .unwrap(),
+            map.apply(
+                r###"{"o": "@@ORIGINS@@", "u": "https://##HOST##/", "n": @@N@@, "k": "##OTHER##"}"###,
+                1 << 20
+            )
+            .unwrap()
+            .unwrap(),
             r###"{"o": ["a","b"], "u": "https://x.com/", "n": 3, "k": "##OTHER##"}"###
         );
         assert_eq!(map.apply("nothing here", 1 << 20), Ok(None));

@@ -340,10 +340,7 @@ fn bytes_of(node: &Node) -> usize {
     match &node.value {
         Value::String(s) | Value::Number(s) | Value::Keyword(s) => s.len(),
         Value::Array(items) => items.iter().map(bytes_of).sum(),
-        Value::Object(members) => members
-            .iter()
-            .map(|m| m.key.len() + bytes_of(&m.value))
-            .sum(),
+        Value::Object(members) => members.iter().map(|m| m.key.len() + bytes_of(&m.value)).sum(),
         Value::Null | Value::Bool(_) => 0,
     }
 }
@@ -597,9 +594,13 @@ mod tests {
         let text = format!("a: &a {big}\nb: [{}]\n", vec!["*a"; 40].join(", "));
         let parsed = parse(&text);
         assert!(parsed.root.is_none());
-        assert!(parsed.errors[0].message.contains("MiB of text"), "{:?}", parsed.errors);
+        assert!(
+            parsed.errors[0].message.contains("MiB of text"),
+            "{:?}",
+            parsed.errors
+        );
         // A few copies are fine.
-        let text = format!("a: &a {big}\nb: [{}]\n", vec!["*a"; 4].join(", "));
+        let text = format!("a: &a {big}\nb: [{}]\n", ["*a"; 4].join(", "));
         assert!(parse(&text).errors.is_empty());
     }
 

@@ -1,0 +1,334 @@
+//! Hostile input: exports, configs and policies written to crash, exhaust, escape or inject.
+//! Each case runs claimlint as a child process; the harness measures its wall time and peak
+//! memory (`wait4`'s resource usage of that child, not the linter's own clock) and checks the
+//! exit code, the located message, and that nothing from outside the export reaches the output.
+//!
+//! Small cases are committed under `tests/fixtures/hostile/<case>/`; large ones (megabytes of
+//! nested JavaScript, YAML that repeats a large scalar) are written into a temporary folder.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const FIXTURES: &str = "tests/fixtures/hostile";
+
+/// Bounds for inputs up to about 10 MB. Wide enough for a debug build on a busy 2-core
+/// machine; a crash, a hang or an unbounded allocation exceeds them by far.
+const TIME_LIMIT: Duration = Duration::from_secs(30);
+const MEMORY_LIMIT_KB: i64 = 300 * 1024;
+
+/// A finished run: exit code, stdout, stderr, wall time, peak resident memory in KiB.
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+    wall: Duration,
+    peak_kb: i64,
+}
+
+impl Run {
+    fn assert_bounded(&self, case: &str) {
+        assert!(self.wall < TIME_LIMIT, "{case}: took {:?}", self.wall);
+        assert!(
+            self.peak_kb < MEMORY_LIMIT_KB,
+            "{case}: peak memory {} MiB",
+            self.peak_kb / 1024
+        );
+    }
+
+    fn output(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+}
+
+/// Runs the binary in `dir` (reaped by `wait4`, which clippy cannot see); a death by signal (a stack overflow aborts) fails the test, and a
+/// run past the time limit is killed and fails it.
+#[allow(clippy::zombie_processes)]
+fn claimlint(dir: &Path, args: &[&str]) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_claimlint"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("claimlint starts");
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            pipe.read_to_end(&mut bytes).ok();
+            String::from_utf8_lossy(&bytes).into_owned()
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
+    let pid = child.id() as libc::pid_t;
+    let started = Instant::now();
+    // A watchdog kills the child at the limit; `wait4` then returns.
+    let watchdog = std::thread::spawn(move || {
+        while started.elapsed() < TIME_LIMIT * 2 {
+            std::thread::sleep(Duration::from_millis(50));
+            // SAFETY: signal 0 only checks that the process exists.
+            if unsafe { libc::kill(pid, 0) } != 0 {
+                return;
+            }
+        }
+        // SAFETY: plain kill of our own child.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    });
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is valid; wait4 fills it for this one child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let wall = started.elapsed();
+    assert_eq!(waited, pid, "wait4 failed");
+    let _ = watchdog.join();
+    assert!(
+        libc::WIFEXITED(status),
+        "claimlint died by signal {} in {}",
+        libc::WTERMSIG(status),
+        dir.display()
+    );
+    Run {
+        code: libc::WEXITSTATUS(status),
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+        wall,
+        peak_kb: usage.ru_maxrss,
+    }
+}
+
+fn fixture(case: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(FIXTURES).join(case)
+}
+
+const RULE_META: &str = r#"{"name": "hostile", "enabled": true, "order": 1}"#;
+
+/// A directory export holding one rule with `script`.
+fn export_with_rule(script: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("rules")).unwrap();
+    std::fs::write(dir.path().join("rules/hostile.js"), script).unwrap();
+    std::fs::write(dir.path().join("rules/hostile.json"), RULE_META).unwrap();
+    std::fs::write(dir.path().join("tenant.json"), "{}").unwrap();
+    dir
+}
+
+/// Whether no control character but the line break reaches the output.
+fn no_controls(text: &str) -> bool {
+    !text.chars().any(|c| c.is_control() && c != '\n')
+}
+
+#[test]
+fn deep_javascript_without_brackets_is_refused_not_a_crash() {
+    // About 10 MB each: two million levels, far past any parser stack.
+    let n = 2_000_000;
+    let chains = [
+        ("arrow functions", "x => ".repeat(n) + "1"),
+        ("conditionals", "a ? a : ".repeat(n) + "1"),
+        ("new", "new ".repeat(n) + "X"),
+        ("unary operators", "!".repeat(5 * n) + "x"),
+        ("assignments", "a = ".repeat(n) + "x"),
+        ("exponents", "a ** ".repeat(n) + "a"),
+        (
+            "classes",
+            format!("x = {}A{}", "class extends ".repeat(n / 4), " {}".repeat(n / 4)),
+        ),
+        ("decorators", "@".repeat(5 * n) + "x"),
+        ("if statements", "if (a) ".repeat(n) + "x;"),
+        ("else if", "if (a) x; else ".repeat(n / 2) + "x;"),
+    ];
+    for (what, script) in chains {
+        let export = export_with_rule(&script);
+        let run = claimlint(export.path(), &["--format", "concise", "."]);
+        run.assert_bounded(what);
+        assert_eq!(run.code, 2, "{what}: {}", run.output());
+        assert!(
+            run.stdout.contains("rules/hostile.js:1:")
+                && run
+                    .stdout
+                    .contains("deeper than 10000 levels; it was not analysed"),
+            "{what}: {}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
+fn deep_javascript_in_a_file_no_rule_names_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("rules")).unwrap();
+    std::fs::write(dir.path().join("rules/lone.js"), "x => ".repeat(1_000_000) + "1").unwrap();
+    std::fs::write(dir.path().join("tenant.json"), "{}").unwrap();
+    let run = claimlint(dir.path(), &["--format", "concise", "."]);
+    run.assert_bounded("lone script");
+    assert_eq!(run.code, 2, "{}", run.output());
+    assert!(run.stdout.contains("rules/lone.js:1:"), "{}", run.stdout);
+}
+
+#[test]
+fn stray_characters_cost_bounded_diagnostics() {
+    for (what, script) in [
+        ("backslashes", "\\".repeat(10_000_000)),
+        (
+            "backslashes in a function",
+            format!("function (u, c, cb) {{ {} }}", "\\".repeat(10_000_000)),
+        ),
+        ("control bytes", "\u{1}".repeat(10_000_000)),
+    ] {
+        let export = export_with_rule(&script);
+        let run = claimlint(export.path(), &["--format", "concise", "."]);
+        run.assert_bounded(what);
+        assert_eq!(run.code, 2, "{what}: {}", run.output());
+        assert!(
+            run.stdout.contains("JavaScript does not allow"),
+            "{what}: {}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
+fn deep_javascript_just_under_the_limit_is_analysed() {
+    // The limit leaves room: 9,000 levels of each kind parse and lower without harm.
+    for script in [
+        "x => ".repeat(9_000) + "1",
+        "a ? a : ".repeat(9_000) + "1",
+        "if (a) ".repeat(9_000) + "x;",
+    ] {
+        let export = export_with_rule(&script);
+        let run = claimlint(export.path(), &["--format", "concise", "."]);
+        run.assert_bounded(&script[..10]);
+        assert!(!run.stdout.contains("not analysed"), "{}", run.stdout);
+    }
+}
+
+#[test]
+fn yaml_aliases_repeating_a_large_scalar_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = "x".repeat(1 << 20);
+    let aliases = vec!["*big"; 200].join(", ");
+    let text = format!("tenant:\n  friendly_name: &big {big}\nrules: []\nclients:\n  - name: [{aliases}]\n");
+    std::fs::write(dir.path().join("tenant.yaml"), text).unwrap();
+    let run = claimlint(dir.path(), &["--format", "concise", "."]);
+    run.assert_bounded("alias scalar");
+    assert_eq!(run.code, 2, "{}", run.output());
+    assert!(run.stdout.contains("tenant.yaml:"), "{}", run.stdout);
+    assert!(run.stdout.contains("MiB of text"), "{}", run.stdout);
+}
+
+#[test]
+fn keyword_values_cannot_grow_a_file_past_the_size_cap() {
+    let export = export_with_rule(&"const a = '##BIG##';\n".repeat(400));
+    let keywords = export.path().join("keywords.json");
+    let value = "y".repeat(1 << 20);
+    std::fs::write(&keywords, format!(r#"{{"BIG": "{value}"}}"#)).unwrap();
+    let run = claimlint(
+        export.path(),
+        &["--format", "concise", "--keywords", "keywords.json", "."],
+    );
+    run.assert_bounded("keyword expansion");
+    assert_eq!(run.code, 2, "{}", run.output());
+    assert!(run.stdout.contains("rules/hostile.js:"), "{}", run.stdout);
+    assert!(run.stdout.contains("longer than 32 MiB"), "{}", run.stdout);
+}
+
+#[test]
+fn claim_names_cannot_inject_into_terminals_or_ci_logs() {
+    let export = fixture("output-injection");
+    for format in ["human", "concise", "github"] {
+        let run = claimlint(&export, &["--format", format, "."]);
+        run.assert_bounded(format);
+        assert_eq!(run.code, 1, "{format}: {}", run.output());
+        assert!(no_controls(&run.stdout), "{format}: {:?}", run.stdout);
+        assert!(run.stdout.contains("\\u{1b}[31m"), "{format}: {}", run.stdout);
+    }
+    // In a CI log, each finding is one workflow command: the newline in the claim name cannot
+    // start a second one.
+    let run = claimlint(&export, &["--format", "github", "."]);
+    let commands = run.stdout.lines().filter(|l| l.starts_with("::")).count();
+    assert_eq!(commands, 1, "{}", run.stdout);
+}
+
+#[test]
+fn config_extends_cannot_leave_the_repository() {
+    // Each case is copied out of this repository, and its `export/` made a repository of its
+    // own (`.git`), so `../outside.env` and `/dev/zero` lie outside it.
+    for case in ["extends-outside", "extends-device"] {
+        let copy = tempfile::tempdir().unwrap();
+        copy_tree(&fixture(case), copy.path());
+        let export = copy.path().join("export");
+        std::fs::create_dir(export.join(".git")).unwrap();
+        let run = claimlint(&export, &["--format", "concise", "."]);
+        run.assert_bounded(case);
+        assert_eq!(run.code, 2, "{case}: {}", run.output());
+        assert!(
+            run.stdout.contains(".claimlint.yaml:1:10: CL001 `extends` names"),
+            "{case}: {}",
+            run.stdout
+        );
+        assert!(
+            run.stdout.contains("outside the repository"),
+            "{case}: {}",
+            run.stdout
+        );
+        assert!(
+            !run.output().contains("OUTSIDE-SECRET"),
+            "{case}: {}",
+            run.output()
+        );
+    }
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_policy_file_that_is_not_utf8_is_a_located_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("policies")).unwrap();
+    std::fs::write(
+        dir.path().join("policies/bad.yaml"),
+        b"id: CL900\nname: \xff\xfe\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("tenant.json"), "{}").unwrap();
+    std::fs::write(dir.path().join(".claimlint.yaml"), "policies: [policies]\n").unwrap();
+    let run = claimlint(dir.path(), &["--format", "concise", "."]);
+    run.assert_bounded("policy not UTF-8");
+    assert_eq!(run.code, 2, "{}", run.output());
+    assert!(
+        run.stdout.contains(
+            "policies/bad.yaml:2:7: CL001 cannot read policy file: expected UTF-8 text, found the byte 0xFF"
+        ),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_tenant_json_that_is_a_folder_is_a_located_error() {
+    let run = claimlint(&fixture("tenant-json-folder"), &["--format", "concise", "."]);
+    run.assert_bounded("tenant.json folder");
+    assert_eq!(run.code, 2, "{}", run.output());
+    assert!(
+        run.stdout
+            .contains("tenant.json:1:1: CL001 cannot read file: it is a folder, not a file"),
+        "{}",
+        run.stdout
+    );
+    // The rest is linted: the rule's finding is still there.
+    assert!(run.stdout.contains("CL101"), "{}", run.stdout);
+}
