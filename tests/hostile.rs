@@ -332,3 +332,89 @@ fn a_tenant_json_that_is_a_folder_is_a_located_error() {
     // The rest is linted: the rule's finding is still there.
     assert!(run.stdout.contains("CL101"), "{}", run.stdout);
 }
+
+#[cfg(unix)]
+#[test]
+fn folders_linked_out_of_the_export_are_reported_never_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = dir.path().join("outside");
+    std::fs::create_dir(&outside).unwrap();
+    std::fs::write(outside.join("OUTSIDE-NAME.json"), r#"{"name": "x"}"#).unwrap();
+    std::fs::write(outside.join("OUTSIDE-NAME.js"), "OUTSIDE-SECRET").unwrap();
+    let export = dir.path().join("export");
+    std::fs::create_dir_all(export.join("database-connections")).unwrap();
+    std::fs::write(export.join("tenant.json"), "{}").unwrap();
+    std::os::unix::fs::symlink(&outside, export.join("rules")).unwrap();
+    std::os::unix::fs::symlink(&outside, export.join("database-connections/linked")).unwrap();
+    let run = claimlint(&export, &["--format", "concise", "."]);
+    run.assert_bounded("linked folders");
+    assert_eq!(run.code, 2, "{}", run.output());
+    for folder in ["rules", "database-connections/linked"] {
+        assert!(
+            run.stdout
+                .contains(&format!("{folder}:1:1: CL001 this folder is a symbolic link")),
+            "{folder}: {}",
+            run.stdout
+        );
+    }
+    assert!(!run.output().contains("OUTSIDE"), "{}", run.output());
+}
+
+/// A script swapped, over and over while claimlint runs, between a real file and a symbolic
+/// link to a file outside the export: whatever moment the swap hits, no run reads the outside
+/// file (on Linux the open itself is confined; see `load::files::Root`).
+#[cfg(unix)]
+#[test]
+fn a_script_swapped_for_an_outside_link_during_a_run_is_never_read() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let dir = tempfile::tempdir().unwrap();
+    let outside = dir.path().join("outside.js");
+    std::fs::write(
+        &outside,
+        "function (user, context, callback) { context.idToken['OUTSIDE-SECRET'] = 1; callback(null, user, context); }",
+    )
+    .unwrap();
+    let export = dir.path().join("export");
+    std::fs::create_dir_all(export.join("rules")).unwrap();
+    std::fs::write(export.join("tenant.json"), "{}").unwrap();
+    std::fs::write(export.join("rules/a.json"), RULE_META.replace("hostile", "a")).unwrap();
+    let real = "function (user, context, callback) { context.idToken['https://example.com/inside'] = 1; callback(null, user, context); }";
+    let script = export.join("rules/a.js");
+    std::fs::write(&script, real).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let swapper = {
+        let (stop, script, staged_real, staged_link) = (
+            stop.clone(),
+            script.clone(),
+            export.join("rules/.real"),
+            export.join("rules/.link"),
+        );
+        std::thread::spawn(move || {
+            let mut swaps = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                // Renames replace the script atomically: it is always a file or a link.
+                let _ = std::fs::remove_file(&staged_link);
+                let _ = std::os::unix::fs::symlink(&outside, &staged_link);
+                let _ = std::fs::rename(&staged_link, &script);
+                let _ = std::fs::write(&staged_real, real);
+                let _ = std::fs::rename(&staged_real, &script);
+                swaps += 1;
+            }
+            swaps
+        })
+    };
+    let mut saw_link = 0;
+    for _ in 0..40 {
+        let run = claimlint(&export, &["--format", "concise", "rules/a.js", "--all", "."]);
+        assert!(!run.output().contains("OUTSIDE-SECRET"), "{}", run.output());
+        if run.stdout.contains("symbolic link to outside the export root") {
+            saw_link += 1;
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    let swaps = swapper.join().unwrap();
+    assert!(swaps > 40, "the script was swapped only {swaps} times");
+    // Some runs met the link (else the race was never exercised).
+    assert!(saw_link > 0, "no run met the link in {swaps} swaps");
+}

@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::files::{children, children_with_ext, entries_with_ext, is_dir};
+use super::files::{children, children_of_root, children_with_ext, entries_with_ext, io_reason, is_dir};
 use super::{Files, shape};
 use crate::model::{Builder, Loc, ScriptKind, Slot, Source, Spanned};
 use crate::source::Span;
@@ -57,6 +57,7 @@ fn stem(path: &Path) -> String {
 
 pub fn load(files: &mut Files<'_>, b: &mut Builder) {
     let root = files.root.clone();
+    check_folders(files, b, &root);
     prefetch(files, &root);
 
     let tenant_json = root.join("tenant.json");
@@ -126,7 +127,7 @@ pub fn load(files: &mut Files<'_>, b: &mut Builder) {
         "guardian",
         "resource-servers",
     ];
-    for folder in children(&root) {
+    for folder in children_of_root(&root) {
         let name = folder
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -146,13 +147,42 @@ pub fn load(files: &mut Files<'_>, b: &mut Builder) {
     }
 }
 
+/// Reports the folders the loader will not list: symbolic links to folders (never followed, so
+/// nothing outside the export is listed) and folders that cannot be listed.
+fn check_folders(files: &mut Files<'_>, b: &mut Builder, root: &Path) {
+    // The root itself may be a link the user named; it is only checked for being listable.
+    if let Err(error) = std::fs::read_dir(root) {
+        let message = format!("cannot list this folder: {}", io_reason(&error));
+        files.folder_problem(root, message, &mut b.errors);
+    }
+    let mut folders = children_of_root(root);
+    folders.extend(children(&root.join("database-connections")));
+    folders.extend(children(&root.join("actions")));
+    for folder in folders {
+        let Ok(meta) = std::fs::symlink_metadata(&folder) else {
+            continue;
+        };
+        if meta.is_symlink() {
+            if std::fs::metadata(&folder).is_ok_and(|m| m.is_dir()) {
+                let message = "this folder is a symbolic link; claimlint does not follow links to folders, so it was not listed".to_string();
+                files.folder_problem(&folder, message, &mut b.errors);
+            }
+        } else if meta.is_dir()
+            && let Err(error) = std::fs::read_dir(&folder)
+        {
+            let message = format!("cannot list this folder: {}", io_reason(&error));
+            files.folder_problem(&folder, message, &mut b.errors);
+        }
+    }
+}
+
 /// Reads every file the loader will want, in parallel, before building.
 fn prefetch(files: &mut Files<'_>, root: &Path) {
     let mut paths = vec![
         root.join("tenant.json"),
         root.join("guardian").join("policies.json"),
     ];
-    for folder in children(root).into_iter().filter(|p| is_dir(p)) {
+    for folder in children_of_root(root).into_iter().filter(|p| is_dir(p)) {
         paths.extend(children_with_ext(&folder, "json"));
     }
     paths.extend(children_with_ext(&root.join("guardian").join("factors"), "json"));

@@ -28,7 +28,7 @@ use std::sync::{Arc, Mutex};
 use ignore::WalkBuilder;
 use rayon::prelude::*;
 
-use super::files::{self, children, children_with_ext};
+use super::files::{self, children, children_of_root, children_with_ext};
 use super::shape;
 use super::sources::{self, LooseScript};
 use crate::model::ExportFormat;
@@ -131,7 +131,7 @@ pub fn exports_at(dir: &Path) -> Vec<ExportRoot> {
     if dir.join("tenant.json").is_file() {
         return vec![directory];
     }
-    let named: Vec<ExportRoot> = children(dir)
+    let named: Vec<ExportRoot> = children_of_root(dir)
         .into_iter()
         .filter(|p| shape::is_yaml_export_file(p))
         .map(yaml)

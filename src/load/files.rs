@@ -142,7 +142,7 @@ pub fn read_confined(
         problem: Some((0, problem)),
         json: None,
     };
-    let mut file = match open_nofollow(path) {
+    let file = match open_nofollow(path) {
         Ok(file) => file,
         // A symbolic link (`ELOOP` under `O_NOFOLLOW`): read it only if it resolves inside.
         #[cfg(unix)]
@@ -159,6 +159,16 @@ pub fn read_confined(
         }
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return None,
         Err(error) => return Some(unreadable(format!("cannot read file: {}", io_reason(&error)))),
+    };
+    read_open(path, file, keywords)
+}
+
+/// Reads an opened export file: one `fstat`, one read for the whole file. `None` for a folder.
+fn read_open(path: &Path, mut file: std::fs::File, keywords: &KeywordMap) -> Option<FileText> {
+    let unreadable = |problem: String| FileText {
+        text: Arc::from(""),
+        problem: Some((0, problem)),
+        json: None,
     };
     let meta = match file.metadata() {
         Ok(meta) => meta,
@@ -243,7 +253,7 @@ fn decode(path: &Path, bytes: Vec<u8>, keywords: &KeywordMap) -> FileText {
     }
 }
 
-fn io_reason(error: &std::io::Error) -> String {
+pub fn io_reason(error: &std::io::Error) -> String {
     match error.kind() {
         std::io::ErrorKind::NotFound => "file not found".into(),
         std::io::ErrorKind::PermissionDenied => "permission denied".into(),
@@ -252,37 +262,170 @@ fn io_reason(error: &std::io::Error) -> String {
     }
 }
 
-/// Files read ahead of use, confined to one export root.
-#[derive(Default)]
-pub struct FileCache {
-    files: HashMap<PathBuf, FileText>,
-    /// The export root, symlinks resolved; files that resolve outside it are not read.
-    root_canonical: PathBuf,
+/// An export root held open as a folder handle. On Linux 5.6 and later every export file is
+/// opened relative to it with `openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)`: the kernel
+/// refuses any path that a symbolic link (in the file's name or in a folder on its way) or a
+/// `..` takes out of the root, so checking and opening are one step and a file swapped for a
+/// link between the two cannot lead outside. Elsewhere, paths are resolved and checked first.
+pub struct Root {
+    lexical: PathBuf,
+    canonical: PathBuf,
+    #[cfg(target_os = "linux")]
+    dir: Option<std::fs::File>,
 }
 
-impl FileCache {
-    pub fn new(root_canonical: PathBuf) -> FileCache {
-        FileCache {
-            files: HashMap::new(),
-            root_canonical,
+/// What opening a file beneath the root gave.
+enum Beneath {
+    File(std::fs::File),
+    /// A symbolic link or `..` leads outside the root.
+    Outside,
+    Missing,
+    Failed(std::io::Error),
+    /// `openat2` is not available (old kernel, seccomp) or the path is not below the root.
+    Unsupported,
+}
+
+impl Root {
+    pub fn new(root: &Path) -> Root {
+        let canonical = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+        Root {
+            lexical: lexical(root),
+            canonical,
+            #[cfg(target_os = "linux")]
+            dir: open_root(root),
         }
     }
 
-    /// Reads `paths` in parallel; each folder's place inside the root is checked once.
+    pub fn canonical(&self) -> &Path {
+        &self.canonical
+    }
+
+    /// Whether files are opened with the kernel's confinement (else [`really_inside`] checks).
+    pub fn confined_by_kernel(&self) -> bool {
+        #[cfg(target_os = "linux")]
+        {
+            self.dir.is_some()
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            false
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    fn open(&self, path: &Path) -> Beneath {
+        use std::os::fd::{AsRawFd, FromRawFd};
+        use std::os::unix::ffi::OsStrExt;
+        let Some(dir) = &self.dir else {
+            return Beneath::Unsupported;
+        };
+        let Ok(relative) = lexical(path).strip_prefix(&self.lexical).map(Path::to_path_buf) else {
+            return Beneath::Unsupported;
+        };
+        let relative = if relative.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            relative
+        };
+        let Ok(name) = std::ffi::CString::new(relative.as_os_str().as_bytes()) else {
+            return Beneath::Missing;
+        };
+        let fd = openat2(
+            dir.as_raw_fd(),
+            &name,
+            libc::O_RDONLY | libc::O_NONBLOCK | libc::O_CLOEXEC,
+        );
+        if fd >= 0 {
+            // SAFETY: `fd` was just returned by the kernel and is owned by nothing else.
+            return Beneath::File(unsafe { std::fs::File::from_raw_fd(fd) });
+        }
+        let error = std::io::Error::last_os_error();
+        match error.raw_os_error() {
+            Some(libc::EXDEV) => Beneath::Outside,
+            Some(libc::ENOENT | libc::ENOTDIR) => Beneath::Missing,
+            Some(libc::ENOSYS | libc::EPERM | libc::EINVAL | libc::E2BIG) => Beneath::Unsupported,
+            _ => Beneath::Failed(error),
+        }
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn open(&self, _path: &Path) -> Beneath {
+        Beneath::Unsupported
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn openat2(dir: std::os::fd::RawFd, name: &std::ffi::CStr, flags: libc::c_int) -> libc::c_int {
+    // SAFETY: an all-zero `open_how` is valid; the fields set are plain integers.
+    let mut how: libc::open_how = unsafe { std::mem::zeroed() };
+    how.flags = flags as u64;
+    how.resolve = libc::RESOLVE_BENEATH | libc::RESOLVE_NO_MAGICLINKS;
+    // SAFETY: `name` is NUL-terminated and `how` lives across the call, its size passed.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_openat2,
+            dir,
+            name.as_ptr(),
+            &raw const how,
+            std::mem::size_of::<libc::open_how>(),
+        )
+    };
+    libc::c_int::try_from(fd).unwrap_or(-1)
+}
+
+/// The root folder as an `O_PATH` handle, if `openat2` works here (it is tried once on `.`).
+#[cfg(target_os = "linux")]
+fn open_root(root: &Path) -> Option<std::fs::File> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC)
+        .open(root)
+        .ok()?;
+    let fd = openat2(dir.as_raw_fd(), c".", libc::O_PATH | libc::O_CLOEXEC);
+    if fd < 0 {
+        return None;
+    }
+    // SAFETY: `fd` was just opened and is closed once here.
+    unsafe { libc::close(fd) };
+    Some(dir)
+}
+
+/// Files read ahead of use, confined to one export root.
+pub struct FileCache {
+    files: HashMap<PathBuf, FileText>,
+    root: Root,
+}
+
+impl FileCache {
+    pub fn new(root: Root) -> FileCache {
+        FileCache {
+            files: HashMap::new(),
+            root,
+        }
+    }
+
+    /// Reads `paths` in parallel. Without the kernel's confinement, each folder's place inside
+    /// the root is checked once first.
     pub fn prefetch(&mut self, paths: Vec<PathBuf>, keywords: &KeywordMap) {
-        let root = &self.root_canonical;
-        let mut folders: Vec<&Path> = paths.iter().filter_map(|p| p.parent()).collect();
-        folders.sort_unstable();
-        folders.dedup();
-        let inside: HashMap<&Path, bool> = folders
-            .into_iter()
-            .map(|f| (f, f.as_os_str().is_empty() || really_inside(root, f)))
-            .collect();
+        let root = &self.root;
+        let mut inside: HashMap<&Path, bool> = HashMap::new();
+        if !root.confined_by_kernel() {
+            let mut folders: Vec<&Path> = paths.iter().filter_map(|p| p.parent()).collect();
+            folders.sort_unstable();
+            folders.dedup();
+            inside = folders
+                .into_iter()
+                .map(|f| (f, f.as_os_str().is_empty() || really_inside(root.canonical(), f)))
+                .collect();
+        }
         let read: Vec<(PathBuf, FileText)> = paths
             .par_iter()
             .filter_map(|p| {
-                let parent_inside = p.parent().is_none_or(|f| inside.get(f).copied().unwrap_or(false));
-                read_confined(p, keywords, parent_inside, root).map(|text| (p.clone(), text))
+                let parent_inside = root.confined_by_kernel()
+                    || p.parent().is_none_or(|f| inside.get(f).copied().unwrap_or(false));
+                read_beneath(root, p, keywords, parent_inside).map(|text| (p.clone(), text))
             })
             .collect();
         self.files.extend(read);
@@ -292,8 +435,30 @@ impl FileCache {
     pub fn take(&mut self, path: &Path, keywords: &KeywordMap) -> FileText {
         match self.files.remove(path) {
             Some(text) => text,
-            None => read(path, keywords, &self.root_canonical),
+            None => {
+                let parent_inside = self.root.confined_by_kernel()
+                    || path.parent().is_none_or(|parent| {
+                        parent.as_os_str().is_empty() || really_inside(self.root.canonical(), parent)
+                    });
+                read_beneath(&self.root, path, keywords, parent_inside).unwrap_or_else(|| read_problem(path))
+            }
         }
+    }
+}
+
+/// Reads one export file through the root's handle; without it (or for a path not below the
+/// root), as [`read_confined`] does.
+fn read_beneath(root: &Root, path: &Path, keywords: &KeywordMap, parent_inside: bool) -> Option<FileText> {
+    match root.open(path) {
+        Beneath::File(file) => read_open(path, file, keywords),
+        Beneath::Outside => Some(outside()),
+        Beneath::Missing => None,
+        Beneath::Failed(error) => Some(FileText {
+            text: Arc::from(""),
+            problem: Some((0, format!("cannot read file: {}", io_reason(&error)))),
+            json: None,
+        }),
+        Beneath::Unsupported => read_confined(path, keywords, parent_inside, root.canonical()),
     }
 }
 
@@ -349,14 +514,28 @@ pub fn really_inside(root_canonical: &Path, path: &Path) -> bool {
     }
 }
 
-/// Direct children of `dir` (files and folders), sorted by name. Missing folders are empty.
+/// Direct children of `dir` (files and folders), sorted by name. Missing folders, and folders
+/// that are symbolic links (never followed below an export root), are empty.
 pub fn children(dir: &Path) -> Vec<PathBuf> {
     listing(dir).into_iter().map(|(path, _)| path).collect()
 }
 
+/// Direct children of a folder the user named (an export root, which may be a link).
+pub fn children_of_root(dir: &Path) -> Vec<PathBuf> {
+    read_listing(dir).into_iter().map(|(path, _)| path).collect()
+}
+
 /// Direct children of `dir` sorted by name, each with whether it is a folder (not following
 /// symbolic links), as the directory listing gives it: no `stat` per entry.
+/// A folder that is a symbolic link is not listed (the loader reports it).
 fn listing(dir: &Path) -> Vec<(PathBuf, bool)> {
+    if std::fs::symlink_metadata(dir).is_ok_and(|m| m.is_symlink()) {
+        return Vec::new();
+    }
+    read_listing(dir)
+}
+
+fn read_listing(dir: &Path) -> Vec<(PathBuf, bool)> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };

@@ -98,7 +98,7 @@ pub fn refusal_errors(refused: &Refused, sources: &mut SourceMap, cwd: &Path) ->
             let mut message = String::from(
                 "no Auth0 export in this folder: looked for tenant.yaml, tenant.yml or tenant.json, YAML files with a0deploy's top-level keys (`tenant`, `clients`, `rules`...), resource folders such as rules/ and clients/ with resource files, and rule, action or hook scripts such as rules/*.js; nothing was linted",
             );
-            let near: Vec<String> = files::children(path)
+            let near: Vec<String> = files::children_of_root(path)
                 .into_iter()
                 .filter(|p| shape::is_yaml_path(p) && !shape::is_yaml_export_file(p))
                 .filter(|p| {
@@ -182,7 +182,7 @@ impl<'a> Files<'a> {
         let root_canonical = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
         Files {
             root: root.to_path_buf(),
-            cache: FileCache::new(root_canonical.clone()),
+            cache: FileCache::new(files::Root::new(root)),
             root_canonical,
             cwd,
             keywords,
@@ -224,6 +224,26 @@ impl<'a> Files<'a> {
             });
         }
         (id, text.json, readable)
+    }
+
+    /// Reports a problem with a folder (not a file) at `path`.
+    pub fn folder_problem(&mut self, path: &Path, message: String, errors: &mut Vec<InputError>) {
+        let export_relative = display_path(path.strip_prefix(&self.root).unwrap_or(path), Path::new(""));
+        let file = SourceFile::new(
+            path.to_path_buf(),
+            display_path(path, self.cwd),
+            export_relative,
+            Arc::from(""),
+        );
+        let id = self.sources.add(file);
+        errors.push(InputError {
+            loc: Loc {
+                file: id,
+                span: Span::new(0, 0),
+                pointer: String::new(),
+            },
+            message,
+        });
     }
 
     /// Reads and parses a JSON or YAML file; `None` (with errors reported) when it has no tree.
