@@ -163,14 +163,18 @@ pub fn load(
             }
         },
     };
-    let schema = Schema::compile(CONFIG_SCHEMA).map_err(|e| format!("built-in config schema: {e}"))?;
+    static SCHEMA: std::sync::OnceLock<Result<Schema, String>> = std::sync::OnceLock::new();
+    let schema = SCHEMA
+        .get_or_init(|| Schema::compile(CONFIG_SCHEMA))
+        .as_ref()
+        .map_err(|e| format!("built-in config schema: {e}"))?;
     let mut config = Config {
         path: Some(path.to_path_buf()),
         ..Config::default()
     };
     let mut reading = Reading {
         cwd,
-        schema: &schema,
+        schema,
         boundary: repository_root(path),
         visiting: Vec::new(),
     };

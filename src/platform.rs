@@ -231,11 +231,16 @@ impl Choice {
 impl Platform {
     /// Loads the built-in data with `profile` (`auth0-oidc` or `auth0-current`).
     pub fn load(profile: &str) -> Result<Platform, String> {
-        let parsed = crate::syntax::yaml::parse(PLATFORM_YAML);
-        let root = parsed
-            .root
-            .ok_or_else(|| format!("{PLATFORM_PATH} does not parse: {:?}", parsed.errors))?;
-        Platform::from_json(root.to_json(), profile).map_err(|problems| {
+        // The built-in data never changes: parsed once per process.
+        static DATA: std::sync::OnceLock<Result<serde_json::Value, String>> = std::sync::OnceLock::new();
+        let data = DATA.get_or_init(|| {
+            let parsed = crate::syntax::yaml::parse(PLATFORM_YAML);
+            parsed
+                .root
+                .map(|root| root.to_json())
+                .ok_or_else(|| format!("{PLATFORM_PATH} does not parse: {:?}", parsed.errors))
+        });
+        Platform::from_json(data.clone()?, profile).map_err(|problems| {
             let shown: Vec<String> = problems.iter().map(|(p, m)| format!("{p}: {m}")).collect();
             format!("{PLATFORM_PATH} is malformed: {}", shown.join("; "))
         })
@@ -324,8 +329,11 @@ impl Platform {
         let before = problems.len();
         let (file, root) = register_yaml(sources, path, shown, Arc::from(text), problems);
         let Some(root) = root else { return Ok(None) };
-        let schema =
-            Schema::compile(PLATFORM_SCHEMA).map_err(|e| format!("built-in platform schema: {e}"))?;
+        static SCHEMA: std::sync::OnceLock<Result<Schema, String>> = std::sync::OnceLock::new();
+        let schema = SCHEMA
+            .get_or_init(|| Schema::compile(PLATFORM_SCHEMA))
+            .as_ref()
+            .map_err(|e| format!("built-in platform schema: {e}"))?;
         problems.extend(schema.problems(file, &root, "", "the platform file"));
         if problems.len() > before {
             return Ok(None);

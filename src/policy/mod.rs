@@ -159,8 +159,20 @@ fn policy_schema() -> Result<&'static Schema, String> {
         .map_err(Clone::clone)
 }
 
-fn check_schema(check: &'static CheckDef) -> Result<Schema, String> {
-    Schema::compile(check.schema).map_err(|e| format!("options schema of `{}`: {e}", check.name))
+/// A check's options schema, compiled once per process (every run validates policies with it).
+fn check_schema(check: &'static CheckDef) -> Result<Arc<Schema>, String> {
+    static SCHEMAS: OnceLock<std::sync::Mutex<std::collections::HashMap<&'static str, Arc<Schema>>>> = OnceLock::new();
+    let schemas = SCHEMAS.get_or_init(Default::default);
+    if let Some(schema) = schemas.lock().ok().and_then(|m| m.get(check.name).cloned()) {
+        return Ok(schema);
+    }
+    let schema = Arc::new(
+        Schema::compile(check.schema).map_err(|e| format!("options schema of `{}`: {e}", check.name))?,
+    );
+    if let Ok(mut map) = schemas.lock() {
+        map.insert(check.name, schema.clone());
+    }
+    Ok(schema)
 }
 
 /// Registers a policy or config file's text and parses it; syntax problems are reported.
@@ -172,6 +184,18 @@ pub fn register_yaml(
     problems: &mut Vec<InputError>,
 ) -> (SourceId, Option<Node>) {
     let parsed = crate::syntax::yaml::parse(&text);
+    register_parsed(sources, path, display, text, parsed, problems)
+}
+
+/// As [`register_yaml`], for a text already parsed.
+fn register_parsed(
+    sources: &mut SourceMap,
+    path: &Path,
+    display: String,
+    text: Arc<str>,
+    parsed: crate::syntax::Parsed,
+    problems: &mut Vec<InputError>,
+) -> (SourceId, Option<Node>) {
     let id = sources.add(SourceFile::new(
         path.to_path_buf(),
         display.clone(),
@@ -326,10 +350,25 @@ pub fn parse_policy(
 
 /// The built-in policies, registered under `claimlint:policies/...`.
 pub fn load_builtin(sources: &mut SourceMap, problems: &mut Vec<InputError>) -> Vec<Policy> {
+    // The built-in files never change: each is parsed once per process.
+    static PARSED: OnceLock<Vec<crate::syntax::Parsed>> = OnceLock::new();
+    let parsed = PARSED.get_or_init(|| {
+        BUILTIN_POLICIES
+            .iter()
+            .map(|(_, text)| crate::syntax::yaml::parse(text))
+            .collect()
+    });
     let mut policies = Vec::new();
-    for (path, text) in BUILTIN_POLICIES {
+    for ((path, text), parsed) in BUILTIN_POLICIES.iter().zip(parsed) {
         let display = format!("{BUILTIN_PREFIX}{path}");
-        let (file, node) = register_yaml(sources, Path::new(path), display, Arc::from(*text), problems);
+        let (file, node) = register_parsed(
+            sources,
+            Path::new(path),
+            display,
+            Arc::from(*text),
+            parsed.clone(),
+            problems,
+        );
         if let Some(policy) = node.and_then(|node| parse_policy(file, node, true, problems)) {
             policies.push(policy);
         }

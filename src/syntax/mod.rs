@@ -52,7 +52,7 @@ pub struct SyntaxError {
 }
 
 /// A parsed file: the tree (when any could be built) and every problem found on the way.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Parsed {
     pub root: Option<Node>,
     pub errors: Vec<SyntaxError>,
