@@ -161,7 +161,8 @@ fn policy_schema() -> Result<&'static Schema, String> {
 
 /// A check's options schema, compiled once per process (every run validates policies with it).
 fn check_schema(check: &'static CheckDef) -> Result<Arc<Schema>, String> {
-    static SCHEMAS: OnceLock<std::sync::Mutex<std::collections::HashMap<&'static str, Arc<Schema>>>> = OnceLock::new();
+    static SCHEMAS: OnceLock<std::sync::Mutex<std::collections::HashMap<&'static str, Arc<Schema>>>> =
+        OnceLock::new();
     let schemas = SCHEMAS.get_or_init(Default::default);
     if let Some(schema) = schemas.lock().ok().and_then(|m| m.get(check.name).cloned()) {
         return Ok(schema);
