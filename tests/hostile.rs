@@ -418,3 +418,181 @@ fn a_script_swapped_for_an_outside_link_during_a_run_is_never_read() {
     // Some runs met the link (else the race was never exercised).
     assert!(saw_link > 0, "no run met the link in {swaps} swaps");
 }
+
+/// The classes handled before this corpus, each now bounded in time and memory too: one
+/// directory export per case, the file under test beside an ordinary rule that is still linted.
+#[test]
+fn already_handled_classes_stay_bounded_and_located() {
+    let deep_json = format!("{}1{}", "[".repeat(100_000), "]".repeat(100_000));
+    let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..12 {
+        bomb.push_str(&format!(
+            "a{i}: &a{i} [{}]\n",
+            vec![format!("*a{}", i - 1); 9].join(", ")
+        ));
+    }
+    let cases: Vec<(&str, &str, Vec<u8>, &str)> = vec![
+        (
+            "deep JSON",
+            "clients/deep.json",
+            deep_json.into_bytes(),
+            "deeper than 128 levels",
+        ),
+        (
+            "NUL bytes",
+            "clients/nul.json",
+            b"{\"name\": \"a\0b\"\0}".to_vec(),
+            "clients/nul.json:1:",
+        ),
+        (
+            "invalid UTF-8",
+            "clients/latin1.json",
+            b"{\"name\": \"caf\xe9\"}".to_vec(),
+            "expected UTF-8 text",
+        ),
+        (
+            "UTF-16 BOM",
+            "clients/utf16.json",
+            b"\xff\xfe{\0}\0".to_vec(),
+            "clients/utf16.json:1:",
+        ),
+        // Duplicate keys are JSON that a0deploy reads (the last one wins): no error, no crash.
+        (
+            "duplicate keys",
+            "clients/dup.json",
+            br#"{"name": "a", "name": "b"}"#.to_vec(),
+            "CL101",
+        ),
+        ("alias bomb", "tenant.yaml", bomb.into_bytes(), "alias bomb"),
+        (
+            "deep JS brackets",
+            "rules/deep.js",
+            "(".repeat(1_000_000).into_bytes(),
+            "deeper than 256 levels",
+        ),
+    ];
+    for (what, path, bytes, expected) in cases {
+        let export = export_with_rule(
+            "function (user, context, callback) { context.idToken.role = 1; callback(null, user, context); }",
+        );
+        let target = export.path().join(path);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        if path == "tenant.yaml" {
+            std::fs::remove_file(export.path().join("tenant.json")).unwrap();
+        }
+        if path == "rules/deep.js" {
+            std::fs::write(
+                export.path().join("rules/deep.json"),
+                r#"{"name": "deep", "enabled": true, "order": 2}"#,
+            )
+            .unwrap();
+        }
+        std::fs::write(&target, bytes).unwrap();
+        let run = claimlint(export.path(), &["--format", "concise", "."]);
+        run.assert_bounded(what);
+        let code = if what == "duplicate keys" { 1 } else { 2 };
+        assert_eq!(run.code, code, "{what}: {}", run.output());
+        assert!(
+            run.stdout.contains(expected),
+            "{what}: expected {expected:?} in\n{}",
+            run.stdout
+        );
+        if path != "tenant.yaml" {
+            // The rest of the export is linted: the rule's unnamespaced claim is reported.
+            assert!(run.stdout.contains("CL101"), "{what}: {}", run.stdout);
+        }
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn special_files_and_link_loops_are_refused_without_blocking() {
+    let export = export_with_rule(
+        "function (user, context, callback) { context.idToken.role = 1; callback(null, user, context); }",
+    );
+    let clients = export.path().join("clients");
+    std::fs::create_dir(&clients).unwrap();
+    let fifo = std::ffi::CString::new(clients.join("fifo.json").display().to_string()).unwrap();
+    // SAFETY: creates a FIFO at a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+    std::os::unix::fs::symlink("loop-b.json", clients.join("loop-a.json")).unwrap();
+    std::os::unix::fs::symlink("loop-a.json", clients.join("loop-b.json")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", clients.join("zero.json")).unwrap();
+    // A sparse file of 40 GiB: its size is refused before a byte is read.
+    let sparse = std::fs::File::create(clients.join("sparse.json")).unwrap();
+    sparse.set_len(40 << 30).unwrap();
+    let run = claimlint(export.path(), &["--format", "concise", "."]);
+    run.assert_bounded("special files");
+    assert_eq!(run.code, 2, "{}", run.output());
+    for (file, expected) in [
+        ("clients/fifo.json", "special file"),
+        ("clients/loop-a.json", "clients/loop-a.json:1:1: CL001"),
+        ("clients/zero.json", "outside the export root"),
+        ("clients/sparse.json", "MiB"),
+    ] {
+        let line = run.stdout.lines().find(|l| l.contains(file)).unwrap_or_default();
+        assert!(
+            line.contains(expected),
+            "{file}: expected {expected:?} in\n{}",
+            run.stdout
+        );
+    }
+    assert!(run.stdout.contains("CL101"), "{}", run.stdout);
+}
+
+#[test]
+fn scripts_that_would_never_end_if_run_are_analysed_in_bounded_time() {
+    for script in [
+        "function (user, context, callback) { while (true) { context.idToken['https://a.com/x'] = user.email; } }",
+        "function (user, context, callback) { for (;;) { user.app_metadata.n = (user.app_metadata.n || 0) + 1; } callback(null, user, context); }",
+        "function (user, context, callback) { function f() { return f(); } f(); callback(null, user, context); }",
+        "function (user, context, callback) { let s = 'a'; while (s.length > 0) { s = s + s; } callback(null, user, context); }",
+    ] {
+        let export = export_with_rule(script);
+        let run = claimlint(export.path(), &["--format", "concise", "."]);
+        run.assert_bounded(script);
+        assert!(run.code <= 1, "{script}: {}", run.output());
+    }
+}
+
+#[test]
+fn hostile_patterns_in_configs_and_policies_cost_bounded_time() {
+    let export = export_with_rule(
+        "function (user, context, callback) { context.idToken.role = 1; callback(null, user, context); }",
+    );
+    let ignore = format!(
+        "ignore:\n  - \"{}x\"\npolicies: [policies]\n",
+        "**/".repeat(2_000)
+    );
+    std::fs::write(export.path().join(".claimlint.yaml"), ignore).unwrap();
+    std::fs::create_dir(export.path().join("policies")).unwrap();
+    // A pattern that backtracks exponentially in a backtracking engine, against a long name.
+    std::fs::write(
+        export.path().join("policies/ACME001-catastrophic.yaml"),
+        "id: ACME001\nname: catastrophic\nseverity: warning\ncheck: value-match\noptions:\n  select: /clients/*/name\n  pattern: \"^(a+)+$\"\nsummary: x\nmessage: \"client `{value}` {problem}\"\n",
+    )
+    .unwrap();
+    std::fs::create_dir(export.path().join("clients")).unwrap();
+    let name = format!("{}b", "a".repeat(100_000));
+    std::fs::write(
+        export.path().join("clients/slow.json"),
+        serde_json::json!({ "name": name }).to_string(),
+    )
+    .unwrap();
+    let run = claimlint(export.path(), &["--format", "concise", "."]);
+    run.assert_bounded("patterns");
+    assert!(run.stdout.contains("ACME001"), "{}", run.output());
+}
+
+#[test]
+fn a_rule_setting_thousands_of_claims_is_linted_in_bounded_time() {
+    let body: String = (0..5_000)
+        .map(|i| format!("context.idToken['https://example.com/c{i}'] = user.email;\n"))
+        .collect();
+    let export = export_with_rule(&format!(
+        "function (user, context, callback) {{\n{body}callback(null, user, context);\n}}"
+    ));
+    let run = claimlint(export.path(), &["--format", "concise", "."]);
+    run.assert_bounded("many claims");
+    assert!(run.code <= 1, "{}", run.output());
+}
