@@ -8,12 +8,17 @@
 //! diagnostic of about 200 bytes per byte. This pass tokenises the script the way a JavaScript
 //! reader does (strings, comments, templates, and regular expressions told from division by the
 //! token before them) and estimates, from above, how deep the parser would recurse: every
-//! bracket, plus per open bracket the statement-nesting keywords seen in it (never forgotten)
-//! and the expression-nesting tokens since the last `;`, `,` or automatic semicolon in it.
+//! bracket, plus per open bracket the statement-nesting keywords seen in it since a statement
+//! last ended (a `;` or a block not followed by `else`) and the expression-nesting tokens since
+//! the last `;`, `,` or automatic semicolon in it. A block can end statements around an
+//! expression still open (`if (a) x = a ? function () {} : …`), so the estimate may fall short
+//! by at most one limit's worth of statements; the limit leaves that room.
 
 /// Limits of the pass; [`Limits::default`] holds the ones claimlint uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
+    /// Largest script analysed, in bytes.
+    pub bytes: usize,
     /// Deepest bracket nesting (`(`, `[`, `{`, `${`).
     pub brackets: usize,
     /// Deepest estimated recursion of the parser, brackets included.
@@ -26,7 +31,10 @@ impl Default for Limits {
     fn default() -> Self {
         // About 2 KiB of parser stack per level: 10,000 levels stay far inside the worker
         // threads' stack. Real scripts nest a few dozen levels.
+        // Auth0 takes actions of at most 100 KB and advises keeping all rules under 100 kB in
+        // total; ten times that is far past any real script, and parses in about 35 MB.
         Limits {
+            bytes: 1 << 20,
             brackets: 256,
             nesting: 10_000,
             stray: 64,
@@ -43,6 +51,16 @@ pub struct Refusal {
 
 /// Checks `text` against `limits`; `None` when oxc can parse it safely.
 pub fn prescan(text: &str, limits: Limits) -> Option<Refusal> {
+    if text.len() > limits.bytes {
+        return Some(Refusal {
+            at: 0,
+            message: format!(
+                "script is {} KiB; Auth0 takes actions of at most 100 KB and advises under 100 kB for all rules together, so scripts over {} KiB are not analysed",
+                text.len() >> 10,
+                limits.bytes >> 10
+            ),
+        });
+    }
     Scanner {
         bytes: text.as_bytes(),
         i: 0,
@@ -83,8 +101,8 @@ enum Kind {
 #[derive(Debug, Clone, Copy)]
 struct Frame {
     kind: Kind,
-    /// Statement nesting (`if`, `else`, `for`, `while`, `do`, `with`, labels) seen in this
-    /// bracket. Never reset: `else` continues an `if` after its `;`.
+    /// Statement nesting (`if`, `else`, `for`, `while`, `do`, `with`, labels) in this bracket
+    /// since a statement last ended; a `;` or block followed by `else` ends none.
     statements: usize,
     /// Expression nesting since the last `;`, `,` or automatic semicolon in this bracket.
     expression: usize,
@@ -299,12 +317,17 @@ impl Scanner<'_> {
         self.check(self.i - 1)
     }
 
-    /// Whether a `{` after an operator-like token opens a block: after `;`, `{`, `}`, `=>`, a
-    /// label's `:`, and the keywords that take a block.
+    /// Whether a `{` after an operator-like token opens a block: after `;`, `{`, `=>`, a
+    /// statement head's `)`, a label's `:`, and the keywords that take a block.
     fn block_follows(&self) -> bool {
         let before = self.bytes[..self.i].trim_ascii_end();
         let last_word = before.rsplit(|c| !is_word_byte(*c)).next().unwrap_or_default();
-        if before.ends_with(b"=>") || before.ends_with(b";") || before.ends_with(b"{") {
+        // `)` here closed a statement head (`if (a) {`): other `)` leave an operand.
+        if before.ends_with(b"=>")
+            || before.ends_with(b";")
+            || before.ends_with(b"{")
+            || before.ends_with(b")")
+        {
             return true;
         }
         if before.ends_with(b":") {
@@ -324,11 +347,39 @@ impl Scanner<'_> {
         }
         let frame = self.frames.pop().unwrap_or(Frame::new(Kind::Group));
         match frame.kind {
-            Kind::StatementHead | Kind::Block => self.operator(),
+            Kind::Block => {
+                // A block ends the statements around it unless `else` continues them.
+                if !self.else_follows() {
+                    self.top().statements = 0;
+                }
+                self.operator();
+            }
+            Kind::StatementHead => self.operator(),
             Kind::Substitution => return true,
             Kind::Group | Kind::Object => self.operand(),
         }
         false
+    }
+
+    /// Whether the next token is `else`, which continues the `if` statements a `;` or a block
+    /// would otherwise end.
+    fn else_follows(&self) -> bool {
+        let mut i = self.i;
+        loop {
+            let rest = &self.bytes[i.min(self.bytes.len())..];
+            let trimmed = rest.trim_ascii_start();
+            i += rest.len() - trimmed.len();
+            if trimmed.starts_with(b"//") {
+                i += trimmed.iter().position(|&b| b == b'\n').unwrap_or(trimmed.len());
+            } else if trimmed.starts_with(b"/*") {
+                match trimmed.windows(2).skip(2).position(|w| w == b"*/") {
+                    Some(end) => i += end + 4,
+                    None => return false,
+                }
+            } else {
+                return trimmed.starts_with(b"else") && !trimmed.get(4).copied().is_some_and(is_word_byte);
+            }
+        }
     }
 
     /// Reads template text after a backtick or a substitution's `}`, up to the closing backtick
@@ -413,9 +464,13 @@ impl Scanner<'_> {
         self.i += token.len();
         match token {
             b";" | b"," => {
+                let statement_ends = token == b";" && !self.else_follows();
                 let top = self.top();
                 top.expression = 0;
                 top.conditionals = 0;
+                if statement_ends {
+                    top.statements = 0;
+                }
                 self.operator();
             }
             b"?." => self.operator(),
@@ -548,7 +603,20 @@ mod tests {
     use super::*;
 
     fn refused(text: &str) -> Option<String> {
-        prescan(text, Limits::default()).map(|r| r.message)
+        // The size limit is tested on its own; these tests are about nesting.
+        let limits = Limits {
+            bytes: usize::MAX,
+            ..Limits::default()
+        };
+        prescan(text, limits).map(|r| r.message)
+    }
+
+    #[test]
+    fn scripts_past_the_size_limit_are_refused() {
+        let big = "a = 1;\n".repeat(200_000);
+        let message = prescan(&big, Limits::default()).unwrap().message;
+        assert!(message.contains("over 1024 KiB are not analysed"), "{message}");
+        assert_eq!(prescan(&"a = 1;\n".repeat(100_000), Limits::default()), None);
     }
 
     #[test]
@@ -572,8 +640,19 @@ mod tests {
         let object = format!("x = {{{}}};", "k: v ? 1 : 2, ".repeat(20_000));
         let concatenation = format!("x = {};", "'a' + ".repeat(50_000) + "'b'");
         let switch = format!("switch (x) {{ {} }}", "case 1: y = 2; break; ".repeat(20_000));
-        let ifs = "if (a) { b = 1; }\n".repeat(2_000);
-        for script in [assignments, no_semicolons, object, concatenation, switch, ifs] {
+        let ifs = "if (a) { b = 1; }\n".repeat(20_000);
+        let bare_ifs = "if (a) b = 1;\nif (a) b = 2; else c = 3;\n".repeat(20_000);
+        let commented = "if (a) b = 1; // else\n/* else */ c = 2;\n".repeat(20_000);
+        for script in [
+            assignments,
+            no_semicolons,
+            object,
+            concatenation,
+            switch,
+            ifs,
+            bare_ifs,
+            commented,
+        ] {
             assert_eq!(refused(&script), None, "{}", &script[..40]);
         }
     }
@@ -603,6 +682,8 @@ mod tests {
             "a ? /'/ : ".repeat(n) + "1",
             "a ? `'` : ".repeat(n) + "1",
             "if (a) x; else if (a) ".repeat(n / 4) + "x;",
+            "if (a) x; /* c */ else // c\n if (a) ".repeat(n / 4) + "x;",
+            "if (a) {} else if (a) ".repeat(n / 2) + "{}",
         ];
         for script in chains {
             let message = refused(&script).unwrap_or_else(|| panic!("{}", &script[..30]));
