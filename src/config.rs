@@ -125,6 +125,8 @@ pub struct Config {
     pub overrides: Vec<PolicyOverride>,
     pub ignore: Vec<IgnorePattern>,
     pub suppressions: Vec<Suppression>,
+    /// `limits:`: the script budgets (a config that extends another overrides it key by key).
+    pub script_limits: crate::js::prescan::Limits,
 }
 
 /// The config that applies to an export: the nearest `.claimlint.yaml` up to the repository root.
@@ -328,6 +330,22 @@ fn load_into(
     }
     for dir in strings(&root, "policies") {
         config.policy_dirs.push(base.join(dir.0));
+    }
+    if let Some(members) = root.get("limits").and_then(Node::as_object) {
+        let limits = &mut config.script_limits;
+        for member in members {
+            // The schema has already reported values of the wrong type or range.
+            let Some(value) = member.value.as_u64().and_then(|v| usize::try_from(v).ok()) else {
+                continue;
+            };
+            match member.key.as_str() {
+                "script_kib" => limits.bytes = value.saturating_mul(1024),
+                "script_nesting" => limits.nesting = value,
+                "script_brackets" => limits.brackets = value,
+                "script_stray_characters" => limits.stray = value,
+                _ => {}
+            }
+        }
     }
     if let Some(members) = root.get("overrides").and_then(Node::as_object) {
         for member in members {

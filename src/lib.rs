@@ -219,7 +219,8 @@ fn run(options: &CheckOptions, keywords: &KeywordMap) -> Result<CheckRun, Error>
         setups[index].note_ignored_files(read, &mut outcomes[index]);
         let mut export_findings: Vec<Finding> =
             loaded.errors.iter().map(|e| input_error(&sources, e)).collect();
-        let scripts = eval::lower_scripts(&loaded.tenant, &sources);
+        let limits = setups[index].config.script_limits;
+        let scripts = eval::lower_scripts_within(&loaded.tenant, &sources, limits);
         export_findings.extend(script_errors(&scripts, &sources));
         let (mut checked, refused) = setups[index].check(&loaded.tenant, &scripts, &sources);
         refused_proofs.extend(refused);

@@ -738,3 +738,52 @@ fn a_folder_that_cannot_be_listed_is_a_located_error() {
     }
     assert!(run.stdout.contains("CL101"), "{}", run.stdout);
 }
+
+#[test]
+fn script_budgets_are_set_in_the_config() {
+    let big = format!(
+        "function (user, context, callback) {{\n{}callback(null, user, context);\n}}",
+        "context.idToken['https://a.com/x'] = user.email;\n".repeat(30_000)
+    );
+    let export = export_with_rule(&big);
+    let run = claimlint(export.path(), &["--format", "concise", "."]);
+    assert!(
+        run.stdout.contains("over 1024 KiB are not analysed"),
+        "{}",
+        run.stdout
+    );
+    // Raised, the same script is analysed; a lowered nesting budget refuses a shallow one.
+    std::fs::write(
+        export.path().join(".claimlint.yaml"),
+        "limits:\n  script_kib: 2048\n",
+    )
+    .unwrap();
+    let run = claimlint(export.path(), &["--format", "concise", "."]);
+    run.assert_bounded("raised size budget");
+    assert!(!run.stdout.contains("not analysed"), "{}", run.stdout);
+    std::fs::write(
+        export.path().join("rules/hostile.js"),
+        chain("!", "x").get(..200).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(
+        export.path().join(".claimlint.yaml"),
+        "limits:\n  script_nesting: 50\n",
+    )
+    .unwrap();
+    let run = claimlint(export.path(), &["--format", "concise", "."]);
+    assert!(run.stdout.contains("deeper than 50 levels"), "{}", run.stdout);
+    // A budget of the wrong type is a located config error.
+    std::fs::write(
+        export.path().join(".claimlint.yaml"),
+        "limits:\n  script_kib: lots\n",
+    )
+    .unwrap();
+    let run = claimlint(export.path(), &["--format", "concise", "."]);
+    assert_eq!(run.code, 2, "{}", run.output());
+    assert!(
+        run.stdout.contains(".claimlint.yaml:2:15: CL001"),
+        "{}",
+        run.stdout
+    );
+}

@@ -71,6 +71,15 @@ impl Scripts {
 
 /// Lowers every rule, action and hook of the export, in parallel.
 pub fn lower_scripts(tenant: &Tenant, sources: &SourceMap) -> Scripts {
+    lower_scripts_within(tenant, sources, crate::js::prescan::Limits::default())
+}
+
+/// As [`lower_scripts`], with the config's script budgets.
+pub fn lower_scripts_within(
+    tenant: &Tenant,
+    sources: &SourceMap,
+    limits: crate::js::prescan::Limits,
+) -> Scripts {
     let unit = |kind: &'static str, name: &str, script: Option<&crate::model::Script>| {
         let file = script?.file?;
         Some(ScriptUnit {
@@ -99,7 +108,7 @@ pub fn lower_scripts(tenant: &Tenant, sources: &SourceMap) -> Scripts {
     }
     let lowered: Vec<Lowered> = units
         .par_iter()
-        .map(|(_, _, u)| crate::js::analyse(&u.text))
+        .map(|(_, _, u)| crate::js::analyse_within(&u.text, limits))
         .collect();
     let mut scripts = Scripts::default();
     for ((kind, i, mut unit), lowered) in units.into_iter().zip(lowered) {

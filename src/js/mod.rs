@@ -25,7 +25,12 @@ pub struct Lowered {
 /// Parses and lowers one script. Keyword markers become unresolved values first. A script that
 /// would exhaust the parser (see [`prescan`]) is refused with a located error instead.
 pub fn analyse(text: &str) -> Lowered {
-    if let Some(refusal) = prescan::prescan(text, prescan::Limits::default()) {
+    analyse_within(text, prescan::Limits::default())
+}
+
+/// As [`analyse`], with the config's script budgets.
+pub fn analyse_within(text: &str, limits: prescan::Limits) -> Lowered {
+    if let Some(refusal) = prescan::prescan(text, limits) {
         let at = refusal.at.min(text.len());
         return Lowered {
             ir: ir::Program::default(),

@@ -82,6 +82,14 @@ impl Node {
         }
     }
 
+    /// A number written as a non-negative integer (`42`, not `4.2e1` or `-1`).
+    pub fn as_u64(&self) -> Option<u64> {
+        match &self.value {
+            Value::Number(n) => n.parse().ok(),
+            _ => None,
+        }
+    }
+
     pub fn as_bool(&self) -> Option<bool> {
         match self.value {
             Value::Bool(b) => Some(b),
