@@ -185,14 +185,12 @@ pub fn load(
 }
 
 /// The folder `extends` may not leave: the repository holding the config (the nearest folder
-/// above it with `.git`), or the config's own folder outside a repository. Symbolic links
-/// resolved.
+/// above it with `.git`), or the config's own folder outside a repository.
 fn repository_root(config: &Path) -> PathBuf {
-    let folder = absolute(config)
+    let folder = lexical(&absolute(config))
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default();
-    let folder = folder.canonicalize().unwrap_or(folder);
     folder
         .ancestors()
         .find(|dir| dir.join(".git").exists())
@@ -238,21 +236,18 @@ fn load_into(
                 let message = format!("`extends` loops back to {}", display_path(path, cwd));
                 return refuse(message, problems);
             }
-            // Checked before anything is opened: a config in a pull request must not make
+            // Opened beneath the repository's handle: a config in a pull request must not make
             // claimlint read (and echo) a file outside the repository, or block on a device.
-            let inside = path
-                .canonicalize()
-                .is_ok_and(|real| real.starts_with(&reading.boundary));
-            if !inside && path.exists() {
-                let message = format!(
-                    "`extends` names {}, outside the repository ({}); only configs inside it can be extended",
-                    display_path(path, cwd),
-                    display_path(&reading.boundary, cwd)
-                );
-                return refuse(message, problems);
-            }
-            match crate::load::files::read_named(path) {
+            match crate::load::files::read_named_beneath(&reading.boundary, path) {
                 Ok(text) => (text, None),
+                Err(error) if error.outside => {
+                    let message = format!(
+                        "`extends` names {}, outside the repository ({}); only configs inside it can be extended",
+                        display_path(path, cwd),
+                        display_path(&reading.boundary, cwd)
+                    );
+                    return refuse(message, problems);
+                }
                 Err(error) => match error.text {
                     Some((text, at)) => (text, Some((at, error.message))),
                     None => {

@@ -787,3 +787,40 @@ fn script_budgets_are_set_in_the_config() {
         run.stdout
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn links_in_configs_and_policy_folders_cannot_lead_outside() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("outside.yaml"), "OUTSIDE-SECRET: 1\n").unwrap();
+    let export = dir.path().join("export");
+    std::fs::create_dir_all(export.join(".git")).unwrap();
+    std::fs::create_dir_all(export.join("policies")).unwrap();
+    std::fs::write(export.join("tenant.json"), "{}").unwrap();
+    std::os::unix::fs::symlink(dir.path().join("outside.yaml"), export.join("base.yaml")).unwrap();
+    std::os::unix::fs::symlink(
+        dir.path().join("outside.yaml"),
+        export.join("policies/linked.yaml"),
+    )
+    .unwrap();
+    std::fs::write(
+        export.join(".claimlint.yaml"),
+        "extends: base.yaml\npolicies: [policies]\n",
+    )
+    .unwrap();
+    let run = claimlint(&export, &["--format", "concise", "."]);
+    run.assert_bounded("links in configs");
+    assert_eq!(run.code, 2, "{}", run.output());
+    assert!(
+        run.stdout.contains(".claimlint.yaml:1:10: CL001 `extends` names"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("policies/linked.yaml:1:1: CL001 cannot read policy file: a symbolic link to outside"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.output().contains("OUTSIDE-SECRET"), "{}", run.output());
+}

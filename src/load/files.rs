@@ -80,6 +80,8 @@ fn open_nofollow(path: &Path) -> std::io::Result<std::fs::File> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NamedReadError {
     pub message: String,
+    /// The path leads outside the folder it had to stay in.
+    pub outside: bool,
     /// For a file that is not UTF-8: its text decoded lossily and the offset of the first bad
     /// byte, so the problem can be shown in place.
     pub text: Option<(String, usize)>,
@@ -89,7 +91,6 @@ pub struct NamedReadError {
 /// platform file, `--keywords`): one open that neither blocks on a FIFO nor reads a device,
 /// regular files only, at most [`MAX_FILE_BYTES`], and UTF-8.
 pub fn read_named(path: &Path) -> Result<String, NamedReadError> {
-    let fail = |message: String| NamedReadError { message, text: None };
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
@@ -97,7 +98,47 @@ pub fn read_named(path: &Path) -> Result<String, NamedReadError> {
         use std::os::unix::fs::OpenOptionsExt;
         options.custom_flags(libc::O_NONBLOCK);
     }
-    let mut file = options.open(path).map_err(|e| fail(io_reason(&e)))?;
+    let file = options.open(path).map_err(|e| named_error(io_reason(&e)))?;
+    read_named_file(file)
+}
+
+fn named_error(message: String) -> NamedReadError {
+    NamedReadError {
+        message,
+        outside: false,
+        text: None,
+    }
+}
+
+/// As [`read_named`], for a file that must stay inside `folder` (what a config `extends`, a
+/// policy in a policy folder): opened beneath the folder's handle like export files (see
+/// [`Root`]), so a link out of it is refused by the open itself.
+pub fn read_named_beneath(folder: &Path, path: &Path) -> Result<String, NamedReadError> {
+    let root = Root::new(folder);
+    let outside = || NamedReadError {
+        message: "outside the folder it must stay in".into(),
+        outside: true,
+        text: None,
+    };
+    match root.open(path) {
+        Beneath::File(file) => read_named_file(file),
+        Beneath::Outside => Err(outside()),
+        Beneath::Missing => Err(named_error("file not found".into())),
+        Beneath::Failed(error) => Err(named_error(io_reason(&error))),
+        Beneath::Unsupported => {
+            let inside = path
+                .canonicalize()
+                .is_ok_and(|real| real.starts_with(root.canonical()));
+            if !inside && path.exists() {
+                return Err(outside());
+            }
+            read_named(path)
+        }
+    }
+}
+
+fn read_named_file(mut file: std::fs::File) -> Result<String, NamedReadError> {
+    let fail = named_error;
     let meta = file.metadata().map_err(|e| fail(io_reason(&e)))?;
     if meta.is_dir() {
         return Err(fail("it is a folder, not a file".into()));
@@ -120,6 +161,7 @@ pub fn read_named(path: &Path) -> Result<String, NamedReadError> {
         let byte = error.as_bytes()[at];
         NamedReadError {
             message: format!("expected UTF-8 text, found the byte 0x{byte:02X}; save the file as UTF-8"),
+            outside: false,
             text: Some((String::from_utf8_lossy(error.as_bytes()).into_owned(), at)),
         }
     })

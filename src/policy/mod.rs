@@ -391,19 +391,16 @@ pub fn load_dir(
         .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
         .collect();
     paths.sort();
-    let folder = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
     let mut policies = Vec::new();
     for path in paths {
         // A policy file is read only if it stays inside its folder, and a problem reading one
         // is reported at that file while the others are still used.
-        let read = if path.canonicalize().is_ok_and(|real| real.starts_with(&folder)) {
-            crate::load::files::read_named(&path)
-        } else {
-            Err(crate::load::files::NamedReadError {
-                message: "a symbolic link to outside the policy folder; it was not read".into(),
-                text: None,
-            })
-        };
+        let read = crate::load::files::read_named_beneath(dir, &path).map_err(|mut error| {
+            if error.outside {
+                error.message = "a symbolic link to outside the policy folder; it was not read".into();
+            }
+            error
+        });
         let (text, problem) = match read {
             Ok(text) => (text, None),
             Err(error) => {
