@@ -437,10 +437,8 @@ fn token(args: &TokenArgs) -> ExitCode {
     };
     for finding in &run.input_errors {
         let at = &finding.location;
-        eprintln!(
-            "claimlint: {}:{}:{}: {}",
-            at.file, at.line, at.column, finding.message
-        );
+        let line = format!("{}:{}:{}: {}", at.file, at.line, at.column, finding.message);
+        eprintln!("claimlint: {}", report::escape::line(&line));
     }
     let text = match args.format {
         ListFormat::Json => report::token::json(&run.evaluation),

@@ -122,6 +122,11 @@ pub struct Config {
     pub path: Option<PathBuf>,
     pub platform: Option<PlatformSetting>,
     pub policy_dirs: Vec<PathBuf>,
+    /// Where each of `policy_dirs` is written.
+    pub policy_dir_locs: Vec<Loc>,
+    /// The repository the config lives in: what it names (`extends`, `policies`, a platform
+    /// file) must stay inside. `None` without a config.
+    pub boundary: Option<PathBuf>,
     pub overrides: Vec<PolicyOverride>,
     pub ignore: Vec<IgnorePattern>,
     pub suppressions: Vec<Suppression>,
@@ -148,14 +153,30 @@ pub fn find_for(export_root: &Path) -> Option<PathBuf> {
 /// file that cannot be read at all is an `Err`.
 pub fn load(
     path: &Path,
+    named_by_user: bool,
     cwd: &Path,
     sources: &mut SourceMap,
     problems: &mut Vec<InputError>,
 ) -> Result<Config, String> {
-    let text = match crate::load::files::read_named(path) {
+    let boundary = repository_root(path);
+    // A config found beside the export is the repository's and must stay inside it (it may be a
+    // link); one named with `--config` is read wherever it is.
+    let read = if named_by_user {
+        crate::load::files::read_named(path)
+    } else {
+        crate::load::files::read_named_beneath(&boundary, path)
+    };
+    let text = match read {
         Ok(text) => Source::Text(text, None),
         Err(error) => match error.text {
             Some((text, at)) => Source::Text(text, Some((at, error.message))),
+            None if error.outside => {
+                return Err(format!(
+                    "cannot read config file {}: it is a link to outside the repository ({})",
+                    display_path(path, cwd),
+                    display_path(&boundary, cwd)
+                ));
+            }
             None => {
                 return Err(format!(
                     "cannot read config file {}: {}",
@@ -172,12 +193,13 @@ pub fn load(
         .map_err(|e| format!("built-in config schema: {e}"))?;
     let mut config = Config {
         path: Some(path.to_path_buf()),
+        boundary: Some(boundary.clone()),
         ..Config::default()
     };
     let mut reading = Reading {
         cwd,
         schema,
-        boundary: repository_root(path),
+        boundary,
         visiting: Vec::new(),
     };
     load_into(&mut config, path, text, &mut reading, sources, problems);
@@ -323,8 +345,9 @@ fn load_into(
             loc: loc("/platform".into(), node),
         });
     }
-    for dir in strings(&root, "policies") {
-        config.policy_dirs.push(base.join(dir.0));
+    for (i, (dir, node)) in strings(&root, "policies").into_iter().enumerate() {
+        config.policy_dirs.push(base.join(dir));
+        config.policy_dir_locs.push(loc(format!("/policies/{i}"), &node));
     }
     if let Some(members) = root.get("limits").and_then(Node::as_object) {
         let limits = &mut config.script_limits;
@@ -333,11 +356,12 @@ fn load_into(
             let Some(value) = member.value.as_u64().and_then(|v| usize::try_from(v).ok()) else {
                 continue;
             };
+            // Clamped to the schema's ranges, which a run with schema problems never passes.
             match member.key.as_str() {
-                "script_kib" => limits.bytes = value.saturating_mul(1024),
-                "script_nesting" => limits.nesting = value,
-                "script_brackets" => limits.brackets = value,
-                "script_stray_characters" => limits.stray = value,
+                "script_kib" => limits.bytes = value.clamp(1, 32_768) * 1024,
+                "script_nesting" => limits.nesting = value.clamp(1, 50_000),
+                "script_brackets" => limits.brackets = value.clamp(1, 1_000),
+                "script_stray_characters" => limits.stray = value.min(100_000),
                 _ => {}
             }
         }

@@ -35,15 +35,33 @@ impl Setup {
         problems: &mut Vec<InputError>,
     ) -> Result<Setup, Error> {
         let config = match &config_path {
-            Some(path) => {
-                config::load(path, cwd, sources, problems).map_err(|message| Error::Config { message })?
-            }
+            Some(path) => config::load(path, options.config.is_some(), cwd, sources, problems)
+                .map_err(|message| Error::Config { message })?,
             None => Config::default(),
         };
         let mut policies = policy::load_builtin(sources, problems);
-        for dir in config.policy_dirs.iter().chain(&options.policy_dirs) {
-            let loaded =
-                policy::load_dir(dir, cwd, sources, problems).map_err(|message| Error::Config { message })?;
+        // Policy folders a config names stay inside its repository, and so do their files;
+        // folders named with `--policies` are the user's, their files stay inside them.
+        for (dir, at) in config.policy_dirs.iter().zip(&config.policy_dir_locs) {
+            let boundary = config.boundary.as_deref().unwrap_or(dir);
+            if !crate::load::files::inside(boundary, dir) {
+                problems.push(InputError {
+                    loc: at.clone(),
+                    message: format!(
+                        "`policies` names {}, outside the repository ({}); only folders inside it are read",
+                        crate::source::display_path(dir, cwd),
+                        crate::source::display_path(boundary, cwd)
+                    ),
+                });
+                continue;
+            }
+            let loaded = policy::load_dir(dir, boundary, cwd, sources, problems)
+                .map_err(|message| Error::Config { message })?;
+            policies.extend(loaded);
+        }
+        for dir in &options.policy_dirs {
+            let loaded = policy::load_dir(dir, dir, cwd, sources, problems)
+                .map_err(|message| Error::Config { message })?;
             policies.extend(loaded);
         }
         policy::check_unique(&policies, sources, problems);
@@ -95,7 +113,9 @@ impl Setup {
             Some(Choice::File { path, profile }) => {
                 // A file with problems has them reported; nothing is linted, so the built-in
                 // data stands in.
-                match Platform::load_file(&path, profile.as_deref(), cwd, at, sources, problems) {
+                // A platform file a config names stays inside its repository.
+                let within = at.and(config.boundary.as_deref());
+                match Platform::load_file(&path, profile.as_deref(), cwd, at, within, sources, problems) {
                     Ok(Some(platform)) => Ok(platform),
                     Ok(None) => Platform::load(DEFAULT_PROFILE),
                     Err(message) => Err(message),

@@ -306,14 +306,23 @@ impl Platform {
         profile: Option<&str>,
         cwd: &Path,
         at: Option<&Loc>,
+        within: Option<&Path>,
         sources: &mut SourceMap,
         problems: &mut Vec<InputError>,
     ) -> Result<Option<Platform>, String> {
         let shown = display_path(path, cwd);
-        let text = match crate::load::files::read_named(path) {
+        let read = match within {
+            Some(boundary) => crate::load::files::read_named_beneath(boundary, path),
+            None => crate::load::files::read_named(path),
+        };
+        let text = match read {
             Ok(text) => text,
             Err(error) => {
-                let message = format!("cannot read platform file {shown}: {}", error.message);
+                let message = if error.outside {
+                    format!("platform file {shown} is outside the repository; only files inside it are read")
+                } else {
+                    format!("cannot read platform file {shown}: {}", error.message)
+                };
                 return match at {
                     Some(loc) => {
                         problems.push(InputError {

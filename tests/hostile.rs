@@ -824,3 +824,47 @@ fn links_in_configs_and_policy_folders_cannot_lead_outside() {
     );
     assert!(!run.output().contains("OUTSIDE-SECRET"), "{}", run.output());
 }
+
+#[cfg(unix)]
+#[test]
+fn policy_folders_platform_files_and_the_config_itself_stay_inside_the_repository() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = dir.path().join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join("secret.yaml"), "password: OUTSIDE-SECRET\n").unwrap();
+    let export = dir.path().join("export");
+    std::fs::create_dir_all(export.join(".git")).unwrap();
+    std::fs::write(export.join("tenant.json"), "{}").unwrap();
+    let config = format!(
+        "policies: [{}]\nplatform: ../outside/secret.yaml\n",
+        outside.display()
+    );
+    std::fs::write(export.join(".claimlint.yaml"), config).unwrap();
+    let run = claimlint(&export, &["--format", "concise", "."]);
+    run.assert_bounded("config paths");
+    assert_eq!(run.code, 2, "{}", run.output());
+    assert!(
+        run.stdout
+            .contains(".claimlint.yaml:1:12: CL001 `policies` names"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("platform file ../outside/secret.yaml is outside the repository"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.output().contains("OUTSIDE-SECRET"), "{}", run.output());
+    // The config found beside the export may not be a link out of the repository either.
+    std::fs::remove_file(export.join(".claimlint.yaml")).unwrap();
+    std::os::unix::fs::symlink(outside.join("secret.yaml"), export.join(".claimlint.yaml")).unwrap();
+    let run = claimlint(&export, &["--format", "concise", "."]);
+    assert_eq!(run.code, 2, "{}", run.output());
+    assert!(
+        run.stderr.contains("link to outside the repository"),
+        "{}",
+        run.output()
+    );
+    assert!(!run.output().contains("OUTSIDE-SECRET"), "{}", run.output());
+}

@@ -106,7 +106,7 @@ pub fn parseable<'a>(allocator: &'a Allocator, text: &'a str) -> (&'a str, u32) 
 }
 
 /// Whether the script starts (after comments) with an anonymous `function` or `async function`.
-fn is_bare_function(text: &str) -> bool {
+pub(super) fn is_bare_function(text: &str) -> bool {
     let mut rest = text.trim_start();
     loop {
         if let Some(after) = rest.strip_prefix("//") {

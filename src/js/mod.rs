@@ -30,16 +30,61 @@ pub fn analyse(text: &str) -> Lowered {
 
 /// As [`analyse`], with the config's script budgets.
 pub fn analyse_within(text: &str, limits: prescan::Limits) -> Lowered {
-    if let Some(refusal) = prescan::prescan(text, limits) {
-        let at = refusal.at.min(text.len());
-        return Lowered {
+    let refused = |at: usize, message: String| {
+        let at = at.min(text.len());
+        Lowered {
             ir: ir::Program::default(),
-            errors: vec![(Span::new(at, (at + 1).min(text.len())), refusal.message)],
-        };
+            errors: vec![(Span::new(at, (at + 1).min(text.len())), message)],
+        }
+    };
+    if text.len() > limits.bytes {
+        return refused(0, prescan::too_large(text.len(), limits));
     }
+    // Markers are neutralised first, so the prescan sees what the parser will (same length).
     let prepared = neutralise_markers(text);
-    lower::lower(&prepared)
+    // A bare `function (user, context, callback) {…}` is parsed as `void function…` (see
+    // `lower::parseable`); it is scanned the same way, so its body is an expression's.
+    let scanned = if lower::is_bare_function(&prepared) {
+        prescan::prescan(&format!("void {prepared}"), limits).map(|mut r| {
+            r.at = r.at.saturating_sub(5);
+            r
+        })
+    } else {
+        prescan::prescan(&prepared, limits)
+    };
+    if let Some(refusal) = scanned {
+        return refused(refusal.at, refusal.message);
+    }
+    // The prescan bounds the parser's recursion from above, but it is a lexical estimate. As a
+    // second line, a script too large to be safe on a worker's stack whatever its shape is parsed
+    // on a thread whose stack fits its size: no script within the size limit can overflow it.
+    let stack = prepared.len().saturating_mul(STACK_PER_BYTE);
+    if stack <= SAFE_ON_WORKER {
+        return lower::lower(&prepared);
+    }
+    let parsed = std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("claimlint-parse".into())
+            .stack_size(stack)
+            .spawn_scoped(scope, || lower::lower(&prepared))
+            .ok()
+            .and_then(|thread| thread.join().ok())
+    });
+    parsed.unwrap_or_else(|| {
+        refused(
+            0,
+            "script could not be analysed: no thread with a stack large enough to parse it safely".into(),
+        )
+    })
 }
+
+/// Parser stack a script can need per byte at most: each level of nesting takes at least one
+/// byte and, measured, about 1.5 KiB of oxc's parser and semantic analysis.
+const STACK_PER_BYTE: usize = 4 << 10;
+
+/// Scripts whose worst case fits in this much stack are parsed on the worker (its stack is
+/// 256 MiB, see `lib.rs`); larger ones get a thread of their own.
+const SAFE_ON_WORKER: usize = 128 << 20;
 
 /// Replaces `@@KEY@@` and `##KEY##` outside string literals by the identifier `__KEY__` of the
 /// same length, which the evaluator knows as an unresolved keyword. Markers inside strings stay.
@@ -110,6 +155,23 @@ mod tests {
         let lowered = analyse("function (user, context, callback) {\n  context.idToken[ = 1;\n}");
         assert_eq!(lowered.errors.len(), 1, "{:?}", lowered.errors);
         assert!(lowered.errors[0].0.start > 30);
+    }
+
+    #[test]
+    fn markers_are_neutralised_before_the_prescan() {
+        // `@@A@@` would read as decorators, and each marker as stray characters.
+        let p = format!("{}1{}", "(".repeat(1_000), ")".repeat(1_000));
+        let lowered = analyse(&format!("x = @@A@@ / {p} / 1;"));
+        assert!(lowered.errors[0].1.contains("brackets"), "{:?}", lowered.errors);
+        let markers = "x = ##KEY## + 1;\n".repeat(100);
+        assert!(analyse(&markers).errors.is_empty());
+    }
+
+    #[test]
+    fn a_bare_function_is_scanned_as_the_expression_it_is_parsed_as() {
+        let p = format!("{}1{}", "(".repeat(1_000), ")".repeat(1_000));
+        let lowered = analyse(&format!("function (user, context, callback) {{}} / {p} / 1"));
+        assert!(lowered.errors[0].1.contains("brackets"), "{:?}", lowered.errors);
     }
 
     #[test]

@@ -49,16 +49,21 @@ pub struct Refusal {
     pub message: String,
 }
 
+/// Why a script of `len` bytes is not analysed.
+pub fn too_large(len: usize, limits: Limits) -> String {
+    format!(
+        "script is {} KiB; Auth0 takes actions of at most 100 KB and advises under 100 kB for all rules together, so scripts over {} KiB are not analysed",
+        len >> 10,
+        limits.bytes >> 10
+    )
+}
+
 /// Checks `text` against `limits`; `None` when oxc can parse it safely.
 pub fn prescan(text: &str, limits: Limits) -> Option<Refusal> {
     if text.len() > limits.bytes {
         return Some(Refusal {
             at: 0,
-            message: format!(
-                "script is {} KiB; Auth0 takes actions of at most 100 KB and advises under 100 kB for all rules together, so scripts over {} KiB are not analysed",
-                text.len() >> 10,
-                limits.bytes >> 10
-            ),
+            message: too_large(text.len(), limits),
         });
     }
     Scanner {
@@ -67,7 +72,11 @@ pub fn prescan(text: &str, limits: Limits) -> Option<Refusal> {
         prev: Prev::Start,
         newline: false,
         frames: vec![Frame::new(Kind::Block)],
+        below: 0,
         head: false,
+        member: false,
+        closed_block: false,
+        conditional_colon: false,
         stray: 0,
         limits,
     }
@@ -90,8 +99,10 @@ enum Kind {
     StatementHead,
     /// Any other `(` or `[`.
     Group,
-    /// `{` of a statement block, a function body or a class body.
+    /// `{` of a statement block, or of a function or class body declared as a statement.
     Block,
+    /// `{` of a function, arrow or class body inside an expression: its `}` ends an operand.
+    ExpressionBody,
     /// `{` of an object literal or pattern.
     Object,
     /// `${` in a template: its `}` goes back into the template text.
@@ -131,8 +142,16 @@ struct Scanner<'a> {
     /// A line break since the previous significant token.
     newline: bool,
     frames: Vec<Frame>,
+    /// The share of the estimate of every frame but the top one.
+    below: usize,
     /// The previous token was `if`, `while`, `for` or `with`: a `(` now is a statement head.
     head: bool,
+    /// The previous token was `.` or `?.`: a keyword now is a property name.
+    member: bool,
+    /// The previous token was a `}` that closed a block: a `{` now opens another.
+    closed_block: bool,
+    /// The previous token was a conditional's `:`: a `{` now opens an object.
+    conditional_colon: bool,
     stray: usize,
     limits: Limits,
 }
@@ -149,6 +168,11 @@ impl Scanner<'_> {
                 b'\n' | b'\r' => {
                     self.newline = true;
                     self.i += 1;
+                }
+                // U+2028 and U+2029 end lines in JavaScript too.
+                0xe2 if self.separator_at(self.i) => {
+                    self.newline = true;
+                    self.i += 3;
                 }
                 b' ' | b'\t' | 0x0b | 0x0c => self.i += 1,
                 b'/' if self.peek(1) == Some(b'/') => self.skip_line(),
@@ -244,22 +268,45 @@ impl Scanner<'_> {
     /// A token that can start a statement is about to be read: after an operand and a line
     /// break, JavaScript inserts a semicolon there, which ends the expression nesting.
     fn operand_start(&mut self) {
+        self.automatic_semicolon(true);
+    }
+
+    /// After an operand and a line break, a token that starts a statement gets a semicolon
+    /// inserted before it: the expression ends, and the statements too unless `else` follows.
+    fn automatic_semicolon(&mut self, ends_statements: bool) {
         if self.prev == Prev::Operand && self.newline {
-            self.top().expression = 0;
-            self.top().conditionals = 0;
+            let top = self.top();
+            top.expression = 0;
+            top.conditionals = 0;
+            if ends_statements {
+                top.statements = 0;
+            }
         }
+    }
+
+    /// Whether a U+2028 or U+2029 (a line terminator) starts at byte `at`.
+    fn separator_at(&self, at: usize) -> bool {
+        self.bytes
+            .get(at..at + 3)
+            .is_some_and(|b| b == [0xe2, 0x80, 0xa8] || b == [0xe2, 0x80, 0xa9])
     }
 
     fn operand(&mut self) {
         self.prev = Prev::Operand;
         self.newline = false;
         self.head = false;
+        self.member = false;
+        self.closed_block = false;
+        self.conditional_colon = false;
     }
 
     fn operator(&mut self) {
         self.prev = Prev::Operator;
         self.newline = false;
         self.head = false;
+        self.member = false;
+        self.closed_block = false;
+        self.conditional_colon = false;
     }
 
     fn nest_expression(&mut self) {
@@ -270,8 +317,24 @@ impl Scanner<'_> {
         self.top().statements += 1;
     }
 
+    /// The estimated depth: every frame's level and nesting. Frames below the top cannot change
+    /// while covered, so their share is kept in `below` as frames are pushed and popped.
     fn estimate(&self) -> usize {
-        self.frames.iter().map(|f| 1 + f.statements + f.expression).sum()
+        let top = &self.frames[self.frames.len() - 1];
+        self.below + 1 + top.statements + top.expression
+    }
+
+    fn push_frame(&mut self, kind: Kind) {
+        let top = &self.frames[self.frames.len() - 1];
+        self.below += 1 + top.statements + top.expression;
+        self.frames.push(Frame::new(kind));
+    }
+
+    fn pop_frame(&mut self) -> Frame {
+        let frame = self.frames.pop().unwrap_or(Frame::new(Kind::Group));
+        let top = &self.frames[self.frames.len() - 1];
+        self.below -= 1 + top.statements + top.expression;
+        frame
     }
 
     fn check(&self, at: usize) -> Option<Refusal> {
@@ -284,35 +347,37 @@ impl Scanner<'_> {
                 ),
             });
         }
-        // Cheap test first: the estimate only grows by one per token.
-        let top = &self.frames[self.frames.len() - 1];
-        if top.statements + top.expression > self.limits.nesting / 2 || self.frames.len() > 64 {
-            let estimate = self.estimate();
-            if estimate > self.limits.nesting {
-                return Some(Refusal {
-                    at,
-                    message: format!(
-                        "script nests expressions or statements deeper than {} levels; it was not analysed",
-                        self.limits.nesting
-                    ),
-                });
-            }
+        if self.estimate() > self.limits.nesting {
+            return Some(Refusal {
+                at,
+                message: format!(
+                    "script nests expressions or statements deeper than {} levels; it was not analysed",
+                    self.limits.nesting
+                ),
+            });
         }
         None
     }
 
     fn open(&mut self, b: u8) -> Option<Refusal> {
+        let in_expression = self.frames[self.frames.len() - 1].expression > 0;
         let kind = match b {
             b'(' if self.head => Kind::StatementHead,
             b'(' | b'[' => Kind::Group,
+            _ if self.conditional_colon => Kind::Object,
             // `{` after `)` (of a statement head or parameters), `class A`, or an automatic
-            // semicolon: a block or a body.
-            _ if self.prev != Prev::Operator => Kind::Block,
-            _ if self.block_follows() => Kind::Block,
+            // semicolon: a block or a body; inside an expression, a function's or class's body.
+            _ if self.prev != Prev::Operator || self.block_follows() => {
+                if in_expression {
+                    Kind::ExpressionBody
+                } else {
+                    Kind::Block
+                }
+            }
             _ => Kind::Object,
         };
         self.i += 1;
-        self.frames.push(Frame::new(kind));
+        self.push_frame(kind);
         self.operator();
         self.check(self.i - 1)
     }
@@ -323,7 +388,8 @@ impl Scanner<'_> {
         let before = self.bytes[..self.i].trim_ascii_end();
         let last_word = before.rsplit(|c| !is_word_byte(*c)).next().unwrap_or_default();
         // `)` here closed a statement head (`if (a) {`): other `)` leave an operand.
-        if before.ends_with(b"=>")
+        if self.closed_block
+            || before.ends_with(b"=>")
             || before.ends_with(b";")
             || before.ends_with(b"{")
             || before.ends_with(b")")
@@ -345,7 +411,7 @@ impl Scanner<'_> {
             self.operand();
             return false;
         }
-        let frame = self.frames.pop().unwrap_or(Frame::new(Kind::Group));
+        let frame = self.pop_frame();
         match frame.kind {
             Kind::Block => {
                 // A block ends the statements around it unless `else` continues them.
@@ -353,7 +419,9 @@ impl Scanner<'_> {
                     self.top().statements = 0;
                 }
                 self.operator();
+                self.closed_block = true;
             }
+            Kind::ExpressionBody => self.operand(),
             Kind::StatementHead => self.operator(),
             Kind::Substitution => return true,
             Kind::Group | Kind::Object => self.operand(),
@@ -370,7 +438,9 @@ impl Scanner<'_> {
             let trimmed = rest.trim_ascii_start();
             i += rest.len() - trimmed.len();
             if trimmed.starts_with(b"//") {
-                i += trimmed.iter().position(|&b| b == b'\n').unwrap_or(trimmed.len());
+                let end = (0..trimmed.len())
+                    .find(|&j| trimmed[j] == b'\n' || trimmed[j] == b'\r' || self.separator_at(i + j));
+                i += end.unwrap_or(trimmed.len());
             } else if trimmed.starts_with(b"/*") {
                 match trimmed.windows(2).skip(2).position(|w| w == b"*/") {
                     Some(end) => i += end + 4,
@@ -395,7 +465,7 @@ impl Scanner<'_> {
                 }
                 b'$' if self.peek(1) == Some(b'{') => {
                     self.i += 2;
-                    self.frames.push(Frame::new(Kind::Substitution));
+                    self.push_frame(Kind::Substitution);
                     self.operator();
                     return self.check(self.i - 2);
                 }
@@ -413,9 +483,14 @@ impl Scanner<'_> {
         }
         self.skip_word();
         let word = &self.bytes[start..self.i];
+        if self.member {
+            // `a.if`, `Symbol.for`: a property name, whatever its spelling.
+            self.operand();
+            return;
+        }
         // Words that continue an expression across a line break.
         if !matches!(word, b"in" | b"instanceof" | b"of" | b"extends") {
-            self.operand_start();
+            self.automatic_semicolon(word != b"else");
         }
         match word {
             b"if" | b"while" | b"for" | b"with" => {
@@ -473,7 +548,10 @@ impl Scanner<'_> {
                 }
                 self.operator();
             }
-            b"?." => self.operator(),
+            b"?." | b"." => {
+                self.operator();
+                self.member = true;
+            }
             b"++" | b"--" if operand_before && !self.newline => {
                 // Postfix: the operand goes on.
                 self.operand();
@@ -491,15 +569,17 @@ impl Scanner<'_> {
             }
             b":" => {
                 let top = self.top();
-                if top.conditionals > 0 {
+                let conditional = top.conditionals > 0;
+                if conditional {
                     top.conditionals -= 1;
                 } else if top.case_label {
                     top.case_label = false;
-                } else if top.kind == Kind::Block {
+                } else if matches!(top.kind, Kind::Block | Kind::ExpressionBody) {
                     // A label nests the statement after it.
                     top.statements += 1;
                 }
                 self.operator();
+                self.conditional_colon = conditional;
             }
             b"!" | b"~" => {
                 self.operand_start();
@@ -533,7 +613,11 @@ impl Scanner<'_> {
     }
 
     fn skip_line(&mut self) {
-        while self.i < self.bytes.len() && self.bytes[self.i] != b'\n' && self.bytes[self.i] != b'\r' {
+        while self.i < self.bytes.len()
+            && self.bytes[self.i] != b'\n'
+            && self.bytes[self.i] != b'\r'
+            && !self.separator_at(self.i)
+        {
             self.i += 1;
         }
     }
@@ -555,6 +639,9 @@ impl Scanner<'_> {
         self.i += 1;
         while self.i < self.bytes.len() {
             match self.bytes[self.i] {
+                // A line continuation may be CRLF, or U+2028/U+2029 (three bytes).
+                b'\\' if self.bytes.get(self.i + 1..self.i + 3) == Some(b"\r\n") => self.i += 3,
+                b'\\' if self.separator_at(self.i + 1) => self.i += 4,
                 b'\\' => self.i += 2,
                 b'\n' | b'\r' => return,
                 c if c == quote => {
@@ -573,6 +660,7 @@ impl Scanner<'_> {
             match self.bytes[self.i] {
                 b'\\' => self.i += 2,
                 b'\n' | b'\r' => return,
+                0xe2 if self.separator_at(self.i) => return,
                 b'[' => {
                     class = true;
                     self.i += 1;
@@ -689,6 +777,44 @@ mod tests {
             let message = refused(&script).unwrap_or_else(|| panic!("{}", &script[..30]));
             assert!(message.contains("deeper than"), "{message}");
         }
+    }
+
+    /// Scripts a review found to hide deep brackets from an earlier version of the scan, each
+    /// by making it misread a token boundary.
+    #[test]
+    fn token_boundaries_that_hid_deep_brackets() {
+        let p = format!("{}1{}", "(".repeat(1_000), ")".repeat(1_000));
+        let hiding = [
+            format!("//\u{2028}x = {p};"),
+            format!("x = function () {{}} / {p} / 1;"),
+            format!("x = class {{}} / {p} / 1;"),
+            format!("x = a.if(1) / {p} / 1;"),
+            format!("x = Symbol.for(1) / {p} / 1;"),
+            format!("{{}}{{}}/`/\nx = {p};\n//`\n"),
+            format!("x = 'a\\\r\n'; x = {p};\n"),
+        ];
+        for script in hiding {
+            let message = refused(&script).unwrap_or_else(|| panic!("{}", &script[..40]));
+            assert!(message.contains("brackets"), "{message}");
+        }
+    }
+
+    #[test]
+    fn blocks_inside_expressions_do_not_end_the_statements_around_them() {
+        let k = 3;
+        let nested: String = ("if(a)".repeat(4_000) + "x=a?function(){}:(function(){").repeat(k);
+        let script = format!("{nested}x;{};", "})".repeat(k));
+        assert!(refused(&script).unwrap().contains("deeper than"));
+        let arrows = "if(a)_=>{};else ".repeat(20_000) + "x;";
+        assert!(refused(&arrows).unwrap().contains("deeper than"));
+    }
+
+    #[test]
+    fn automatic_semicolons_and_objects_after_colons_are_not_nesting() {
+        assert_eq!(refused(&"if (a) b = 1\n".repeat(20_000)), None);
+        assert_eq!(refused(&"if (a) b = 1\nelse c = 2\n".repeat(20_000)), None);
+        let object = format!("x = a ? {{}} : {{{}}};", "k: 1, ".repeat(20_000));
+        assert_eq!(refused(&object), None);
     }
 
     #[test]

@@ -192,7 +192,14 @@ pub fn read_confined(
             if !really_inside(root_canonical, path) {
                 return Some(outside());
             }
-            match std::fs::File::open(path) {
+            // Followed now, still without blocking on a FIFO it may lead to.
+            let mut follow = std::fs::OpenOptions::new();
+            follow.read(true);
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                follow.custom_flags(libc::O_NONBLOCK);
+            }
+            match follow.open(path) {
                 Ok(file) => file,
                 Err(error) => {
                     return Some(unreadable(format!("cannot read file: {}", io_reason(&error))));
@@ -545,6 +552,16 @@ fn lexical(path: &Path) -> PathBuf {
         }
     }
     out
+}
+
+/// Whether `path` lies inside `folder`, symbolic links resolved (a path that does not exist is
+/// judged by its words, so that the reader reports it missing).
+pub fn inside(folder: &Path, path: &Path) -> bool {
+    let folder = folder.canonicalize().unwrap_or_else(|_| lexical(folder));
+    match path.canonicalize() {
+        Ok(real) => real.starts_with(&folder),
+        Err(_) => lexical(path).starts_with(&folder) || path.is_relative(),
+    }
 }
 
 /// Whether an existing `path` still lies inside `root` once symlinks are resolved.

@@ -380,6 +380,7 @@ pub fn load_builtin(sources: &mut SourceMap, problems: &mut Vec<InputError>) -> 
 /// Every `*.yaml`/`*.yml` file directly inside `dir`.
 pub fn load_dir(
     dir: &Path,
+    within: &Path,
     cwd: &Path,
     sources: &mut SourceMap,
     problems: &mut Vec<InputError>,
@@ -395,9 +396,13 @@ pub fn load_dir(
     for path in paths {
         // A policy file is read only if it stays inside its folder, and a problem reading one
         // is reported at that file while the others are still used.
-        let read = crate::load::files::read_named_beneath(dir, &path).map_err(|mut error| {
+        let read = crate::load::files::read_named_beneath(within, &path).map_err(|mut error| {
             if error.outside {
-                error.message = "a symbolic link to outside the policy folder; it was not read".into();
+                error.message = if within == dir {
+                    "a symbolic link to outside the policy folder; it was not read".into()
+                } else {
+                    "a symbolic link to outside the repository; it was not read".into()
+                };
             }
             error
         });

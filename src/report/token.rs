@@ -11,14 +11,11 @@ pub fn json(evaluation: &Evaluation) -> String {
     text
 }
 
-/// The evaluation for the terminal, control characters from the export escaped.
+/// The evaluation for the terminal; every string from the export is escaped on its own line
+/// (a line break in a claim name cannot fake a line of output).
 pub fn human(evaluation: &Evaluation) -> String {
-    super::escape::lines(&human_raw(evaluation)).into_owned()
-}
-
-fn human_raw(evaluation: &Evaluation) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "Scenario: {}", evaluation.scenario.describe());
+    let _ = writeln!(out, "Scenario: {}", line(&evaluation.scenario.describe()));
     let outcome = match evaluation.outcome {
         crate::eval::summary::LoginOutcome::Issued => "tokens are issued",
         crate::eval::summary::LoginOutcome::MayDeny => {
@@ -29,7 +26,7 @@ fn human_raw(evaluation: &Evaluation) -> String {
     };
     let _ = writeln!(out, "Outcome: {outcome}");
     for note in evaluation.incomplete() {
-        let _ = writeln!(out, "Incomplete: {note}");
+        let _ = writeln!(out, "Incomplete: {}", line(&note.to_string()));
     }
     out.push('\n');
     for (token, claims) in &evaluation.tokens() {
@@ -39,11 +36,12 @@ fn human_raw(evaluation: &Evaluation) -> String {
             capitalise(token.label())
         );
         let body = serde_json::to_string_pretty(claims).unwrap_or_default();
-        for line in body.lines() {
-            let _ = writeln!(out, "  {line}");
+        // JSON escapes C0 controls but not DEL, C1 controls or bidi overrides.
+        for text in body.lines() {
+            let _ = writeln!(out, "  {}", line(text));
         }
         for (claim, when) in evaluation.conditions(*token) {
-            let _ = writeln!(out, "  `{claim}` is issued only {when}");
+            let _ = writeln!(out, "  `{}` is issued only {}", line(claim), line(when));
         }
         out.push('\n');
     }
@@ -58,20 +56,28 @@ fn human_raw(evaluation: &Evaluation) -> String {
             Outcome::Dropped => "DROPPED",
             Outcome::Unresolved => "unknown",
         };
-        let may = entry.when.as_ref().map(|w| format!(" ({w})")).unwrap_or_default();
+        let may = entry
+            .when
+            .as_ref()
+            .map(|w| format!(" ({})", line(w)))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
             "  {mark} {} `{}`{may}\n          set by {} at {}:{}\n          {}: {}",
             entry.token.label(),
-            entry.claim,
-            entry.script,
-            entry.file,
+            line(&entry.claim),
+            line(&entry.script),
+            line(&entry.file),
             entry.line,
             entry.filter.as_str(),
-            entry.reason
+            line(&entry.reason)
         );
     }
     out
+}
+
+fn line(text: &str) -> std::borrow::Cow<'_, str> {
+    super::escape::line(text)
 }
 
 fn capitalise(text: &str) -> String {
