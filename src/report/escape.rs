@@ -44,42 +44,27 @@ fn escape(text: &str, keep: impl Fn(char, Option<char>) -> bool) -> Cow<'_, str>
     Cow::Owned(out)
 }
 
-/// An exported file's text made safe to show as a snippet, with the offsets of the original
-/// mapped onto it. Line breaks (LF, CRLF) and tabs stay.
-pub struct Snippet {
-    pub text: String,
-    /// (offset in the original after an escaped character, bytes added so far), ascending.
-    shifts: Vec<(usize, usize)>,
-}
-
-impl Snippet {
-    pub fn new(text: &str) -> Option<Snippet> {
-        if !text.chars().any(hidden) {
-            return None;
+/// An exported file's text made safe to show as a snippet: each control character or bidi
+/// override becomes a visible character of the same length in bytes and characters (`?`, `¿`
+/// or `�`), so every span and every line and column miette computes stays true to the file.
+/// Line breaks (LF, CRLF) and tabs stay. `None` when the text needs nothing.
+pub fn snippet(text: &str) -> Option<String> {
+    let mut chars = text.char_indices().peekable();
+    let mut out: Option<String> = None;
+    while let Some((at, c)) = chars.next() {
+        let keep = c == '\n' || c == '\t' || (c == '\r' && chars.peek().is_some_and(|&(_, n)| n == '\n'));
+        if hidden(c) && !keep {
+            let out = out.get_or_insert_with(|| text[..at].to_string());
+            out.push(match c.len_utf8() {
+                1 => '?',
+                2 => '\u{bf}',
+                _ => '\u{fffd}',
+            });
+        } else if let Some(out) = &mut out {
+            out.push(c);
         }
-        let mut out = String::with_capacity(text.len() + 64);
-        let mut shifts = Vec::new();
-        let mut added = 0;
-        let mut chars = text.char_indices().peekable();
-        while let Some((at, c)) = chars.next() {
-            let keep = c == '\n' || c == '\t' || (c == '\r' && chars.peek().is_some_and(|&(_, n)| n == '\n'));
-            if hidden(c) && !keep {
-                let e = escaped(c);
-                added += e.len() - c.len_utf8();
-                out.push_str(&e);
-                shifts.push((at + c.len_utf8(), added));
-            } else {
-                out.push(c);
-            }
-        }
-        (!shifts.is_empty()).then_some(Snippet { text: out, shifts })
     }
-
-    /// Where byte `offset` of the original text is in [`Snippet::text`].
-    pub fn offset(&self, offset: usize) -> usize {
-        let before = self.shifts.partition_point(|&(end, _)| end <= offset);
-        offset + before.checked_sub(1).map_or(0, |i| self.shifts[i].1)
-    }
+    out
 }
 
 #[cfg(test)]
@@ -95,14 +80,12 @@ mod tests {
     }
 
     #[test]
-    fn snippets_keep_line_breaks_and_map_offsets() {
-        let text = "{\r\n  \"a\u{1b}b\": 1,\n  \"c\": 2\n}";
-        let snippet = Snippet::new(text).unwrap();
-        assert_eq!(snippet.text, "{\r\n  \"a\\u{1b}b\": 1,\n  \"c\": 2\n}");
-        let c = text.find("\"c\"").unwrap();
-        assert_eq!(&snippet.text[snippet.offset(c)..snippet.offset(c) + 3], "\"c\"");
-        let a = text.find("\"a").unwrap();
-        assert_eq!(snippet.offset(a), a);
-        assert!(Snippet::new("clean\r\n").is_none());
+    fn snippets_keep_every_offset() {
+        let text = "{\r\n  \"a\u{1b}b\u{85}c\u{202e}d\": 1,\n  \"c\": 2\n}";
+        let shown = snippet(text).unwrap();
+        assert_eq!(shown, "{\r\n  \"a?b\u{bf}c\u{fffd}d\": 1,\n  \"c\": 2\n}");
+        assert_eq!(shown.len(), text.len());
+        assert_eq!(shown.chars().count(), text.chars().count());
+        assert!(snippet("clean\r\n").is_none());
     }
 }

@@ -110,15 +110,9 @@ fn render_finding(
         diagnostic = diagnostic.with_help(escape::lines(help).into_owned());
     }
     let has_text = !file.text.is_empty();
-    // Control characters in the file are shown escaped; spans move with them.
-    let snippet = escape::Snippet::new(&file.text);
-    let at = |span: crate::source::Span| match &snippet {
-        Some(snippet) => {
-            let start = snippet.offset(span.start as usize);
-            (start, snippet.offset(span.end as usize) - start)
-        }
-        None => (span.start as usize, span.len()),
-    };
+    // Control characters in the file are shown as placeholders of the same length.
+    let snippet = escape::snippet(&file.text);
+    let at = |span: crate::source::Span| (span.start as usize, span.len());
     if has_text {
         let label = escape::line(&label_for(finding)).into_owned();
         let primary = LabeledSpan::new_primary_with_span(Some(label), at(location.span));
@@ -144,7 +138,7 @@ fn render_finding(
     }
     let name = escape::line(&file.display).into_owned();
     let source = match snippet {
-        Some(snippet) => NamedSource::new(name, std::sync::Arc::<str>::from(snippet.text)),
+        Some(snippet) => NamedSource::new(name, std::sync::Arc::<str>::from(snippet)),
         None => NamedSource::new(name, file.text.clone()),
     };
     let report = miette::Report::new(diagnostic).with_source_code(source.with_language("json"));
