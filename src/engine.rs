@@ -24,6 +24,8 @@ pub struct Setup {
     pub config: Config,
     pub policies: Vec<Policy>,
     pub platform: Platform,
+    /// Policy files that could not be read: reported, while the rest is linted.
+    pub unread: Vec<InputError>,
 }
 
 impl Setup {
@@ -40,6 +42,7 @@ impl Setup {
             None => Config::default(),
         };
         let mut policies = policy::load_builtin(sources, problems);
+        let mut unread = Vec::new();
         // Policy folders a config names stay inside its repository, and so do their files;
         // folders named with `--policies` are the user's, their files stay inside them.
         for (dir, at) in config.policy_dirs.iter().zip(&config.policy_dir_locs) {
@@ -55,12 +58,12 @@ impl Setup {
                 });
                 continue;
             }
-            let loaded = policy::load_dir(dir, boundary, cwd, sources, problems)
+            let loaded = policy::load_dir(dir, boundary, cwd, sources, problems, &mut unread)
                 .map_err(|message| Error::Config { message })?;
             policies.extend(loaded);
         }
         for dir in &options.policy_dirs {
-            let loaded = policy::load_dir(dir, dir, cwd, sources, problems)
+            let loaded = policy::load_dir(dir, dir, cwd, sources, problems, &mut unread)
                 .map_err(|message| Error::Config { message })?;
             policies.extend(loaded);
         }
@@ -129,6 +132,7 @@ impl Setup {
             config,
             policies,
             platform,
+            unread,
         })
     }
 

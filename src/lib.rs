@@ -163,6 +163,10 @@ fn run(options: &CheckOptions, keywords: &KeywordMap) -> Result<CheckRun, Error>
         setup_of_export.push(index);
     }
     check_selectors(&options.selection, &setups)?;
+    // Policy files that could not be read are reported; the others still lint the exports.
+    for setup in &setups {
+        refused.extend(setup.unread.iter().map(|p| input_error(&sources, p)));
+    }
     if !problems.is_empty() {
         // Broken policies or configuration: report every problem, lint nothing.
         let mut findings: Vec<Finding> = problems.iter().map(|p| input_error(&sources, p)).collect();
@@ -466,7 +470,11 @@ pub fn policies(options: &CheckOptions) -> Result<(Vec<policy::Policy>, SourceMa
     let mut sources = SourceMap::default();
     let mut problems = Vec::new();
     let setup = engine::Setup::new(config_path, options, &cwd, &mut sources, &mut problems)?;
-    let findings = problems.iter().map(|p| input_error(&sources, p)).collect();
+    let findings = problems
+        .iter()
+        .chain(&setup.unread)
+        .map(|p| input_error(&sources, p))
+        .collect();
     Ok((setup.policies, sources, findings))
 }
 

@@ -324,16 +324,14 @@ fn copy_tree(from: &Path, to: &Path) {
 
 #[test]
 fn a_policy_file_that_is_not_utf8_is_a_located_error() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("policies")).unwrap();
-    std::fs::write(
-        dir.path().join("policies/bad.yaml"),
-        b"id: CL900\nname: \xff\xfe\n",
-    )
-    .unwrap();
-    std::fs::write(dir.path().join("tenant.json"), "{}").unwrap();
-    std::fs::write(dir.path().join(".claimlint.yaml"), "policies: [policies]\n").unwrap();
-    let run = claimlint(dir.path(), &["--format", "concise", "."]);
+    let export = export_with_rule(
+        "function (user, context, callback) { context.idToken.role = 1; callback(null, user, context); }",
+    );
+    let dir = export.path();
+    std::fs::create_dir(dir.join("policies")).unwrap();
+    std::fs::write(dir.join("policies/bad.yaml"), b"id: CL900\nname: \xff\xfe\n").unwrap();
+    std::fs::write(dir.join(".claimlint.yaml"), "policies: [policies]\n").unwrap();
+    let run = claimlint(dir, &["--format", "concise", "."]);
     run.assert_bounded("policy not UTF-8");
     assert_eq!(run.code, 2, "{}", run.output());
     assert!(
@@ -343,6 +341,9 @@ fn a_policy_file_that_is_not_utf8_is_a_located_error() {
         "{}",
         run.stdout
     );
+    // The other policies still lint the export.
+    assert!(run.stdout.contains("rules/hostile.js:1:"), "{}", run.stdout);
+    assert!(run.stdout.contains("CL101"), "{}", run.stdout);
 }
 
 #[test]

@@ -378,12 +378,16 @@ pub fn load_builtin(sources: &mut SourceMap, problems: &mut Vec<InputError>) -> 
 }
 
 /// Every `*.yaml`/`*.yml` file directly inside `dir`.
+///
+/// A file that cannot be read (not UTF-8, a link out, a special file) goes to `unread`: it is
+/// reported, and the other policies are still used. Problems inside a file go to `problems`.
 pub fn load_dir(
     dir: &Path,
     within: &Path,
     cwd: &Path,
     sources: &mut SourceMap,
     problems: &mut Vec<InputError>,
+    unread: &mut Vec<InputError>,
 ) -> Result<Vec<Policy>, String> {
     let entries = std::fs::read_dir(dir)
         .map_err(|e| format!("cannot read the policy folder {}: {e}", dir.display()))?;
@@ -424,7 +428,7 @@ pub fn load_dir(
                 shown,
                 Arc::from(text),
             ));
-            problems.push(InputError {
+            unread.push(InputError {
                 loc: Loc {
                     file: id,
                     span: crate::source::Span::new(at, at),
