@@ -44,15 +44,8 @@ pub fn analyse_within(text: &str, limits: prescan::Limits) -> Lowered {
     let prepared = neutralise_markers(text);
     // A bare `function (user, context, callback) {…}` is parsed as `void function…` (see
     // `lower::parseable`); it is scanned the same way, so its body is an expression's.
-    let scanned = if lower::is_bare_function(&prepared) {
-        prescan::prescan(&format!("void {prepared}"), limits).map(|mut r| {
-            r.at = r.at.saturating_sub(5);
-            r
-        })
-    } else {
-        prescan::prescan(&prepared, limits)
-    };
-    if let Some(refusal) = scanned {
+    let bare = lower::is_bare_function(&prepared);
+    if let Some(refusal) = prescan::prescan_from(&prepared, limits, bare) {
         return refused(refusal.at, refusal.message);
     }
     // The prescan bounds the parser's recursion from above, but it is a lexical estimate. As a

@@ -60,18 +60,30 @@ pub fn too_large(len: usize, limits: Limits) -> String {
 
 /// Checks `text` against `limits`; `None` when oxc can parse it safely.
 pub fn prescan(text: &str, limits: Limits) -> Option<Refusal> {
+    prescan_from(text, limits, false)
+}
+
+/// As [`prescan`]; with `in_expression`, the text is read as an operand of an expression (a
+/// bare `function (user, context, callback) {…}`, which the parser reads after `void`).
+pub fn prescan_from(text: &str, limits: Limits, in_expression: bool) -> Option<Refusal> {
     if text.len() > limits.bytes {
         return Some(Refusal {
             at: 0,
             message: too_large(text.len(), limits),
         });
     }
+    let mut outer = Frame::new(Kind::Block);
+    outer.expression = usize::from(in_expression);
     Scanner {
         bytes: text.as_bytes(),
         i: 0,
-        prev: Prev::Start,
+        prev: if in_expression {
+            Prev::Operator
+        } else {
+            Prev::Start
+        },
         newline: false,
-        frames: vec![Frame::new(Kind::Block)],
+        frames: vec![outer],
         below: 0,
         head: false,
         member: false,
@@ -292,16 +304,16 @@ impl Scanner<'_> {
     }
 
     fn operand(&mut self) {
-        self.prev = Prev::Operand;
-        self.newline = false;
-        self.head = false;
-        self.member = false;
-        self.closed_block = false;
-        self.conditional_colon = false;
+        self.after(Prev::Operand);
     }
 
     fn operator(&mut self) {
-        self.prev = Prev::Operator;
+        self.after(Prev::Operator);
+    }
+
+    /// A token was read: what it allows next, and the one-token flags cleared.
+    fn after(&mut self, prev: Prev) {
+        self.prev = prev;
         self.newline = false;
         self.head = false;
         self.member = false;
