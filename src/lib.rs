@@ -213,10 +213,10 @@ fn run(options: &CheckOptions, keywords: &KeywordMap) -> Result<CheckRun, Error>
             });
         }
         let first_file = sources.len();
-        let mut loaded = load::load_export(export, keywords, &mut sources, &cwd);
-        if !setups[index].reads_client_nodes() {
-            loaded.tenant.drop_client_nodes();
-        }
+        let load_options = load::LoadOptions {
+            client_nodes: setups[index].reads_client_nodes(),
+        };
+        let loaded = load::load_export_with(export, keywords, &mut sources, &cwd, load_options);
         files += loaded.files;
         let read =
             (first_file..sources.len()).map(|i| sources.get(source::SourceId(i as u32)).path.as_path());

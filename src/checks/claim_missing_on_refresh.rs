@@ -12,44 +12,61 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::{Context, Hit};
-use crate::eval::pipeline::ScriptOutcome;
+use crate::eval::pipeline::Evaluation;
 use crate::eval::{ScriptWrite, trace_of};
 use crate::model::Loc;
 use crate::proof::{LOGIN_PROTOCOLS, Outcome, Proof, REFRESH_PROTOCOL, Statement, TokenKind};
 
 pub fn run(ctx: &Context<'_>, _options: &serde_json::Value) -> Vec<Hit> {
+    use rayon::prelude::*;
     let Some(analysis) = ctx.analysis else {
         return Vec::new();
     };
-    let mut hits: Vec<Hit> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
+    // Each login with the refresh of the same client and connection, when both finished and
+    // the refresh issues tokens (a denied refresh issues none: nothing is missing from it).
+    let ordered: Vec<&Evaluation> = analysis
+        .ordered()
+        .filter(|e| e.scenario.protocol == LOGIN_PROTOCOLS[0])
+        .collect();
+    let pairs: Vec<(&Evaluation, &Evaluation)> = ordered
+        .par_iter()
+        .filter_map(|&login| {
+            let refresh = login.members.iter().find_map(|client| {
+                analysis.login(client, login.scenario.connection.as_deref(), REFRESH_PROTOCOL)
+            })?;
+            let issues = !matches!(
+                refresh.outcome,
+                crate::eval::summary::LoginOutcome::Denied | crate::eval::summary::LoginOutcome::Unfinished
+            );
+            (issues && refresh.incomplete().next().is_none() && login.incomplete().next().is_none())
+                .then_some((login, refresh))
+        })
+        .collect();
     // Per pair of script outcomes (shared by many logins), the positions of the login's writes
     // that may be missing on refresh: what the scripts issue decides it, up to the profile's
     // standard claims, which are checked per login below.
-    type Pair = (*const ScriptOutcome, *const ScriptOutcome);
-    let mut candidates_of: HashMap<Pair, Vec<usize>> = HashMap::new();
-    for login in analysis
-        .ordered()
-        .filter(|e| e.scenario.protocol == LOGIN_PROTOCOLS[0])
-    {
-        let refresh = login.members.iter().find_map(|client| {
-            analysis.login(client, login.scenario.connection.as_deref(), REFRESH_PROTOCOL)
-        });
-        let Some(refresh) = refresh else { continue };
-        // A refresh that is denied issues no token at all: nothing is missing from it.
-        let issues = !matches!(
-            refresh.outcome,
-            crate::eval::summary::LoginOutcome::Denied | crate::eval::summary::LoginOutcome::Unfinished
-        );
-        if !issues || refresh.incomplete().next().is_some() || login.incomplete().next().is_some() {
-            continue;
+    // (Outcomes by address: `ScriptOutcome` has no cheap equality.)
+    type Pair = (usize, usize);
+    let key = |(login, refresh): (&Evaluation, &Evaluation)| -> Pair {
+        (
+            Arc::as_ptr(&login.scripts).addr(),
+            Arc::as_ptr(&refresh.scripts).addr(),
+        )
+    };
+    let mut unique: Vec<(&Evaluation, &Evaluation)> = Vec::new();
+    let mut seen_pairs = std::collections::HashSet::new();
+    for &pair in &pairs {
+        if seen_pairs.insert(key(pair)) {
+            unique.push(pair);
         }
-        let writes: Vec<&ScriptWrite> = login.writes().collect();
-        let pair = (Arc::as_ptr(&login.scripts), Arc::as_ptr(&refresh.scripts));
-        let candidates = candidates_of.entry(pair).or_insert_with(|| {
-            (0..writes.len())
-                .filter(|&i| {
-                    let write = writes[i];
+    }
+    let candidates_of: HashMap<Pair, Vec<usize>> = unique
+        .par_iter()
+        .map(|&(login, refresh)| {
+            let candidates = login
+                .writes()
+                .enumerate()
+                .filter(|(_, write)| {
                     write.name().is_some_and(|claim| {
                         write.decision.outcome == Outcome::Kept
                             && write.claim.must
@@ -57,17 +74,40 @@ pub fn run(ctx: &Context<'_>, _options: &serde_json::Value) -> Vec<Hit> {
                             && !refresh.issues(write.token(), claim)
                     })
                 })
+                .map(|(i, _)| i)
+                .collect();
+            (key((login, refresh)), candidates)
+        })
+        .collect();
+    // Each login's writes missing on its refresh, then each write once, at its first login in
+    // proof order.
+    let missing: Vec<Vec<&ScriptWrite>> = pairs
+        .par_iter()
+        .map(|&(login, refresh)| {
+            let Some(candidates) = candidates_of.get(&key((login, refresh))) else {
+                return Vec::new();
+            };
+            let writes: Vec<&ScriptWrite> = login.writes().collect();
+            candidates
+                .iter()
+                .filter_map(|&i| writes.get(i).copied())
+                .filter(|write| {
+                    write.name().is_some_and(|claim| {
+                        write.decision.outcome == Outcome::Kept
+                            && write.claim.must
+                            && login.has(write.token(), claim)
+                            && !refresh.has(write.token(), claim)
+                    })
+                })
                 .collect()
-        });
-        for &i in candidates.iter() {
-            let write = writes[i];
+        })
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    let mut hits: Vec<Hit> = Vec::new();
+    for (&(login, refresh), writes) in pairs.iter().zip(&missing) {
+        for &write in writes {
             let Some(claim) = write.name() else { continue };
-            if write.decision.outcome != Outcome::Kept
-                || !write.claim.must
-                || !login.has(write.token(), claim)
-                || refresh.has(write.token(), claim)
-                || !seen.insert((write.file, write.span(), write.token(), claim.to_string()))
-            {
+            if !seen.insert((write.file, write.span(), write.token(), claim.to_string())) {
                 continue;
             }
             let mut trace: Vec<_> = trace_of(login, write).into_iter().collect();

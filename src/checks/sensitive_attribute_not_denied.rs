@@ -61,9 +61,12 @@ pub fn run(ctx: &Context<'_>, raw: &serde_json::Value) -> Vec<Hit> {
         .enumerate()
         .map(|(i, a)| (i, normalise(a, exact)))
         .collect();
-    let mut hits = Vec::new();
-    for (index, connection) in ctx.tenant.connections.iter().enumerate() {
-        let Some(opts) = &connection.options else { continue };
+    // Connections are independent: checked on every core, reported in export order.
+    let per_connection = |(index, connection): (usize, &Connection)| -> Vec<Hit> {
+        let mut hits = Vec::new();
+        let Some(opts) = &connection.options else {
+            return hits;
+        };
         let denied: Vec<String> = connection
             .deny_list
             .as_ref()
@@ -119,8 +122,17 @@ pub fn run(ctx: &Context<'_>, raw: &serde_json::Value) -> Vec<Hit> {
             }
             hits.push(hit);
         }
-    }
-    hits
+        hits
+    };
+    use rayon::prelude::*;
+    let hits: Vec<Vec<Hit>> = ctx
+        .tenant
+        .connections
+        .par_iter()
+        .enumerate()
+        .map(per_connection)
+        .collect();
+    hits.into_iter().flatten().collect()
 }
 
 /// A storage proof's login: the first evaluated login through the connection, or a login

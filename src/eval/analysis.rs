@@ -254,6 +254,7 @@ pub struct Analysis {
 impl Analysis {
     pub fn new(tenant: &Tenant, scripts: &Scripts, platform: &Platform, sources: &SourceMap) -> Analysis {
         let logins = scenario::logins(tenant, scripts);
+
         // A login of the export is the client and connection of the first of their names.
         let first_client: Vec<usize> = tenant
             .clients
@@ -315,6 +316,7 @@ impl Analysis {
                 (r, memo, picks)
             })
             .collect();
+
         // Logins that use the same summaries through the same connection and pipeline share
         // one evaluation. What the evaluation depends on besides the scripts: the login's
         // shape, and of the client only its Auth0-side SSO setting (a deny-list exclusion).
@@ -362,6 +364,7 @@ impl Analysis {
             members[group].push(i);
             group_of.push(group as u32);
         }
+
         // `(client, connection, protocol)` → group, by names as `login` is asked (the last
         // login of equal names wins, as a map insert does).
         let client_name = |login: &scenario::Login| {
@@ -383,10 +386,12 @@ impl Analysis {
             let protocol = name_id(login.protocol);
             login_groups.insert((client, connection, protocol), group as usize);
         }
+
         let scenarios: Vec<Scenario> = representatives
             .iter()
             .map(|&i| logins[i].scenario(tenant, platform))
             .collect();
+
         // Each script's part in a login is composed once per summary and shape (protocol,
         // pipeline, and the connection only where its deny list drops one of the script's
         // claims), and groups made of the same parts share one outcome.
@@ -446,7 +451,8 @@ impl Analysis {
                 k
             })
             .collect();
-        let parts: Vec<Arc<ScriptPart>> = part_sources
+
+        let mut parts: Vec<Arc<ScriptPart>> = part_sources
             .par_iter()
             .map(|&(g, position)| {
                 let login = filters::Login::new(tenant, platform, &scenarios[g]);
@@ -463,6 +469,8 @@ impl Analysis {
                 ))
             })
             .collect();
+        super::pipeline::rank_claims(&mut parts);
+
         let outcomes: Vec<Arc<ScriptOutcome>> = outcome_sources
             .par_iter()
             .map(|(g, ids)| {
@@ -471,6 +479,7 @@ impl Analysis {
                 Arc::new(assemble(parts, machine))
             })
             .collect();
+
         let evaluations: Vec<Evaluation> = scenarios
             .par_iter()
             .zip(&outcome_of)
@@ -484,6 +493,7 @@ impl Analysis {
                 e
             })
             .collect();
+
         let mut connections: Map<String, Vec<usize>> = Map::default();
         for (i, evaluation) in evaluations.iter().enumerate() {
             if let Some(name) = &evaluation.scenario.connection {
@@ -499,6 +509,7 @@ impl Analysis {
                 .then_with(|| ea.scenario.client.cmp(&eb.scenario.client))
                 .then_with(|| ea.scenario.connection.cmp(&eb.scenario.connection))
         });
+
         let memos = per_unit
             .into_iter()
             .map(|(r, memo, _)| (r, std::sync::Mutex::new(memo)))
@@ -636,7 +647,10 @@ impl Analysis {
         mut pick: impl FnMut(&Evaluation, &ScriptWrite) -> bool,
     ) -> Vec<(&Evaluation, &ScriptWrite)> {
         let mut kept_of: Map<*const ScriptPart, Vec<usize>> = Map::default();
+        // Writes are told apart by their name as shown; `seen_keys` skips, without making that
+        // text, a write whose name (hence whose text) was already taken.
         let mut seen = Set::default();
+        let mut seen_keys = Set::default();
         let mut out = Vec::new();
         for evaluation in self.ordered() {
             for part in &evaluation.parts {
@@ -647,14 +661,14 @@ impl Analysis {
                 });
                 for &i in kept.iter() {
                     let write = &part.writes[i];
-                    let key = (
-                        write.file,
-                        write.claim.span,
-                        write.claim.token,
-                        write.claim.key.label(),
-                    );
+                    let at = (write.file, write.claim.span, write.claim.token);
+                    if seen_keys.contains(&(at, &write.claim.key)) {
+                        continue;
+                    }
+                    let key = (at, write.claim.key.label());
                     if !seen.contains(&key) && pick(evaluation, write) {
                         seen.insert(key);
+                        seen_keys.insert((at, &write.claim.key));
                         out.push((evaluation, write));
                     }
                 }

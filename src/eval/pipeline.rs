@@ -79,6 +79,9 @@ pub struct ScriptPart {
 struct TokenWrite {
     token: TokenKind,
     claim: Arc<str>,
+    /// The claim's place among every claim name of the analysis's parts (see [`rank_claims`]),
+    /// so that sorting an outcome's claims compares numbers; 0 when unranked.
+    rank: u32,
     value: Arc<serde_json::Value>,
     may: Option<Option<Arc<str>>>,
 }
@@ -108,8 +111,8 @@ impl ClaimList {
         let at = |w: WriteAt| &parts[w.part as usize].token_writes[w.write as usize];
         let mut numbered: Vec<(usize, WriteAt)> = writes.into_iter().enumerate().collect();
         // By name, the latest write first; then only that one of each name stays.
-        numbered.sort_unstable_by(|(a, wa), (b, wb)| at(*wa).claim.cmp(&at(*wb).claim).then(b.cmp(a)));
-        numbered.dedup_by(|(_, later), (_, kept)| at(*later).claim == at(*kept).claim);
+        numbered.sort_unstable_by(|(a, wa), (b, wb)| by_name(at(*wa), at(*wb)).then(b.cmp(a)));
+        numbered.dedup_by(|(_, later), (_, kept)| by_name(at(*later), at(*kept)).is_eq());
         let mut claims = Vec::with_capacity(numbered.len());
         claims.extend(numbered.into_iter().map(|(_, w)| w).filter(|&w| keep(at(w))));
         claims.shrink_to_fit();
@@ -547,6 +550,7 @@ pub(crate) fn compose_part(
             part.token_writes.push(TokenWrite {
                 token: claim.token,
                 claim: claim.key.label().into(),
+                rank: 0,
                 value: Arc::new(claim.value.clone()),
                 may: Some(match (&claim.condition, claim.must) {
                     (Some(c), false) => Some(c.as_str().into()),
@@ -569,6 +573,7 @@ pub(crate) fn compose_part(
             part.token_writes.push(TokenWrite {
                 token: TokenKind::IdToken,
                 claim: write.attribute.as_str().into(),
+                rank: 0,
                 value: Arc::new(write.value.clone()),
                 may: None,
             });
@@ -592,6 +597,37 @@ pub(crate) fn compose_part(
         part.completions.push((label.clone(), unit.file, *span));
     }
     part
+}
+
+/// Two writes in the order of their claim names: by rank when both are ranked (the same order,
+/// without comparing text), else by the names.
+fn by_name(a: &TokenWrite, b: &TokenWrite) -> std::cmp::Ordering {
+    if a.rank != 0 && b.rank != 0 {
+        a.rank.cmp(&b.rank)
+    } else {
+        a.claim.cmp(&b.claim)
+    }
+}
+
+/// Ranks the claim names written in `parts` (1 for the first name in text order, equal names
+/// equal ranks), so that outcomes assembled from them sort their claims by number.
+/// Parts shared already (none are, when they were just made) keep rank 0.
+pub(crate) fn rank_claims(parts: &mut [Arc<ScriptPart>]) {
+    let mut names: Vec<Arc<str>> = parts
+        .iter()
+        .flat_map(|p| p.token_writes.iter().map(|w| w.claim.clone()))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    let ranked = parts
+        .iter_mut()
+        .filter_map(Arc::get_mut)
+        .flat_map(|p| p.token_writes.iter_mut());
+    for write in ranked {
+        write.rank = names
+            .binary_search(&write.claim)
+            .map_or(0, |i| u32::try_from(i + 1).unwrap_or(0));
+    }
 }
 
 /// The scripts' outcome from their parts in pipeline order: a denial ends the login (and its

@@ -182,9 +182,13 @@ fn prefetch(files: &mut Files<'_>, root: &Path) {
         root.join("tenant.json"),
         root.join("guardian").join("policies.json"),
     ];
-    for folder in children_of_root(root).into_iter().filter(|p| is_dir(p)) {
-        paths.extend(children_with_ext(&folder, "json"));
-    }
+    // The other folders' resource files are read as they are built (see `each_json`).
+    paths.extend(children_with_ext(&root.join("rules"), "json"));
+    paths.extend(
+        children_with_ext(&root.join("triggers"), "json")
+            .into_iter()
+            .take(1),
+    );
     paths.extend(children_with_ext(&root.join("guardian").join("factors"), "json"));
     paths.extend(children_with_ext(&root.join("rules"), "js"));
     paths.extend(children_with_ext(&root.join("hooks"), "js"));
@@ -198,12 +202,13 @@ fn prefetch(files: &mut Files<'_>, root: &Path) {
     files.prefetch(paths);
 }
 
-/// Hands each `*.json` directly inside `dir` to `each`, with its file name stem.
+/// Hands each `*.json` directly inside `dir` to `each`, with its file name stem; the files are
+/// read and built on every core.
 fn each_json(
     files: &mut Files<'_>,
     b: &mut Builder,
     dir: &Path,
-    mut each: impl FnMut(&mut Builder, Source<'_>, &str),
+    each: impl Fn(&mut Builder, Source<'_>, &str) + Sync,
 ) {
     // NOTE: `actions/` also holds one code folder per action, and an action may be named `x.json`.
     let paths = if dir.file_name().is_some_and(|n| n == "actions") {
@@ -211,11 +216,7 @@ fn each_json(
     } else {
         entries_with_ext(dir, "json")
     };
-    for path in paths {
-        if let Some((file, node)) = files.tree(&path, &mut b.errors) {
-            each(b, Source::new(file, &node, ""), &stem(&path));
-        }
-    }
+    files.build_each(b, &paths, &|b, src, path| each(b, src, &stem(path)));
 }
 
 fn databases(files: &mut Files<'_>, b: &mut Builder, dir: &Path) {
@@ -322,7 +323,7 @@ fn rules(files: &mut Files<'_>, b: &mut Builder, dir: &Path) {
             continue;
         }
         let name = stem(&path);
-        let (file, _, _) = files.open(&path, &mut b.errors);
+        let file = files.open(&path, &mut b.errors);
         let node = Node::new(Span::empty(0), Value::Object(Vec::new()));
         let slot = Slot::Rule(b.tenant.rules.len());
         let text = files.text(file);

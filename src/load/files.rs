@@ -485,13 +485,24 @@ impl FileCache {
         match self.files.remove(path) {
             Some(text) => text,
             None => {
-                let parent_inside = self.root.confined_by_kernel()
-                    || path.parent().is_none_or(|parent| {
-                        parent.as_os_str().is_empty() || really_inside(self.root.canonical(), parent)
-                    });
-                read_beneath(&self.root, path, keywords, parent_inside).unwrap_or_else(|| read_problem(path))
+                let parent_inside = path.parent().is_none_or(|parent| self.folder_inside(parent));
+                self.read(path, keywords, parent_inside)
             }
         }
+    }
+
+    /// Whether files directly in `folder` may be read: always when the kernel confines
+    /// opening; else when the folder resolves to a place inside the root.
+    pub fn folder_inside(&self, folder: &Path) -> bool {
+        self.root.confined_by_kernel()
+            || folder.as_os_str().is_empty()
+            || really_inside(self.root.canonical(), folder)
+    }
+
+    /// The file's text, read now (from any thread) without the cache; `parent_inside` is
+    /// [`FileCache::folder_inside`] of its folder.
+    pub fn read(&self, path: &Path, keywords: &KeywordMap, parent_inside: bool) -> FileText {
+        read_beneath(&self.root, path, keywords, parent_inside).unwrap_or_else(|| read_problem(path))
     }
 }
 

@@ -104,7 +104,7 @@ pub fn load(files: &mut Files<'_>, scripts: &[LooseScript], b: &mut Builder) {
     files.prefetch(scripts.iter().map(|s| s.path.clone()).collect());
     let mut order = 0;
     for loose in scripts {
-        let (file, _, _) = files.open(&loose.path, &mut b.errors);
+        let file = files.open(&loose.path, &mut b.errors);
         let text = files.text(file);
         // Recognised again on the text as read (keywords filled in) for the signature's span;
         // a file that changed since discovery keeps the kind discovery saw.

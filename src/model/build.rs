@@ -53,6 +53,10 @@ pub struct Builder {
     pub pending: Vec<PendingScript>,
     /// The folder that script references of the next resources are relative to.
     pub script_base: std::path::PathBuf,
+    /// Whether clients keep their whole tree ([`Client::node`]); only policies that match
+    /// arbitrary client fields read it, and a large export's client trees are a good part of
+    /// its memory.
+    pub keep_client_nodes: bool,
 }
 
 /// One resource's tree and where it is.
@@ -84,7 +88,77 @@ impl Builder {
             errors: Vec::new(),
             pending: Vec::new(),
             script_base: std::path::PathBuf::new(),
+            keep_client_nodes: true,
         }
+    }
+
+    /// An empty builder for resources that will be [absorbed](Builder::absorb) into this one.
+    pub fn part(&self) -> Builder {
+        Builder {
+            tenant: Tenant::new(self.tenant.format),
+            errors: Vec::new(),
+            pending: Vec::new(),
+            script_base: self.script_base.clone(),
+            keep_client_nodes: self.keep_client_nodes,
+        }
+    }
+
+    /// Appends what `part` built (made by [`Builder::part`]) after what this builder holds:
+    /// the same tenant, errors and pending scripts as building it here, so parts built on
+    /// several threads and absorbed in order give the result of building in order.
+    pub fn absorb(&mut self, part: Builder) {
+        let Tenant {
+            format: _,
+            settings,
+            clients,
+            connections,
+            rules,
+            actions,
+            triggers,
+            hooks,
+            guardian: Guardian { factors, policies },
+            resource_servers,
+            other,
+            index: _,
+        } = part.tenant;
+        let tenant = &mut self.tenant;
+        let (rule, action, hook, connection) = (
+            tenant.rules.len(),
+            tenant.actions.len(),
+            tenant.hooks.len(),
+            tenant.connections.len(),
+        );
+        self.pending.extend(part.pending.into_iter().map(|mut pending| {
+            pending.slot = match pending.slot {
+                Slot::Rule(i) => Slot::Rule(rule + i),
+                Slot::Action(i) => Slot::Action(action + i),
+                Slot::Hook(i) => Slot::Hook(hook + i),
+                Slot::Database {
+                    connection: c,
+                    script,
+                } => Slot::Database {
+                    connection: connection + c,
+                    script,
+                },
+            };
+            pending
+        }));
+        if settings.is_some() {
+            tenant.settings = settings;
+        }
+        tenant.clients.extend(clients);
+        tenant.connections.extend(connections);
+        tenant.rules.extend(rules);
+        tenant.actions.extend(actions);
+        tenant.triggers.extend(triggers);
+        tenant.hooks.extend(hooks);
+        tenant.guardian.factors.extend(factors);
+        if policies.is_some() {
+            tenant.guardian.policies = policies;
+        }
+        tenant.resource_servers.extend(resource_servers);
+        tenant.other.extend(other);
+        self.errors.extend(part.errors);
     }
 
     pub fn error(&mut self, loc: Loc, message: impl Into<String>) {
@@ -398,7 +472,14 @@ impl Builder {
                 .get("client_metadata")
                 .map_or_else(|| "{}".to_string(), |m| m.to_json().to_string()),
             loc: src.loc(),
-            node: src.node.clone(),
+            node: if self.keep_client_nodes {
+                src.node.clone()
+            } else {
+                Node {
+                    span: src.node.span,
+                    value: Value::Null,
+                }
+            },
             name,
         };
         self.tenant.clients.push(client);

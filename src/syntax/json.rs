@@ -1,7 +1,8 @@
 //! JSON files of the directory format, parsed into spanned [`Node`] trees.
 //!
-//! Parsing is strict, like the `JSON.parse` a0deploy uses (no comments, no trailing commas), and
-//! done by `jsonc-parser`, which keeps the byte range of every value and key. Before parsing, one
+//! Parsing is strict, like the `JSON.parse` a0deploy uses (no comments, no trailing commas). A
+//! direct reader ([`super::json_fast`]) builds the tree of plain JSON; anything else goes to
+//! `jsonc-parser`, which keeps the byte range of every value and key and words every error. Before parsing, one
 //! pass over the text rejects nesting deeper than [`MAX_DEPTH`] (so no input can exhaust the
 //! stack) and swaps bare keyword markers for same-length string placeholders.
 
@@ -25,6 +26,18 @@ pub fn parse(text: &str) -> Parsed {
             };
         }
     };
+    let source = prepared.text.as_deref().unwrap_or(text);
+    if let Some(root) = super::json_fast::parse(source, &prepared.placeholders) {
+        return Parsed {
+            root: Some(root),
+            errors: Vec::new(),
+        };
+    }
+    parse_fully(source, &prepared.placeholders)
+}
+
+/// Parses with `jsonc-parser`, which locates and words every error.
+fn parse_fully(source: &str, placeholders: &HashSet<usize>) -> Parsed {
     let options = ParseOptions {
         allow_comments: false,
         allow_loose_object_property_names: false,
@@ -37,11 +50,10 @@ pub fn parse(text: &str) -> Parsed {
         allow_non_finite_numbers: false,
         allow_extended_string_escapes: false,
     };
-    let source = prepared.text.as_deref().unwrap_or(text);
     match jsonc_parser::parse_to_ast(source, &CollectOptions::default(), &options) {
         Ok(result) => match result.value {
             Some(value) => Parsed {
-                root: Some(convert(value, &prepared.placeholders)),
+                root: Some(convert(value, placeholders)),
                 errors: Vec::new(),
             },
             None => Parsed {
@@ -226,6 +238,161 @@ mod tests {
         assert!(parsed.root.is_none());
         assert_eq!(parsed.errors[0].span.start as usize, MAX_DEPTH);
         assert!(parsed.errors[0].message.contains("nested deeper"));
+    }
+
+    /// Both paths of one text: the fast reader's tree (if it reads the text) and the full
+    /// parser's result.
+    fn both(text: &str) -> (Option<Node>, Parsed) {
+        let prepared = prepare(text).expect("within the depth bound");
+        let source = prepared.text.as_deref().unwrap_or(text);
+        (
+            crate::syntax::json_fast::parse(source, &prepared.placeholders),
+            parse_fully(source, &prepared.placeholders),
+        )
+    }
+
+    fn agrees(text: &str) -> bool {
+        match both(text) {
+            (Some(fast), full) => full.errors.is_empty() && full.root.as_ref() == Some(&fast),
+            (None, _) => true,
+        }
+    }
+
+    #[test]
+    fn the_fast_reader_builds_the_full_parsers_tree() {
+        let texts = [
+            r#"{"a": [true, false, null, -0, 1.5e+3, 2E-2, 10], "b": {}, "c": []}"#,
+            "  {\n\t\"k\" :\r\n \"v\" }  ",
+            r#"{"esc": "q\" b\\ s\/ \b\f\n\r\t \u00e9 \ud83d\ude00 é", "dup": 1, "dup": 2}"#,
+            r##"{"a": @@ORIGINS@@, "b": "@@X@@", "c": "https://##H##/", "@@K@@": 1}"##,
+            r#""just a string""#,
+            "42",
+        ];
+        for text in texts {
+            let (fast, full) = both(text);
+            assert!(fast.is_some(), "{text:?} is plain JSON");
+            assert_eq!(fast, full.root, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn the_fast_reader_leaves_errors_to_the_full_parser() {
+        for text in [
+            "{\"a\": 1,}",
+            "[1 2]",
+            "{a: 1}",
+            "{'a': 1}",
+            "// c\n{}",
+            "",
+            "01",
+            "1.",
+            "-",
+            "1e",
+            "tru",
+            "truex",
+            "[1]x",
+            "\u{feff}{}",
+            "\"a\u{1}b\"",
+            "\"\\ud800\"",
+            "\"\\x\"",
+            "{\"a\" 1}",
+            "[,]",
+            "\"open",
+            "1.2.3",
+            "{\"a\":1 \"b\":2}",
+            "\u{a0}1",
+        ] {
+            let (fast, full) = both(text);
+            assert!(fast.is_none(), "{text:?} should be left to the full parser");
+            assert_eq!(parse(text).errors, full.errors, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn the_fast_reader_agrees_on_every_fixture() {
+        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if path.extension().is_some_and(|e| e == "json") {
+                    out.push(path);
+                }
+            }
+        }
+        let mut files = Vec::new();
+        walk(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests"),
+            &mut files,
+        );
+        walk(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"),
+            &mut files,
+        );
+        assert!(files.len() > 100, "fixtures found: {}", files.len());
+        for file in files {
+            let Ok(text) = std::fs::read_to_string(&file) else {
+                continue;
+            };
+            if prepare(&text).is_err() {
+                continue;
+            }
+            assert!(agrees(&text), "{}", file.display());
+        }
+    }
+
+    mod generated {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn value() -> impl Strategy<Value = serde_json::Value> {
+            let leaf = prop_oneof![
+                Just(serde_json::Value::Null),
+                any::<bool>().prop_map(serde_json::Value::Bool),
+                any::<i64>().prop_map(|n| serde_json::json!(n)),
+                any::<f64>()
+                    .prop_filter("finite", |f| f.is_finite())
+                    .prop_map(|f| serde_json::json!(f)),
+                "\\PC{0,12}".prop_map(serde_json::Value::String),
+                "(@@|##)?[A-Z_]{0,4}(@@|##)?".prop_map(serde_json::Value::String),
+            ];
+            leaf.prop_recursive(4, 48, 6, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..6).prop_map(serde_json::Value::Array),
+                    prop::collection::vec(("\\PC{0,6}", inner), 0..6)
+                        .prop_map(|members| serde_json::Value::Object(members.into_iter().collect())),
+                ]
+            })
+        }
+
+        proptest! {
+            #[test]
+            fn generated_documents_read_the_same(value in value(), pretty in any::<bool>()) {
+                let text = if pretty {
+                    serde_json::to_string_pretty(&value).unwrap()
+                } else {
+                    serde_json::to_string(&value).unwrap()
+                };
+                let (fast, full) = both(&text);
+                prop_assert!(fast.is_some(), "{}", text);
+                prop_assert_eq!(fast, full.root);
+            }
+
+            #[test]
+            fn mangled_documents_read_the_same_or_fall_back(
+                value in value(),
+                cut in any::<prop::sample::Index>(),
+                insert in prop::sample::select(vec!["", ",", "}", "]", "\"", "\\", "\u{1}", " x", "0", "\u{2028}", "@@A@@", ":"]),
+            ) {
+                let text = serde_json::to_string(&value).unwrap();
+                let mut at = cut.index(text.len() + 1);
+                while !text.is_char_boundary(at) {
+                    at -= 1;
+                }
+                let mangled = format!("{}{}{}", &text[..at], insert, &text[at..]);
+                prop_assert!(agrees(&mangled), "{}", mangled);
+            }
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! nesting depth and alias expansion, and report every problem as a located [`SyntaxError`].
 
 pub mod json;
+mod json_fast;
 pub mod keywords;
 pub mod yaml;
 
