@@ -49,7 +49,9 @@ pub struct SourceFile {
     pub export_relative: String,
     /// The text as parsed. Empty when the file could not be read.
     pub text: Arc<str>,
-    line_starts: Vec<u32>,
+    /// Where each line starts, found on first use: most files of a large export are never
+    /// shown.
+    line_starts: std::sync::OnceLock<Vec<u32>>,
 }
 
 /// A resolved position: 1-based line and column.
@@ -61,20 +63,27 @@ pub struct LineCol {
 
 impl SourceFile {
     pub fn new(path: PathBuf, display: String, export_relative: String, text: Arc<str>) -> Self {
-        let mut line_starts = vec![0];
-        line_starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|(_, b)| *b == b'\n')
-                .map(|(i, _)| u32::try_from(i + 1).unwrap_or(u32::MAX)),
-        );
         SourceFile {
             path,
             display,
             export_relative,
             text,
-            line_starts,
+            line_starts: std::sync::OnceLock::new(),
         }
+    }
+
+    fn line_starts(&self) -> &[u32] {
+        self.line_starts.get_or_init(|| {
+            let mut starts = vec![0];
+            starts.extend(
+                self.text
+                    .bytes()
+                    .enumerate()
+                    .filter(|(_, b)| *b == b'\n')
+                    .map(|(i, _)| u32::try_from(i + 1).unwrap_or(u32::MAX)),
+            );
+            starts
+        })
     }
 
     /// Clamps `offset` into the text and back onto a character boundary.
@@ -87,7 +96,7 @@ impl SourceFile {
     }
 
     fn line_index(&self, offset: usize) -> usize {
-        match self.line_starts.binary_search(&(offset as u32)) {
+        match self.line_starts().binary_search(&(offset as u32)) {
             Ok(i) => i,
             Err(i) => i - 1,
         }
@@ -97,7 +106,7 @@ impl SourceFile {
     pub fn line_col(&self, offset: u32) -> LineCol {
         let at = self.clamp(offset);
         let line = self.line_index(at);
-        let start = self.line_starts[line] as usize;
+        let start = self.line_starts()[line] as usize;
         let column = self.text[start..at].chars().count() + 1;
         LineCol {
             line: line as u32 + 1,
@@ -109,7 +118,7 @@ impl SourceFile {
     pub fn line_col_utf16(&self, offset: u32) -> LineCol {
         let at = self.clamp(offset);
         let line = self.line_index(at);
-        let start = self.line_starts[line] as usize;
+        let start = self.line_starts()[line] as usize;
         let column = self.text[start..at].encode_utf16().count() + 1;
         LineCol {
             line: line as u32 + 1,
@@ -119,7 +128,7 @@ impl SourceFile {
 
     /// Byte offset of a 1-based line and a 0-based character column (how YAML parsers count).
     pub fn offset_of(&self, line: usize, char_column: usize) -> usize {
-        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
+        let Some(&start) = self.line_starts().get(line.saturating_sub(1)) else {
             return self.text.len();
         };
         let rest = &self.text[start as usize..];
@@ -135,11 +144,11 @@ impl SourceFile {
     /// The text of the 1-based line `line`, without its line break.
     pub fn line_text(&self, line: u32) -> &str {
         let i = (line as usize).saturating_sub(1);
-        let Some(&start) = self.line_starts.get(i) else {
+        let Some(&start) = self.line_starts().get(i) else {
             return "";
         };
         let end = self
-            .line_starts
+            .line_starts()
             .get(i + 1)
             .map_or(self.text.len(), |e| *e as usize);
         self.text[start as usize..end].trim_end_matches(['\n', '\r'])

@@ -17,6 +17,15 @@ use crate::source::Span;
 
 /// Parses one JSON document.
 pub fn parse(text: &str) -> Parsed {
+    // Plain JSON with no bare marker (nearly every file) is read in one pass.
+    if find_markers(text).is_empty()
+        && let Some(root) = super::json_fast::parse(text, &HashSet::new())
+    {
+        return Parsed {
+            root: Some(root),
+            errors: Vec::new(),
+        };
+    }
     let prepared = match prepare(text) {
         Ok(prepared) => prepared,
         Err(error) => {
@@ -393,6 +402,17 @@ mod tests {
                 prop_assert!(agrees(&mangled), "{}", mangled);
             }
         }
+    }
+
+    #[test]
+    fn the_depth_bound_holds_on_the_fast_path() {
+        let at_bound = "[".repeat(MAX_DEPTH) + &"]".repeat(MAX_DEPTH);
+        assert!(parse(&at_bound).root.is_some());
+        let deeper = "[".repeat(MAX_DEPTH + 1) + &"]".repeat(MAX_DEPTH + 1);
+        assert!(crate::syntax::json_fast::parse(&deeper, &HashSet::new()).is_none());
+        let parsed = parse(&deeper);
+        assert!(parsed.root.is_none());
+        assert!(parsed.errors[0].message.contains("nested deeper"));
     }
 
     #[test]

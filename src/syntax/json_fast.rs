@@ -10,16 +10,17 @@
 use std::collections::HashSet;
 
 use super::keywords::whole_json_marker;
-use super::{Member, Node, Value};
+use super::{MAX_DEPTH, Member, Node, Value};
 use crate::source::Span;
 
-/// The tree of `text`, or `None` when the full parser must decide. `placeholders` holds the
-/// start offsets of strings that stand for bare keyword markers. Nesting is already bounded by
-/// the caller (see `MAX_DEPTH`), so the recursion is too.
+/// The tree of `text`, or `None` when the full parser must decide (nesting deeper than
+/// [`MAX_DEPTH`] included, which bounds the recursion). `placeholders` holds the start offsets
+/// of strings that stand for bare keyword markers.
 pub(super) fn parse(text: &str, placeholders: &HashSet<usize>) -> Option<Node> {
     let mut reader = Reader {
         bytes: text.as_bytes(),
         at: 0,
+        depth: 0,
         placeholders,
     };
     reader.whitespace();
@@ -31,6 +32,8 @@ pub(super) fn parse(text: &str, placeholders: &HashSet<usize>) -> Option<Node> {
 struct Reader<'t> {
     bytes: &'t [u8],
     at: usize,
+    /// Arrays and objects open around the reader.
+    depth: usize,
     placeholders: &'t HashSet<usize>,
 }
 
@@ -48,8 +51,19 @@ impl Reader<'_> {
     fn value(&mut self) -> Option<Node> {
         let start = self.at;
         match self.peek()? {
-            b'{' => self.object(),
-            b'[' => self.array(),
+            b'{' | b'[' if self.depth == MAX_DEPTH => None,
+            b'{' => {
+                self.depth += 1;
+                let object = self.object();
+                self.depth -= 1;
+                object
+            }
+            b'[' => {
+                self.depth += 1;
+                let array = self.array();
+                self.depth -= 1;
+                array
+            }
             b'"' => {
                 let text = self.string()?;
                 let value = if self.placeholders.contains(&start) {
