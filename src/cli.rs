@@ -559,7 +559,11 @@ fn check(args: &CheckArgs) -> ExitCode {
             return exit(ExitStatus::Error);
         }
     }
-    exit(run.exit_status(args.fail_on.into()))
+    let status = run.exit_status(args.fail_on.into());
+    // The process ends here: freeing every file's text and every finding one by one would only
+    // delay the exit (a tenth of a second at 50,000 files).
+    std::mem::forget(run);
+    exit(status)
 }
 
 /// The reports to write: each `--format`, with `--output` for the one given without a file.

@@ -544,7 +544,13 @@ impl Analysis {
     /// Frees the evaluations on every core: a large export's evaluations take as long to free
     /// as a good part of building them.
     pub fn drop_in_parallel(self) {
-        self.evaluations.into_par_iter().for_each(drop);
+        let Analysis {
+            evaluations, memos, ..
+        } = self;
+        rayon::join(
+            || evaluations.into_par_iter().for_each(drop),
+            || memos.into_par_iter().for_each(drop),
+        );
     }
 
     /// The custom-database scripts of connection `index`, each with the profile attributes it
