@@ -189,7 +189,6 @@ fn prefetch(files: &mut Files<'_>, root: &Path) {
             .into_iter()
             .take(1),
     );
-    paths.extend(children_with_ext(&root.join("guardian").join("factors"), "json"));
     paths.extend(children_with_ext(&root.join("rules"), "js"));
     paths.extend(children_with_ext(&root.join("hooks"), "js"));
     for db in children(&root.join("database-connections")) {

@@ -1,7 +1,8 @@
 //! Reading export files: bytes to text, in parallel, confined to the export root.
 //!
-//! Files are read (and JSON files parsed) on rayon's pool before the model is built, then handed
-//! out in the loader's own order, so the output never depends on scheduling. A path is read only
+//! Files are read (and JSON files parsed) on rayon's pool, either ahead of use ([`FileCache`])
+//! or, for resource folders, while each file's resource is built (`Files::build_each`); either
+//! way they are registered in the loader's own order, so the output never depends on scheduling. A path is read only
 //! after it is known to stay inside the export root, lexically and after resolving symlinks.
 
 use std::collections::HashMap;

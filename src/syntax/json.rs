@@ -17,10 +17,10 @@ use crate::source::Span;
 
 /// Parses one JSON document.
 pub fn parse(text: &str) -> Parsed {
-    // Plain JSON with no bare marker (nearly every file) is read in one pass.
-    if find_markers(text).is_empty()
-        && let Some(root) = super::json_fast::parse(text, &HashSet::new())
-    {
+    // Plain JSON with no bare marker (nearly every file) is read in one pass; with none, the
+    // text needs no swapping, so a failed read goes straight to the full parser.
+    let plain = find_markers(text).is_empty();
+    if plain && let Some(root) = super::json_fast::parse(text, &HashSet::new()) {
         return Parsed {
             root: Some(root),
             errors: Vec::new(),
@@ -36,7 +36,7 @@ pub fn parse(text: &str) -> Parsed {
         }
     };
     let source = prepared.text.as_deref().unwrap_or(text);
-    if let Some(root) = super::json_fast::parse(source, &prepared.placeholders) {
+    if !plain && let Some(root) = super::json_fast::parse(source, &prepared.placeholders) {
         return Parsed {
             root: Some(root),
             errors: Vec::new(),
