@@ -610,15 +610,20 @@ fn read_listing(dir: &Path) -> Vec<(PathBuf, bool)> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
-    let mut paths: Vec<(PathBuf, bool)> = entries
+    let mut names: Vec<(std::ffi::OsString, bool)> = entries
         .filter_map(|e| {
             let e = e.ok()?;
             let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
-            Some((e.path(), is_dir))
+            Some((e.file_name(), is_dir))
         })
         .collect();
-    paths.sort_unstable();
-    paths
+    // By name, as the paths would sort (they share the folder), without comparing paths
+    // component by component.
+    names.sort_unstable_by(|(a, _), (b, _)| a.as_encoded_bytes().cmp(b.as_encoded_bytes()));
+    names
+        .into_iter()
+        .map(|(name, is_dir)| (dir.join(name), is_dir))
+        .collect()
 }
 
 /// Direct children of `dir` with the extension `ext`.
