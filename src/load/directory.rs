@@ -176,7 +176,8 @@ fn check_folders(files: &mut Files<'_>, b: &mut Builder, root: &Path) {
     }
 }
 
-/// Reads every file the loader will want, in parallel, before building.
+/// Reads ahead, in parallel, the files the loader opens one by one (settings, rules, triggers,
+/// databases, scripts); resource folders are read as they are built (see `each_json`).
 fn prefetch(files: &mut Files<'_>, root: &Path) {
     let mut paths = vec![
         root.join("tenant.json"),

@@ -298,8 +298,8 @@ pub struct Client {
     /// `client_metadata` as JSON text (`{}` when there is none), as scripts read it.
     #[serde(skip)]
     pub metadata: String,
-    /// The client as exported. Linting drops it (see [`Tenant::drop_client_nodes`]) unless a
-    /// policy reads arbitrary client fields.
+    /// The client as exported. Linting never keeps it (`null`, see
+    /// `load::LoadOptions::client_nodes`) unless a policy reads arbitrary client fields.
     #[serde(serialize_with = "node_as_json")]
     pub node: Node,
 }
