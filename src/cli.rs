@@ -33,6 +33,9 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Write a commented starter `.claimlint.yaml` in the current folder.
     Init(InitArgs),
+    /// Apply fixes: safe ones by default, unsafe ones with `--unsafe-fixes`; each evaluated
+    /// first, with what it changes printed.
+    Fix(FixArgs),
     /// Evaluate one login: the ID and access tokens the tenant would issue, with the trace.
     Token(TokenArgs),
     /// Print a shell completion script (`claimlint completions bash > ~/.local/share/bash-completion/completions/claimlint`).
@@ -44,6 +47,61 @@ pub struct CompletionsArgs {
     /// The shell to complete for.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct FixArgs {
+    /// Export folders, folders holding exports, or files inside exports. Defaults to `.`.
+    pub paths: Vec<PathBuf>,
+
+    /// Also apply unsafe fixes: those that change what Auth0 stores or issues (denying an
+    /// attribute, renaming a claim).
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+
+    /// Print a unified diff and what the fixes would change; write no file of the export.
+    #[arg(long)]
+    pub diff: bool,
+
+    /// Apply fixes even when they add an error-level finding (a newly denied attribute that a
+    /// claim copies, say).
+    #[arg(long)]
+    pub force: bool,
+
+    /// Write, for every connection whose deny list changes, the Management API body
+    /// (`<connection>.json`, with the whole `options` object) into DIR, and print its `curl`
+    /// command.
+    #[arg(long, value_name = "DIR")]
+    pub emit_patch: Option<PathBuf>,
+
+    /// Fix only these policies' findings (ids, names, id prefixes or `ALL`; comma-separated
+    /// or repeated). Every enabled policy still runs, so a fix's new findings are seen.
+    #[arg(long, value_name = "POLICY", value_delimiter = ',')]
+    pub select: Vec<String>,
+
+    /// Do not fix these policies' findings (same forms as `--select`; wins over it).
+    #[arg(long, value_name = "POLICY", value_delimiter = ',')]
+    pub ignore: Vec<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Human)]
+    pub format: ListFormat,
+
+    /// Lowest severity of the findings left after fixing that makes the run exit 1.
+    #[arg(long, value_enum, default_value_t = FailOnArg::Error)]
+    pub fail_on: FailOnArg,
+
+    /// a0deploy keyword mappings, to fill in masked values of `--emit-patch` bodies. Files
+    /// whose markers it fills are not edited.
+    #[arg(long, value_name = "FILE")]
+    pub keywords: Option<PathBuf>,
+
+    /// Worker threads (default: one per core).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+
+    #[command(flatten)]
+    pub policies: PolicyArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -335,6 +393,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Policies(args)) => policies(&args),
         Some(Command::Explain(args)) => explain(&args),
         Some(Command::Init(args)) => init(&args),
+        Some(Command::Fix(args)) => fix(&args),
         Some(Command::Token(args)) => token(&args),
         Some(Command::Completions(args)) => completions(&args),
     }
@@ -417,6 +476,50 @@ fn explain(args: &ExplainArgs) -> ExitCode {
             exit(ExitStatus::Error)
         }
     }
+}
+
+fn fix(args: &FixArgs) -> ExitCode {
+    let options = claimlint::FixOptions {
+        check: CheckOptions {
+            keywords: args.keywords.clone(),
+            jobs: args.jobs,
+            ..options(&args.paths, &args.policies)
+        },
+        fix_selection: claimlint::Selection {
+            select: args.select.clone(),
+            ignore: args.ignore.clone(),
+        },
+        unsafe_fixes: args.unsafe_fixes,
+        force: args.force,
+        dry_run: args.diff,
+        emit_patch: args.emit_patch.clone(),
+    };
+    let run = match claimlint::fix(&options) {
+        Ok(run) => run,
+        Err(error) => return fatal(error),
+    };
+    let text = match args.format {
+        ListFormat::Json => report::fix::json(&run.report),
+        ListFormat::Human if args.diff => format!(
+            "{}{}",
+            report::fix::diff(&run.files),
+            report::fix::human(&run.report, true)
+        ),
+        ListFormat::Human => report::fix::human(&run.report, false),
+    };
+    if let Err(error) = write_output(None, &text) {
+        eprintln!(
+            "claimlint: {}",
+            claimlint::report::escape::lines(&error.to_string())
+        );
+        return exit(ExitStatus::Error);
+    }
+    // `--diff` fails when there is something to fix, as `ruff --diff` does; otherwise the
+    // findings left decide.
+    if args.diff && !run.files.is_empty() {
+        return exit(ExitStatus::Findings);
+    }
+    exit(run.result().exit_status(args.fail_on.into()))
 }
 
 fn token(args: &TokenArgs) -> ExitCode {

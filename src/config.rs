@@ -132,6 +132,15 @@ pub struct Config {
     pub suppressions: Vec<Suppression>,
     /// `limits:`: the script budgets (a config that extends another overrides it key by key).
     pub script_limits: crate::js::prescan::Limits,
+    /// `fix:`: what `claimlint fix` needs to know.
+    pub fix: FixSettings,
+}
+
+/// The `fix:` section of a config.
+#[derive(Debug, Clone, Default)]
+pub struct FixSettings {
+    /// `fix.namespace`: where CL101/CL102 fixes move claims (`https://example.com/`).
+    pub namespace: Option<String>,
 }
 
 /// The config that applies to an export: the nearest `.claimlint.yaml` up to the repository root.
@@ -365,6 +374,13 @@ fn load_into(
                 _ => {}
             }
         }
+    }
+    if let Some(namespace) = root
+        .get("fix")
+        .and_then(|f| f.get("namespace"))
+        .and_then(Node::as_str)
+    {
+        config.fix.namespace = Some(namespace.to_string());
     }
     if let Some(members) = root.get("overrides").and_then(Node::as_object) {
         for member in members {

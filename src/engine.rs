@@ -14,6 +14,7 @@ use crate::config::{self, Config, Override};
 use crate::error::Error;
 use crate::eval::{Analysis, Scripts};
 use crate::finding::{Finding, Location, Related};
+use crate::fix::Behaviour;
 use crate::model::{InputError, Tenant};
 use crate::options::CheckOptions;
 use crate::platform::{Choice, DEFAULT_PROFILE, Platform};
@@ -153,16 +154,20 @@ impl Setup {
     /// Runs every enabled policy over `tenant`; the scenarios are evaluated once, and only when
     /// an enabled policy needs them. Every proof a check attaches is re-derived here: a finding
     /// whose proof does not hold is refused (returned in the second list, never reported).
+    /// Runs the enabled policies over one export: the findings, the hits refused because
+    /// their proof did not hold, and, when `behaviour` is asked for, what the tenant issues
+    /// and stores.
     pub fn check(
         &self,
         tenant: &Tenant,
         scripts: &Scripts,
         sources: &SourceMap,
-    ) -> (Vec<Finding>, Vec<String>) {
+        behaviour: bool,
+    ) -> (Vec<Finding>, Vec<String>, Option<Behaviour>) {
         let enabled = || self.policies.iter().filter(|p| p.enabled);
-        let analysis = enabled()
-            .any(|p| matches!(p.check.runner, Runner::Analysis(_)))
+        let analysis = (behaviour || enabled().any(|p| matches!(p.check.runner, Runner::Analysis(_))))
             .then(|| Analysis::new(tenant, scripts, &self.platform, sources));
+        let behaviour = behaviour.then(|| self.behaviour(tenant, analysis.as_ref()));
         let ctx = Context {
             tenant,
             platform: &self.platform,
@@ -194,7 +199,36 @@ impl Setup {
         if let Some(analysis) = analysis {
             analysis.drop_in_parallel();
         }
-        (findings, refused)
+        (findings, refused, behaviour)
+    }
+
+    /// The claims of every evaluated login, for each client it stands for, and the attributes
+    /// stored for logins through each connection.
+    fn behaviour(&self, tenant: &Tenant, analysis: Option<&Analysis>) -> Behaviour {
+        let mut behaviour = Behaviour::default();
+        for evaluation in analysis.into_iter().flat_map(Analysis::ordered) {
+            let tokens: std::collections::BTreeMap<_, std::collections::BTreeSet<String>> = evaluation
+                .tokens()
+                .into_iter()
+                .map(|(token, claims)| (token, claims.into_keys().collect()))
+                .collect();
+            let scenario = &evaluation.scenario;
+            for client in &evaluation.members {
+                let login = (
+                    client.clone(),
+                    scenario.connection.clone(),
+                    scenario.protocol.clone(),
+                );
+                behaviour.logins.insert(login, tokens.clone());
+            }
+        }
+        for connection in &tenant.connections {
+            let profile = crate::eval::profile::persisted(connection, &self.platform, &[]);
+            behaviour
+                .stored
+                .insert(connection.name.clone(), profile.stored.into_keys().collect());
+        }
+        behaviour
     }
 }
 

@@ -28,6 +28,10 @@ pub enum Error {
     #[diagnostic(code(claimlint::selector))]
     Selector { flag: &'static str, selector: String },
 
+    #[error("cannot write {path}: {message}")]
+    #[diagnostic(code(claimlint::write))]
+    Write { path: String, message: String },
+
     #[error("cannot start {jobs} worker threads: {message}")]
     #[diagnostic(code(claimlint::jobs))]
     Jobs { jobs: usize, message: String },

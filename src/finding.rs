@@ -114,6 +114,9 @@ pub struct Finding {
     /// (`--include-suppressed`); such findings never fail the run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppression: Option<Suppression>,
+    /// The repair `claimlint fix` can apply, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<crate::fix::Fix>,
     /// For token findings: the evaluated login that shows the finding is real.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub proof: Option<crate::eval::Proof>,
@@ -146,6 +149,7 @@ impl Finding {
             related: Vec::new(),
             fingerprint: String::new(),
             proof: None,
+            fix: None,
             suppression: None,
             export_file: sources.get(loc.file).export_relative.clone(),
         }

@@ -36,6 +36,10 @@ pub struct CheckOptions {
     pub all: bool,
     /// Told what the run is doing, for a progress display; the library never draws it.
     pub progress: Option<Progress>,
+    /// New texts for some files, read instead of theirs (what `claimlint fix` evaluates).
+    pub overlay: Option<Arc<crate::load::files::Overlay>>,
+    /// Also record what each export issues and stores ([`crate::fix::Behaviour`]).
+    pub behaviour: bool,
 }
 
 /// Policy selectors from the command line, as in ruff: an id (`CL201`), a name

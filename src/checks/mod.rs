@@ -24,6 +24,8 @@ mod tenant_flag;
 mod unresolved_claim_name;
 pub mod value_match;
 
+pub use nested_deny_path::nested_root as nested_deny_path_root;
+
 use serde::de::DeserializeOwned;
 
 use crate::eval::{Analysis, Proof, Scripts};

@@ -322,7 +322,14 @@ pub struct Root {
     canonical: PathBuf,
     #[cfg(target_os = "linux")]
     dir: Option<std::fs::File>,
+    /// Texts that stand in for files of the export (see [`Overlay`]).
+    overlay: Option<Arc<Overlay>>,
 }
+
+/// New texts for some files of an export, by the path the loader reads them at: what `claimlint
+/// fix` evaluates before it writes anything. A file is still opened and checked as always; only
+/// its text is replaced.
+pub type Overlay = HashMap<PathBuf, String>;
 
 /// What opening a file beneath the root gave.
 enum Beneath {
@@ -343,6 +350,15 @@ impl Root {
             canonical,
             #[cfg(target_os = "linux")]
             dir: open_root(root),
+            overlay: None,
+        }
+    }
+
+    /// The root, with `overlay` standing in for the files it names.
+    pub fn with_overlay(root: &Path, overlay: Option<Arc<Overlay>>) -> Root {
+        Root {
+            overlay,
+            ..Root::new(root)
         }
     }
 
@@ -510,6 +526,21 @@ impl FileCache {
 /// Reads one export file through the root's handle; without it (or for a path not below the
 /// root), as [`read_confined`] does.
 fn read_beneath(root: &Root, path: &Path, keywords: &KeywordMap, parent_inside: bool) -> Option<FileText> {
+    let read = read_file_beneath(root, path, keywords, parent_inside);
+    match (read, root.overlay.as_ref().and_then(|o| o.get(path))) {
+        (Some(read), Some(text)) if read.problem.is_none() => {
+            Some(decode(path, text.clone().into_bytes(), keywords))
+        }
+        (read, _) => read,
+    }
+}
+
+fn read_file_beneath(
+    root: &Root,
+    path: &Path,
+    keywords: &KeywordMap,
+    parent_inside: bool,
+) -> Option<FileText> {
     match root.open(path) {
         Beneath::File(file) => read_open(path, file, keywords),
         Beneath::Outside => Some(outside()),

@@ -37,16 +37,21 @@ pub struct LoadedExport {
     pub files: usize,
 }
 
-/// What a load keeps beyond what every check needs.
-#[derive(Debug, Clone, Copy)]
+/// What a load keeps beyond what every check needs, and what it reads.
+#[derive(Debug, Clone)]
 pub struct LoadOptions {
     /// Keep every client's whole tree ([`crate::model::Client::node`]).
     pub client_nodes: bool,
+    /// New texts for some of the export's files, read instead of theirs.
+    pub overlay: Option<Arc<files::Overlay>>,
 }
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        LoadOptions { client_nodes: true }
+        LoadOptions {
+            client_nodes: true,
+            overlay: None,
+        }
     }
 }
 
@@ -68,7 +73,7 @@ pub fn load_export_with(
     cwd: &Path,
     options: LoadOptions,
 ) -> LoadedExport {
-    let mut files = Files::new(&export.root, keywords, sources, cwd);
+    let mut files = Files::new(&export.root, keywords, sources, cwd, options.overlay.clone());
     let mut builder = Builder::new(export.format);
     builder.keep_client_nodes = options.client_nodes;
     match (export.format, &export.yaml_file) {
@@ -203,11 +208,17 @@ pub struct Files<'a> {
 }
 
 impl<'a> Files<'a> {
-    fn new(root: &Path, keywords: &'a KeywordMap, sources: &'a mut SourceMap, cwd: &'a Path) -> Self {
+    fn new(
+        root: &Path,
+        keywords: &'a KeywordMap,
+        sources: &'a mut SourceMap,
+        cwd: &'a Path,
+        overlay: Option<Arc<files::Overlay>>,
+    ) -> Self {
         let root_canonical = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
         Files {
             root: root.to_path_buf(),
-            cache: FileCache::new(files::Root::new(root)),
+            cache: FileCache::new(files::Root::with_overlay(root, overlay)),
             root_canonical,
             cwd,
             keywords,

@@ -162,6 +162,18 @@ fn render_finding(
         let note = format!("suppressed ({}): {}", suppression.kind, suppression.reason);
         wrap_into(&mut rendered, &escape::line(&note), "  ", "        ", style.width);
     }
+    if let Some(fix) = &finding.fix {
+        let command = match fix.applicability {
+            crate::fix::Applicability::Safe => "claimlint fix",
+            crate::fix::Applicability::Unsafe => "claimlint fix --unsafe-fixes",
+        };
+        let note = format!(
+            "fix ({}, `{command}`): {}",
+            fix.applicability.as_str(),
+            fix.message
+        );
+        wrap_into(&mut rendered, &escape::line(&note), "  ", "        ", style.width);
+    }
     if let Some(proof) = &finding.proof {
         // `proof:` heads a block whose lines start under the login's description.
         for (i, line) in proof_lines(finding, proof, style.proof).iter().enumerate() {

@@ -5,6 +5,7 @@
 
 pub mod concise;
 pub mod escape;
+pub mod fix;
 pub mod github;
 pub mod human;
 pub mod json;

@@ -510,6 +510,9 @@ fn result(finding: &Finding, occurrence: usize, sources: &SourceMap, rules: &Rul
     if let (Some(proof), Some(physical)) = (&finding.proof, &primary) {
         result.code_flows = Some(vec![code_flow(proof, physical, sources)]);
     }
+    if let Some(fix) = finding.fix.as_ref().and_then(|fix| sarif_fix(fix, sources)) {
+        result.fixes = Some(vec![fix]);
+    }
     if let Some(suppression) = &finding.suppression {
         let kind = if suppression.kind == "inline" {
             "inSource"
@@ -525,6 +528,59 @@ fn result(finding: &Finding, occurrence: usize, sources: &SourceMap, rules: &Rul
         ]);
     }
     result
+}
+
+/// A fix as SARIF `fixes`: one artifact change per file, each edit a replacement (an
+/// insertion is an empty deleted region). Whether it is safe is in its description and in the
+/// `applicability` property. `None` when an edit is in a file SARIF cannot name.
+fn sarif_fix(fix: &crate::fix::Fix, sources: &SourceMap) -> Option<sarif::Fix> {
+    let mut changes: Vec<(SourceId, sarif::ArtifactChange)> = Vec::new();
+    for edit in &fix.edits {
+        let physical = located(sources, &edit.location)?;
+        let region = physical.region?;
+        let replacement = sarif::Replacement::builder()
+            .deleted_region(region)
+            .inserted_content(
+                sarif::ArtifactContent::builder()
+                    .text(edit.content.as_str())
+                    .build(),
+            )
+            .build();
+        match changes.iter_mut().find(|(file, _)| *file == edit.location.source) {
+            Some((_, change)) => change.replacements.push(replacement),
+            None => {
+                let artifact = physical.artifact_location?;
+                changes.push((
+                    edit.location.source,
+                    sarif::ArtifactChange::builder()
+                        .artifact_location(artifact)
+                        .replacements(vec![replacement])
+                        .build(),
+                ));
+            }
+        }
+    }
+    let mut properties = BTreeMap::new();
+    properties.insert(
+        "applicability".to_string(),
+        Value::String(fix.applicability.as_str().to_string()),
+    );
+    let description = format!(
+        "{} fix: {}",
+        capitalised(fix.applicability.as_str()),
+        sentence(&fix.message)
+    );
+    Some(
+        sarif::Fix::builder()
+            .description(plain(description))
+            .artifact_changes(changes.into_iter().map(|(_, change)| change).collect::<Vec<_>>())
+            .properties(
+                sarif::PropertyBag::builder()
+                    .additional_properties(properties)
+                    .build(),
+            )
+            .build(),
+    )
 }
 
 fn outcome(entry: &TraceEntry) -> &'static str {

@@ -1,0 +1,430 @@
+//! `claimlint fix`: golden results in both export formats, the printed consequences, refusal
+//! of fixes that add error-level findings, `--diff`, `--select`, re-checking and idempotence,
+//! and `--emit-patch` bodies.
+//!
+//! The fixture `tests/fixtures/fix/<form>` holds one case of every fix kind; the files it
+//! should become are under `tests/fixtures/fix/expected/<form>/` (only the files a fix
+//! changes; every other file must stay byte for byte as it was).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const FORMS: [&str; 2] = ["yaml", "directory"];
+
+fn fixture(form: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/fix")
+        .join(form)
+}
+
+fn expected(form: &str, variant: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/fix/expected")
+        .join(variant)
+        .join(form)
+}
+
+/// Every file under `dir`, by path relative to it.
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(path.strip_prefix(dir).unwrap().to_path_buf());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A copy of the fixture in a temporary folder (`<tmp>/<form>`), and the folder.
+fn copy(form: &str) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join(form);
+    for file in files(&fixture(form)) {
+        let to = root.join(&file);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(fixture(form).join(&file), &to).unwrap();
+    }
+    (tmp, root)
+}
+
+/// Runs `claimlint` in `dir`.
+fn claimlint(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_claimlint"))
+        .current_dir(dir)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+/// Asserts that `root` holds the fixture with the files of `expected(form, variant)` in place.
+fn assert_fixed(root: &Path, form: &str, variant: &str) {
+    let want = expected(form, variant);
+    let changed = files(&want);
+    assert!(!changed.is_empty(), "no expected files for {form}/{variant}");
+    for file in files(&fixture(form)) {
+        let got = std::fs::read(root.join(&file)).unwrap();
+        let expected_bytes = if changed.contains(&file) {
+            std::fs::read(want.join(&file)).unwrap()
+        } else {
+            std::fs::read(fixture(form).join(&file)).unwrap()
+        };
+        assert!(
+            got == expected_bytes,
+            "{form}/{variant}: {} differs:\n--- got\n{}\n--- expected\n{}",
+            file.display(),
+            String::from_utf8_lossy(&got),
+            String::from_utf8_lossy(&expected_bytes)
+        );
+    }
+}
+
+#[test]
+fn safe_fixes_are_applied_by_default_and_nothing_else() {
+    for form in FORMS {
+        let (tmp, root) = copy(form);
+        let output = claimlint(tmp.path(), &["fix", form]);
+        assert_eq!(output.status.code(), Some(1), "{form}: findings remain");
+        assert_fixed(&root, form, "safe");
+        let text = stdout(&output);
+        assert!(
+            text.contains("6 more fixes are available with --unsafe-fixes"),
+            "{form}:\n{text}"
+        );
+        insta::assert_snapshot!(format!("safe-{form}"), text);
+    }
+}
+
+#[test]
+fn unsafe_fixes_change_files_as_expected_and_print_their_consequences() {
+    for form in FORMS {
+        let (tmp, root) = copy(form);
+        let output = claimlint(tmp.path(), &["fix", "--unsafe-fixes", form]);
+        assert_fixed(&root, form, "unsafe");
+        let text = stdout(&output);
+        // What the fixes change, evaluated on the fixed tenant.
+        for line in [
+            "logins through `corp-saml` no longer store `date_of_birth`",
+            "logins through `partner-oidc` no longer store `gender`",
+            "the ID token gains `https://example.com/tier` in 4 logins",
+            "findings: 8 fixed, 0 added",
+        ] {
+            assert!(text.contains(line), "{form}: no `{line}` in\n{text}");
+        }
+        insta::assert_snapshot!(format!("unsafe-{form}"), text);
+    }
+}
+
+#[test]
+fn a_fix_that_adds_a_denied_attribute_in_a_claim_is_refused_without_force() {
+    for form in FORMS {
+        let (tmp, root) = copy(form);
+        let output = claimlint(tmp.path(), &["fix", "--unsafe-fixes", "--format", "json", form]);
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let refused = report["refused"].as_array().unwrap();
+        assert_eq!(refused.len(), 1, "{form}: {report:#}");
+        assert_eq!(refused[0]["finding"]["policy"], "CL201");
+        assert_eq!(refused[0]["finding"]["attribute"], "email");
+        assert_eq!(refused[0]["would_add"][0]["policy"], "CL105");
+        let partner = partner_oidc(&root, form);
+        assert!(
+            partner.contains("user.email") && !partner.contains("\"email\"]"),
+            "{form}: {partner}"
+        );
+
+        let (tmp, root) = copy(form);
+        let output = claimlint(
+            tmp.path(),
+            &["fix", "--unsafe-fixes", "--force", "--format", "json", form],
+        );
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert!(report["refused"].as_array().unwrap().is_empty(), "{form}");
+        let added = report["consequences"]["introduced"].as_array().unwrap();
+        assert!(added.iter().any(|f| f["policy"] == "CL105"), "{form}: {report:#}");
+        assert!(!partner_oidc(&root, form).contains("user.email"), "{form}");
+    }
+}
+
+/// The text of the `partner-oidc` connection's deny list line(s).
+fn partner_oidc(root: &Path, form: &str) -> String {
+    match form {
+        "yaml" => std::fs::read_to_string(root.join("tenant.yaml"))
+            .unwrap()
+            .lines()
+            .find(|l| l.contains("non_persistent_attrs: ["))
+            .unwrap()
+            .to_string(),
+        _ => std::fs::read_to_string(root.join("connections/partner-oidc.json")).unwrap(),
+    }
+}
+
+#[test]
+fn diff_prints_the_change_and_writes_nothing() {
+    for form in FORMS {
+        let (tmp, root) = copy(form);
+        let output = claimlint(tmp.path(), &["fix", "--unsafe-fixes", "--diff", form]);
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{form}: --diff with changes exits 1"
+        );
+        for file in files(&fixture(form)) {
+            assert_eq!(
+                std::fs::read(root.join(&file)).unwrap(),
+                std::fs::read(fixture(form).join(&file)).unwrap(),
+                "{form}: --diff changed {}",
+                file.display()
+            );
+        }
+        let text = stdout(&output);
+        assert!(text.contains("Would change"), "{form}:\n{text}");
+        insta::assert_snapshot!(format!("diff-{form}"), text);
+    }
+}
+
+#[test]
+fn fixing_twice_changes_nothing_the_second_time_and_the_recheck_agrees() {
+    for form in FORMS {
+        let (tmp, root) = copy(form);
+        claimlint(tmp.path(), &["fix", "--unsafe-fixes", form]);
+        let snapshot: Vec<(PathBuf, Vec<u8>)> = files(&root)
+            .into_iter()
+            .map(|f| (f.clone(), std::fs::read(root.join(&f)).unwrap()))
+            .collect();
+        let second = claimlint(tmp.path(), &["fix", "--unsafe-fixes", "--format", "json", form]);
+        let report: serde_json::Value = serde_json::from_slice(&second.stdout).unwrap();
+        assert!(
+            report["applied"].as_array().unwrap().is_empty(),
+            "{form}: {report:#}"
+        );
+        assert!(report["files"].as_array().unwrap().is_empty(), "{form}");
+        for (file, bytes) in snapshot {
+            assert_eq!(
+                std::fs::read(root.join(&file)).unwrap(),
+                bytes,
+                "{form}: {}",
+                file.display()
+            );
+        }
+        // A plain check of the fixed export finds only what was refused.
+        let check = claimlint(tmp.path(), &["check", form, "--format", "json"]);
+        let report: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+        let left: Vec<(&str, &str)> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["policy"].as_str().unwrap(),
+                    f["attribute"].as_str().unwrap_or(""),
+                )
+            })
+            .collect();
+        assert_eq!(left, [("CL201", "email")], "{form}");
+    }
+}
+
+#[test]
+fn select_limits_the_policies_fixed() {
+    for form in FORMS {
+        let (tmp, root) = copy(form);
+        let output = claimlint(
+            tmp.path(),
+            &[
+                "fix",
+                "--unsafe-fixes",
+                "--select",
+                "CL103",
+                "--format",
+                "json",
+                form,
+            ],
+        );
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let policies: Vec<&str> = report["applied"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["finding"]["policy"].as_str().unwrap())
+            .collect();
+        assert_eq!(policies, ["CL103"], "{form}");
+        let changed: Vec<&str> = report["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f.as_str().unwrap())
+            .collect();
+        assert_eq!(changed, [format!("{form}/rules/Set claims.js")], "{form}");
+        let script = std::fs::read_to_string(root.join("rules/Set claims.js")).unwrap();
+        assert!(
+            !script.contains(".sub =") && script.contains("idToken.tier"),
+            "{form}"
+        );
+    }
+}
+
+#[test]
+fn patch_bodies_hold_the_whole_options_and_masked_values_block_them() {
+    for form in FORMS {
+        let (tmp, _root) = copy(form);
+        let patches = tmp.path().join("patches");
+        let output = claimlint(
+            tmp.path(),
+            &[
+                "fix",
+                "--unsafe-fixes",
+                "--emit-patch",
+                "patches",
+                "--format",
+                "json",
+                form,
+            ],
+        );
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let before = claimlint(
+            &fixture(form),
+            &["check", ".", "--format", "json", "--fail-on", "never"],
+        );
+        assert!(before.status.success());
+        // SAML, enterprise OIDC and database connections: every exported option key is sent.
+        for (connection, keys, added) in [
+            (
+                "corp-saml",
+                &[
+                    "signInEndpoint",
+                    "signingCert",
+                    "fieldsMap",
+                    "non_persistent_attrs",
+                ][..],
+                "date_of_birth",
+            ),
+            (
+                "partner-oidc",
+                &[
+                    "type",
+                    "client_id",
+                    "discovery_url",
+                    "attribute_map",
+                    "non_persistent_attrs",
+                ][..],
+                "gender",
+            ),
+            (
+                "Username-Password-Authentication",
+                &[
+                    "passwordPolicy",
+                    "password_complexity_options",
+                    "brute_force_protection",
+                    "non_persistent_attrs",
+                ][..],
+                "user_metadata",
+            ),
+        ] {
+            let text = std::fs::read_to_string(patches.join(format!("{connection}.json")))
+                .unwrap_or_else(|e| panic!("{form}: {connection}.json: {e}"));
+            let body: serde_json::Value = serde_json::from_str(&text).unwrap();
+            let options = body["options"].as_object().unwrap();
+            let got: Vec<&str> = options.keys().map(String::as_str).collect();
+            let mut want = keys.to_vec();
+            want.sort_unstable();
+            let mut got_sorted = got.clone();
+            got_sorted.sort_unstable();
+            assert_eq!(got_sorted, want, "{form}: {connection}");
+            assert_eq!(
+                body.as_object().unwrap().len(),
+                1,
+                "{form}: only `options` is sent"
+            );
+            let denied: Vec<&str> = options["non_persistent_attrs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap())
+                .collect();
+            assert!(denied.contains(&added), "{form}: {connection}: {denied:?}");
+        }
+        // legacy-adfs's signing certificate is a keyword marker: no body, and the report says why.
+        assert!(!patches.join("legacy-adfs.json").exists(), "{form}");
+        let blocked = report["patches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["connection"] == "legacy-adfs")
+            .unwrap();
+        assert!(
+            blocked["blocked"][0]
+                .as_str()
+                .unwrap()
+                .contains("/options/signingCert"),
+            "{form}"
+        );
+        for patch in report["patches"].as_array().unwrap() {
+            let curl = patch["curl"].as_str().unwrap();
+            assert!(
+                curl.contains("{yourDomain}") && curl.contains("$AUTH0_MGMT_TOKEN"),
+                "{curl}"
+            );
+        }
+
+        // `--keywords` supplies the value: the body is written with it.
+        let (tmp, _root) = copy(form);
+        std::fs::write(tmp.path().join("kw.json"), r#"{"ADFS_SIGNING_CERT": "MIIDadfs"}"#).unwrap();
+        claimlint(
+            tmp.path(),
+            &["fix", "--emit-patch", "patches", "--keywords", "kw.json", form],
+        );
+        let text = std::fs::read_to_string(tmp.path().join("patches/legacy-adfs.json")).unwrap();
+        let body: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(body["options"]["signingCert"], "MIIDadfs", "{form}");
+        assert_eq!(
+            body["options"]["non_persistent_attrs"],
+            serde_json::json!(["race"]),
+            "{form}"
+        );
+        // The export itself keeps its marker.
+        let exported = files(&tmp.path().join(form))
+            .into_iter()
+            .map(|f| std::fs::read_to_string(tmp.path().join(form).join(f)).unwrap())
+            .collect::<String>();
+        assert!(exported.contains("##ADFS_SIGNING_CERT##"), "{form}");
+    }
+}
+
+#[test]
+fn check_reports_fixes_in_json_and_sarif() {
+    let dir = fixture("directory");
+    let json = claimlint(&dir, &["check", ".", "--format", "json", "--fail-on", "never"]);
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let fixes: Vec<(&str, &str)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| Some((f["policy"].as_str()?, f["fix"]["applicability"].as_str()?)))
+        .collect();
+    assert!(fixes.contains(&("CL103", "safe")), "{fixes:?}");
+    assert!(fixes.contains(&("CL202", "unsafe")), "{fixes:?}");
+    let sarif = claimlint(&dir, &["check", ".", "--format", "sarif", "--fail-on", "never"]);
+    let log: serde_json::Value = serde_json::from_slice(&sarif.stdout).unwrap();
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    let with_fix = results
+        .iter()
+        .find(|r| r["ruleId"] == "CL103")
+        .and_then(|r| r["fixes"].as_array())
+        .unwrap();
+    let change = &with_fix[0]["artifactChanges"][0];
+    assert_eq!(change["artifactLocation"]["uri"], "rules/Set%20claims.js");
+    assert_eq!(change["replacements"][0]["deletedRegion"]["startLine"], 3);
+    assert_eq!(change["replacements"][0]["insertedContent"]["text"], "");
+    assert_eq!(with_fix[0]["properties"]["applicability"], "safe");
+}
