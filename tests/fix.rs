@@ -428,3 +428,55 @@ fn check_reports_fixes_in_json_and_sarif() {
     assert_eq!(change["replacements"][0]["insertedContent"]["text"], "");
     assert_eq!(with_fix[0]["properties"]["applicability"], "safe");
 }
+
+#[test]
+fn awkward_names_and_layouts_are_edited_into_files_that_still_parse() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("directory");
+    std::fs::create_dir_all(dir.join("connections")).unwrap();
+    std::fs::write(dir.join("tenant.json"), "{\"friendly_name\": \"x\"}").unwrap();
+    // CRLF line breaks, a multi-byte root, a quote and a control character inside names.
+    std::fs::write(
+        dir.join("connections/odd.json"),
+        "{\r\n  \"name\": \"odd\",\r\n  \"strategy\": \"samlp\",\r\n  \"options\": {\r\n    \"non_persistent_attrs\": [\r\n      \"ëthnicity\",\r\n      \"ëthnicity.x\",\r\n      \"q\\\"uote.y\",\r\n      \"bell\\u0007.z\"\r\n    ]\r\n  }\r\n}\r\n",
+    )
+    .unwrap();
+    let yaml = tmp.path().join("yaml");
+    std::fs::create_dir_all(&yaml).unwrap();
+    std::fs::write(
+        yaml.join("tenant.yaml"),
+        "tenant: {friendly_name: x}\nconnections:\n  - name: flow\n    strategy: samlp\n    options: {non_persistent_attrs: [ a.b ,  'c' , \"yes.no\" ]}\n  - name: block\n    strategy: samlp\n    options:\n      non_persistent_attrs:\n        -   \"é.x\"   # a comment\n        - é\n        - true.false\n",
+    )
+    .unwrap();
+    for form in ["directory", "yaml"] {
+        let output = claimlint(tmp.path(), &["fix", "--unsafe-fixes", form]);
+        assert!(matches!(output.status.code(), Some(0 | 1)), "{form}: {output:?}");
+        let text = stdout(&output);
+        assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{form}: {text:?}");
+        // The result still parses, and no nested entry is left.
+        let check = claimlint(tmp.path(), &["check", form, "--format", "json", "--fail-on", "never"]);
+        let report: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+        let left: Vec<&str> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["policy"].as_str().unwrap())
+            .collect();
+        assert!(!left.contains(&"CL001") && !left.contains(&"CL201"), "{form}: {report:#}");
+        let again = claimlint(tmp.path(), &["fix", "--unsafe-fixes", "--format", "json", form]);
+        let report: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+        assert!(report["files"].as_array().unwrap().is_empty(), "{form}: {report:#}");
+    }
+    let json = std::fs::read_to_string(dir.join("connections/odd.json")).unwrap();
+    assert_eq!(
+        json,
+        "{\r\n  \"name\": \"odd\",\r\n  \"strategy\": \"samlp\",\r\n  \"options\": {\r\n    \"non_persistent_attrs\": [\r\n      \"ëthnicity\",\r\n      \"q\\\"uote\",\r\n      \"bell\\u0007\"\r\n    ]\r\n  }\r\n}\r\n"
+    );
+    let tenant = std::fs::read_to_string(yaml.join("tenant.yaml")).unwrap();
+    assert!(
+        tenant.contains("options: {non_persistent_attrs: [ a ,  'c' , \"yes\" ]}"),
+        "{tenant}"
+    );
+    // `é.x` goes with its line (its root is denied); `true.false` becomes a quoted `true`.
+    assert!(tenant.ends_with("      non_persistent_attrs:\n        - é\n        - \"true\"\n"), "{tenant}");
+}

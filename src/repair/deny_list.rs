@@ -35,8 +35,16 @@ fn list_text<'t>(p: &Proposer<'t>, list: &DenyList) -> ListText<'t> {
         text: &file.text,
         syntax: Syntax::of(&file.display),
         list: list.loc.span,
-        items: list.entries.iter().map(|e| e.loc.span).collect(),
+        items: list.entries.iter().map(|e| trimmed(&file.text, e.loc.span)).collect(),
     }
+}
+
+/// `span` without the blanks a parser may count at its end (a quoted YAML scalar in a flow
+/// list runs up to the next token).
+fn trimmed(text: &str, span: crate::source::Span) -> crate::source::Span {
+    let slice = text.get(span.start as usize..span.end as usize).unwrap_or("");
+    let kept = slice.trim_end_matches([' ', '\t', '\r', '\n']).len();
+    crate::source::Span::new(span.start as usize, span.start as usize + kept)
 }
 
 fn proposal(
