@@ -247,14 +247,14 @@ impl Consequences {
     }
 }
 
-/// What a finding is about, independent of where it is: a fix moves lines and list indices,
-/// which change positions and pointers but not this.
+/// What a finding is about, independent of where it is and of its wording: a fix moves lines
+/// and list indices, and may change a finding's details (a SAML debug finding then names one
+/// more denied attribute) without making it a new finding.
 pub fn identity(f: &Finding) -> String {
     let subject = f.subject.as_ref().map(|s| format!("{}:{}", s.kind, s.name));
     [
         f.policy.as_str(),
         f.export_file.as_str(),
-        f.message.as_str(),
         f.claim.as_deref().unwrap_or(""),
         f.attribute.as_deref().unwrap_or(""),
         subject.as_deref().unwrap_or(""),
