@@ -598,7 +598,7 @@ fn only_security_rules_carry_security_severity() {
     ] {
         assert!(!security.contains(id), "{id} is not a security rule");
     }
-    for id in ["CL105", "CL201", "CL202", "CL203", "CL204", "CL301"] {
+    for id in ["CL105", "CL201", "CL202", "CL203", "CL204", "CL205", "CL301"] {
         assert!(security.contains(id), "{id} is a security rule");
     }
 }

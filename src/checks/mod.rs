@@ -17,6 +17,7 @@ mod legacy_claim_reliance;
 mod legacy_grant_type;
 mod nested_deny_path;
 mod non_oidc_conformant_client;
+mod partial_options_update;
 mod restricted_claim;
 mod saml_debug_with_deny_list;
 mod sensitive_attribute_not_denied;
@@ -230,6 +231,11 @@ pub static CHECKS: &[CheckDef] = &[
         "denied-attribute-excluded-from-token",
         ["attribute", "condition", "claim", "connection"],
         Runner::Analysis(denied_attribute_excluded_from_token::run)
+    ),
+    check!(
+        "partial-options-update",
+        ["keys", "call", "script"],
+        Runner::Model(partial_options_update::run)
     ),
     check!("tenant-flag", ["flag"], Runner::Model(tenant_flag::run)),
     check!(
