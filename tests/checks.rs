@@ -23,6 +23,11 @@ const SAML_DEBUG_WITH_DENY_LIST: Case = Case {
     policy: "CL203",
     name: "saml-debug-logs-denied-attributes",
 };
+const DUPLICATE_DENY_ENTRY: Case = Case {
+    check: "duplicate-deny-entry",
+    policy: "CL206",
+    name: "duplicate-deny-entry",
+};
 const PARTIAL_OPTIONS_UPDATE: Case = Case {
     check: "partial-options-update",
     policy: "CL205",
@@ -166,6 +171,11 @@ fn saml_debug_with_deny_list() {
 }
 
 #[test]
+fn duplicate_deny_entry() {
+    snapshot_both_formats(&DUPLICATE_DENY_ENTRY);
+}
+
+#[test]
 fn partial_options_update() {
     snapshot_both_formats(&PARTIAL_OPTIONS_UPDATE);
 }
@@ -193,6 +203,57 @@ fn nested_deny_path_passes() {
 #[test]
 fn saml_debug_with_deny_list_passes() {
     passes_in_both_formats(&SAML_DEBUG_WITH_DENY_LIST);
+}
+
+#[test]
+fn duplicate_deny_entry_passes() {
+    passes_in_both_formats(&DUPLICATE_DENY_ENTRY);
+}
+
+/// CL206 and CL201 on the same list: a nested entry listed once is CL201's alone; listed twice,
+/// both occurrences are CL201's and the later one is also a repeat.
+#[test]
+fn duplicate_deny_entry_does_not_double_report_nested_paths() {
+    for form in ["yaml", "directory"] {
+        let run = run("duplicate-deny-entry", form);
+        let at = |policy: &str| -> Vec<String> {
+            let mut pointers: Vec<String> = run
+                .report
+                .findings
+                .iter()
+                .filter(|f| f.policy == policy && f.subject.as_ref().is_some_and(|s| s.name == "corp-saml"))
+                .map(|f| resource_pointer(f.location.pointer.as_deref().unwrap_or_default()))
+                .collect();
+            pointers.sort();
+            pointers
+        };
+        let nested = at("CL201");
+        let repeated = at("CL206");
+        assert_eq!(
+            nested,
+            [
+                "/options/non_persistent_attrs/0",
+                "/options/non_persistent_attrs/4",
+                "/options/non_persistent_attrs/5"
+            ],
+            "{form}"
+        );
+        assert_eq!(repeated, ["/options/non_persistent_attrs/4"], "{form}");
+        // The repeat points back at the first occurrence.
+        let first = run
+            .report
+            .findings
+            .iter()
+            .find(|f| f.policy == "CL206" && f.message.contains("address.street"))
+            .and_then(|f| f.related.iter().find(|r| r.message.contains("first listed here")))
+            .and_then(|r| r.location.pointer.as_deref())
+            .map(resource_pointer);
+        assert_eq!(
+            first.as_deref(),
+            Some("/options/non_persistent_attrs/0"),
+            "{form}"
+        );
+    }
 }
 
 #[test]

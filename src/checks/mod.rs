@@ -12,6 +12,7 @@ mod claim_namespace_host;
 mod claim_namespace_suspicious_host;
 mod denied_attribute_excluded_from_token;
 mod denied_attribute_in_claim;
+mod duplicate_deny_entry;
 mod evaluation_incomplete;
 mod legacy_claim_reliance;
 mod legacy_grant_type;
@@ -216,6 +217,11 @@ pub static CHECKS: &[CheckDef] = &[
         "nested-deny-path",
         ["entry", "root", "connection"],
         Runner::Model(nested_deny_path::run)
+    ),
+    check!(
+        "duplicate-deny-entry",
+        ["entry", "connection"],
+        Runner::Model(duplicate_deny_entry::run)
     ),
     check!(
         "sensitive-attribute-not-denied",

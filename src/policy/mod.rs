@@ -55,6 +55,7 @@ builtin!(
     "CL203-saml-debug-logs-denied-attributes.yaml",
     "CL204-denied-attribute-excluded-from-token.yaml",
     "CL205-partial-options-update.yaml",
+    "CL206-duplicate-deny-entry.yaml",
     "CL301-legacy-profile-enabled.yaml",
     "CL302-non-oidc-conformant-client.yaml",
     "CL303-legacy-claim-reliance.yaml",
