@@ -1,4 +1,5 @@
-//! The findings of each configuration check on its fixtures, in both export formats.
+//! The findings of each check that runs on the model alone (configuration settings, and code
+//! patterns such as CL205's) on its fixtures, in both export formats.
 //!
 //! Each check runs through the public [`claimlint::check`] API with the built-in policies, on
 //! `tests/fixtures/<check>/{yaml,directory}`. The findings of the policy bound to the check are
@@ -21,6 +22,16 @@ const SAML_DEBUG_WITH_DENY_LIST: Case = Case {
     check: "saml-debug-with-deny-list",
     policy: "CL203",
     name: "saml-debug-logs-denied-attributes",
+};
+const DUPLICATE_DENY_ENTRY: Case = Case {
+    check: "duplicate-deny-entry",
+    policy: "CL206",
+    name: "duplicate-deny-entry",
+};
+const PARTIAL_OPTIONS_UPDATE: Case = Case {
+    check: "partial-options-update",
+    policy: "CL205",
+    name: "partial-options-update",
 };
 const TENANT_FLAG: Case = Case {
     check: "tenant-flag",
@@ -160,6 +171,16 @@ fn saml_debug_with_deny_list() {
 }
 
 #[test]
+fn duplicate_deny_entry() {
+    snapshot_both_formats(&DUPLICATE_DENY_ENTRY);
+}
+
+#[test]
+fn partial_options_update() {
+    snapshot_both_formats(&PARTIAL_OPTIONS_UPDATE);
+}
+
+#[test]
 fn tenant_flag() {
     snapshot_both_formats(&TENANT_FLAG);
 }
@@ -182,6 +203,91 @@ fn nested_deny_path_passes() {
 #[test]
 fn saml_debug_with_deny_list_passes() {
     passes_in_both_formats(&SAML_DEBUG_WITH_DENY_LIST);
+}
+
+#[test]
+fn duplicate_deny_entry_passes() {
+    passes_in_both_formats(&DUPLICATE_DENY_ENTRY);
+}
+
+/// CL206 and CL201 on the same list: a nested entry listed once is CL201's alone; listed twice,
+/// both occurrences are CL201's and the later one is also a repeat.
+#[test]
+fn duplicate_deny_entry_does_not_double_report_nested_paths() {
+    for form in ["yaml", "directory"] {
+        let run = run("duplicate-deny-entry", form);
+        let at = |policy: &str| -> Vec<String> {
+            let mut pointers: Vec<String> = run
+                .report
+                .findings
+                .iter()
+                .filter(|f| f.policy == policy && f.subject.as_ref().is_some_and(|s| s.name == "corp-saml"))
+                .map(|f| resource_pointer(f.location.pointer.as_deref().unwrap_or_default()))
+                .collect();
+            pointers.sort();
+            pointers
+        };
+        let nested = at("CL201");
+        let repeated = at("CL206");
+        assert_eq!(
+            nested,
+            [
+                "/options/non_persistent_attrs/0",
+                "/options/non_persistent_attrs/4",
+                "/options/non_persistent_attrs/5"
+            ],
+            "{form}"
+        );
+        assert_eq!(repeated, ["/options/non_persistent_attrs/4"], "{form}");
+        // The repeat points back at the first occurrence.
+        let first = run
+            .report
+            .findings
+            .iter()
+            .find(|f| f.policy == "CL206" && f.message.contains("address.street"))
+            .and_then(|f| f.related.iter().find(|r| r.message.contains("first listed here")))
+            .and_then(|r| r.location.pointer.as_deref())
+            .map(resource_pointer);
+        assert_eq!(
+            first.as_deref(),
+            Some("/options/non_persistent_attrs/0"),
+            "{form}"
+        );
+    }
+}
+
+#[test]
+fn partial_options_update_passes() {
+    passes_in_both_formats(&PARTIAL_OPTIONS_UPDATE);
+}
+
+/// Facts the CL205 snapshots must keep: one finding per script that sends a partial `options`,
+/// in rules, actions and hooks, each naming its call and keys, and none with a proof (a code
+/// pattern, no login is evaluated).
+#[test]
+fn partial_options_update_names_the_call_and_the_keys() {
+    let run = run("partial-options-update", "directory");
+    let found = findings_of(&PARTIAL_OPTIONS_UPDATE, &run);
+    let mut seen: Vec<(String, &str)> = found
+        .iter()
+        .map(|f| {
+            assert!(f.proof.is_none(), "{}", f.message);
+            let subject = f.subject.as_ref().expect("a script subject");
+            let call = f.message.split('`').nth(3).unwrap_or_default();
+            (format!("{} {}", subject.kind, subject.name), call)
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            ("action Hide gender".to_string(), "mgmt.connections.update"),
+            ("hook Enable brute force protection".to_string(), "fetch"),
+            ("rule Deny SSN".to_string(), "management.updateConnection"),
+            ("rule Deny birthdate with request".to_string(), "request"),
+            ("rule Turn off SAML debug".to_string(), "axios.patch"),
+        ]
+    );
 }
 
 #[test]

@@ -71,7 +71,7 @@ fn every_policy_is_listed_and_explained() {
         .collect();
     for id in [
         "CL001", "CL101", "CL102", "CL103", "CL104", "CL105", "CL106", "CL201", "CL202", "CL203", "CL204",
-        "CL301", "CL302", "CL303", "CL304",
+        "CL205", "CL206", "CL301", "CL302", "CL303", "CL304",
     ] {
         assert!(ids.contains(&id), "{id} is not listed");
     }

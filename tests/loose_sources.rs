@@ -406,6 +406,34 @@ fn an_unreadable_script_is_a_located_error_and_the_rest_still_loads() {
 // The run and its output
 
 #[test]
+fn loose_scripts_are_checked_for_partial_connection_updates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let actions = tmp.path().join("actions");
+    std::fs::create_dir_all(&actions).unwrap();
+    std::fs::write(
+        actions.join("deny-ssn.js"),
+        "exports.onExecutePostLogin = async (event, api) => {\n  \
+         await management.connections.update({ id: event.connection.id }, { options: { non_persistent_attrs: ['ssn'] } });\n};\n",
+    )
+    .unwrap();
+    let run = claimlint::check(&CheckOptions {
+        paths: vec![actions.clone()],
+        jobs: Some(1),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(run.report.exports[0].format, ExportFormat::Sources);
+    let found: Vec<_> = run
+        .report
+        .findings
+        .iter()
+        .filter(|f| f.policy == "CL205")
+        .collect();
+    assert_eq!(found.len(), 1, "{:?}", run.report.findings);
+    assert_eq!((found[0].location.line, found[0].location.column), (2, 70));
+}
+
+#[test]
 fn json_output_lists_sources_exports_and_matches_the_schema() {
     let run = claimlint::check(&CheckOptions {
         paths: vec![

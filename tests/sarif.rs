@@ -594,11 +594,11 @@ fn only_security_rules_carry_security_severity() {
     // Input errors, suppression bookkeeping and an incomplete evaluation are not security
     // findings; the deny-list and privacy policies are, and the errors among them fail a check.
     for id in [
-        "CL001", "CL002", "CL003", "CL004", "CL005", "CL101", "CL106", "CL303",
+        "CL001", "CL002", "CL003", "CL004", "CL005", "CL101", "CL106", "CL206", "CL303",
     ] {
         assert!(!security.contains(id), "{id} is not a security rule");
     }
-    for id in ["CL105", "CL201", "CL202", "CL203", "CL204", "CL301"] {
+    for id in ["CL105", "CL201", "CL202", "CL203", "CL204", "CL205", "CL301"] {
         assert!(security.contains(id), "{id} is a security rule");
     }
 }

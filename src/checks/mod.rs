@@ -12,11 +12,13 @@ mod claim_namespace_host;
 mod claim_namespace_suspicious_host;
 mod denied_attribute_excluded_from_token;
 mod denied_attribute_in_claim;
+mod duplicate_deny_entry;
 mod evaluation_incomplete;
 mod legacy_claim_reliance;
 mod legacy_grant_type;
 mod nested_deny_path;
 mod non_oidc_conformant_client;
+mod partial_options_update;
 mod restricted_claim;
 mod saml_debug_with_deny_list;
 mod sensitive_attribute_not_denied;
@@ -219,6 +221,11 @@ pub static CHECKS: &[CheckDef] = &[
         Runner::Model(nested_deny_path::run)
     ),
     check!(
+        "duplicate-deny-entry",
+        ["entry", "connection"],
+        Runner::Model(duplicate_deny_entry::run)
+    ),
+    check!(
         "sensitive-attribute-not-denied",
         ["attribute", "connection", "source"],
         Runner::Analysis(sensitive_attribute_not_denied::run)
@@ -232,6 +239,11 @@ pub static CHECKS: &[CheckDef] = &[
         "denied-attribute-excluded-from-token",
         ["attribute", "condition", "claim", "connection"],
         Runner::Analysis(denied_attribute_excluded_from_token::run)
+    ),
+    check!(
+        "partial-options-update",
+        ["keys", "call", "script"],
+        Runner::Model(partial_options_update::run)
     ),
     check!("tenant-flag", ["flag"], Runner::Model(tenant_flag::run)),
     check!(

@@ -54,6 +54,8 @@ builtin!(
     "CL202-sensitive-attribute-not-denied.yaml",
     "CL203-saml-debug-logs-denied-attributes.yaml",
     "CL204-denied-attribute-excluded-from-token.yaml",
+    "CL205-partial-options-update.yaml",
+    "CL206-duplicate-deny-entry.yaml",
     "CL301-legacy-profile-enabled.yaml",
     "CL302-non-oidc-conformant-client.yaml",
     "CL303-legacy-claim-reliance.yaml",

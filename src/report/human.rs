@@ -128,7 +128,7 @@ fn render_finding(
         // crowd out the primary one, so those become notes instead.
         let single_line = related.location.line == related.location.end_line;
         if related.location.source == location.source && has_text && single_line {
-            diagnostic = diagnostic.with_label(LabeledSpan::new_with_span(
+            diagnostic = diagnostic.and_label(LabeledSpan::new_with_span(
                 Some(escape::line(&related.message).into_owned()),
                 at(related.location.span),
             ));
