@@ -118,7 +118,7 @@ fn unsafe_fixes_change_files_as_expected_and_print_their_consequences() {
             "logins through `corp-saml` no longer store `date_of_birth`",
             "logins through `partner-oidc` no longer store `gender`",
             "the ID token gains `https://example.com/tier` in 4 logins",
-            "findings: 8 fixed, 0 added",
+            "findings: 9 fixed, 0 added",
         ] {
             assert!(text.contains(line), "{form}: no `{line}` in\n{text}");
         }
@@ -452,9 +452,15 @@ fn awkward_names_and_layouts_are_edited_into_files_that_still_parse() {
         let output = claimlint(tmp.path(), &["fix", "--unsafe-fixes", form]);
         assert!(matches!(output.status.code(), Some(0 | 1)), "{form}: {output:?}");
         let text = stdout(&output);
-        assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{form}: {text:?}");
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "{form}: {text:?}"
+        );
         // The result still parses, and no nested entry is left.
-        let check = claimlint(tmp.path(), &["check", form, "--format", "json", "--fail-on", "never"]);
+        let check = claimlint(
+            tmp.path(),
+            &["check", form, "--format", "json", "--fail-on", "never"],
+        );
         let report: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
         let left: Vec<&str> = report["findings"]
             .as_array()
@@ -462,10 +468,16 @@ fn awkward_names_and_layouts_are_edited_into_files_that_still_parse() {
             .iter()
             .map(|f| f["policy"].as_str().unwrap())
             .collect();
-        assert!(!left.contains(&"CL001") && !left.contains(&"CL201"), "{form}: {report:#}");
+        assert!(
+            !left.contains(&"CL001") && !left.contains(&"CL201"),
+            "{form}: {report:#}"
+        );
         let again = claimlint(tmp.path(), &["fix", "--unsafe-fixes", "--format", "json", form]);
         let report: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
-        assert!(report["files"].as_array().unwrap().is_empty(), "{form}: {report:#}");
+        assert!(
+            report["files"].as_array().unwrap().is_empty(),
+            "{form}: {report:#}"
+        );
     }
     let json = std::fs::read_to_string(dir.join("connections/odd.json")).unwrap();
     assert_eq!(
@@ -478,5 +490,50 @@ fn awkward_names_and_layouts_are_edited_into_files_that_still_parse() {
         "{tenant}"
     );
     // `é.x` goes with its line (its root is denied); `true.false` becomes a quoted `true`.
-    assert!(tenant.ends_with("      non_persistent_attrs:\n        - é\n        - \"true\"\n"), "{tenant}");
+    assert!(
+        tenant.ends_with("      non_persistent_attrs:\n        - é\n        - \"true\"\n"),
+        "{tenant}"
+    );
+}
+
+#[test]
+fn the_json_report_follows_its_schema() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas");
+    let read = |name: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(root.join(name)).unwrap()).unwrap()
+    };
+    let output = read("output.schema.json");
+    let registry = jsonschema::Registry::new()
+        .add(output["$id"].as_str().unwrap(), output.clone())
+        .unwrap()
+        .prepare()
+        .unwrap();
+    let validator = jsonschema::options()
+        .with_registry(&registry)
+        .build(&read("fix-output.schema.json"))
+        .unwrap();
+    for form in FORMS {
+        for args in [
+            &["fix", "--format", "json"][..],
+            &[
+                "fix",
+                "--unsafe-fixes",
+                "--emit-patch",
+                "patches",
+                "--format",
+                "json",
+            ][..],
+        ] {
+            let (tmp, _root) = copy(form);
+            let mut args = args.to_vec();
+            args.push(form);
+            let output = claimlint(tmp.path(), &args);
+            let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+            let errors: Vec<String> = validator
+                .iter_errors(&report)
+                .map(|e| format!("{} at {}", e, e.instance_path()))
+                .collect();
+            assert!(errors.is_empty(), "{form} {args:?}: {errors:#?}");
+        }
+    }
 }

@@ -35,7 +35,11 @@ fn list_text<'t>(p: &Proposer<'t>, list: &DenyList) -> ListText<'t> {
         text: &file.text,
         syntax: Syntax::of(&file.display),
         list: list.loc.span,
-        items: list.entries.iter().map(|e| trimmed(&file.text, e.loc.span)).collect(),
+        items: list
+            .entries
+            .iter()
+            .map(|e| trimmed(&file.text, e.loc.span))
+            .collect(),
     }
 }
 
