@@ -99,7 +99,7 @@ fn safe_fixes_are_applied_by_default_and_nothing_else() {
         assert_fixed(&root, form, "safe");
         let text = stdout(&output);
         assert!(
-            text.contains("6 more fixes are available with --unsafe-fixes"),
+            text.contains("8 more fixes are available with --unsafe-fixes"),
             "{form}:\n{text}"
         );
         insta::assert_snapshot!(format!("safe-{form}"), text);
@@ -117,8 +117,10 @@ fn unsafe_fixes_change_files_as_expected_and_print_their_consequences() {
         for line in [
             "logins through `corp-saml` no longer store `date_of_birth`",
             "logins through `partner-oidc` no longer store `gender`",
-            "the ID token gains `https://example.com/tier` in 4 logins",
-            "findings: 9 fixed, 0 added",
+            "the ID token gains `https://example.com/tier` in 5 logins",
+            "the access token gains `https://example.com/roles` in 5 logins",
+            "findings: 11 fixed, 0 added",
+            "logins through `facebook` no longer store `birthday`",
         ] {
             assert!(text.contains(line), "{form}: no `{line}` in\n{text}");
         }
@@ -354,21 +356,22 @@ fn patch_bodies_hold_the_whole_options_and_masked_values_block_them() {
                 .collect();
             assert!(denied.contains(&added), "{form}: {connection}: {denied:?}");
         }
-        // legacy-adfs's signing certificate is a keyword marker: no body, and the report says why.
-        assert!(!patches.join("legacy-adfs.json").exists(), "{form}");
-        let blocked = report["patches"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["connection"] == "legacy-adfs")
-            .unwrap();
-        assert!(
-            blocked["blocked"][0]
-                .as_str()
+        // legacy-adfs's signing certificate is a keyword marker, facebook's client secret is
+        // masked: no body, and the report says why.
+        for (connection, pointer) in [
+            ("legacy-adfs", "/options/signingCert"),
+            ("facebook", "/options/client_secret"),
+        ] {
+            assert!(!patches.join(format!("{connection}.json")).exists(), "{form}");
+            let blocked = report["patches"]
+                .as_array()
                 .unwrap()
-                .contains("/options/signingCert"),
-            "{form}"
-        );
+                .iter()
+                .find(|p| p["connection"] == connection)
+                .unwrap();
+            assert!(blocked["blocked"][0].as_str().unwrap().contains(pointer), "{form}: {blocked}");
+            assert!(blocked.get("body").is_none(), "{form}");
+        }
         for patch in report["patches"].as_array().unwrap() {
             let curl = patch["curl"].as_str().unwrap();
             assert!(
