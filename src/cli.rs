@@ -498,6 +498,18 @@ fn fix(args: &FixArgs) -> ExitCode {
         Ok(run) => run,
         Err(error) => return fatal(error),
     };
+    // What could not be read is fixed by no one: say so, as `check` would.
+    for finding in run
+        .result()
+        .report
+        .findings
+        .iter()
+        .filter(|f| f.policy == claimlint::INPUT_ERROR.0)
+    {
+        let at = &finding.location;
+        let line = format!("{}:{}:{}: {}", at.file, at.line, at.column, finding.message);
+        eprintln!("claimlint: {}", report::escape::line(&line));
+    }
     let text = match args.format {
         ListFormat::Json => report::fix::json(&run.report),
         ListFormat::Human if args.diff => format!(

@@ -369,7 +369,10 @@ fn patch_bodies_hold_the_whole_options_and_masked_values_block_them() {
                 .iter()
                 .find(|p| p["connection"] == connection)
                 .unwrap();
-            assert!(blocked["blocked"][0].as_str().unwrap().contains(pointer), "{form}: {blocked}");
+            assert!(
+                blocked["blocked"][0].as_str().unwrap().contains(pointer),
+                "{form}: {blocked}"
+            );
             assert!(blocked.get("body").is_none(), "{form}");
         }
         for patch in report["patches"].as_array().unwrap() {

@@ -1,0 +1,4 @@
+function subject(user, context, callback) {
+  context.idToken.sub = user.app_metadata.employee_id;
+  callback(null, user, context);
+}
