@@ -169,6 +169,7 @@ fn pure_write_statement(text: &str, key: Span) -> Option<Span> {
         key,
         purity: Purity { scoping: &scoping },
         found: None,
+        listed: std::collections::HashSet::new(),
     };
     finder.visit_program(&parsed.program);
     finder.found
@@ -178,9 +179,18 @@ struct WriteFinder<'s> {
     key: Span,
     purity: Purity<'s>,
     found: Option<Span>,
+    /// Starts of the statements that stand in a statement list (a block, a function body,
+    /// the program, a `case`): only those can go without changing what is around them
+    /// (`if (a) x = 1;` would take the next statement as its body).
+    listed: std::collections::HashSet<u32>,
 }
 
 impl<'a> Visit<'a> for WriteFinder<'_> {
+    fn visit_statements(&mut self, it: &oxc_allocator::Vec<'a, oxc_ast::ast::Statement<'a>>) {
+        self.listed.extend(it.iter().map(|s| s.span().start));
+        oxc_ast_visit::walk::walk_statements(self, it);
+    }
+
     fn visit_expression_statement(&mut self, it: &ExpressionStatement<'a>) {
         let same = |span: oxc_span::Span| span.start == self.key.start && span.end == self.key.end;
         let value: Option<&Expression<'a>> = match &it.expression {
@@ -206,6 +216,7 @@ impl<'a> Visit<'a> for WriteFinder<'_> {
             _ => None,
         };
         if let Some(value) = value
+            && self.listed.contains(&it.span.start)
             && !value.may_have_side_effects(&self.purity)
         {
             self.found = Some(Span::new(it.span.start as usize, it.span.end as usize));
@@ -281,6 +292,9 @@ mod tests {
             "  context.idToken.sub = user.app_metadata.id;\n"
         );
         assert_eq!(pure_write_statement(text, key_span(text, "'aud'")), None);
+        let braceless = "function r(user, context, cb) {\n  if (x) context.idToken.sub = 'a';\n  label: context.idToken.aud = 'b';\n}\n";
+        assert_eq!(pure_write_statement(braceless, key_span(braceless, "sub")), None);
+        assert_eq!(pure_write_statement(braceless, key_span(braceless, "aud")), None);
         let action = "exports.onExecutePostLogin = async (event, api) => {\n  api.idToken.setCustomClaim('roles', event.authorization.roles);\n};\n";
         assert!(pure_write_statement(action, key_span(action, "'roles'")).is_some());
     }
