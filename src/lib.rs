@@ -929,6 +929,8 @@ fn write_patches(dir: &Path, patches: &[repair::patch::PatchBody]) -> Result<(),
         if let Some(body) = &patch.body {
             let path = dir.join(&patch.file);
             std::fs::write(&path, body).map_err(|e| fail(&path, e))?;
+            let path = dir.join(patch.script_file());
+            std::fs::write(&path, patch.script()).map_err(|e| fail(&path, e))?;
         }
     }
     Ok(())

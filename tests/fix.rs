@@ -348,6 +348,13 @@ fn patch_bodies_hold_the_whole_options_and_masked_values_block_them() {
                 1,
                 "{form}: only `options` is sent"
             );
+            let script = std::fs::read_to_string(patches.join(format!("{connection}.sh"))).unwrap();
+            assert!(
+                script.contains(&format!("--data-binary @'{connection}.json'"))
+                    && script.contains("/api/v2/connections/{connectionId}'")
+                    && script.contains("Bearer $AUTH0_MGMT_TOKEN"),
+                "{form}: {script}"
+            );
             let denied: Vec<&str> = options["non_persistent_attrs"]
                 .as_array()
                 .unwrap()

@@ -48,13 +48,21 @@ pub fn body_for(connection: &Connection) -> Option<PatchBody> {
         text.push_str("\n}\n");
         text
     });
+    // An exported id is used only when it looks like one (`con_` and letters or digits).
     let id = connection
         .node
         .get("id")
         .and_then(Node::as_str)
+        .filter(|id| {
+            id.strip_prefix("con_")
+                .is_some_and(|rest| !rest.is_empty() && rest.chars().all(|c| c.is_ascii_alphanumeric()))
+        })
         .map_or_else(|| "{connectionId}".to_string(), str::to_string);
+    let url = format!("https://{{yourDomain}}/api/v2/connections/{id}");
     let curl = format!(
-        "curl --fail --request PATCH --url 'https://{{yourDomain}}/api/v2/connections/{id}' --header \"authorization: Bearer ${TOKEN_VARIABLE}\" --header 'content-type: application/json' --data @'{file}'"
+        "curl --fail --request PATCH --url {} --header \"authorization: Bearer ${TOKEN_VARIABLE}\" --header 'content-type: application/json' --data-binary @{}",
+        shell_quoted(&url),
+        shell_quoted(&file)
     );
     Some(PatchBody {
         connection: connection.name.clone(),
@@ -112,6 +120,38 @@ fn write_json(node: &Node, level: usize, out: &mut String) {
     }
 }
 
+/// `text` as one single-quoted shell word: nothing in a connection's name can end the quote.
+fn shell_quoted(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
+}
+
+impl PatchBody {
+    /// `<connection>.sh`: the `curl` command as a script run from the body's folder.
+    pub fn script_file(&self) -> String {
+        match self.file.strip_suffix(".json") {
+            Some(stem) => format!("{stem}.sh"),
+            None => format!("{}.sh", self.file),
+        }
+    }
+
+    /// The script: what it does, what to fill in, and the command.
+    pub fn script(&self) -> String {
+        format!(
+            "#!/bin/sh\n\
+             # Updates connection `{name}` with its whole `options` object ({file}): the Management\n\
+             # API replaces `options`, it never merges them, so a partial body would wipe the rest.\n\
+             # Fill in {{yourDomain}} and {{connectionId}} (GET /api/v2/connections?name={name}\n\
+             # gives the id); the token (scope update:connections) is read from ${TOKEN_VARIABLE}.\n\
+             set -eu\n\
+             cd \"$(dirname \"$0\")\"\n\
+             {curl}\n",
+            name = self.connection.replace(|c: char| c.is_control(), " "),
+            file = self.file,
+            curl = self.curl,
+        )
+    }
+}
+
 /// Every value under `node` that a0deploy masked or left as a keyword marker.
 fn masked_values(node: &Node, pointer: &str, out: &mut Vec<String>) {
     match &node.value {
@@ -133,5 +173,29 @@ fn masked_values(node: &Node, pointer: &str, out: &mut Vec<String>) {
             }
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_cannot_leave_their_shell_quotes() {
+        assert_eq!(shell_quoted("a'b"), "'a'\\''b'");
+        let patch = PatchBody {
+            connection: "x'; rm -rf ~; '\nnext".into(),
+            file: "x'; rm -rf ~; '.json".into(),
+            body: Some("{}".into()),
+            blocked: Vec::new(),
+            curl: format!("curl --data-binary @{}", shell_quoted("x'; rm -rf ~; '.json")),
+        };
+        let script = patch.script();
+        assert!(script.contains("@'x'\\''; rm -rf ~; '\\''.json'"), "{script}");
+        // The name in the comment stays on its comment line.
+        assert!(
+            script.lines().all(|l| l.starts_with('#') || !l.contains("next")),
+            "{script}"
+        );
     }
 }
