@@ -91,8 +91,8 @@ pub struct FixArgs {
     #[arg(long, value_enum, default_value_t = FailOnArg::Error)]
     pub fail_on: FailOnArg,
 
-    /// a0deploy keyword mappings, to fill in masked values of `--emit-patch` bodies. Files
-    /// whose markers it fills are not edited.
+    /// a0deploy keyword mappings, to fill in the markers of `--emit-patch` bodies (the export's
+    /// files keep their markers).
     #[arg(long, value_name = "FILE")]
     pub keywords: Option<PathBuf>,
 

@@ -167,7 +167,6 @@ impl Setup {
         let enabled = || self.policies.iter().filter(|p| p.enabled);
         let analysis = (behaviour || enabled().any(|p| matches!(p.check.runner, Runner::Analysis(_))))
             .then(|| Analysis::new(tenant, scripts, &self.platform, sources));
-        let behaviour = behaviour.then(|| self.behaviour(tenant, analysis.as_ref()));
         let ctx = Context {
             tenant,
             platform: &self.platform,
@@ -175,6 +174,7 @@ impl Setup {
             scripts,
             analysis: analysis.as_ref(),
         };
+        let behaviour = behaviour.then(|| Self::behaviour(&ctx));
         // Policies are independent: they run in parallel, and `collect` keeps their order.
         let policies: Vec<&Policy> = enabled()
             .filter(|p| !matches!(p.check.runner, Runner::Engine))
@@ -204,9 +204,9 @@ impl Setup {
 
     /// The claims of every evaluated login, for each client it stands for, and the attributes
     /// stored for logins through each connection.
-    fn behaviour(&self, tenant: &Tenant, analysis: Option<&Analysis>) -> Behaviour {
+    fn behaviour(ctx: &Context<'_>) -> Behaviour {
         let mut behaviour = Behaviour::default();
-        for evaluation in analysis.into_iter().flat_map(Analysis::ordered) {
+        for evaluation in ctx.analysis.into_iter().flat_map(Analysis::ordered) {
             let tokens: std::collections::BTreeMap<_, std::collections::BTreeSet<String>> = evaluation
                 .tokens()
                 .into_iter()
@@ -222,8 +222,11 @@ impl Setup {
                 behaviour.logins.insert(login, tokens.clone());
             }
         }
-        for connection in &tenant.connections {
-            let profile = crate::eval::profile::persisted(connection, &self.platform, &[]);
+        for (index, connection) in ctx.tenant.connections.iter().enumerate() {
+            // What CL202 sees the connection receive: mappings, strategy data, custom-database
+            // profiles and the attributes scripts read in logins through it.
+            let received = crate::checks::received_attributes(ctx, index, connection);
+            let profile = crate::eval::profile::persisted(connection, ctx.platform, &received);
             behaviour
                 .stored
                 .insert(connection.name.clone(), profile.stored.into_keys().collect());

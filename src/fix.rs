@@ -5,6 +5,8 @@
 //! tells safe from unsafe fixes. [`crate::repair`] proposes and applies them; reporters render
 //! them (JSON as they are, SARIF as `fixes`).
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use serde::Serialize;
 
 use crate::finding::Location;
@@ -65,5 +67,3 @@ pub struct Behaviour {
 
 /// A login, by client, connection (none for machine-to-machine logins) and protocol.
 pub type Login = (String, Option<String>, String);
-
-use std::collections::{BTreeMap, BTreeSet};

@@ -258,7 +258,10 @@ fn run(options: &CheckOptions, keywords: &KeywordMap) -> Result<CheckRun, Error>
             sources: &sources,
             settings: &setups[index].config.fix,
         };
-        for finding in &mut reported {
+        // With --keywords the texts read are not the files (markers are filled in), so no
+        // edit position would hold: findings carry no fix.
+        let fixable = options.keywords.is_none();
+        for finding in reported.iter_mut().filter(|_| fixable) {
             let check = setups[index].policies.iter().find(|p| p.id == finding.policy);
             if let Some(policy) = check {
                 finding.fix = proposer.propose(policy.check.name, finding);
@@ -676,6 +679,7 @@ fn fix_in_pool(options: &FixOptions, patch_keywords: &KeywordMap) -> Result<FixR
     let mut check_options = options.check.clone();
     check_options.behaviour = true;
     check_options.overlay = None;
+    check_options.keywords = None;
     // Fixes edit the files as written, markers and all: the runs read them without keyword
     // values, which only fill in the update bodies of `--emit-patch`.
     let keywords = &KeywordMap::default();
@@ -713,8 +717,11 @@ fn fix_in_pool(options: &FixOptions, patch_keywords: &KeywordMap) -> Result<FixR
             if uneditable.contains(&file.display) {
                 continue;
             }
+            // A symbolic link is not edited: writing through it would change its target, and
+            // replacing it would change the export's layout.
+            let linked = std::fs::symlink_metadata(&file.path).is_ok_and(|m| m.file_type().is_symlink());
             let on_disk = std::fs::read_to_string(&file.path).ok();
-            if on_disk.as_deref() != Some(&*file.text) {
+            if linked || on_disk.as_deref() != Some(&*file.text) {
                 uneditable.insert(file.display.clone());
             }
         }
@@ -729,8 +736,7 @@ fn fix_in_pool(options: &FixOptions, patch_keywords: &KeywordMap) -> Result<FixR
         if !editable(finding, &before.sources) {
             skipped.push(repair::SkippedFix {
                 finding: finding.clone(),
-                reason: "the file changed on disk while it was being checked; run `claimlint fix` again"
-                    .into(),
+                reason: "the file is a symbolic link, or changed on disk while it was being checked".into(),
             });
         }
     }
@@ -740,6 +746,8 @@ fn fix_in_pool(options: &FixOptions, patch_keywords: &KeywordMap) -> Result<FixR
     let mut applied = Vec::new();
     let mut refused: Vec<repair::RefusedFix> = Vec::new();
     let mut refused_keys = std::collections::BTreeSet::new();
+    // Every state the files went through: fixes that undo each other stop instead of cycling.
+    let mut seen_states = vec![overlay.clone()];
     for _ in 0..FIX_ROUNDS {
         let now = current.as_ref().unwrap_or(&before);
         let candidates: Vec<&Finding> = now
@@ -763,6 +771,9 @@ fn fix_in_pool(options: &FixOptions, patch_keywords: &KeywordMap) -> Result<FixR
             next
         };
         let round_overlay = with(&plan.texts);
+        if seen_states.contains(&round_overlay) {
+            break;
+        }
         let next = run_with_overlay(&check_options, keywords, &round_overlay)?;
         let consequences = repair::Consequences::between(
             &now.report.findings,
@@ -770,8 +781,24 @@ fn fix_in_pool(options: &FixOptions, patch_keywords: &KeywordMap) -> Result<FixR
             &now.behaviours,
             &next.behaviours,
         );
-        if consequences.new_errors().next().is_some() && !options.force {
-            // Which of the round's fixes add them: each is evaluated alone.
+        // Without --unsafe-fixes every fix taken is a safe one, and must change nothing Auth0
+        // issues or stores; none may add an error-level finding without --force.
+        let objection = |c: &repair::Consequences| -> Option<(String, Vec<Finding>, &'static str)> {
+            let errors: Vec<Finding> = c.new_errors().cloned().collect();
+            if !errors.is_empty() && !options.force {
+                return Some(("it would add error-level findings".into(), errors, "--force"));
+            }
+            let changes = c.behaviour_changes();
+            (!options.unsafe_fixes && !changes.is_empty()).then(|| {
+                (
+                    format!("it changes what Auth0 issues or stores here ({changes}), so it is not safe"),
+                    Vec::new(),
+                    "--unsafe-fixes",
+                )
+            })
+        };
+        if let Some(together) = objection(&consequences) {
+            // Which of the round's fixes object: each is evaluated alone.
             let mut culprits = Vec::new();
             for &i in &plan.taken {
                 let alone = repair::plan(&[fixes[i]], &now.sources);
@@ -782,25 +809,26 @@ fn fix_in_pool(options: &FixOptions, patch_keywords: &KeywordMap) -> Result<FixR
                     &now.behaviours,
                     &single.behaviours,
                 );
-                let errors: Vec<Finding> = c.new_errors().cloned().collect();
-                if !errors.is_empty() {
-                    culprits.push((i, errors));
+                if let Some(why) = objection(&c) {
+                    culprits.push((i, why));
                 }
             }
             if culprits.is_empty() {
-                // Only together do they add errors: none of them is applied.
-                let errors: Vec<Finding> = consequences.new_errors().cloned().collect();
-                culprits = plan.taken.iter().map(|&i| (i, errors.clone())).collect();
+                // Only together do they object: none of this round's fixes is applied.
+                culprits = plan.taken.iter().map(|&i| (i, together.clone())).collect();
             }
-            for (i, would_add) in culprits {
+            for (i, (reason, would_add, overridden_by)) in culprits {
                 refused_keys.insert(repair::identity(candidates[i]));
                 refused.push(repair::RefusedFix {
                     finding: candidates[i].clone(),
+                    reason,
                     would_add,
+                    overridden_by,
                 });
             }
             continue;
         }
+        seen_states.push(round_overlay.clone());
         applied.extend(plan.taken.iter().map(|&i| repair::AppliedFix {
             finding: candidates[i].clone(),
         }));
@@ -838,9 +866,8 @@ fn fix_in_pool(options: &FixOptions, patch_keywords: &KeywordMap) -> Result<FixR
         Some(_) => patch_bodies(&check_options, patch_keywords, &overlay, &applied, &files),
         None => Vec::new(),
     };
-    if let Some(dir) = &options.emit_patch {
-        write_patches(dir, &patches)?;
-    }
+    // With --diff nothing is written anywhere: a body sent for a change the export does not
+    // have would put the tenant ahead of its repository.
     let written = !options.dry_run && !files.is_empty();
     if written {
         for file in &files {
@@ -849,6 +876,9 @@ fn fix_in_pool(options: &FixOptions, patch_keywords: &KeywordMap) -> Result<FixR
                 message: e.to_string(),
             })?;
         }
+    }
+    if let Some(dir) = options.emit_patch.as_ref().filter(|_| !options.dry_run) {
+        write_patches(dir, &patches)?;
     }
     let report = repair::FixReport {
         applied,
@@ -916,6 +946,17 @@ fn patch_bodies(
         }
     }
     bodies.sort_by(|a, b| a.file.cmp(&b.file));
+    // Names made safe for files can meet (`a/b` and `a-b`): later ones get a number.
+    let mut taken = std::collections::BTreeSet::new();
+    for body in &mut bodies {
+        let stem = body.file.trim_end_matches(".json").to_string();
+        let mut n = 1;
+        while !taken.insert(body.file.clone()) {
+            n += 1;
+            body.file = format!("{stem}-{n}.json");
+        }
+        body.refile();
+    }
     bodies
 }
 

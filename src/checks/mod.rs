@@ -27,6 +27,7 @@ mod unresolved_claim_name;
 pub mod value_match;
 
 pub use nested_deny_path::nested_root as nested_deny_path_root;
+pub(crate) use sensitive_attribute_not_denied::received as received_attributes;
 
 use serde::de::DeserializeOwned;
 

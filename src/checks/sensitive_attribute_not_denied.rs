@@ -153,6 +153,18 @@ pub(crate) fn storage_proof(ctx: &Context<'_>, connection: &Connection, attribut
 }
 
 /// Where a connection's attributes come from, most direct first.
+/// Every attribute the `index`-th connection can receive, with where it comes from, as this
+/// check finds them (what `claimlint fix` compares before and after a fix).
+pub(crate) fn received(ctx: &Context<'_>, index: usize, connection: &Connection) -> Vec<(String, String)> {
+    let Some(opts) = &connection.options else {
+        return Vec::new();
+    };
+    sources(ctx, index, connection, opts)
+        .into_iter()
+        .map(|s| (s.attribute, s.source))
+        .collect()
+}
+
 fn sources<'a>(ctx: &Context<'a>, index: usize, connection: &Connection, opts: &Node) -> Vec<Source<'a>> {
     let mut out = Vec::new();
     let options_pointer = pointer_join(&connection.loc.pointer, "options");

@@ -56,13 +56,13 @@ fn proposal(
     connection: &Connection,
     applicability: Applicability,
     message: String,
-    edit: TextEdit,
+    edits: Vec<TextEdit>,
 ) -> Proposal {
     Proposal {
         applicability,
         message,
         file: list_file,
-        edits: vec![edit],
+        edits,
         connection: Some(connection.name.clone()),
     }
 }
@@ -84,7 +84,7 @@ pub fn nested_entry(p: &Proposer<'_>, finding: &Finding) -> Option<Proposal> {
             edit,
         ));
     }
-    let edit = text.replace(index, &root)?;
+    let edit = vec![text.replace(index, &root)?];
     Some(proposal(
         list.loc.file,
         connection,
@@ -97,8 +97,10 @@ pub fn nested_entry(p: &Proposer<'_>, finding: &Finding) -> Option<Proposal> {
 /// CL206: remove the repeated entry.
 pub fn duplicate_entry(p: &Proposer<'_>, finding: &Finding) -> Option<Proposal> {
     let (connection, list, index) = entry_at(p, finding)?;
-    let entry = list.entries[index].value.trim();
-    let repeats = list.entries[..index].iter().any(|e| e.value.trim() == entry);
+    // Only an exact repeat goes: of `" birthdate"` and `"birthdate"`, which one Auth0 honours
+    // is not known, so neither is removed.
+    let entry = list.entries[index].value.as_str();
+    let repeats = list.entries[..index].iter().any(|e| e.value == entry);
     if !repeats {
         return None;
     }
@@ -117,6 +119,10 @@ pub fn duplicate_entry(p: &Proposer<'_>, finding: &Finding) -> Option<Proposal> 
 pub fn sensitive_attribute(p: &Proposer<'_>, finding: &Finding) -> Option<Proposal> {
     let subject = finding.subject.as_ref().filter(|s| s.kind == "connection")?;
     let attribute = finding.attribute.as_deref()?;
+    // A mapped name with a dot would be a nested deny-list path, which denies nothing (CL201).
+    if crate::checks::nested_deny_path_root(attribute).is_some() {
+        return None;
+    }
     let connection = p.tenant.connection(&subject.name)?;
     let options = connection.options.as_ref()?;
     let message = format!(
@@ -133,7 +139,7 @@ pub fn sensitive_attribute(p: &Proposer<'_>, finding: &Finding) -> Option<Propos
             connection,
             Applicability::Unsafe,
             message,
-            edit,
+            vec![edit],
         ));
     }
     // A `non_persistent_attrs` that is not a list of strings is left for its own error.
@@ -149,7 +155,13 @@ pub fn sensitive_attribute(p: &Proposer<'_>, finding: &Finding) -> Option<Propos
         DENY_LIST_KEY,
         attribute,
     )?;
-    Some(proposal(file, connection, Applicability::Unsafe, message, edit))
+    Some(proposal(
+        file,
+        connection,
+        Applicability::Unsafe,
+        message,
+        vec![edit],
+    ))
 }
 
 /// The file the connection's `options` are written in.

@@ -239,6 +239,30 @@ impl Consequences {
         self.introduced.iter().filter(|f| f.severity == Severity::Error)
     }
 
+    /// The token and storage changes in a few words (empty when there are none).
+    pub fn behaviour_changes(&self) -> String {
+        let mut parts = Vec::new();
+        for t in &self.tokens {
+            for claim in &t.lost {
+                parts.push(format!("the {} loses `{claim}`", t.token.label()));
+            }
+            for claim in &t.gained {
+                parts.push(format!("the {} gains `{claim}`", t.token.label()));
+            }
+        }
+        for s in &self.storage {
+            for attribute in &s.no_longer_stored {
+                parts.push(format!("`{}` no longer stores `{attribute}`", s.connection));
+            }
+            for attribute in &s.newly_stored {
+                parts.push(format!("`{}` now stores `{attribute}`", s.connection));
+            }
+        }
+        parts.sort();
+        parts.dedup();
+        parts.join("; ")
+    }
+
     pub fn is_empty(&self) -> bool {
         self.fixed.is_empty()
             && self.introduced.is_empty()
@@ -342,12 +366,17 @@ pub struct AppliedFix {
     pub finding: Finding,
 }
 
-/// A fix not applied because it would add error-level findings.
+/// A fix not applied: it would add error-level findings, or a safe fix would change what
+/// Auth0 issues or stores.
 #[derive(Debug, Clone, Serialize)]
 pub struct RefusedFix {
     pub finding: Finding,
+    pub reason: String,
     /// The error-level findings the fix would add.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub would_add: Vec<Finding>,
+    /// The option that applies it anyway (`--force`, `--unsafe-fixes`).
+    pub overridden_by: &'static str,
 }
 
 /// A fix not applied because its file cannot be edited safely.

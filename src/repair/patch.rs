@@ -34,6 +34,8 @@ pub struct PatchBody {
     pub blocked: Vec<String>,
     /// The request, as a `curl` command line.
     pub curl: String,
+    #[serde(skip)]
+    url: String,
 }
 
 /// The update request for `connection`, with its options as they are now.
@@ -58,19 +60,16 @@ pub fn body_for(connection: &Connection) -> Option<PatchBody> {
                 .is_some_and(|rest| !rest.is_empty() && rest.chars().all(|c| c.is_ascii_alphanumeric()))
         })
         .map_or_else(|| "{connectionId}".to_string(), str::to_string);
-    let url = format!("https://{{yourDomain}}/api/v2/connections/{id}");
-    let curl = format!(
-        "curl --fail --request PATCH --url {} --header \"authorization: Bearer ${TOKEN_VARIABLE}\" --header 'content-type: application/json' --data-binary @{}",
-        shell_quoted(&url),
-        shell_quoted(&file)
-    );
-    Some(PatchBody {
+    let mut patch = PatchBody {
         connection: connection.name.clone(),
         file,
         body,
         blocked,
-        curl,
-    })
+        curl: String::new(),
+        url: format!("https://{{yourDomain}}/api/v2/connections/{id}"),
+    };
+    patch.refile();
+    Some(patch)
 }
 
 /// `node` as pretty JSON at nesting `level`, keys in the order the export has them.
@@ -126,6 +125,15 @@ fn shell_quoted(text: &str) -> String {
 }
 
 impl PatchBody {
+    /// Writes the `curl` command for the body's file name (after the name changes).
+    pub fn refile(&mut self) {
+        self.curl = format!(
+            "curl --fail --request PATCH --url {} --header \"authorization: Bearer ${TOKEN_VARIABLE}\" --header 'content-type: application/json' --data-binary @{}",
+            shell_quoted(&self.url),
+            shell_quoted(&self.file)
+        );
+    }
+
     /// `<connection>.sh`: the `curl` command as a script run from the body's folder.
     pub fn script_file(&self) -> String {
         match self.file.strip_suffix(".json") {
@@ -189,6 +197,7 @@ mod tests {
             body: Some("{}".into()),
             blocked: Vec::new(),
             curl: format!("curl --data-binary @{}", shell_quoted("x'; rm -rf ~; '.json")),
+            url: String::new(),
         };
         let script = patch.script();
         assert!(script.contains("@'x'\\''; rm -rf ~; '\\''.json'"), "{script}");

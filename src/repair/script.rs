@@ -48,13 +48,17 @@ pub fn restricted_write(p: &Proposer<'_>, finding: &Finding) -> Option<Proposal>
     }
     let text = script_of(p, finding)?;
     let claim = finding.claim.as_deref()?;
-    let statement = pure_write_statement(text, finding.location.span)?;
+    let statement = pure_write_statement(text, finding.location.span, claim)?;
+    let removed = whole_lines(text, statement);
+    if joins_neighbours(text, removed) {
+        return None;
+    }
     Some(Proposal {
         applicability: Applicability::Safe,
         message: format!("remove the write of `{claim}`, which Auth0 ignores"),
         file: finding.location.source,
         edits: vec![TextEdit {
-            span: whole_lines(text, statement),
+            span: removed,
             content: String::new(),
         }],
         connection: None,
@@ -153,9 +157,23 @@ fn escape_js(value: &str, quote: char) -> String {
     out
 }
 
-/// The span of the expression statement that writes the claim whose name is at `key` and whose
-/// value has no side effect; `None` otherwise (or when the script does not parse).
-fn pure_write_statement(text: &str, key: Span) -> Option<Span> {
+/// Whether taking `removed` out would let the statements around it run together: the one before
+/// ends without `;` and the one after starts with a character that continues an expression
+/// (`a = b` then `[1].forEach(...)` reads as `a = b[1].forEach(...)`).
+fn joins_neighbours(text: &str, removed: Span) -> bool {
+    let before = text[..removed.start as usize].trim_end();
+    let after = text[removed.end as usize..].trim_start();
+    let ends_statement = before.is_empty() || before.ends_with([';', '{', '}']);
+    let continues = after.starts_with([
+        '(', '[', '`', '+', '-', '/', '.', ',', '*', '%', '<', '>', '=', '?', '&', '|',
+    ]);
+    !ends_statement && continues
+}
+
+/// The span of the expression statement that writes `claim`, named at `key` by a literal (a
+/// static property or a string; never a variable, which may name other claims on other runs),
+/// with a value that has no side effect; `None` otherwise (or when the script does not parse).
+fn pure_write_statement(text: &str, key: Span, claim: &str) -> Option<Span> {
     let allocator = Allocator::default();
     let parsed = Parser::new(&allocator, text, SourceType::cjs()).parse();
     if parsed.panicked || parsed.diagnostics.errors().next().is_some() {
@@ -167,6 +185,7 @@ fn pure_write_statement(text: &str, key: Span) -> Option<Span> {
         .into_scoping();
     let mut finder = WriteFinder {
         key,
+        claim,
         purity: Purity { scoping: &scoping },
         found: None,
         listed: std::collections::HashSet::new(),
@@ -177,6 +196,7 @@ fn pure_write_statement(text: &str, key: Span) -> Option<Span> {
 
 struct WriteFinder<'s> {
     key: Span,
+    claim: &'s str,
     purity: Purity<'s>,
     found: Option<Span>,
     /// Starts of the statements that stand in a statement list (a block, a function body,
@@ -193,11 +213,20 @@ impl<'a> Visit<'a> for WriteFinder<'_> {
 
     fn visit_expression_statement(&mut self, it: &ExpressionStatement<'a>) {
         let same = |span: oxc_span::Span| span.start == self.key.start && span.end == self.key.end;
+        let names_claim = |key: &Expression<'_>| match key {
+            Expression::StringLiteral(s) => s.value == self.claim,
+            Expression::TemplateLiteral(t) => t.single_quasi().is_some_and(|q| q == self.claim),
+            _ => false,
+        };
         let value: Option<&Expression<'a>> = match &it.expression {
             Expression::AssignmentExpression(assign) if assign.operator == AssignmentOperator::Assign => {
                 let key = match &assign.left {
-                    AssignmentTarget::StaticMemberExpression(m) => Some(m.property.span),
-                    AssignmentTarget::ComputedMemberExpression(m) => Some(m.expression.span()),
+                    AssignmentTarget::StaticMemberExpression(m) => {
+                        (m.property.name == self.claim).then_some(m.property.span)
+                    }
+                    AssignmentTarget::ComputedMemberExpression(m) if names_claim(&m.expression) => {
+                        Some(m.expression.span())
+                    }
                     _ => None,
                 };
                 key.filter(|&k| same(k)).map(|_| &assign.right)
@@ -209,7 +238,11 @@ impl<'a> Visit<'a> for WriteFinder<'_> {
                     .and_then(|m| m.static_property_name())
                     .is_some_and(|name| name == "setCustomClaim");
                 match call.arguments.as_slice() {
-                    [name, value] if is_set && same(name.span()) => value.as_expression(),
+                    [name, value]
+                        if is_set && same(name.span()) && name.as_expression().is_some_and(names_claim) =>
+                    {
+                        value.as_expression()
+                    }
                     _ => None,
                 }
             }
@@ -286,17 +319,36 @@ mod tests {
     #[test]
     fn finds_pure_writes_only() {
         let text = "function r(user, context, cb) {\n  context.idToken.sub = user.app_metadata.id;\n  context.idToken['aud'] = track(user);\n  cb(null, user, context);\n}\n";
-        let found = pure_write_statement(text, key_span(text, "sub")).unwrap();
+        let found = pure_write_statement(text, key_span(text, "sub"), "sub").unwrap();
         assert_eq!(
             &text[whole_lines(text, found).start as usize..whole_lines(text, found).end as usize],
             "  context.idToken.sub = user.app_metadata.id;\n"
         );
-        assert_eq!(pure_write_statement(text, key_span(text, "'aud'")), None);
+        assert_eq!(pure_write_statement(text, key_span(text, "'aud'"), "aud"), None);
         let braceless = "function r(user, context, cb) {\n  if (x) context.idToken.sub = 'a';\n  label: context.idToken.aud = 'b';\n}\n";
-        assert_eq!(pure_write_statement(braceless, key_span(braceless, "sub")), None);
-        assert_eq!(pure_write_statement(braceless, key_span(braceless, "aud")), None);
+        assert_eq!(
+            pure_write_statement(braceless, key_span(braceless, "sub"), "sub"),
+            None
+        );
+        assert_eq!(
+            pure_write_statement(braceless, key_span(braceless, "aud"), "aud"),
+            None
+        );
+        // A variable names other claims on other iterations.
+        let loop_ = "function r(user, context, cb) {\n  for (const name of ['sub', 'https://x.com/id']) {\n    context.idToken[name] = user.user_id;\n  }\n}\n";
+        assert_eq!(pure_write_statement(loop_, key_span(loop_, "name]"), "sub"), None);
         let action = "exports.onExecutePostLogin = async (event, api) => {\n  api.idToken.setCustomClaim('roles', event.authorization.roles);\n};\n";
-        assert!(pure_write_statement(action, key_span(action, "'roles'")).is_some());
+        assert!(pure_write_statement(action, key_span(action, "'roles'"), "roles").is_some());
+    }
+
+    #[test]
+    fn a_removal_that_would_join_two_statements_is_refused() {
+        let text = "var a = user.name\ncontext.idToken.sub = 'x';\n[1, 2].forEach(f);\n";
+        let statement = pure_write_statement(text, key_span(text, "sub"), "sub").unwrap();
+        assert!(joins_neighbours(text, whole_lines(text, statement)));
+        let safe = "var a = user.name;\ncontext.idToken.sub = 'x';\n[1, 2].forEach(f);\n";
+        let statement = pure_write_statement(safe, key_span(safe, "sub"), "sub").unwrap();
+        assert!(!joins_neighbours(safe, whole_lines(safe, statement)));
     }
 
     #[test]

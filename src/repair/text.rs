@@ -51,40 +51,74 @@ impl ListText<'_> {
             .unwrap_or("")
     }
 
-    /// A YAML block sequence (`- a` lines) rather than a flow one (`[a, b]`) or JSON.
+    /// A YAML block sequence (`- a` lines, the dashes indented or not) rather than a flow one
+    /// (`[a, b]`) or JSON.
     fn is_block(&self) -> bool {
-        self.syntax == Syntax::Yaml && self.slice(self.list).trim_start().starts_with('-')
+        self.syntax == Syntax::Yaml
+            && (self.slice(self.list).trim_start().starts_with('-')
+                || self
+                    .items
+                    .first()
+                    .is_some_and(|&i| dash_before(self.text, i).is_some()))
+    }
+
+    /// The whole line of a flow-list entry that has a line to itself (with its comma and, in
+    /// YAML, a comment): `[start, end)` past the line break.
+    fn own_line(&self, item: Span) -> Option<(usize, usize)> {
+        let start = line_start(self.text, item.start as usize);
+        let end = line_end_with_newline(self.text, item.end as usize);
+        let before = &self.text[start..item.start as usize];
+        let after = self.text[item.end as usize..end].trim();
+        let after = after.strip_prefix(',').unwrap_or(after).trim_start();
+        let alone = before.chars().all(|c| c == ' ' || c == '\t')
+            && (after.is_empty() || (self.syntax == Syntax::Yaml && after.starts_with('#')));
+        alone.then_some((start, end))
     }
 
     /// Removes entry `index`; never the last one left (that would leave an empty or null list,
-    /// which a fix never means to write).
-    pub fn remove(&self, index: usize) -> Option<TextEdit> {
+    /// which a fix never means to write). Comments on other entries' lines stay where they are.
+    pub fn remove(&self, index: usize) -> Option<Vec<TextEdit>> {
         let item = *self.items.get(index)?;
         if self.items.len() < 2 {
             return None;
         }
+        let delete = |start: usize, end: usize| TextEdit {
+            span: Span::new(start, end),
+            content: String::new(),
+        };
         if self.is_block() {
             let dash = dash_before(self.text, item)?;
             let start = line_start(self.text, dash);
             let end = line_end_with_newline(self.text, item.end as usize);
-            return Some(TextEdit {
-                span: Span::new(start, end),
-                content: String::new(),
-            });
+            return Some(vec![delete(start, end)]);
         }
-        // In a flow list, an entry goes with the separator after it, or, the last one, with
-        // the separator before it.
+        // A flow list written one entry per line loses the entry's line, and, for the last
+        // entry, the comma after the one before it.
+        if let Some((start, end)) = self.own_line(item) {
+            let Some(&previous) = index.checked_sub(1).and_then(|i| self.items.get(i)) else {
+                return Some(vec![delete(start, end)]);
+            };
+            if self.items.get(index + 1).is_some() {
+                return Some(vec![delete(start, end)]);
+            }
+            let gap = &self.text[previous.end as usize..];
+            let comma = previous.end as usize + gap.len() - gap.trim_start_matches([' ', '\t']).len();
+            if self.text.as_bytes().get(comma) == Some(&b',') && comma < start {
+                return Some(vec![delete(comma, comma + 1), delete(start, end)]);
+            }
+            return None;
+        }
+        // Otherwise an entry goes with the separator after it, or, the last one, with the
+        // separator before it.
         let span = match self.items.get(index + 1) {
             Some(next) => Span::new(item.start as usize, next.start as usize),
             None => Span::new(self.items[index - 1].end as usize, item.end as usize),
         };
-        if !self.slice(span).contains(',') {
+        let between = self.slice(span);
+        if !between.contains(',') || between.contains('#') || between.contains("//") {
             return None;
         }
-        Some(TextEdit {
-            span,
-            content: String::new(),
-        })
+        Some(vec![delete(span.start as usize, span.end as usize)])
     }
 
     /// Replaces entry `index` with `value`, quoted as the entry was.
@@ -320,17 +354,21 @@ mod tests {
         apply(list.text, &[edit.unwrap()])
     }
 
+    fn removed(list: &ListText<'_>, index: usize) -> String {
+        apply(list.text, &list.remove(index).unwrap())
+    }
+
     const YAML: &str = "options:\n  # the deny list\n  attrs:\n    - ethnicity   # keep\n    - \"address.street\"\n    - 'gender'\n  other: 1\n";
 
     #[test]
     fn yaml_block_entries_are_removed_with_their_line_and_nothing_else() {
         let list = list_in(YAML, Syntax::Yaml, "/options/attrs");
         assert_eq!(
-            edited(&list, list.remove(1)),
+            removed(&list, 1),
             "options:\n  # the deny list\n  attrs:\n    - ethnicity   # keep\n    - 'gender'\n  other: 1\n"
         );
         assert_eq!(
-            edited(&list, list.remove(2)),
+            removed(&list, 2),
             "options:\n  # the deny list\n  attrs:\n    - ethnicity   # keep\n    - \"address.street\"\n  other: 1\n"
         );
     }
@@ -363,11 +401,11 @@ mod tests {
         let text = "{\n  \"a\": [\n    \"x\",\n    \"y\",\n    \"z\"\n  ]\n}\n";
         let list = list_in(text, Syntax::Json, "/a");
         assert_eq!(
-            edited(&list, list.remove(0)),
+            removed(&list, 0),
             "{\n  \"a\": [\n    \"y\",\n    \"z\"\n  ]\n}\n"
         );
         assert_eq!(
-            edited(&list, list.remove(2)),
+            removed(&list, 2),
             "{\n  \"a\": [\n    \"x\",\n    \"y\"\n  ]\n}\n"
         );
         assert_eq!(
@@ -376,11 +414,29 @@ mod tests {
         );
         let flow = "a: [x, 'y']\n";
         let list = list_in(flow, Syntax::Yaml, "/a");
-        assert_eq!(edited(&list, list.remove(1)), "a: [x]\n");
+        assert_eq!(removed(&list, 1), "a: [x]\n");
         assert_eq!(edited(&list, list.append("z w")), "a: [x, 'y', 'z w']\n");
         let empty = "{\"a\": []}";
         let list = list_in(empty, Syntax::Json, "/a");
         assert_eq!(edited(&list, list.append("x")), "{\"a\": [\"x\"]}");
+    }
+
+    #[test]
+    fn multi_line_flow_lists_keep_each_comment_on_its_entry() {
+        let text = "a: [\n  x, # keep x\n  user.x # nested\n]\n";
+        let list = list_in(text, Syntax::Yaml, "/a");
+        assert_eq!(removed(&list, 1), "a: [\n  x # keep x\n]\n");
+        let text = "a: [\n  user.x, # nested\n  x # keep x\n]\n";
+        let list = list_in(text, Syntax::Yaml, "/a");
+        assert_eq!(removed(&list, 0), "a: [\n  x # keep x\n]\n");
+    }
+
+    #[test]
+    fn compact_yaml_sequences_are_block_sequences() {
+        let text = "a:\n- x\n- y\n";
+        let list = list_in(text, Syntax::Yaml, "/a");
+        assert_eq!(removed(&list, 1), "a:\n- x\n");
+        assert_eq!(edited(&list, list.append("z")), "a:\n- x\n- y\n- z\n");
     }
 
     #[test]

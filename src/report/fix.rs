@@ -49,6 +49,7 @@ pub fn human(report: &FixReport, dry_run: bool) -> String {
         let f = &refused.finding;
         let message = f.fix.as_ref().map_or("", |x| x.message.as_str());
         let _ = writeln!(out, "not fixed {} {}: {message}", f.policy, at(f));
+        let _ = writeln!(out, "  because {}", refused.reason);
         for added in &refused.would_add {
             let _ = writeln!(
                 out,
@@ -59,7 +60,7 @@ pub fn human(report: &FixReport, dry_run: bool) -> String {
                 added.message
             );
         }
-        let _ = writeln!(out, "  --force applies it anyway");
+        let _ = writeln!(out, "  {} applies it anyway", refused.overridden_by);
     }
     for skipped in &report.skipped {
         let f = &skipped.finding;
