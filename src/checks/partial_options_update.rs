@@ -42,6 +42,7 @@ use crate::js::ir::{
     Arg, AssignOp, BinaryOp, Expr, ExprKind, ForTarget, Function, MemberProp, Param, Pattern, Program, Prop,
     PropKey, Stmt, Sym, UnaryOp, Var,
 };
+use crate::js::walk::{Visit, walk_expr, walk_function, walk_stmt};
 use crate::model::Loc;
 use crate::source::Span;
 
@@ -166,7 +167,7 @@ struct Found {
 /// Every partial `options` sent by a connection update in `program`.
 fn scan(program: &Program, url_patterns: &[String]) -> Vec<Found> {
     let mut facts = Facts::default();
-    program.body.iter().for_each(|s| facts.stmt(s));
+    facts.program(program);
     for (_, function) in &program.hoisted {
         facts.function(function);
     }
@@ -229,102 +230,27 @@ const MERGERS: &[&str] = &[
     "set",
 ];
 
-impl<'p> Facts<'p> {
+impl<'p> Visit<'p> for Facts<'p> {
     fn stmt(&mut self, stmt: &'p Stmt) {
         match stmt {
-            Stmt::Expr(e) | Stmt::Throw { value: e, .. } => self.expr(e),
-            Stmt::Decl { pattern, init, .. } => {
-                match (pattern, init) {
-                    (Pattern::Bind { sym, .. }, Some(init)) => {
-                        self.bindings.entry(*sym).or_default().push(init)
-                    }
-                    (Pattern::Bind { .. }, None) => {}
-                    (pattern, _) => self.bound_opaquely(pattern),
-                }
-                self.pattern(pattern);
-                if let Some(init) = init {
-                    self.expr(init);
-                }
-            }
-            Stmt::FunctionDecl { sym, function } => {
+            Stmt::Decl { pattern, init, .. } => match (pattern, init) {
+                (Pattern::Bind { sym, .. }, Some(init)) => self.bindings.entry(*sym).or_default().push(init),
+                (Pattern::Bind { .. }, None) => {}
+                (pattern, _) => self.bound_opaquely(pattern),
+            },
+            Stmt::FunctionDecl { sym, .. } => {
                 self.opaque.insert(*sym);
-                self.function(function);
-            }
-            Stmt::If {
-                test,
-                then,
-                otherwise,
-            } => {
-                self.expr(test);
-                self.stmt(then);
-                if let Some(otherwise) = otherwise {
-                    self.stmt(otherwise);
-                }
-            }
-            Stmt::Block(body) => body.iter().for_each(|s| self.stmt(s)),
-            Stmt::Return { value, .. } => {
-                if let Some(value) = value {
-                    self.expr(value);
-                }
             }
             Stmt::Try {
-                block,
-                param,
-                handler,
-                finalizer,
-            } => {
-                block.iter().for_each(|s| self.stmt(s));
-                if let Some(param) = param {
-                    self.bound_opaquely(param);
-                    self.pattern(param);
-                }
-                handler.iter().flatten().for_each(|s| self.stmt(s));
-                finalizer.iter().flatten().for_each(|s| self.stmt(s));
-            }
-            Stmt::Switch { discriminant, cases } => {
-                self.expr(discriminant);
-                for case in cases {
-                    if let Some(test) = &case.test {
-                        self.expr(test);
-                    }
-                    case.body.iter().for_each(|s| self.stmt(s));
-                }
-            }
-            Stmt::While { test, body, .. } => {
-                self.expr(test);
-                self.stmt(body);
-            }
-            Stmt::For {
-                init,
-                test,
-                update,
-                body,
-            } => {
-                if let Some(init) = init {
-                    self.stmt(init);
-                }
-                test.iter().chain(update).for_each(|e| self.expr(e));
-                self.stmt(body);
-            }
-            Stmt::ForIn {
-                left,
-                object: e,
-                body,
-            }
-            | Stmt::ForOf {
-                left,
-                iterable: e,
-                body,
-            } => {
+                param: Some(param), ..
+            } => self.bound_opaquely(param),
+            Stmt::ForIn { left, .. } | Stmt::ForOf { left, .. } => {
                 let (ForTarget::Decl(_, target) | ForTarget::Assign(target)) = left;
                 self.bound_opaquely(target);
-                self.pattern(target);
-                self.expr(e);
-                self.stmt(body);
             }
-            Stmt::Labeled { body, .. } => self.stmt(body),
-            Stmt::Break { .. } | Stmt::Continue { .. } | Stmt::Empty | Stmt::Unknown { .. } => {}
+            _ => {}
         }
+        walk_stmt(self, stmt);
     }
 
     fn function(&mut self, function: &'p Function) {
@@ -337,18 +263,46 @@ impl<'p> Facts<'p> {
         for param in &function.params {
             let (Param::Pattern(p) | Param::Rest(p)) = param;
             self.bound_opaquely(p);
-            self.pattern(p);
         }
         for (sym, hoisted) in &function.hoisted {
             self.opaque.insert(*sym);
             self.function(hoisted);
         }
-        function.body.iter().for_each(|s| self.stmt(s));
-        if let Some(e) = &function.expression {
-            self.expr(e);
-        }
+        walk_function(self, function);
     }
 
+    fn expr(&mut self, expr: &'p Expr) {
+        match &expr.kind {
+            ExprKind::Call { callee, args, .. } => {
+                self.calls.push(expr);
+                if let (Some(name), Some(Arg::Expr(first))) = (member_name(callee), args.first())
+                    && MERGERS.contains(&name)
+                    && let Some(sym) = root(first)
+                {
+                    self.mutated.insert(sym);
+                }
+            }
+            ExprKind::Unary { op, argument } => {
+                if *op == UnaryOp::Delete
+                    && let Some(sym) = root(argument)
+                {
+                    self.mutated.insert(sym);
+                }
+            }
+            ExprKind::Assign { op, target, value } => match (op, &**target) {
+                (AssignOp::Assign, Pattern::Bind { sym, .. }) => {
+                    self.bindings.entry(*sym).or_default().push(value)
+                }
+                (_, target) => self.bound_opaquely(target),
+            },
+            ExprKind::Update { target, .. } => self.bound_opaquely(target),
+            _ => {}
+        }
+        walk_expr(self, expr);
+    }
+}
+
+impl<'p> Facts<'p> {
     /// Marks every variable `pattern` binds as bound to a value this walk does not follow.
     fn bound_opaquely(&mut self, pattern: &Pattern) {
         match pattern {
@@ -370,133 +324,6 @@ impl<'p> Facts<'p> {
                 }
             }
             Pattern::Global { .. } | Pattern::Unknown(_) => {}
-        }
-    }
-
-    /// Walks the expressions inside a pattern (member targets, computed keys, defaults).
-    fn pattern(&mut self, pattern: &'p Pattern) {
-        match pattern {
-            Pattern::Member(e) => self.expr(e),
-            Pattern::Object { props, rest, .. } => {
-                for prop in props {
-                    self.key(&prop.key);
-                    self.pattern(&prop.value);
-                }
-                rest.iter().for_each(|p| self.pattern(p));
-            }
-            Pattern::Array { items, rest, .. } => {
-                items.iter().flatten().for_each(|p| self.pattern(p));
-                rest.iter().for_each(|p| self.pattern(p));
-            }
-            Pattern::Default { pattern, default } => {
-                self.pattern(pattern);
-                self.expr(default);
-            }
-            Pattern::Bind { .. } | Pattern::Global { .. } | Pattern::Unknown(_) => {}
-        }
-    }
-
-    fn key(&mut self, key: &'p PropKey) {
-        if let PropKey::Computed(e) = key {
-            self.expr(e);
-        }
-    }
-
-    fn args(&mut self, args: &'p [Arg]) {
-        for arg in args {
-            let (Arg::Expr(e) | Arg::Spread(e)) = arg;
-            self.expr(e);
-        }
-    }
-
-    fn expr(&mut self, expr: &'p Expr) {
-        match &expr.kind {
-            ExprKind::Template { exprs, .. } | ExprKind::Sequence(exprs) => {
-                exprs.iter().for_each(|e| self.expr(e))
-            }
-            ExprKind::Member { object, property, .. } => {
-                self.expr(object);
-                if let MemberProp::Computed(p) = property {
-                    self.expr(p);
-                }
-            }
-            ExprKind::Call { callee, args, .. } => {
-                self.calls.push(expr);
-                if let (Some(name), Some(Arg::Expr(first))) = (member_name(callee), args.first())
-                    && MERGERS.contains(&name)
-                    && let Some(sym) = root(first)
-                {
-                    self.mutated.insert(sym);
-                }
-                self.expr(callee);
-                self.args(args);
-            }
-            ExprKind::New { callee, args } => {
-                self.expr(callee);
-                self.args(args);
-            }
-            ExprKind::Chain(e) | ExprKind::Await(e) => self.expr(e),
-            ExprKind::Unary { op, argument } => {
-                if *op == UnaryOp::Delete
-                    && let Some(sym) = root(argument)
-                {
-                    self.mutated.insert(sym);
-                }
-                self.expr(argument);
-            }
-            ExprKind::Assign { op, target, value } => {
-                match (op, &**target) {
-                    (AssignOp::Assign, Pattern::Bind { sym, .. }) => {
-                        self.bindings.entry(*sym).or_default().push(value)
-                    }
-                    (_, target) => self.bound_opaquely(target),
-                }
-                self.pattern(target);
-                self.expr(value);
-            }
-            ExprKind::Update { target, .. } => {
-                self.bound_opaquely(target);
-                self.pattern(target);
-            }
-            ExprKind::Binary { left, right, .. } | ExprKind::Logical { left, right, .. } => {
-                self.expr(left);
-                self.expr(right);
-            }
-            ExprKind::Conditional {
-                test,
-                then,
-                otherwise,
-            } => {
-                self.expr(test);
-                self.expr(then);
-                self.expr(otherwise);
-            }
-            ExprKind::Object(props) => {
-                for prop in props {
-                    match prop {
-                        Prop::KeyValue { key, value, .. } => {
-                            self.key(key);
-                            self.expr(value);
-                        }
-                        Prop::Spread(e) => self.expr(e),
-                        Prop::Accessor { key, .. } => self.key(key),
-                    }
-                }
-            }
-            ExprKind::Array(items) => {
-                for item in items.iter().flatten() {
-                    let (Arg::Expr(e) | Arg::Spread(e)) = item;
-                    self.expr(e);
-                }
-            }
-            ExprKind::Function(function) => self.function(function),
-            ExprKind::Str(_)
-            | ExprKind::Num(_)
-            | ExprKind::Bool(_)
-            | ExprKind::Null
-            | ExprKind::Ident { .. }
-            | ExprKind::This
-            | ExprKind::Unknown(_) => {}
         }
     }
 

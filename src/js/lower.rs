@@ -955,7 +955,7 @@ mod tests {
     fn lower_ir(text: &str) -> Program {
         lower(text).ir
     }
-    use crate::js::ir::{ExprKind as K, SwitchCase};
+    use crate::js::ir::ExprKind as K;
 
     /// Every statement, expression, pattern and function of a program, in lowering order.
     #[derive(Default)]
@@ -966,186 +966,33 @@ mod tests {
         functions: Vec<&'p Function>,
     }
 
-    impl<'p> All<'p> {
-        fn of(program: &'p Program) -> All<'p> {
-            let mut all = All::default();
-            for s in &program.body {
-                all.stmt(s);
-            }
-            all
-        }
-
+    impl<'p> crate::js::walk::Visit<'p> for All<'p> {
         fn stmt(&mut self, s: &'p Stmt) {
             self.stmts.push(s);
-            match s {
-                Stmt::Expr(e) => self.expr(e),
-                Stmt::Decl { pattern, init, .. } => {
-                    self.pattern(pattern);
-                    init.iter().for_each(|e| self.expr(e));
-                }
-                Stmt::FunctionDecl { function, .. } => self.function(function),
-                Stmt::If {
-                    test,
-                    then,
-                    otherwise,
-                } => {
-                    self.expr(test);
-                    self.stmt(then);
-                    otherwise.iter().for_each(|s| self.stmt(s));
-                }
-                Stmt::Block(b) => b.iter().for_each(|s| self.stmt(s)),
-                Stmt::Return { value, .. } => value.iter().for_each(|e| self.expr(e)),
-                Stmt::Throw { value, .. } => self.expr(value),
-                Stmt::Try {
-                    block,
-                    param,
-                    handler,
-                    finalizer,
-                } => {
-                    block.iter().for_each(|s| self.stmt(s));
-                    param.iter().for_each(|p| self.pattern(p));
-                    handler.iter().flatten().for_each(|s| self.stmt(s));
-                    finalizer.iter().flatten().for_each(|s| self.stmt(s));
-                }
-                Stmt::Switch { discriminant, cases } => {
-                    self.expr(discriminant);
-                    for SwitchCase { test, body, .. } in cases {
-                        test.iter().for_each(|e| self.expr(e));
-                        body.iter().for_each(|s| self.stmt(s));
-                    }
-                }
-                Stmt::While { test, body, .. } => {
-                    self.expr(test);
-                    self.stmt(body);
-                }
-                Stmt::For {
-                    init,
-                    test,
-                    update,
-                    body,
-                } => {
-                    init.iter().for_each(|s| self.stmt(s));
-                    test.iter().chain(update).for_each(|e| self.expr(e));
-                    self.stmt(body);
-                }
-                Stmt::ForIn {
-                    left,
-                    object: e,
-                    body,
-                }
-                | Stmt::ForOf {
-                    left,
-                    iterable: e,
-                    body,
-                } => {
-                    match left {
-                        ForTarget::Decl(_, p) | ForTarget::Assign(p) => self.pattern(p),
-                    }
-                    self.expr(e);
-                    self.stmt(body);
-                }
-                Stmt::Labeled { body, .. } => self.stmt(body),
-                Stmt::Break { .. } | Stmt::Continue { .. } | Stmt::Empty | Stmt::Unknown { .. } => {}
-            }
+            crate::js::walk::walk_stmt(self, s);
         }
 
         fn function(&mut self, f: &'p Function) {
             self.functions.push(f);
-            for p in &f.params {
-                match p {
-                    Param::Pattern(p) | Param::Rest(p) => self.pattern(p),
-                }
-            }
-            f.body.iter().for_each(|s| self.stmt(s));
-            f.expression.iter().for_each(|e| self.expr(e));
+            crate::js::walk::walk_function(self, f);
         }
 
         fn pattern(&mut self, p: &'p Pattern) {
             self.patterns.push(p);
-            match p {
-                Pattern::Member(e) => self.expr(e),
-                Pattern::Object { props, rest, .. } => {
-                    for prop in props {
-                        self.key(&prop.key);
-                        self.pattern(&prop.value);
-                    }
-                    rest.iter().for_each(|p| self.pattern(p));
-                }
-                Pattern::Array { items, rest, .. } => {
-                    items.iter().flatten().for_each(|p| self.pattern(p));
-                    rest.iter().for_each(|p| self.pattern(p));
-                }
-                Pattern::Default { pattern, default } => {
-                    self.pattern(pattern);
-                    self.expr(default);
-                }
-                Pattern::Bind { .. } | Pattern::Global { .. } | Pattern::Unknown(_) => {}
-            }
-        }
-
-        fn key(&mut self, key: &'p PropKey) {
-            if let PropKey::Computed(e) = key {
-                self.expr(e);
-            }
-        }
-
-        fn args(&mut self, args: impl IntoIterator<Item = &'p Arg>) {
-            for a in args {
-                match a {
-                    Arg::Expr(e) | Arg::Spread(e) => self.expr(e),
-                }
-            }
+            crate::js::walk::walk_pattern(self, p);
         }
 
         fn expr(&mut self, e: &'p Expr) {
             self.exprs.push(e);
-            match &e.kind {
-                K::Template { exprs, .. } | K::Sequence(exprs) => exprs.iter().for_each(|e| self.expr(e)),
-                K::Member { object, property, .. } => {
-                    self.expr(object);
-                    if let MemberProp::Computed(p) = property {
-                        self.expr(p);
-                    }
-                }
-                K::Call { callee, args, .. } | K::New { callee, args } => {
-                    self.expr(callee);
-                    self.args(args);
-                }
-                K::Chain(e) | K::Await(e) | K::Unary { argument: e, .. } => self.expr(e),
-                K::Assign { target, value, .. } => {
-                    self.pattern(target);
-                    self.expr(value);
-                }
-                K::Update { target, .. } => self.pattern(target),
-                K::Binary { left, right, .. } | K::Logical { left, right, .. } => {
-                    self.expr(left);
-                    self.expr(right);
-                }
-                K::Conditional {
-                    test,
-                    then,
-                    otherwise,
-                } => {
-                    self.expr(test);
-                    self.expr(then);
-                    self.expr(otherwise);
-                }
-                K::Object(props) => {
-                    for p in props {
-                        match p {
-                            Prop::KeyValue { key, value, .. } => {
-                                self.key(key);
-                                self.expr(value);
-                            }
-                            Prop::Spread(e) => self.expr(e),
-                            Prop::Accessor { key, .. } => self.key(key),
-                        }
-                    }
-                }
-                K::Array(items) => self.args(items.iter().flatten()),
-                K::Function(f) => self.function(f),
-                K::Str(_) | K::Num(_) | K::Bool(_) | K::Null | K::Ident { .. } | K::This | K::Unknown(_) => {}
-            }
+            crate::js::walk::walk_expr(self, e);
+        }
+    }
+
+    impl<'p> All<'p> {
+        fn of(program: &'p Program) -> All<'p> {
+            let mut all = All::default();
+            crate::js::walk::Visit::program(&mut all, program);
+            all
         }
 
         /// Every `Ident` expression named `name`.

@@ -9,6 +9,7 @@
 pub mod ir;
 mod lower;
 pub mod prescan;
+pub mod walk;
 
 pub use lower::parseable;
 

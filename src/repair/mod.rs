@@ -288,29 +288,23 @@ pub fn identity(f: &Finding) -> String {
 
 /// Findings only `before` has, and findings only `after` has (as multisets of identities).
 fn finding_changes(before: &[Finding], after: &[Finding]) -> (Vec<Finding>, Vec<Finding>) {
-    let mut remaining: BTreeMap<_, usize> = BTreeMap::new();
-    for f in after {
-        *remaining.entry(identity(f)).or_default() += 1;
+    (only_in(before, after), only_in(after, before))
+}
+
+/// The findings of `these` that `others` does not have, counting repeats.
+fn only_in(these: &[Finding], others: &[Finding]) -> Vec<Finding> {
+    let mut left: BTreeMap<String, usize> = BTreeMap::new();
+    for f in others {
+        *left.entry(identity(f)).or_default() += 1;
     }
-    let mut fixed = Vec::new();
-    for f in before {
-        match remaining.get_mut(&identity(f)) {
+    let mut out = Vec::new();
+    for f in these {
+        match left.get_mut(&identity(f)) {
             Some(n) if *n > 0 => *n -= 1,
-            _ => fixed.push(f.clone()),
+            _ => out.push(f.clone()),
         }
     }
-    let mut present: BTreeMap<_, usize> = BTreeMap::new();
-    for f in before {
-        *present.entry(identity(f)).or_default() += 1;
-    }
-    let mut introduced = Vec::new();
-    for f in after {
-        match present.get_mut(&identity(f)) {
-            Some(n) if *n > 0 => *n -= 1,
-            _ => introduced.push(f.clone()),
-        }
-    }
-    (fixed, introduced)
+    out
 }
 
 /// Token changes of one export, logins with the same change grouped.

@@ -51,14 +51,7 @@ pub fn human(report: &FixReport, dry_run: bool) -> String {
         let _ = writeln!(out, "not fixed {} {}: {message}", f.policy, at(f));
         let _ = writeln!(out, "  because {}", refused.reason);
         for added in &refused.would_add {
-            let _ = writeln!(
-                out,
-                "  it would add {} ({}) at {}: {}",
-                added.policy,
-                added.severity.as_str(),
-                at(added),
-                added.message
-            );
+            let _ = writeln!(out, "  it would add {}", described(added));
         }
         let _ = writeln!(out, "  {} applies it anyway", refused.overridden_by);
     }
@@ -192,16 +185,20 @@ fn consequences(c: &Consequences, dry_run: bool) -> String {
         c.introduced.len()
     );
     for added in &c.introduced {
-        let _ = writeln!(
-            out,
-            "    added {} ({}) at {}: {}",
-            added.policy,
-            added.severity.as_str(),
-            at(added),
-            added.message
-        );
+        let _ = writeln!(out, "    added {}", described(added));
     }
     out
+}
+
+/// `CL105 (error) at file:line:col: message`.
+fn described(f: &Finding) -> String {
+    format!(
+        "{} ({}) at {}: {}",
+        f.policy,
+        f.severity.as_str(),
+        at(f),
+        f.message
+    )
 }
 
 fn at(f: &Finding) -> String {
