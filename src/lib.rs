@@ -720,8 +720,7 @@ fn fix_in_pool(options: &FixOptions, patch_keywords: &KeywordMap) -> Result<FixR
             // A symbolic link is not edited: writing through it would change its target, and
             // replacing it would change the export's layout.
             let linked = std::fs::symlink_metadata(&file.path).is_ok_and(|m| m.file_type().is_symlink());
-            let on_disk = std::fs::read_to_string(&file.path).ok();
-            if linked || on_disk.as_deref() != Some(&*file.text) {
+            if linked || std::fs::read_to_string(&file.path).ok().as_deref() != Some(&*file.text) {
                 uneditable.insert(file.display.clone());
             }
         }
