@@ -657,3 +657,30 @@ fn consequences_count_attributes_that_scripts_read() {
         "{report:#}"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn files_that_are_symbolic_links_are_not_edited() {
+    let tmp = tempfile::tempdir().unwrap();
+    let saml = "{\"name\": \"corp\", \"strategy\": \"samlp\", \"options\": {\"non_persistent_attrs\": [\"race\", \"user.race\"]}}\n";
+    let rule = "function r(user, context, callback) {\n  callback(null, user, context);\n}\n";
+    let root = small_export(tmp.path(), "a", saml, rule);
+    // The connection file is a link to a file elsewhere in the export.
+    std::fs::create_dir_all(root.join("shared")).unwrap();
+    std::fs::rename(root.join("connections/corp.json"), root.join("shared/corp.json")).unwrap();
+    std::os::unix::fs::symlink("../shared/corp.json", root.join("connections/corp.json")).unwrap();
+    let report = fix_json(tmp.path(), &["a"]);
+    assert!(report["applied"].as_array().unwrap().is_empty(), "{report:#}");
+    let skipped = report["skipped"].as_array().unwrap();
+    assert_eq!(skipped[0]["finding"]["policy"], "CL201", "{report:#}");
+    assert!(
+        std::fs::symlink_metadata(root.join("connections/corp.json"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(
+        std::fs::read_to_string(root.join("shared/corp.json")).unwrap(),
+        saml
+    );
+}
