@@ -8,7 +8,7 @@
 //!   receives it (unsafe). A connection exported without `options` gets no fix: the export does
 //!   not say what its options are, and writing a deny list alone would stand for all of them.
 
-use super::text::{ListText, Syntax, TextEdit, insert_list_member};
+use super::text::{ListText, Syntax, TextEdit, in_text, insert_list_member};
 use super::{Proposal, Proposer};
 use crate::finding::Finding;
 use crate::fix::Applicability;
@@ -29,9 +29,13 @@ fn entry_at<'t>(p: &Proposer<'t>, finding: &Finding) -> Option<(&'t Connection, 
     })
 }
 
-fn list_text<'t>(p: &Proposer<'t>, list: &DenyList) -> ListText<'t> {
+fn list_text<'t>(p: &Proposer<'t>, list: &DenyList) -> Option<ListText<'t>> {
     let file = p.sources.get(list.loc.file);
-    ListText {
+    let mut spans = std::iter::once(list.loc.span).chain(list.entries.iter().map(|e| e.loc.span));
+    if !spans.all(|span| in_text(&file.text, span)) {
+        return None;
+    }
+    Some(ListText {
         text: &file.text,
         syntax: Syntax::of(&file.display),
         list: list.loc.span,
@@ -40,7 +44,7 @@ fn list_text<'t>(p: &Proposer<'t>, list: &DenyList) -> ListText<'t> {
             .iter()
             .map(|e| trimmed(&file.text, e.loc.span))
             .collect(),
-    }
+    })
 }
 
 /// `span` without the blanks a parser may count at its end (a quoted YAML scalar in a flow
@@ -73,7 +77,7 @@ pub fn nested_entry(p: &Proposer<'_>, finding: &Finding) -> Option<Proposal> {
     let entry = list.entries[index].value.trim();
     let root = crate::checks::nested_deny_path_root(entry)?;
     let denied = |value: &str| list.entries.iter().any(|e| e.value.trim() == value);
-    let text = list_text(p, list);
+    let text = list_text(p, list)?;
     if denied(&root) {
         let edit = text.remove(index)?;
         return Some(proposal(
@@ -104,7 +108,7 @@ pub fn duplicate_entry(p: &Proposer<'_>, finding: &Finding) -> Option<Proposal> 
     if !repeats {
         return None;
     }
-    let edit = list_text(p, list).remove(index)?;
+    let edit = list_text(p, list)?.remove(index)?;
     Some(proposal(
         list.loc.file,
         connection,
@@ -133,7 +137,7 @@ pub fn sensitive_attribute(p: &Proposer<'_>, finding: &Finding) -> Option<Propos
         if list.entries.iter().any(|e| e.value.trim() == attribute) {
             return None;
         }
-        let edit = list_text(p, list).append(attribute)?;
+        let edit = list_text(p, list)?.append(attribute)?;
         return Some(proposal(
             list.loc.file,
             connection,
@@ -169,6 +173,7 @@ fn connection_options_file(p: &Proposer<'_>, connection: &Connection) -> Option<
     let options = connection.options.as_ref()?;
     let file = connection.loc.file;
     let text = &p.sources.get(file).text;
-    // The options node must lie inside the connection's own file.
-    (options.span.end as usize <= text.len()).then_some(file)
+    // The options node and its keys must lie inside the connection's own file.
+    let mut keys = options.as_object()?.iter().map(|m| m.key_span);
+    (in_text(text, options.span) && keys.all(|k| in_text(text, k))).then_some(file)
 }

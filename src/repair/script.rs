@@ -29,10 +29,8 @@ use crate::source::Span;
 /// The script text the finding points into, when it is a JavaScript file.
 fn script_of<'t>(p: &Proposer<'t>, finding: &Finding) -> Option<&'t str> {
     let file = p.sources.get(finding.location.source);
-    file.display
-        .to_ascii_lowercase()
-        .ends_with(".js")
-        .then_some(&*file.text)
+    let script = file.display.to_ascii_lowercase().ends_with(".js");
+    (script && super::text::in_text(&file.text, finding.location.span)).then_some(&*file.text)
 }
 
 /// CL103: remove a statement that writes a claim Auth0 ignores.

@@ -310,6 +310,13 @@ pub fn line_ending(text: &str) -> &'static str {
     }
 }
 
+/// Whether `span` lies in `text` on character boundaries: every span a fix starts from is
+/// checked, so no slice taken from it can panic.
+pub fn in_text(text: &str, span: Span) -> bool {
+    let (start, end) = (span.start as usize, span.end as usize);
+    start <= end && text.is_char_boundary(start) && text.is_char_boundary(end)
+}
+
 /// `text` with `edits` (non-overlapping, any order) applied.
 pub fn apply(text: &str, edits: &[TextEdit]) -> String {
     let mut sorted: Vec<&TextEdit> = edits.iter().collect();
