@@ -179,7 +179,7 @@ fn check_summary(case: &Case, kind: ScriptKind, problems: &mut Vec<String>) {
         &lowered.ir,
         &case.script,
         kind,
-        Mode::Abstract(facts),
+        Mode::Abstract(facts.clone()),
         STEP_BUDGET,
         &claimlint::platform::Platform::builtin_signals(),
     );
@@ -201,7 +201,9 @@ fn check_summary(case: &Case, kind: ScriptKind, problems: &mut Vec<String>) {
         if per.contains_key(&label) {
             problems.push(format!("{token}: claim `{label}` listed twice in the summary"));
         }
-        per.insert(label, (c.must, c.value.clone(), c.condition.clone()));
+        // A claim set to a login fact has that login's value.
+        let value = c.value.resolve(|fact| facts.values.get(&fact).cloned());
+        per.insert(label, (c.must, value, c.condition.clone()));
     }
     for token in ["id_token", "access_token"] {
         let expected = case.expect.claims.get(token);

@@ -317,9 +317,29 @@ impl Analysis {
             })
             .collect();
 
+        // Which summaries of each unit set a claim to the client's name or id (see
+        // `ClaimValue::Fact`): their logins differ by client.
+        let by_client: Vec<Vec<bool>> = per_unit
+            .iter()
+            .map(|(_, memo, _)| {
+                memo.summaries
+                    .iter()
+                    .map(|summary| {
+                        summary.claims.iter().any(|c| {
+                            matches!(
+                                c.value,
+                                ClaimValue::Fact(Fact::ClientName | Fact::ClientId | Fact::ClientMetadata)
+                            )
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
+
         // Logins that use the same summaries through the same connection and pipeline share
         // one evaluation. What the evaluation depends on besides the scripts: the login's
-        // shape, and of the client only its Auth0-side SSO setting (a deny-list exclusion).
+        // shape, of the client only its Auth0-side SSO setting (a deny-list exclusion), and
+        // the client itself where a claim is set to its name or id.
         let unit_positions: Vec<Vec<usize>> = lists
             .iter()
             .map(|list| list.iter().filter_map(|r| units.binary_search(r).ok()).collect())
@@ -354,6 +374,13 @@ impl Analysis {
             // already says which those are.
             for &u in positions.iter().filter(|&&u| !per_unit[u].2.is_empty()) {
                 key.extend([u as u32, pick(u, i)]);
+            }
+            if let Some(c) = login.client
+                && positions
+                    .iter()
+                    .any(|&u| by_client[u].get(pick(u, i) as usize).copied().unwrap_or(false))
+            {
+                key.push(first_client[c] as u32);
             }
             let next = representatives.len();
             let group = *by_shape.entry(key).or_insert(next);

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::host::{Mode, ScriptKind};
-use super::summary::{self, ClaimKey, LoginOutcome};
+use super::summary::{self, ClaimKey, ClaimValue, LoginOutcome};
 use crate::proof::TokenKind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,14 +71,16 @@ pub fn run_closed(kind: ClosedKind, source: &str, input: &serde_json::Value) -> 
             run.exact = false;
             continue;
         };
-        if !claim.must || contains_unknown(&claim.value) {
+        // A closed run has every fact concrete: a claim standing for a fact is not exact.
+        let value = claim.value.resolve(|_| None);
+        if !claim.must || contains_unknown(&value) || matches!(claim.value, ClaimValue::Fact(_)) {
             run.exact = false;
         }
         let token = match claim.token {
             TokenKind::IdToken => &mut run.id_token,
             TokenKind::AccessToken => &mut run.access_token,
         };
-        token.insert(name.clone(), claim.value.clone());
+        token.insert(name.clone(), value);
     }
     if kind == ClosedKind::Hook {
         run.access_token.remove("scope");

@@ -46,6 +46,20 @@ pub enum Fact {
     Protocol,
 }
 
+impl Fact {
+    /// The fact in words (`client name`).
+    pub fn label(self) -> &'static str {
+        match self {
+            Fact::ClientName => "client name",
+            Fact::ClientId => "client id",
+            Fact::ClientMetadata => "client metadata",
+            Fact::Connection => "connection",
+            Fact::Strategy => "connection strategy",
+            Fact::Protocol => "protocol",
+        }
+    }
+}
+
 /// The text of a login fact (`context.clientName`) that a script has so far only kept in a
 /// variable and compared with known strings. As long as nothing else looks at it, the run
 /// depends on the value only through those comparisons, and its summary serves every login
@@ -75,6 +89,11 @@ impl FactText {
 
     pub fn observed(&self) -> bool {
         self.observed.load(Ordering::Relaxed)
+    }
+
+    /// Marks the text as looked at.
+    pub fn mark_observed(&self) {
+        self.observed.store(true, Ordering::Relaxed);
     }
 
     /// Takes back a look that changed nothing (see `Machine::eval_args_unobserved`).
@@ -486,6 +505,22 @@ pub struct Prop {
     pub site: Option<Site>,
     /// Set when the script wrote it (not when it came with the input).
     pub written: bool,
+    /// On a token object only: the value (a `Str`) is this login fact's text, put there
+    /// unlooked-at (`context.idToken[ns + 'app'] = context.clientName`). Until the script reads
+    /// the object, the claim stands for "the login's value of the fact", and the run serves
+    /// every login that compares the fact the same way. Reading the object in any way but the
+    /// final summary marks the fact looked at (see [`State::obj`]).
+    pub fact: Option<Arc<FactText>>,
+}
+
+impl Prop {
+    /// Drops the property's fact marker, marking the fact looked at: its text is now part of
+    /// what the value is, not a stand-in.
+    fn settle_fact(&mut self) {
+        if let Some(fact) = self.fact.take() {
+            fact.mark_observed();
+        }
+    }
 }
 
 /// A place in a script: which script and where.
@@ -557,6 +592,15 @@ impl Object {
         self.props.iter().find(|p| &*p.key == key)
     }
 
+    /// Marks every login fact held unlooked-at in the object's properties as looked at.
+    fn mark_facts_observed(&self) {
+        if self.sink.is_some() {
+            for fact in self.props.iter().filter_map(|p| p.fact.as_ref()) {
+                fact.mark_observed();
+            }
+        }
+    }
+
     /// Whether every key is known (no unknown rest, no unknown-key write).
     pub fn is_closed(&self) -> bool {
         self.rest == Rest::Closed && self.dyn_writes.is_empty() && !self.open_items
@@ -589,9 +633,20 @@ impl Object {
                 Some((j, q)) => {
                     seen[j] = true;
                     // Unchanged on both paths: nothing to join.
-                    if q.presence == p.presence && q.site == p.site && q.value.same(&p.value) {
+                    if q.presence == p.presence
+                        && q.site == p.site
+                        && q.value.same(&p.value)
+                        && same_fact(&p.fact, &q.fact)
+                    {
                         p.written |= q.written;
                         continue;
+                    }
+                    if !(q.value.same(&p.value) && same_fact(&p.fact, &q.fact)) {
+                        // Paths that put different values: the joined value holds the text.
+                        p.settle_fact();
+                        if let Some(fact) = &q.fact {
+                            fact.mark_observed();
+                        }
                     }
                     p.value = p.value.join(&q.value);
                     p.presence = p.presence.and_cond(pc_self).or(&q.presence.and_cond(pc_other));
@@ -603,6 +658,7 @@ impl Object {
                 None => {
                     p.presence = p.presence.and_cond(pc_self);
                     if other.rest != Rest::Closed {
+                        p.settle_fact();
                         p.value = p.value.join(&Val::unknown("a property set on another path"));
                     }
                 }
@@ -644,6 +700,15 @@ impl Object {
                 self.dyn_writes.push(w);
             }
         }
+    }
+}
+
+/// Whether two fact markers stand for the same text.
+fn same_fact(a: &Option<Arc<FactText>>, b: &Option<Arc<FactText>>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+        _ => false,
     }
 }
 
@@ -696,11 +761,28 @@ impl State {
         }
     }
 
+    /// An object, to read: the login facts a token object holds unlooked-at (see
+    /// [`Prop::fact`]) count as looked at from now on, since the reader may use their text.
     pub fn obj(&self, id: ObjId) -> Option<&Object> {
+        let object = self.obj_unread(id)?;
+        object.mark_facts_observed();
+        Some(object)
+    }
+
+    /// An object, to change (which may read it too, as [`State::obj`]).
+    pub fn obj_mut(&mut self, id: ObjId) -> Option<&mut Object> {
+        let object = self.obj_mut_unread(id)?;
+        object.mark_facts_observed();
+        Some(object)
+    }
+
+    /// An object as it is, its fact markers untouched: for the final summary of a run.
+    pub fn obj_unread(&self, id: ObjId) -> Option<&Object> {
         self.heap.get(&id).map(|o| &**o)
     }
 
-    pub fn obj_mut(&mut self, id: ObjId) -> Option<&mut Object> {
+    /// An object to write one property of, its other properties unread (property writes only).
+    pub fn obj_mut_unread(&mut self, id: ObjId) -> Option<&mut Object> {
         self.heap.get_mut(&id).map(Arc::make_mut)
     }
 

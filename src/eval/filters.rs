@@ -442,7 +442,7 @@ mod tests {
         let claim = ClaimSet {
             token: TokenKind::IdToken,
             key: ClaimKey::Exact(name.into()),
-            value: serde_json::Value::Null,
+            value: crate::eval::summary::ClaimValue::json(serde_json::Value::Null),
             attribute: None,
             must: true,
             condition: None,

@@ -755,9 +755,17 @@ mod tests {
         ] {
             assert_eq!(facts_read(&action(ignored)), [], "{ignored}");
         }
-        // The value reaches a token, an argument does something, or the call is a signal.
-        for read in [
+        // Passed into a token untouched, the value is the login's own: the claim stands for it.
+        for kept in [
             "api.idToken.setCustomClaim('https://x.example/app', event.client.name);",
+            "const app = event.client.name; api.accessToken.setCustomClaim('https://x.example/app', app);",
+        ] {
+            assert_eq!(facts_read(&action(kept)), [], "{kept}");
+        }
+        // The script looks at the value, an argument does something, or the call is a signal.
+        for read in [
+            "api.idToken.setCustomClaim('https://x.example/app', event.client.name.toLowerCase());",
+            "api.idToken.setCustomClaim('https://x.example/app', { app: event.client.name });",
             "console.log(event.client.name.toUpperCase());",
             "let app; console.log(app = event.client.name); api.idToken.setCustomClaim('https://x.example/a', app);",
             "api.multifactor.enable(event.client.name);",

@@ -20,8 +20,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::domain::{
-    BranchId, Closure, Cond, DynWrite, EventKind, Frame, FrameId, ObjId, ObjKind, Object, Opaque, Prop, Rest,
-    Site, State, Val, number_text,
+    BranchId, Closure, Cond, DynWrite, EventKind, FactText, Frame, FrameId, ObjId, ObjKind, Object, Opaque,
+    Prop, Rest, Site, State, Val, number_text,
 };
 use crate::js::ir::{
     Arg, AssignOp, BinaryOp, DeclKind, Expr, ExprKind, ForTarget, LogicalOp, MemberProp, Param, Pattern,
@@ -608,9 +608,22 @@ impl Machine {
         }
         let labels = std::mem::take(&mut self.pending_labels);
         match stmt {
-            Stmt::Expr(e) => {
-                self.eval(st, e, env);
-            }
+            Stmt::Expr(e) => match &e.kind {
+                // `context.idToken[name] = context.clientName;`: nothing uses the value but the
+                // write, so a login fact may reach a token unlooked-at (see `Prop::fact`).
+                ExprKind::Assign {
+                    op: AssignOp::Assign,
+                    target,
+                    value,
+                } if matches!(**target, Pattern::Member(_)) => {
+                    if self.enter(st, e.span).is_none() {
+                        self.eval_assign(st, AssignOp::Assign, target, value, env, e.span, true);
+                    }
+                }
+                _ => {
+                    self.eval(st, e, env);
+                }
+            },
             Stmt::Decl {
                 kind, pattern, init, ..
             } => {
@@ -1516,8 +1529,29 @@ impl Machine {
         }
     }
 
-    /// Writes `object[key] = value`.
+    /// Writes `object[key] = value`. A [`Val::Fact`] value is written as its text; a token
+    /// object keeps it unlooked-at ([`super::domain::Prop::fact`]), any other write looks at it.
     pub fn set(&mut self, st: &mut State, object: &Val, key: &Val, value: Val, span: Span) {
+        let (value, mut fact) = match value {
+            Val::Fact(fact) if !fact.observed() => (Val::Str(fact.text.clone()), Some(fact)),
+            other => (other.concrete(), None),
+        };
+        self.set_value(st, object, key, value, span, &mut fact);
+        if let Some(fact) = fact {
+            fact.mark_observed();
+        }
+    }
+
+    /// [`Machine::set`] of a plain value; `fact` is taken when the write keeps it unlooked-at.
+    fn set_value(
+        &mut self,
+        st: &mut State,
+        object: &Val,
+        key: &Val,
+        value: Val,
+        span: Span,
+        fact: &mut Option<Arc<FactText>>,
+    ) {
         if !st.alive {
             return;
         }
@@ -1555,7 +1589,8 @@ impl Machine {
                     return;
                 }
                 let pc = st.pc.clone();
-                let Some(obj) = st.obj_mut(id) else { return };
+                // A write reads nothing of the object's other properties.
+                let Some(obj) = st.obj_mut_unread(id) else { return };
                 let exact = match key {
                     Val::Str(_) | Val::Num(_) | Val::Bool(_) | Val::Null | Val::Undef => key.exact_text(),
                     _ => None,
@@ -1587,7 +1622,11 @@ impl Machine {
                         if obj.props.len() >= MAX_ENTRIES && obj.prop(&name).is_none() {
                             return;
                         }
-                        put(obj, name, value, Some(site), pc, true);
+                        let sink = obj.sink.is_some();
+                        put(obj, name.clone(), value, Some(site), pc, true);
+                        if sink && let Some(p) = obj.props.iter_mut().find(|p| p.key == name) {
+                            p.fact = fact.take();
+                        }
                     }
                     None => {
                         if obj.dyn_writes.len() < MAX_ENTRIES {
@@ -1613,7 +1652,7 @@ impl Machine {
     fn delete(&mut self, st: &mut State, object: &Val, key: &Val) {
         let Val::Obj(id) = object else { return };
         let Some(name) = key.exact_text() else { return };
-        if let Some(obj) = st.obj_mut(*id) {
+        if let Some(obj) = st.obj_mut_unread(*id) {
             obj.props.retain(|p| p.key != name);
             obj.dyn_writes
                 .retain(|w| w.key.exact_text().is_none_or(|k| k != name));
@@ -1736,7 +1775,7 @@ impl Machine {
                 self.construct(st, &c, args, expr.span)
             }
             ExprKind::Assign { op, target, value } => {
-                self.eval_assign(st, *op, target, value, env, expr.span)
+                self.eval_assign(st, *op, target, value, env, expr.span, false)
             }
             ExprKind::Update {
                 increment,
@@ -1998,7 +2037,18 @@ impl Machine {
                     None if self.ignores_args(&f) && args.iter().all(pure_arg) => {
                         self.eval_args_unobserved(st, args, env)
                     }
-                    None => self.eval_args(st, args, env),
+                    None => match (&f, &args[..]) {
+                        // `api.idToken.setCustomClaim(name, event.client.name)` keeps its value
+                        // for the token only: a login fact may stay unlooked-at.
+                        (Val::Native(path), [Arg::Expr(name), Arg::Expr(value)])
+                            if path.starts_with("api.") && path.ends_with(".setCustomClaim") =>
+                        {
+                            let name = self.eval(st, name, env);
+                            let value = self.eval_operand(st, value, env);
+                            vec![name, value]
+                        }
+                        _ => self.eval_args(st, args, env),
+                    },
                 };
                 self.arg_spans = spans;
                 Some(self.call(st, &f, this, args, expr.span))
@@ -2178,6 +2228,9 @@ impl Machine {
         }
     }
 
+    /// `target op= value`. With `value_unused` (a statement of its own), a plain `=` may write
+    /// a login fact's text unlooked-at, and the returned value may be a [`Val::Fact`].
+    #[allow(clippy::too_many_arguments)]
     fn eval_assign(
         &mut self,
         st: &mut State,
@@ -2186,6 +2239,7 @@ impl Machine {
         value: &Expr,
         env: FrameId,
         span: Span,
+        value_unused: bool,
     ) -> Val {
         // The member's object and key are evaluated once, before the value.
         let member = match target {
@@ -2204,11 +2258,8 @@ impl Machine {
             None => m.read_pattern(st, target, env),
         };
         let new = match op {
-            AssignOp::Assign => {
-                let v = self.eval(st, value, env);
-                // `function` values assigned to names keep their closure.
-                v
-            }
+            AssignOp::Assign if value_unused => self.eval_operand(st, value, env),
+            AssignOp::Assign => self.eval(st, value, env),
             AssignOp::Compound(bop) => {
                 let old = current(self, st);
                 let r = self.eval(st, value, env);
@@ -2623,6 +2674,7 @@ pub fn put(object: &mut Object, key: Text, value: Val, site: Option<Site>, prese
     match object.props.iter_mut().find(|p| p.key == key) {
         Some(p) => {
             p.value = value;
+            p.fact = None;
             p.presence = if p.presence.is_always() {
                 p.presence.clone()
             } else {
@@ -2644,6 +2696,7 @@ pub fn put(object: &mut Object, key: Text, value: Val, site: Option<Site>, prese
                     presence,
                     site,
                     written,
+                    fact: None,
                 });
             }
         }
@@ -2729,6 +2782,8 @@ fn widen(st: &mut State, entry: &State) {
                 .is_some_and(|b| b.value.same(&p.value));
             if !same && !matches!(p.value, Val::Func(_) | Val::Obj(_)) {
                 p.value = Val::derived("a value a loop changes", &p.value);
+                // The value is no longer the fact's text.
+                p.fact = None;
             }
         }
     }

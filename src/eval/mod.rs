@@ -42,4 +42,4 @@ use host::{Fact, FactRead, LoginFacts, Mode, ScriptKind};
 pub use pipeline::{Evaluation, ScriptWrite, SignalAt, compact_tokens, trace_of};
 pub use scenario::{LoginRequest, login_facts, requested_scenario, scenarios, storage_scenario};
 pub use scripts::{ScriptUnit, Scripts, lower_scripts, lower_scripts_within};
-use summary::{ClaimSet, LoginOutcome, SignalKind, Summary};
+use summary::{ClaimSet, ClaimValue, LoginOutcome, SignalKind, Summary};

@@ -82,7 +82,7 @@ struct TokenWrite {
     /// The claim's place among every claim name of the analysis's parts (see [`rank_claims`]),
     /// so that sorting an outcome's claims compares numbers; 0 when unranked.
     rank: u32,
-    value: Arc<serde_json::Value>,
+    value: ClaimValue,
     may: Option<Option<Arc<str>>>,
 }
 
@@ -135,6 +135,8 @@ pub struct ScriptOutcome {
     /// Claims issued on some paths only; read through [`ScriptOutcome::conditions`].
     pub may: BTreeMap<TokenKind, ClaimList>,
     pub parts: Vec<Arc<ScriptPart>>,
+    /// The login facts some issued claim stands for (see [`ClaimValue::Fact`]), sorted.
+    pub facts: Vec<Fact>,
 }
 
 impl ScriptPart {
@@ -237,12 +239,13 @@ impl ScriptOutcome {
         &self.parts[w.part as usize].token_writes[w.write as usize]
     }
 
-    /// The claims the scripts issue on `token`, by name, with their values.
-    pub fn issued(&self, token: TokenKind) -> impl Iterator<Item = (&str, &serde_json::Value)> {
+    /// The claims the scripts issue on `token`, by name, with their values (a login fact's
+    /// value is the login's: see [`Evaluation::tokens`]).
+    pub fn issued(&self, token: TokenKind) -> impl Iterator<Item = (&str, &ClaimValue)> {
         self.script_tokens.get(&token).into_iter().flat_map(|list| {
             list.0.iter().map(|&w| {
                 let write = self.write_at(w);
-                (&*write.claim, &*write.value)
+                (&*write.claim, &write.value)
             })
         })
     }
@@ -306,6 +309,8 @@ pub struct Evaluation {
     pub profile_trace: Vec<TraceEntry>,
     /// Clients whose logins this evaluation stands for.
     pub members: Vec<String>,
+    /// The login's values of the facts in [`ScriptOutcome::facts`].
+    pub facts: Vec<(Fact, Option<String>)>,
 }
 
 impl std::ops::Deref for Evaluation {
@@ -343,13 +348,19 @@ impl Evaluation {
 
     /// The claims as issued, by token: the scripts' and the profile's.
     pub fn tokens(&self) -> Tokens {
+        let value_of = |fact: Fact| {
+            self.facts
+                .iter()
+                .find(|(f, _)| *f == fact)
+                .and_then(|(_, value)| value.clone())
+        };
         let mut tokens: Tokens = self
             .script_tokens
             .keys()
             .map(|&token| {
                 let claims = self
                     .issued(token)
-                    .map(|(claim, value)| (claim.to_string(), value.clone()))
+                    .map(|(claim, value)| (claim.to_string(), value.resolve(value_of)))
                     .collect();
                 (token, claims)
             })
@@ -464,12 +475,18 @@ pub(crate) fn with_profile(
     scenario: &Scenario,
     scripts: Arc<ScriptOutcome>,
 ) -> Evaluation {
+    let facts = scripts
+        .facts
+        .iter()
+        .map(|&fact| (fact, super::scenario::fact_value(tenant, scenario, fact)))
+        .collect();
     let mut evaluation = Evaluation {
         scenario: scenario.clone(),
         scripts,
         profile_claims: BTreeMap::new(),
         profile_trace: Vec::new(),
         members: Vec::new(),
+        facts,
     };
     let denied = matches!(
         evaluation.outcome,
@@ -551,7 +568,7 @@ pub(crate) fn compose_part(
                 token: claim.token,
                 claim: claim.key.label().into(),
                 rank: 0,
-                value: Arc::new(claim.value.clone()),
+                value: claim.value.clone(),
                 may: Some(match (&claim.condition, claim.must) {
                     (Some(c), false) => Some(c.as_str().into()),
                     _ => None,
@@ -574,7 +591,7 @@ pub(crate) fn compose_part(
                 token: TokenKind::IdToken,
                 claim: write.attribute.as_str().into(),
                 rank: 0,
-                value: Arc::new(write.value.clone()),
+                value: ClaimValue::json(write.value.clone()),
                 may: None,
             });
             part.legacy_copies.push(file.line_col(write.span.start).line);
@@ -638,6 +655,7 @@ pub(crate) fn assemble(parts: Vec<Arc<ScriptPart>>, machine: bool) -> ScriptOutc
         script_tokens: BTreeMap::new(),
         may: BTreeMap::new(),
         parts: Vec::with_capacity(parts.len()),
+        facts: Vec::new(),
     };
     // A client-credentials exchange issues no ID token.
     let mut id_token = (!machine).then(Vec::new);
@@ -706,6 +724,19 @@ pub(crate) fn assemble(parts: Vec<Arc<ScriptPart>>, machine: bool) -> ScriptOutc
         TokenKind::AccessToken,
         ClaimList::from_writes(parts, access_token, |_| true),
     );
+    let mut facts: Vec<Fact> = script_tokens
+        .values()
+        .flat_map(|list| &list.0)
+        .filter_map(
+            |&w| match &parts[w.part as usize].token_writes[w.write as usize].value {
+                ClaimValue::Fact(fact) => Some(*fact),
+                ClaimValue::Json(_) => None,
+            },
+        )
+        .collect();
+    facts.sort_unstable();
+    facts.dedup();
+    outcome.facts = facts;
     outcome.may = may;
     outcome.script_tokens = script_tokens;
     outcome

@@ -294,6 +294,23 @@ pub fn login_facts(tenant: &Tenant, scenario: &Scenario) -> LoginFacts {
     facts
 }
 
+/// The value of one fact in the login of `scenario` (as [`login_facts`] has it), read off
+/// without building the others.
+pub fn fact_value(tenant: &Tenant, scenario: &Scenario, fact: Fact) -> Option<String> {
+    if scenario.generic && fact != Fact::Protocol {
+        return None;
+    }
+    let connection = || scenario.connection.as_ref().and_then(|n| tenant.connection(n));
+    match fact {
+        Fact::Protocol => Some(scenario.protocol.clone()),
+        Fact::ClientName => Some(scenario.client.clone()),
+        Fact::ClientId => tenant.client(&scenario.client).and_then(|c| c.client_id.clone()),
+        Fact::ClientMetadata => tenant.client(&scenario.client).map(|c| c.metadata.clone()),
+        Fact::Connection => connection().map(|c| c.name.clone()),
+        Fact::Strategy => connection().and_then(|c| c.strategy.clone()),
+    }
+}
+
 /// Where a login's facts come from: a [`LoginFacts`] map, or a view of the tenant that
 /// builds one only when a script must run again.
 pub(crate) trait FactSource {

@@ -67,12 +67,47 @@ impl ClaimKey {
     }
 }
 
+/// What a script sets a claim to: a value, or the login's text of a fact the script passed
+/// into the token without looking at it (`context.idToken[ns + 'app'] = context.clientName`),
+/// so that one summary serves logins whose values differ.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClaimValue {
+    Json(std::sync::Arc<serde_json::Value>),
+    Fact(Fact),
+}
+
+impl ClaimValue {
+    pub fn json(value: serde_json::Value) -> ClaimValue {
+        ClaimValue::Json(std::sync::Arc::new(value))
+    }
+
+    /// The value in a login whose facts `value_of` gives; a fact it does not know is shown by
+    /// what it stands for.
+    pub fn resolve(&self, value_of: impl Fn(Fact) -> Option<String>) -> serde_json::Value {
+        match self {
+            ClaimValue::Json(value) => (**value).clone(),
+            ClaimValue::Fact(fact) => serde_json::Value::String(
+                value_of(*fact).unwrap_or_else(|| format!("<the login's {}>", fact.label())),
+            ),
+        }
+    }
+}
+
+impl Serialize for ClaimValue {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            ClaimValue::Json(value) => value.serialize(serializer),
+            ClaimValue::Fact(fact) => serializer.serialize_str(&format!("<the login's {}>", fact.label())),
+        }
+    }
+}
+
 /// A claim a script leaves on a token.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ClaimSet {
     pub token: TokenKind,
     pub key: ClaimKey,
-    pub value: serde_json::Value,
+    pub value: ClaimValue,
     /// The user attribute the value is or derives from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute: Option<String>,
@@ -259,7 +294,8 @@ fn summarise(machine: Machine, text: &str, kind: ScriptKind) -> Summary {
         let closed = matches!(machine.host.mode, Mode::Closed(_));
         let must = |presence: &Cond| presence.is_always() || pc.implies(presence);
         for (token, id) in token_objects(&machine, st) {
-            let Some(object) = st.obj(id) else { continue };
+            // Read without looking at the facts it holds: a fact still unlooked-at stays one.
+            let Some(object) = st.obj_unread(id) else { continue };
             for p in &object.props {
                 if matches!(p.value, Val::Undef | Val::Func(_) | Val::Native(_)) {
                     continue;
@@ -269,10 +305,14 @@ fn summarise(machine: Machine, text: &str, kind: ScriptKind) -> Summary {
                     continue;
                 }
                 let m = must(&p.presence);
+                let value = match &p.fact {
+                    Some(fact) if !fact.observed() => ClaimValue::Fact(fact.fact),
+                    _ => ClaimValue::json(to_json(st, &p.value, 0)),
+                };
                 claims.push(std::sync::Arc::new(ClaimSet {
                     token,
                     key: ClaimKey::Exact(p.key.to_string()),
-                    value: to_json(st, &p.value, 0),
+                    value,
                     attribute: p.value.attribute().map(|a| a.to_string()),
                     must: m,
                     condition: (!m).then(|| describe(&p.presence)),
@@ -287,7 +327,7 @@ fn summarise(machine: Machine, text: &str, kind: ScriptKind) -> Summary {
                         Some(p) if !p.is_empty() => ClaimKey::Prefix(p.to_string()),
                         _ => ClaimKey::Unknown(w.key.describe()),
                     },
-                    value: to_json(st, &w.value, 0),
+                    value: ClaimValue::json(to_json(st, &w.value, 0)),
                     attribute: w.value.attribute().map(|a| a.to_string()),
                     must: m,
                     condition: (!m).then(|| describe(&w.presence)),
