@@ -258,9 +258,12 @@ fn sources<'a>(ctx: &Context<'a>, index: usize, connection: &Connection, opts: &
         // profile both name the first source): later reads are passed over before anything
         // is built for them. Every login of a large export reads the same attributes.
         let mut read = std::collections::HashSet::new();
+        // Logins that share their scripts' outcome read the same: only the first can add.
+        let mut outcomes = std::collections::HashSet::new();
         for evaluation in analysis
             .by_connection(&connection.name)
             .filter(|e| e.scenario.pipeline == Pipeline::OidcConformant)
+            .filter(|e| outcomes.insert(std::sync::Arc::as_ptr(&e.scripts)))
         {
             for (path, file, span) in evaluation.reads() {
                 let root = path.split(['.', '[']).next().unwrap_or(path);

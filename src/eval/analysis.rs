@@ -13,7 +13,8 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use super::pipeline::{ScriptOutcome, ScriptPart, assemble, compose, compose_part, with_profile};
+use super::pipeline::{self, ScriptOutcome, ScriptPart, assemble, compose, compose_part};
+use super::profile::{self, ProfileClaims};
 use super::scenario::{FactSource, LoginView};
 use super::*;
 
@@ -401,8 +402,12 @@ impl Analysis {
         };
         let mut names: Map<String, u32> = Map::default();
         let mut name_id = |name: &str| -> u32 {
+            if let Some(&id) = names.get(name) {
+                return id;
+            }
             let next = names.len() as u32;
-            *names.entry(name.to_string()).or_insert(next)
+            names.insert(name.to_string(), next);
+            next
         };
         let mut login_groups = Map::with_capacity_and_hasher(logins.len(), Default::default());
         for (login, &group) in logins.iter().zip(&group_of) {
@@ -507,12 +512,51 @@ impl Analysis {
             })
             .collect();
 
+        // The profile's standard claims depend on the connection, the scopes, the client's
+        // SSO setting and the scripts' outcome: groups that agree on those share them.
+        let mut profile_ids: Map<(usize, Option<&str>, &[String], bool), usize> = Map::default();
+        let mut profile_sources: Vec<usize> = Vec::new();
+        let profile_of: Vec<usize> = scenarios
+            .iter()
+            .zip(&outcome_of)
+            .enumerate()
+            .map(|(g, (scenario, &k))| {
+                let key = (
+                    k,
+                    scenario.connection.as_deref(),
+                    &scenario.scopes[..],
+                    profile::client_sso(tenant, scenario),
+                );
+                let next = profile_sources.len();
+                let id = *profile_ids.entry(key).or_insert(next);
+                if id == next {
+                    profile_sources.push(g);
+                }
+                id
+            })
+            .collect();
+        let profiles: Vec<Arc<ProfileClaims>> = profile_sources
+            .par_iter()
+            .map(|&g| {
+                let outcome = &outcomes[outcome_of[g]];
+                Arc::new(pipeline::profile_of(
+                    tenant,
+                    platform,
+                    sources,
+                    &scenarios[g],
+                    outcome,
+                ))
+            })
+            .collect();
+
         let evaluations: Vec<Evaluation> = scenarios
             .par_iter()
             .zip(&outcome_of)
             .zip(&members)
-            .map(|((scenario, &k), members)| {
-                let mut e = with_profile(tenant, platform, sources, scenario, outcomes[k].clone());
+            .zip(&profile_of)
+            .map(|(((scenario, &k), members), &p)| {
+                let mut e =
+                    pipeline::with_shared_profile(tenant, scenario, outcomes[k].clone(), profiles[p].clone());
                 e.members = members
                     .iter()
                     .map(|&m| client_name(&logins[m]).to_string())

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::analysis::{UnitRef, unit_of};
+use super::profile::ProfileClaims;
 use super::*;
 
 /// A claim a script set, with the filter's verdict in one login.
@@ -302,11 +303,9 @@ impl ScriptOutcome {
 pub struct Evaluation {
     pub scenario: Scenario,
     pub scripts: Arc<ScriptOutcome>,
-    /// Standard claims the connection's profile puts into the ID token, where no script set
-    /// the same name.
-    pub profile_claims: BTreeMap<String, serde_json::Value>,
-    /// The profile's trace entries, which come before the scripts' in [`Evaluation::trace`].
-    pub profile_trace: Vec<TraceEntry>,
+    /// Standard claims the connection's profile puts into the ID token, with their trace
+    /// entries (which come before the scripts' in [`Evaluation::trace`]).
+    pub profile: Arc<ProfileClaims>,
     /// Clients whose logins this evaluation stands for.
     pub members: Vec<String>,
     /// The login's values of the facts in [`ScriptOutcome::facts`].
@@ -343,7 +342,7 @@ impl serde::Serialize for Evaluation {
 impl Evaluation {
     /// Whether the issued `token` carries `claim`.
     pub fn has(&self, token: TokenKind, claim: &str) -> bool {
-        self.issues(token, claim) || (token == TokenKind::IdToken && self.profile_claims.contains_key(claim))
+        self.issues(token, claim) || (token == TokenKind::IdToken && self.profile.claims.contains_key(claim))
     }
 
     /// The claims as issued, by token: the scripts' and the profile's.
@@ -366,7 +365,7 @@ impl Evaluation {
             })
             .collect();
         if let Some(id_token) = tokens.get_mut(&TokenKind::IdToken) {
-            for (claim, value) in &self.profile_claims {
+            for (claim, value) in &self.profile.claims {
                 id_token.entry(claim.clone()).or_insert_with(|| value.clone());
             }
         }
@@ -389,7 +388,7 @@ impl Evaluation {
 
     /// The whole trace: the profile's standard claims, then the scripts' claims.
     pub fn trace(&self) -> impl Iterator<Item = TraceEntry> + '_ {
-        self.profile_trace.iter().cloned().chain(self.script_trace())
+        self.profile.trace.iter().cloned().chain(self.script_trace())
     }
 
     /// The entries of [`Evaluation::trace`] whose filter and token `keep` accepts, built only
@@ -398,7 +397,8 @@ impl Evaluation {
         &'e self,
         keep: impl Fn(Filter, TokenKind) -> bool + Copy + 'e,
     ) -> impl Iterator<Item = TraceEntry> + 'e {
-        self.profile_trace
+        self.profile
+            .trace
             .iter()
             .filter(move |t| keep(t.filter, t.token))
             .cloned()
@@ -475,29 +475,48 @@ pub(crate) fn with_profile(
     scenario: &Scenario,
     scripts: Arc<ScriptOutcome>,
 ) -> Evaluation {
+    let profile = Arc::new(profile_of(tenant, platform, sources, scenario, &scripts));
+    with_shared_profile(tenant, scenario, scripts, profile)
+}
+
+/// The standard claims the login's connection adds to the ID token (none when the scripts
+/// deny the login).
+pub(crate) fn profile_of(
+    tenant: &Tenant,
+    platform: &Platform,
+    sources: &SourceMap,
+    scenario: &Scenario,
+    scripts: &ScriptOutcome,
+) -> ProfileClaims {
+    let denied = matches!(scripts.outcome, LoginOutcome::Denied | LoginOutcome::Unfinished);
+    match scenario.connection.as_ref().and_then(|n| tenant.connection(n)) {
+        Some(connection) if !denied => {
+            profile::profile_claims(scenario, scripts, tenant, connection, platform, sources)
+        }
+        _ => ProfileClaims::default(),
+    }
+}
+
+/// A login's evaluation from its scripts' outcome and its [`profile_of`], which logins with
+/// the same connection, scopes, client SSO setting and outcome share.
+pub(crate) fn with_shared_profile(
+    tenant: &Tenant,
+    scenario: &Scenario,
+    scripts: Arc<ScriptOutcome>,
+    profile: Arc<ProfileClaims>,
+) -> Evaluation {
     let facts = scripts
         .facts
         .iter()
         .map(|&fact| (fact, super::scenario::fact_value(tenant, scenario, fact)))
         .collect();
-    let mut evaluation = Evaluation {
+    Evaluation {
         scenario: scenario.clone(),
         scripts,
-        profile_claims: BTreeMap::new(),
-        profile_trace: Vec::new(),
+        profile,
         members: Vec::new(),
         facts,
-    };
-    let denied = matches!(
-        evaluation.outcome,
-        LoginOutcome::Denied | LoginOutcome::Unfinished
-    );
-    if let Some(connection) = scenario.connection.as_ref().and_then(|n| tenant.connection(n))
-        && !denied
-    {
-        profile::profile_claims(&mut evaluation, tenant, connection, platform, sources);
     }
-    evaluation
 }
 
 /// One script's part in a login.
@@ -745,7 +764,7 @@ pub(crate) fn assemble(parts: Vec<Arc<ScriptPart>>, machine: bool) -> ScriptOutc
 /// The trace entry of one write in an evaluation.
 pub fn trace_of(evaluation: &Evaluation, write: &ScriptWrite) -> Option<TraceEntry> {
     let claim = write.claim.key.label();
-    let profile = evaluation.profile_trace.iter().find(|t| {
+    let profile = evaluation.profile.trace.iter().find(|t| {
         t.source == Some(write.file)
             && t.span == write.claim.span
             && t.token == write.claim.token

@@ -8,9 +8,10 @@ use crate::platform::Platform;
 use crate::proof::{Filter, Outcome, PersistedProfile, TokenKind, TraceEntry};
 use crate::source::SourceMap;
 
-use super::Evaluation;
 use super::filters::{denied_root, is_nested_entry};
+use super::pipeline::ScriptOutcome;
 use super::summary::SignalKind;
+use super::{Evaluation, Scenario};
 
 /// The deny-list exclusion conditions claimlint can tell apart (the ids of the platform data's
 /// `deny_list_exclusions`).
@@ -21,6 +22,16 @@ pub const EXCLUSION_IDS: &[&str] = &["mfa", "redirect", "delegation", "impersona
 /// platform data lists in `deny_list_exclusions`.
 pub fn exclusion_conditions(
     evaluation: &Evaluation,
+    tenant: &Tenant,
+    platform: &Platform,
+) -> Vec<(&'static str, String)> {
+    conditions_of(&evaluation.scenario, &evaluation.scripts, tenant, platform)
+}
+
+/// [`exclusion_conditions`] of the login `scenario` whose scripts have `outcome`.
+fn conditions_of(
+    scenario: &Scenario,
+    outcome: &ScriptOutcome,
     tenant: &Tenant,
     platform: &Platform,
 ) -> Vec<(&'static str, String)> {
@@ -58,7 +69,7 @@ pub fn exclusion_conditions(
             ),
         ));
     }
-    for signal in evaluation.signals().filter(|s| s.must) {
+    for signal in outcome.signals().filter(|s| s.must) {
         let (id, clause) = match signal.kind {
             SignalKind::Mfa => ("mfa", format!("{} triggers MFA", signal.script)),
             SignalKind::Redirect => ("redirect", format!("{} redirects the user", signal.script)),
@@ -67,11 +78,7 @@ pub fn exclusion_conditions(
             out.push((id, clause));
         }
     }
-    if tenant
-        .client(&evaluation.scenario.client)
-        .and_then(|c| c.sso.as_ref())
-        .is_some_and(|s| s.value)
-    {
+    if client_sso(tenant, scenario) {
         out.push((
             "legacy-sso",
             "the client has Auth0 instead of the IdP do single sign-on (`sso: true`)".into(),
@@ -79,6 +86,23 @@ pub fn exclusion_conditions(
     }
     out.retain(|(id, _)| platform.excludes_when(id));
     out
+}
+
+/// Whether the login's client has Auth0 do single sign-on (`sso: true`), a deny-list exclusion.
+pub(crate) fn client_sso(tenant: &Tenant, scenario: &Scenario) -> bool {
+    tenant
+        .client(&scenario.client)
+        .and_then(|c| c.sso.as_ref())
+        .is_some_and(|s| s.value)
+}
+
+/// The standard claims the connection's profile puts into a login's ID token, where no script
+/// set the same name, with their trace entries (which come before the scripts'). Logins through
+/// one connection with the same scopes and scripts' outcome share one.
+#[derive(Debug, Default)]
+pub struct ProfileClaims {
+    pub claims: BTreeMap<String, serde_json::Value>,
+    pub trace: Vec<TraceEntry>,
 }
 
 /// The root attributes `connection` delivers by the platform's strategy data, each with where
@@ -159,23 +183,26 @@ pub fn persisted(
     }
 }
 
-/// Adds the standard claims the requested scopes put into the ID token, as the connection
-/// delivers them, after the deny list's exclusions; each with a trace entry.
+/// The standard claims the requested scopes of the login `scenario` put into the ID token, as
+/// the connection delivers them, after the deny list's exclusions; each with a trace entry.
 pub fn profile_claims(
-    evaluation: &mut Evaluation,
+    scenario: &Scenario,
+    scripts: &ScriptOutcome,
     tenant: &Tenant,
     connection: &Connection,
     platform: &Platform,
     sources: &SourceMap,
-) {
-    let conditions = exclusion_conditions(evaluation, tenant, platform);
+) -> ProfileClaims {
+    let mut out = ProfileClaims::default();
+    let conditions = conditions_of(scenario, scripts, tenant, platform);
+    let issues_id_token = scripts.script_tokens.contains_key(&TokenKind::IdToken);
     let file = sources.get(connection.loc.file);
     let delivered: Vec<String> = delivered(connection, platform)
         .into_iter()
         .map(|(a, _)| a)
         .collect();
     let mut entries = Vec::new();
-    for scope in &evaluation.scenario.scopes {
+    for scope in &scenario.scopes {
         let Some(claims) = platform.data.standard_claims.get(scope) else {
             continue;
         };
@@ -232,15 +259,14 @@ pub fn profile_claims(
                 Some(entry) => (entry.loc.span, entry.loc.pointer.clone()),
                 None => (connection.loc.span, connection.loc.pointer.clone()),
             };
-            if outcome == Outcome::Kept && evaluation.script_tokens.contains_key(&TokenKind::IdToken) {
-                let value = evaluation
-                    .scenario
+            if outcome == Outcome::Kept && issues_id_token {
+                let value = scenario
                     .profile
                     .as_ref()
                     .and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok())
                     .and_then(|p| p.get(claim.as_str()).cloned())
                     .unwrap_or_else(|| serde_json::Value::String(format!("<user.{claim}>")));
-                evaluation.profile_claims.entry(claim.clone()).or_insert(value);
+                out.claims.entry(claim.clone()).or_insert(value);
             }
             entries.push(TraceEntry {
                 claim: claim.clone(),
@@ -260,5 +286,6 @@ pub fn profile_claims(
             });
         }
     }
-    evaluation.profile_trace = entries;
+    out.trace = entries;
+    out
 }

@@ -205,6 +205,12 @@ impl Builder {
         ))
     }
 
+    /// The node of field `key`, without its pointer (see [`Builder::loc_of`]).
+    fn field_node<'n>(src: Source<'n>, key: &str) -> Option<Source<'n>> {
+        let node = src.node.get(key)?;
+        Some(Source::new(src.file, node, src.pointer))
+    }
+
     fn loc_of(src: Source<'_>, key: &str) -> Option<Loc> {
         let node = src.node.get(key)?;
         Some(Loc {
@@ -216,7 +222,7 @@ impl Builder {
 
     /// A string field; `None` when absent, null, a keyword, or of the wrong type (reported).
     pub fn string(&mut self, src: Source<'_>, key: &str) -> Option<Spanned<String>> {
-        let (field, _) = self.field(src, key)?;
+        let field = Self::field_node(src, key)?;
         let loc = Self::loc_of(src, key)?;
         match &field.node.value {
             Value::String(s) => Some(Spanned {
@@ -239,7 +245,7 @@ impl Builder {
 
     /// A boolean field; `None` when absent, null, a keyword, or of the wrong type (reported).
     pub fn boolean(&mut self, src: Source<'_>, key: &str) -> Option<Spanned<bool>> {
-        let (field, _) = self.field(src, key)?;
+        let field = Self::field_node(src, key)?;
         let loc = Self::loc_of(src, key)?;
         match &field.node.value {
             Value::Bool(b) => Some(Spanned { value: *b, loc }),
@@ -258,7 +264,7 @@ impl Builder {
     }
 
     fn integer(&mut self, src: Source<'_>, key: &str) -> Option<i64> {
-        let (field, _) = self.field(src, key)?;
+        let field = Self::field_node(src, key)?;
         let loc = Self::loc_of(src, key)?;
         match &field.node.value {
             Value::Number(n) => match n.parse::<i64>() {

@@ -171,8 +171,21 @@ impl Node {
 
 /// Appends one reference token to a JSON pointer, escaping `~` and `/`.
 pub fn pointer_join(base: &str, token: &str) -> String {
-    let escaped = token.replace('~', "~0").replace('/', "~1");
-    format!("{base}/{escaped}")
+    let mut pointer = String::with_capacity(base.len() + 1 + token.len());
+    pointer.push_str(base);
+    pointer.push('/');
+    if !token.contains(['~', '/']) {
+        pointer.push_str(token);
+        return pointer;
+    }
+    for c in token.chars() {
+        match c {
+            '~' => pointer.push_str("~0"),
+            '/' => pointer.push_str("~1"),
+            c => pointer.push(c),
+        }
+    }
+    pointer
 }
 
 fn unescape_pointer_token(token: &str) -> String {
