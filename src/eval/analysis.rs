@@ -85,6 +85,10 @@ pub(crate) fn unit_of(scripts: &Scripts, r: UnitRef) -> (&ScriptUnit, ScriptKind
 /// (ascending) that learnt it.
 type RunsBySeen = Map<u64, Vec<usize>>;
 
+/// What a login's standard profile claims depend on: its scripts' outcome (by index), its
+/// connection, its scopes and its client's SSO setting.
+type ProfileKey<'s> = (usize, Option<&'s str>, &'s [String], bool);
+
 /// The facts a run read, with what it learnt of each.
 type Seen = Vec<(Fact, FactRead)>;
 
@@ -514,7 +518,7 @@ impl Analysis {
 
         // The profile's standard claims depend on the connection, the scopes, the client's
         // SSO setting and the scripts' outcome: groups that agree on those share them.
-        let mut profile_ids: Map<(usize, Option<&str>, &[String], bool), usize> = Map::default();
+        let mut profile_ids: Map<ProfileKey<'_>, usize> = Map::default();
         let mut profile_sources: Vec<usize> = Vec::new();
         let profile_of: Vec<usize> = scenarios
             .iter()
