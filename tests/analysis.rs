@@ -1330,6 +1330,10 @@ const CLASS_RULES: &[(&str, &str)] = &[
         "context.idToken[ns + 'over'] = context.clientName;\n  context.idToken[ns + 'over'] = 'fixed';",
     ),
     (
+        "copy-overwritten-in-a-loop",
+        "context.idToken[ns + 'looped'] = context.clientName;\n  for (let i = 0; i < 300; i++) { context.idToken[ns + 'looped'] = 'Billing'; }\n  if (context.idToken[ns + 'looped'] === 'Billing') context.idToken[ns + 'lb'] = true;\n  else context.idToken[ns + 'lnb'] = true;",
+    ),
+    (
         "copy-in-expression",
         "const same = (context.idToken[ns + 'expr'] = context.clientName);\n  context.accessToken[ns + 'expr'] = same;",
     ),
@@ -1458,6 +1462,7 @@ fn sharing_runs_between_clients_gives_each_client_its_own_tokens() {
         ("copy-read-back", 6),
         ("copy-then-copied-object", 6),
         ("copy-overwritten", 1),
+        ("copy-overwritten-in-a-loop", 1),
         ("copy-in-expression", 6),
     ];
     for (rule, count) in expected {

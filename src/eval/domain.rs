@@ -704,7 +704,7 @@ impl Object {
 }
 
 /// Whether two fact markers stand for the same text.
-fn same_fact(a: &Option<Arc<FactText>>, b: &Option<Arc<FactText>>) -> bool {
+pub fn same_fact(a: &Option<Arc<FactText>>, b: &Option<Arc<FactText>>) -> bool {
     match (a, b) {
         (None, None) => true,
         (Some(a), Some(b)) => Arc::ptr_eq(a, b),

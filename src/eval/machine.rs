@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use super::domain::{
     BranchId, Closure, Cond, DynWrite, EventKind, FactText, Frame, FrameId, ObjId, ObjKind, Object, Opaque,
-    Prop, Rest, Site, State, Val, number_text,
+    Prop, Rest, Site, State, Val, number_text, same_fact,
 };
 use crate::js::ir::{
     Arg, AssignOp, BinaryOp, DeclKind, Expr, ExprKind, ForTarget, LogicalOp, MemberProp, Param, Pattern,
@@ -2777,9 +2777,11 @@ fn widen(st: &mut State, entry: &State) {
             object.open_items = true;
         }
         for p in &mut object.props {
+            // A fact's marker counts as part of the value: whether the loop changed the
+            // property must not depend on the fact's text, which nothing has looked at.
             let same = before
                 .and_then(|b| b.prop(&p.key))
-                .is_some_and(|b| b.value.same(&p.value));
+                .is_some_and(|b| b.value.same(&p.value) && same_fact(&b.fact, &p.fact));
             if !same && !matches!(p.value, Val::Func(_) | Val::Obj(_)) {
                 p.value = Val::derived("a value a loop changes", &p.value);
                 // The value is no longer the fact's text.
