@@ -426,6 +426,10 @@ impl Cond {
     }
 
     fn simplified(mut self) -> Cond {
+        // One conjunction (most paths) or none: nothing to merge or drop.
+        if self.0.len() < 2 {
+            return self;
+        }
         // Merge `A ∧ x` with `A ∧ ¬x` into `A`, drop subsumed conjunctions, repeat.
         loop {
             let mut changed = false;
@@ -443,8 +447,8 @@ impl Cond {
                         break 'outer;
                     }
                     if a.len() == b.len() {
-                        let diff: Vec<usize> = (0..a.len()).filter(|&k| a[k] != b[k]).collect();
-                        if let [k] = diff[..]
+                        let mut differing = (0..a.len()).filter(|&k| a[k] != b[k]);
+                        if let (Some(k), None) = (differing.next(), differing.next())
                             && a[k].0 == b[k].0
                         {
                             let mut merged = a.clone();
