@@ -303,17 +303,63 @@ impl Analysis {
                 let (unit, kind) = unit_of(scripts, r);
                 let runs: Vec<bool> = lists.iter().map(|list| list.contains(&r)).collect();
                 let mut memo = Memo::default();
-                let mut picks: Vec<u32> = logins
-                    .iter()
-                    .zip(&protocol_of)
-                    .map(|(login, &p)| {
-                        if runs[p] {
-                            memo.get(unit, kind, &view(login), platform.signals()) as u32
+                let mut picks: Vec<u32> = Vec::with_capacity(logins.len());
+                // The summary a login gets depends only on the facts the runs read. While no run
+                // has read a client fact, logins of one connection and protocol get the same one
+                // (and the other way round), so it is looked up once for them: a lookup made when
+                // every run so far read only facts of the key stays right, since later runs come
+                // after it in the memo's order.
+                let mut known: Map<(usize, u32, u32), u32> = Map::default();
+                let (mut reads_client, mut reads_connection) = (false, false);
+                for (login, &p) in logins.iter().zip(&protocol_of) {
+                    if !runs[p] {
+                        picks.push(NOT_RUN);
+                        continue;
+                    }
+                    const NOT_IN_KEY: u32 = u32::MAX;
+                    const NONE: u32 = u32::MAX - 1;
+                    let key = (
+                        p,
+                        if reads_client {
+                            login.client.map_or(NONE, |c| first_client[c] as u32)
                         } else {
-                            NOT_RUN
+                            NOT_IN_KEY
+                        },
+                        if reads_connection {
+                            login.connection.map_or(NONE, |c| first_connection[c] as u32)
+                        } else {
+                            NOT_IN_KEY
+                        },
+                    );
+                    if let Some(&pick) = known.get(&key) {
+                        picks.push(pick);
+                        continue;
+                    }
+                    let before = memo.runs.len();
+                    let pick = memo.get(unit, kind, &view(login), platform.signals()) as u32;
+                    picks.push(pick);
+                    // A first run that read no fact serves every login: there is nothing left
+                    // to look up (and no list of picks to keep, as below).
+                    if memo.runs.first().is_some_and(|(seen, _)| seen.is_empty()) {
+                        break;
+                    }
+                    let grew = (reads_client, reads_connection);
+                    for (seen, _) in &memo.runs[before..] {
+                        for (fact, _) in seen {
+                            match fact {
+                                Fact::ClientName | Fact::ClientId | Fact::ClientMetadata => {
+                                    reads_client = true
+                                }
+                                Fact::Connection | Fact::Strategy => reads_connection = true,
+                                Fact::Protocol => {}
+                            }
                         }
-                    })
-                    .collect();
+                    }
+                    // The key just made leaves out a fact a run now reads: it is not kept.
+                    if grew == (reads_client, reads_connection) {
+                        known.insert(key, pick);
+                    }
+                }
                 // Most scripts do the same in every login: one summary, no list of picks.
                 if memo.summaries.len() <= 1 {
                     picks = Vec::new();
@@ -431,6 +477,17 @@ impl Analysis {
         // Each script's part in a login is composed once per summary and shape (protocol,
         // pipeline, and the connection only where its deny list drops one of the script's
         // claims), and groups made of the same parts share one outcome.
+        // Whether each summary has a claim from a user attribute, which only then a deny list
+        // can drop.
+        let from_attributes: Vec<Vec<bool>> = per_unit
+            .iter()
+            .map(|(_, memo, _)| {
+                memo.summaries
+                    .iter()
+                    .map(|summary| summary.claims.iter().any(|c| c.attribute.is_some()))
+                    .collect()
+            })
+            .collect();
         let drops_a_claim = |summary: &Summary, connection: &Connection| {
             let Some(deny_list) = &connection.deny_list else {
                 return false;
@@ -450,19 +507,37 @@ impl Analysis {
         let mut outcome_ids: Map<Vec<u32>, usize> = Map::default();
         // For each outcome: the first group and its parts.
         let mut outcome_sources: Vec<(usize, Vec<u32>)> = Vec::new();
+        // A script with one summary and no claim a deny list can drop has the same part in
+        // every group of a protocol and pipeline: its part is looked up once for them.
+        let same_part =
+            |u: usize| per_unit[u].2.is_empty() && !from_attributes[u].first().copied().unwrap_or(true);
+        let mut shape_parts: Map<(usize, u32), Vec<u32>> = Map::default();
         let outcome_of: Vec<usize> = representatives
             .iter()
             .enumerate()
             .map(|(g, &i)| {
                 let login = &logins[i];
                 let positions = &unit_positions[protocol_of[i]];
+                let shape = (protocol_of[i], login.pipeline as u32);
+                let known = shape_parts.get(&shape);
                 let parts: Vec<u32> = positions
                     .iter()
                     .enumerate()
                     .map(|(position, &u)| {
+                        if let Some(&id) = known.and_then(|k| k.get(position))
+                            && id != u32::MAX
+                        {
+                            return id;
+                        }
                         let connection = login
                             .connection
                             .map(|c| first_connection[c])
+                            .filter(|_| {
+                                from_attributes[u]
+                                    .get(pick(u, i) as usize)
+                                    .copied()
+                                    .unwrap_or(true)
+                            })
                             .filter(|&c| drops_a_claim(summary_of(u, i), &tenant.connections[c]));
                         let key = [
                             u as u32,
@@ -479,6 +554,14 @@ impl Analysis {
                         id
                     })
                     .collect();
+                if known.is_none() {
+                    let constant = positions
+                        .iter()
+                        .zip(&parts)
+                        .map(|(&u, &id)| if same_part(u) { id } else { u32::MAX })
+                        .collect();
+                    shape_parts.insert(shape, constant);
+                }
                 let next = outcome_ids.len();
                 let k = *outcome_ids.entry(parts.clone()).or_insert(next);
                 if k == next {
