@@ -1505,3 +1505,31 @@ rules:\n  - name: copy\n    script: ./rules/copy.js\n    order: 1\n    enabled: 
     loaded.tenant.drop_client_nodes();
     assert_eq!(tokens(&loaded.tenant), with_trees);
 }
+
+#[test]
+fn a_login_without_scripts_keeps_its_id_token_after_a_client_credentials_exchange() {
+    // No script runs in either login: both have no parts, but the exchange issues no ID token
+    // and the interactive login does, with the profile's standard claims.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("tenant.yaml"),
+        "clients:\n  - name: Both\n    app_type: regular_web\n    oidc_conformant: true\n    grant_types: [client_credentials, authorization_code]\n\
+databases:\n  - name: Users\n    strategy: auth0\n    enabled_clients: [Both]\n",
+    )
+    .unwrap();
+    let export = export_at(dir.path()).unwrap();
+    let mut sources = SourceMap::default();
+    let loaded = load_export(&export, &KeywordMap::default(), &mut sources, dir.path());
+    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+    let scripts = lower_scripts(&loaded.tenant, &sources);
+    let platform = Platform::load("auth0-current").unwrap();
+    let analysis = Analysis::new(&loaded.tenant, &scripts, &platform, &sources);
+    let login = analysis
+        .login("Both", Some("Users"), "oidc-basic-profile")
+        .expect("the interactive login");
+    let tokens = serde_json::to_value(login.tokens()).unwrap();
+    assert!(
+        tokens["id_token"]["email"].is_string(),
+        "the interactive login's ID token has the profile's claims: {tokens}"
+    );
+}

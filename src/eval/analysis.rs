@@ -488,85 +488,110 @@ impl Analysis {
                     .collect()
             })
             .collect();
-        let drops_a_claim = |summary: &Summary, connection: &Connection| {
-            let Some(deny_list) = &connection.deny_list else {
+        // Each connection's deny-list entries that deny a root attribute, as a set: an entry
+        // denies a path (`filters::denied_root`) when it is the path or the part of it before
+        // a `.` or `[`, so a path is looked up by those parts instead of by every entry.
+        let deny_sets: Vec<Option<Set<&str>>> = tenant
+            .connections
+            .iter()
+            .map(|connection| {
+                connection.deny_list.as_ref().map(|list| {
+                    list.entries
+                        .iter()
+                        .map(|e| e.value.as_str())
+                        .filter(|e| !e.is_empty() && !filters::is_nested_entry(e))
+                        .collect()
+                })
+            })
+            .collect();
+        let drops_a_claim = |summary: &Summary, connection: usize| {
+            let Some(denied) = &deny_sets[connection] else {
                 return false;
             };
             summary.claims.iter().any(|claim| {
                 claim.attribute.as_deref().is_some_and(|path| {
-                    deny_list
-                        .entries
-                        .iter()
-                        .any(|e| filters::denied_root(path, &e.value).is_some())
+                    path.char_indices()
+                        .filter(|&(_, c)| matches!(c, '.' | '['))
+                        .map(|(k, _)| &path[..k])
+                        .chain([path])
+                        .any(|root| denied.contains(root))
                 })
             })
         };
         let mut part_ids: Map<[u32; 5], u32> = Map::default();
         // For each part: the group and position in its run list it is first composed from.
         let mut part_sources: Vec<(usize, usize)> = Vec::new();
-        let mut outcome_ids: Map<Vec<u32>, usize> = Map::default();
+        let mut outcome_ids: Map<(usize, u32, Vec<u32>), usize> = Map::default();
         // For each outcome: the first group and its parts.
         let mut outcome_sources: Vec<(usize, Vec<u32>)> = Vec::new();
         // A script with one summary and no claim a deny list can drop has the same part in
         // every group of a protocol and pipeline: its part is looked up once for them.
         let same_part =
             |u: usize| per_unit[u].2.is_empty() && !from_attributes[u].first().copied().unwrap_or(true);
+        // Per protocol, the positions whose part can differ between groups of one pipeline.
+        let varying: Vec<Vec<usize>> = unit_positions
+            .iter()
+            .map(|list| (0..list.len()).filter(|&k| !same_part(list[k])).collect())
+            .collect();
+        // The parts of the first group of each protocol and pipeline.
         let mut shape_parts: Map<(usize, u32), Vec<u32>> = Map::default();
         let outcome_of: Vec<usize> = representatives
             .iter()
             .enumerate()
             .map(|(g, &i)| {
                 let login = &logins[i];
-                let positions = &unit_positions[protocol_of[i]];
-                let shape = (protocol_of[i], login.pipeline as u32);
-                let known = shape_parts.get(&shape);
-                let parts: Vec<u32> = positions
-                    .iter()
-                    .enumerate()
-                    .map(|(position, &u)| {
-                        if let Some(&id) = known.and_then(|k| k.get(position))
-                            && id != u32::MAX
-                        {
-                            return id;
-                        }
-                        let connection = login
-                            .connection
-                            .map(|c| first_connection[c])
-                            .filter(|_| {
-                                from_attributes[u]
-                                    .get(pick(u, i) as usize)
-                                    .copied()
-                                    .unwrap_or(true)
-                            })
-                            .filter(|&c| drops_a_claim(summary_of(u, i), &tenant.connections[c]));
-                        let key = [
-                            u as u32,
-                            pick(u, i),
-                            protocol_of[i] as u32,
-                            login.pipeline as u32,
-                            connection.map_or(u32::MAX, |c| c as u32),
-                        ];
-                        let next = part_ids.len() as u32;
-                        let id = *part_ids.entry(key).or_insert(next);
-                        if id == next {
-                            part_sources.push((g, position));
-                        }
-                        id
-                    })
-                    .collect();
-                if known.is_none() {
-                    let constant = positions
-                        .iter()
-                        .zip(&parts)
-                        .map(|(&u, &id)| if same_part(u) { id } else { u32::MAX })
-                        .collect();
-                    shape_parts.insert(shape, constant);
+                let p = protocol_of[i];
+                let positions = &unit_positions[p];
+                let shape = (p, login.pipeline as u32);
+                let mut part_of = |position: usize| -> u32 {
+                    let u = positions[position];
+                    let connection = login
+                        .connection
+                        .map(|c| first_connection[c])
+                        .filter(|_| {
+                            from_attributes[u]
+                                .get(pick(u, i) as usize)
+                                .copied()
+                                .unwrap_or(true)
+                        })
+                        .filter(|&c| drops_a_claim(summary_of(u, i), c));
+                    let key = [
+                        u as u32,
+                        pick(u, i),
+                        p as u32,
+                        login.pipeline as u32,
+                        connection.map_or(u32::MAX, |c| c as u32),
+                    ];
+                    let next = part_ids.len() as u32;
+                    let id = *part_ids.entry(key).or_insert(next);
+                    if id == next {
+                        part_sources.push((g, position));
+                    }
+                    id
+                };
+                // The other positions' parts are those of the shape's first group.
+                let varied: Vec<u32> = match shape_parts.get(&shape) {
+                    Some(_) => varying[p].iter().map(|&k| part_of(k)).collect(),
+                    None => {
+                        let all: Vec<u32> = (0..positions.len()).map(&mut part_of).collect();
+                        let varied = varying[p].iter().map(|&k| all[k]).collect();
+                        shape_parts.insert(shape, all);
+                        varied
+                    }
+                };
+                let key = (p, shape.1, varied);
+                if let Some(&k) = outcome_ids.get(&key) {
+                    return k;
                 }
-                let next = outcome_ids.len();
-                let k = *outcome_ids.entry(parts.clone()).or_insert(next);
-                if k == next {
-                    outcome_sources.push((g, parts));
+                let mut parts = shape_parts.get(&shape).cloned().unwrap_or_default();
+                for (&k, &id) in varying[p].iter().zip(&key.2) {
+                    if let Some(part) = parts.get_mut(k) {
+                        *part = id;
+                    }
                 }
+                let k = outcome_ids.len();
+                outcome_ids.insert(key, k);
+                outcome_sources.push((g, parts));
                 k
             })
             .collect();
