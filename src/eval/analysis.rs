@@ -476,7 +476,8 @@ impl Analysis {
 
         // Each script's part in a login is composed once per summary and shape (protocol,
         // pipeline, and the connection only where its deny list drops one of the script's
-        // claims), and groups made of the same parts share one outcome.
+        // claims), and groups of one protocol and pipeline made of the same parts share one
+        // outcome.
         // Whether each summary has a claim from a user attribute, which only then a deny list
         // can drop.
         let from_attributes: Vec<Vec<bool>> = per_unit
