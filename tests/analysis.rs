@@ -934,22 +934,29 @@ struct Filters {
     sources: SourceMap,
 }
 
+impl Filters {
+    /// The export written in `dir`, loaded without errors, with its scripts lowered.
+    fn load(dir: tempfile::TempDir) -> Filters {
+        let export = export_at(dir.path()).unwrap();
+        let mut sources = SourceMap::default();
+        let loaded = load_export(&export, &KeywordMap::default(), &mut sources, dir.path());
+        assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+        let scripts = lower_scripts(&loaded.tenant, &sources);
+        Filters {
+            _dir: dir,
+            tenant: loaded.tenant,
+            scripts,
+            sources,
+        }
+    }
+}
+
 fn filters_tenant() -> Filters {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("rules")).unwrap();
     std::fs::write(dir.path().join("tenant.yaml"), FILTERS_TENANT).unwrap();
     std::fs::write(dir.path().join("rules/claims.js"), FILTERS_RULE).unwrap();
-    let export = export_at(dir.path()).unwrap();
-    let mut sources = SourceMap::default();
-    let loaded = load_export(&export, &KeywordMap::default(), &mut sources, dir.path());
-    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
-    let scripts = lower_scripts(&loaded.tenant, &sources);
-    Filters {
-        _dir: dir,
-        tenant: loaded.tenant,
-        scripts,
-        sources,
-    }
+    Filters::load(dir)
 }
 
 /// `claim → (filter, outcome)` for a login of `client` with `scopes` on `pipeline`.
@@ -1370,17 +1377,7 @@ fn classes_tenant(clients: &[&str]) -> Filters {
         )
         .unwrap();
     }
-    let export = export_at(dir.path()).unwrap();
-    let mut sources = SourceMap::default();
-    let loaded = load_export(&export, &KeywordMap::default(), &mut sources, dir.path());
-    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
-    let scripts = lower_scripts(&loaded.tenant, &sources);
-    Filters {
-        _dir: dir,
-        tenant: loaded.tenant,
-        scripts,
-        sources,
-    }
+    Filters::load(dir)
 }
 
 /// What a login issues and why: its tokens and the trace of every claim.
@@ -1517,13 +1514,9 @@ fn a_login_without_scripts_keeps_its_id_token_after_a_client_credentials_exchang
 databases:\n  - name: Users\n    strategy: auth0\n    enabled_clients: [Both]\n",
     )
     .unwrap();
-    let export = export_at(dir.path()).unwrap();
-    let mut sources = SourceMap::default();
-    let loaded = load_export(&export, &KeywordMap::default(), &mut sources, dir.path());
-    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
-    let scripts = lower_scripts(&loaded.tenant, &sources);
+    let export = Filters::load(dir);
     let platform = Platform::load("auth0-current").unwrap();
-    let analysis = Analysis::new(&loaded.tenant, &scripts, &platform, &sources);
+    let analysis = Analysis::new(&export.tenant, &export.scripts, &platform, &export.sources);
     let login = analysis
         .login("Both", Some("Users"), "oidc-basic-profile")
         .expect("the interactive login");
