@@ -33,9 +33,14 @@ pub fn run(ctx: &Context<'_>, raw: &serde_json::Value) -> Vec<Hit> {
         let Some(connection) = evaluation.scenario.connection.as_deref() else {
             continue;
         };
-        // Only the profile's entries name a deny-list condition.
-        let excluding = |filter, _| matches!(filter, Filter::DenyListExclusion | Filter::DenyList);
-        for entry in evaluation.trace_where(excluding) {
+        // Only the profile's entries name a deny-list condition: they are read where they are,
+        // and copied only into a finding's proof.
+        for entry in evaluation
+            .profile
+            .trace
+            .iter()
+            .filter(|e| matches!(e.filter, Filter::DenyListExclusion | Filter::DenyList))
+        {
             let (Some(file), Some(condition)) = (entry.source, entry.condition.as_deref()) else {
                 continue;
             };

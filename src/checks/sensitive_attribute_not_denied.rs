@@ -265,8 +265,7 @@ fn sources<'a>(ctx: &Context<'a>, index: usize, connection: &Connection, opts: &
             .filter(|e| e.scenario.pipeline == Pipeline::OidcConformant)
             .filter(|e| outcomes.insert(std::sync::Arc::as_ptr(&e.scripts)))
         {
-            for (path, file, span) in evaluation.reads() {
-                let root = path.split(['.', '[']).next().unwrap_or(path);
+            for (root, (_, file, span)) in evaluation.first_reads() {
                 if matches!(root, "user_metadata" | "app_metadata") || !read.insert(root) {
                     continue;
                 }

@@ -85,8 +85,9 @@ pub(crate) fn unit_of(scripts: &Scripts, r: UnitRef) -> (&ScriptUnit, ScriptKind
 /// (ascending) that learnt it.
 type RunsBySeen = Map<u64, Vec<usize>>;
 
-/// What a login's standard profile claims depend on: its scripts' outcome (by index), its
-/// connection, its scopes and its client's SSO setting.
+/// What a login's standard profile claims depend on: what they read of its scripts' outcome
+/// (a [`profile::ProfileInputs`], by index), its connection, its scopes and its client's SSO
+/// setting.
 type ProfileKey<'s> = (usize, Option<&'s str>, &'s [String], bool);
 
 /// The facts a run read, with what it learnt of each.
@@ -626,7 +627,18 @@ impl Analysis {
             .collect();
 
         // The profile's standard claims depend on the connection, the scopes, the client's
-        // SSO setting and the scripts' outcome: groups that agree on those share them.
+        // SSO setting and what they read of the scripts' outcome: groups that agree on those
+        // share them.
+        let mut input_ids: Map<profile::ProfileInputs, usize> = Map::default();
+        let inputs_of: Vec<usize> = outcomes
+            .iter()
+            .map(|outcome| {
+                let next = input_ids.len();
+                *input_ids
+                    .entry(profile::ProfileInputs::of(outcome))
+                    .or_insert(next)
+            })
+            .collect();
         let mut profile_ids: Map<ProfileKey<'_>, usize> = Map::default();
         let mut profile_sources: Vec<usize> = Vec::new();
         let profile_of: Vec<usize> = scenarios
@@ -635,7 +647,7 @@ impl Analysis {
             .enumerate()
             .map(|(g, (scenario, &k))| {
                 let key = (
-                    k,
+                    inputs_of[k],
                     scenario.connection.as_deref(),
                     &scenario.scopes[..],
                     profile::client_sso(tenant, scenario),
@@ -836,7 +848,11 @@ impl Analysis {
         keep: impl Fn(&ScriptWrite) -> bool,
         mut pick: impl FnMut(&Evaluation, &ScriptWrite) -> bool,
     ) -> Vec<(&Evaluation, &ScriptWrite)> {
-        let mut kept_of: Map<*const ScriptPart, Vec<usize>> = Map::default();
+        // For each part, the writes `keep` accepts that no evaluation has taken yet. A write is
+        // looked at until it is taken or another write of its name is: after that it would be
+        // passed over in every later evaluation, so it leaves the list, and a part whose list
+        // is empty costs nothing in the many logins that share it.
+        let mut pending: Map<*const ScriptPart, Vec<usize>> = Map::default();
         // Writes are told apart by their name as shown; `seen_keys` skips, without making that
         // text, a write whose name (hence whose text) was already taken.
         let mut seen = Set::default();
@@ -844,24 +860,29 @@ impl Analysis {
         let mut out = Vec::new();
         for evaluation in self.ordered() {
             for part in &evaluation.parts {
-                let kept = kept_of.entry(Arc::as_ptr(part)).or_insert_with(|| {
+                let left = pending.entry(Arc::as_ptr(part)).or_insert_with(|| {
                     (0..part.writes.len())
                         .filter(|&i| keep(&part.writes[i]))
                         .collect()
                 });
-                for &i in kept.iter() {
+                left.retain(|&i| {
                     let write = &part.writes[i];
                     let at = (write.file, write.claim.span, write.claim.token);
                     if seen_keys.contains(&(at, &write.claim.key)) {
-                        continue;
+                        return false;
                     }
                     let key = (at, write.claim.key.label());
-                    if !seen.contains(&key) && pick(evaluation, write) {
-                        seen.insert(key);
-                        seen_keys.insert((at, &write.claim.key));
-                        out.push((evaluation, write));
+                    if seen.contains(&key) {
+                        return false;
                     }
-                }
+                    if !pick(evaluation, write) {
+                        return true;
+                    }
+                    seen.insert(key);
+                    seen_keys.insert((at, &write.claim.key));
+                    out.push((evaluation, write));
+                    false
+                });
             }
         }
         out.sort_by_key(|(_, w)| (w.file, w.claim.span.start));

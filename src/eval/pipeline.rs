@@ -138,6 +138,9 @@ pub struct ScriptOutcome {
     pub parts: Vec<Arc<ScriptPart>>,
     /// The login facts some issued claim stands for (see [`ClaimValue::Fact`]), sorted.
     pub facts: Vec<Fact>,
+    /// Indices into [`ScriptOutcome::reads`] of the first read of each root attribute, found
+    /// on first use: every login through every connection sharing this outcome asks for them.
+    first_reads: std::sync::OnceLock<Vec<u32>>,
 }
 
 impl ScriptPart {
@@ -281,6 +284,24 @@ impl ScriptOutcome {
 
     pub fn reads(&self) -> impl Iterator<Item = &(Arc<str>, SourceId, Span)> {
         self.parts.iter().flat_map(|p| &p.reads)
+    }
+
+    /// The first read of each root attribute (`user.address.city` reads `address`), in read
+    /// order, with the root.
+    pub fn first_reads(&self) -> impl Iterator<Item = (&str, &(Arc<str>, SourceId, Span))> {
+        let firsts = self.first_reads.get_or_init(|| {
+            let mut seen = std::collections::HashSet::new();
+            self.reads()
+                .enumerate()
+                .filter(|(_, (path, _, _))| seen.insert(root_of(path)))
+                .map(|(i, _)| i as u32)
+                .collect()
+        });
+        let mut reads = self.reads().enumerate();
+        firsts.iter().filter_map(move |&i| {
+            let (_, read) = reads.find(|(k, _)| *k == i as usize)?;
+            Some((root_of(&read.0), read))
+        })
     }
 
     pub fn completions(&self) -> impl Iterator<Item = &(Arc<str>, SourceId, Span)> {
@@ -488,7 +509,7 @@ pub(crate) fn profile_of(
     scenario: &Scenario,
     scripts: &ScriptOutcome,
 ) -> ProfileClaims {
-    let denied = matches!(scripts.outcome, LoginOutcome::Denied | LoginOutcome::Unfinished);
+    let denied = profile::ends_before_tokens(scripts);
     match scenario.connection.as_ref().and_then(|n| tenant.connection(n)) {
         Some(connection) if !denied => {
             profile::profile_claims(scenario, scripts, tenant, connection, platform, sources)
@@ -666,6 +687,11 @@ pub(crate) fn rank_claims(parts: &mut [Arc<ScriptPart>]) {
     }
 }
 
+/// The root attribute of an attribute path: `address` of `address.city` or `emails[0]`.
+pub fn root_of(path: &str) -> &str {
+    path.split(['.', '[']).next().unwrap_or(path)
+}
+
 /// The scripts' outcome from their parts in pipeline order: a denial ends the login (and its
 /// tokens), a script that never completes is noted and passed over.
 pub(crate) fn assemble(parts: Vec<Arc<ScriptPart>>, machine: bool) -> ScriptOutcome {
@@ -675,6 +701,7 @@ pub(crate) fn assemble(parts: Vec<Arc<ScriptPart>>, machine: bool) -> ScriptOutc
         may: BTreeMap::new(),
         parts: Vec::with_capacity(parts.len()),
         facts: Vec::new(),
+        first_reads: std::sync::OnceLock::new(),
     };
     // A client-credentials exchange issues no ID token.
     let mut id_token = (!machine).then(Vec::new);

@@ -10,7 +10,7 @@ use crate::source::SourceMap;
 
 use super::filters::{denied_root, is_nested_entry};
 use super::pipeline::ScriptOutcome;
-use super::summary::SignalKind;
+use super::summary::{LoginOutcome, SignalKind};
 use super::{Evaluation, Scenario};
 
 /// The deny-list exclusion conditions claimlint can tell apart (the ids of the platform data's
@@ -69,11 +69,7 @@ fn conditions_of(
             ),
         ));
     }
-    for signal in outcome.signals().filter(|s| s.must) {
-        let (id, clause) = match signal.kind {
-            SignalKind::Mfa => ("mfa", format!("{} triggers MFA", signal.script)),
-            SignalKind::Redirect => ("redirect", format!("{} redirects the user", signal.script)),
-        };
+    for (id, clause) in script_conditions(outcome) {
         if !out.iter().any(|(known, _)| *known == id) {
             out.push((id, clause));
         }
@@ -86,6 +82,48 @@ fn conditions_of(
     }
     out.retain(|(id, _)| platform.excludes_when(id));
     out
+}
+
+/// The exclusion conditions the scripts bring about in every path: `(id, clause)`, the first
+/// script of each kind.
+fn script_conditions(outcome: &ScriptOutcome) -> Vec<(&'static str, String)> {
+    let mut out: Vec<(&'static str, String)> = Vec::new();
+    for signal in outcome.signals().filter(|s| s.must) {
+        let (id, clause) = match signal.kind {
+            SignalKind::Mfa => ("mfa", format!("{} triggers MFA", signal.script)),
+            SignalKind::Redirect => ("redirect", format!("{} redirects the user", signal.script)),
+        };
+        if !out.iter().any(|(known, _)| *known == id) {
+            out.push((id, clause));
+        }
+    }
+    out
+}
+
+/// All that [`profile_claims`] (through `pipeline::profile_of`) reads of the scripts' outcome:
+/// whether the login ends before its tokens, whether it issues an ID token, and the exclusion
+/// conditions the scripts bring about. Outcomes that agree on it give the same profile claims.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ProfileInputs {
+    ended: bool,
+    issues_id_token: bool,
+    conditions: Vec<(&'static str, String)>,
+}
+
+impl ProfileInputs {
+    pub fn of(outcome: &ScriptOutcome) -> ProfileInputs {
+        ProfileInputs {
+            ended: ends_before_tokens(outcome),
+            issues_id_token: outcome.script_tokens.contains_key(&TokenKind::IdToken),
+            conditions: script_conditions(outcome),
+        }
+    }
+}
+
+/// Whether a login with this outcome ends before its tokens (denied, or a script never
+/// finishes): its profile puts no claims in them.
+pub(crate) fn ends_before_tokens(outcome: &ScriptOutcome) -> bool {
+    matches!(outcome.outcome, LoginOutcome::Denied | LoginOutcome::Unfinished)
 }
 
 /// Whether the login's client has Auth0 do single sign-on (`sso: true`), a deny-list exclusion.

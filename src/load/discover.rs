@@ -320,7 +320,9 @@ fn walk(top: &Path, exports: &mut Vec<ExportRoot>) {
         .git_exclude(true)
         // A `.gitignore` is honoured in a copy of a repository without `.git` too, as in ruff.
         .require_git(false)
-        .sort_by_file_name(|a, b| a.cmp(b))
+        // NOTE: not `sort_by_file_name`: a sorting walk lists every folder it reaches in full
+        // before the filter can skip it, which read each resource folder of an export twice.
+        // What the walk finds is sorted by path below, the order a sorted walk gives.
         .filter_entry(move |entry| {
             let skipped_name = entry.file_type().is_some_and(|t| t.is_dir())
                 && SKIPPED_FOLDERS.iter().any(|n| entry.file_name() == *n);
@@ -331,6 +333,7 @@ fn walk(top: &Path, exports: &mut Vec<ExportRoot>) {
             !skipped_name && !in_export
         })
         .build();
+    let mut export_folders: Vec<(PathBuf, Vec<ExportRoot>)> = Vec::new();
     for entry in walker {
         // Unreadable folders are skipped, as before: what cannot be listed holds no export
         // claimlint could read.
@@ -340,7 +343,7 @@ fn walk(top: &Path, exports: &mut Vec<ExportRoot>) {
         }
         let found = exports_at(entry.path());
         if !found.is_empty() {
-            exports.extend(found);
+            export_folders.push((entry.path().to_path_buf(), found));
             if let Ok(mut roots) = roots.lock() {
                 roots.insert(entry.path().to_path_buf());
             }
@@ -351,7 +354,11 @@ fn walk(top: &Path, exports: &mut Vec<ExportRoot>) {
             }
         }
     }
-    // Files are read to recognise them, in parallel; the order stays the walk's.
+    // Paths compare component by component: a folder before what it holds, names in order.
+    export_folders.sort_by(|a, b| a.0.cmp(&b.0));
+    exports.extend(export_folders.into_iter().flat_map(|(_, found)| found));
+    script_folders.sort_by(|a, b| a.0.cmp(&b.0));
+    // Files are read to recognise them, in parallel.
     let found: Vec<Option<ExportRoot>> = script_folders
         .par_iter()
         .map(|(dir, scripts)| sources_of(dir, scripts))

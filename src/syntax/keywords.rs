@@ -43,6 +43,14 @@ pub fn find_markers(text: &str) -> Vec<Marker> {
     let mut markers = Vec::new();
     let mut i = 0;
     while i + 1 < bytes.len() {
+        // Markers are rare: jump to the next byte that could start one.
+        match memchr::memchr2(b'@', b'#', &bytes[i..]) {
+            Some(k) => i += k,
+            None => break,
+        }
+        if i + 1 >= bytes.len() {
+            break;
+        }
         let c = bytes[i];
         if (c == b'@' || c == b'#') && bytes[i + 1] == c {
             let name_start = i + 2;
