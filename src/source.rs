@@ -167,6 +167,11 @@ impl SourceMap {
         SourceId(u32::try_from(self.files.len() - 1).unwrap_or(u32::MAX))
     }
 
+    /// Makes room for `more` files, so that a large folder's files grow the map once.
+    pub fn reserve(&mut self, more: usize) {
+        self.files.reserve(more);
+    }
+
     pub fn get(&self, id: SourceId) -> &SourceFile {
         &self.files[id.0 as usize]
     }

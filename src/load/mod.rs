@@ -86,6 +86,7 @@ pub fn load_export_with(
         mut tenant, errors, ..
     } = builder;
     tenant.sort();
+    tenant.shrink_to_fit();
     LoadedExport {
         root: export.root.clone(),
         display_root: display_path(&export.root, cwd),
@@ -279,6 +280,8 @@ impl<'a> Files<'a> {
                 (this.source_file(path, text), part)
             })
             .collect();
+        self.sources.reserve(built.len());
+        b.reserve_for(built.iter().map(|(_, part)| part));
         for (file, part) in built {
             self.sources.add(file);
             self.count += 1;

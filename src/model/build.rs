@@ -103,6 +103,23 @@ impl Builder {
         }
     }
 
+    /// Makes room for what `parts` hold, so that absorbing a folder's parts grows each list
+    /// at most once.
+    pub fn reserve_for<'p>(&mut self, parts: impl Iterator<Item = &'p Builder> + Clone) {
+        let total = |count: fn(&Tenant) -> usize| parts.clone().map(|p| count(&p.tenant)).sum::<usize>();
+        let (clients, connections, resource_servers, other) = (
+            total(|t| t.clients.len()),
+            total(|t| t.connections.len()),
+            total(|t| t.resource_servers.len()),
+            total(|t| t.other.len()),
+        );
+        let tenant = &mut self.tenant;
+        tenant.clients.reserve(clients);
+        tenant.connections.reserve(connections);
+        tenant.resource_servers.reserve(resource_servers);
+        tenant.other.reserve(other);
+    }
+
     /// Appends what `part` built (made by [`Builder::part`]) after what this builder holds:
     /// the same tenant, errors and pending scripts as building it here, so parts built on
     /// several threads and absorbed in order give the result of building in order.
