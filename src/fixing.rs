@@ -109,7 +109,7 @@ fn fix_in_pool(options: &FixOptions, patch_keywords: &KeywordMap) -> Result<FixR
             // A symbolic link is not edited: writing through it would change its target, and
             // replacing it would change the export's layout.
             let linked = std::fs::symlink_metadata(&file.path).is_ok_and(|m| m.file_type().is_symlink());
-            if linked || std::fs::read_to_string(&file.path).ok().as_deref() != Some(&*file.text) {
+            if linked || std::fs::read_to_string(&file.path).ok().as_deref() != Some(file.text()) {
                 uneditable.insert(file.display.clone());
             }
         }
@@ -236,7 +236,7 @@ fn fix_in_pool(options: &FixOptions, patch_keywords: &KeywordMap) -> Result<FixR
         files.push(repair::FileChange {
             path: path.clone(),
             display: file.display.clone(),
-            before: file.text.to_string(),
+            before: file.text().to_string(),
             after: after.clone(),
         });
     }

@@ -38,6 +38,13 @@ impl Span {
     }
 }
 
+/// Reads again the text of a file whose text was let go after it was parsed (see
+/// [`SourceFile::release`]): the same way, with the same confinement, as it was first read.
+pub trait Reread: Send + Sync + std::fmt::Debug {
+    /// The file's text now, or `None` when it cannot be read.
+    fn reread(&self, path: &Path) -> Option<Arc<str>>;
+}
+
 /// A file's place in the export and in the output.
 #[derive(Debug)]
 pub struct SourceFile {
@@ -47,11 +54,21 @@ pub struct SourceFile {
     pub display: String,
     /// The path relative to the export root, forward slashes (stable across checkouts).
     pub export_relative: String,
-    /// The text as parsed. Empty when the file could not be read.
-    pub text: Arc<str>,
+    /// The text as parsed (empty when the file could not be read); read again on first use
+    /// after [`SourceFile::release`].
+    text: std::sync::OnceLock<Arc<str>>,
     /// Where each line starts, found on first use: most files of a large export are never
     /// shown.
     line_starts: std::sync::OnceLock<Vec<u32>>,
+    released: Option<Released>,
+}
+
+/// What is kept of a released text: where to read it again, and how to know it is the same.
+#[derive(Debug)]
+struct Released {
+    from: Arc<dyn Reread>,
+    len: usize,
+    hash: u64,
 }
 
 /// A resolved position: 1-based line and column.
@@ -61,14 +78,69 @@ pub struct LineCol {
     pub column: u32,
 }
 
+fn text_hash(text: &str) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::quality::FixedState::with_seed(0x636c_6169_6d6c_696e).hash_one(text.as_bytes())
+}
+
 impl SourceFile {
     pub fn new(path: PathBuf, display: String, export_relative: String, text: Arc<str>) -> Self {
         SourceFile {
             path,
             display,
             export_relative,
-            text,
+            text: std::sync::OnceLock::from(text),
             line_starts: std::sync::OnceLock::new(),
+            released: None,
+        }
+    }
+
+    /// Lets go of the text of a file that was parsed and built, keeping where its lines
+    /// start: positions in it are still found without the text, which is read again through
+    /// `from` only when shown or edited. Most files of a large export are neither, and their
+    /// texts were its largest part. Only ASCII texts are let go (a column is then a byte
+    /// count); a text read again that is not the same as the first (the file changed during
+    /// the run) reads as empty, so nothing is shown or edited at stale positions.
+    pub fn release(&mut self, from: Arc<dyn Reread>) {
+        let Some(text) = self.text.get() else { return };
+        if text.is_empty() || !text.is_ascii() || self.released.is_some() {
+            return;
+        }
+        self.line_starts();
+        let (len, hash) = (text.len(), text_hash(text));
+        self.text = std::sync::OnceLock::new();
+        self.released = Some(Released { from, len, hash });
+    }
+
+    /// The file's text: as parsed, or, after [`SourceFile::release`], read again (empty when
+    /// it is not the same any more).
+    pub fn text(&self) -> &str {
+        self.shared_text_ref()
+    }
+
+    /// [`SourceFile::text`], shared.
+    pub fn shared_text(&self) -> Arc<str> {
+        self.shared_text_ref().clone()
+    }
+
+    fn shared_text_ref(&self) -> &Arc<str> {
+        self.text.get_or_init(|| {
+            self.released
+                .as_ref()
+                .and_then(|r| {
+                    r.from
+                        .reread(&self.path)
+                        .filter(|text| text.len() == r.len && text_hash(text) == r.hash)
+                })
+                .unwrap_or_else(|| Arc::from(""))
+        })
+    }
+
+    /// The length of the text as parsed.
+    fn len(&self) -> usize {
+        match &self.released {
+            Some(released) => released.len,
+            None => self.text().len(),
         }
     }
 
@@ -76,11 +148,8 @@ impl SourceFile {
         self.line_starts.get_or_init(|| {
             let mut starts = vec![0];
             starts.extend(
-                self.text
-                    .bytes()
-                    .enumerate()
-                    .filter(|(_, b)| *b == b'\n')
-                    .map(|(i, _)| u32::try_from(i + 1).unwrap_or(u32::MAX)),
+                memchr::memchr_iter(b'\n', self.text().as_bytes())
+                    .map(|i| u32::try_from(i + 1).unwrap_or(u32::MAX)),
             );
             starts
         })
@@ -88,11 +157,26 @@ impl SourceFile {
 
     /// Clamps `offset` into the text and back onto a character boundary.
     fn clamp(&self, offset: u32) -> usize {
-        let mut at = (offset as usize).min(self.text.len());
-        while !self.text.is_char_boundary(at) {
-            at -= 1;
+        let mut at = (offset as usize).min(self.len());
+        // A released text is ASCII: every offset is a character boundary.
+        if self.released.is_none() {
+            let text = self.text();
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
         }
         at
+    }
+
+    /// The number of characters between a line's start and `at`, as `count` counts them in
+    /// the text (in a released, ASCII text, one per byte).
+    fn column(&self, start: usize, at: usize, count: impl Fn(&str) -> usize) -> u32 {
+        let width = if self.released.is_some() {
+            at - start
+        } else {
+            count(&self.text()[start..at])
+        };
+        width as u32 + 1
     }
 
     fn line_index(&self, offset: usize) -> usize {
@@ -107,10 +191,9 @@ impl SourceFile {
         let at = self.clamp(offset);
         let line = self.line_index(at);
         let start = self.line_starts()[line] as usize;
-        let column = self.text[start..at].chars().count() + 1;
         LineCol {
             line: line as u32 + 1,
-            column: column as u32,
+            column: self.column(start, at, |s| s.chars().count()),
         }
     }
 
@@ -119,19 +202,19 @@ impl SourceFile {
         let at = self.clamp(offset);
         let line = self.line_index(at);
         let start = self.line_starts()[line] as usize;
-        let column = self.text[start..at].encode_utf16().count() + 1;
         LineCol {
             line: line as u32 + 1,
-            column: column as u32,
+            column: self.column(start, at, |s| s.encode_utf16().count()),
         }
     }
 
     /// Byte offset of a 1-based line and a 0-based character column (how YAML parsers count).
     pub fn offset_of(&self, line: usize, char_column: usize) -> usize {
+        let text = self.text();
         let Some(&start) = self.line_starts().get(line.saturating_sub(1)) else {
-            return self.text.len();
+            return text.len();
         };
-        let rest = &self.text[start as usize..];
+        let rest = text.get(start as usize..).unwrap_or_default();
         let within = rest
             .char_indices()
             .take_while(|(_, c)| *c != '\n')
@@ -147,11 +230,12 @@ impl SourceFile {
         let Some(&start) = self.line_starts().get(i) else {
             return "";
         };
-        let end = self
-            .line_starts()
-            .get(i + 1)
-            .map_or(self.text.len(), |e| *e as usize);
-        self.text[start as usize..end].trim_end_matches(['\n', '\r'])
+        let text = self.text();
+        let end = self.line_starts().get(i + 1).map_or(text.len(), |e| *e as usize);
+        // A text read again that changed reads as empty: no line of it is shown.
+        text.get(start as usize..end)
+            .unwrap_or_default()
+            .trim_end_matches(['\n', '\r'])
     }
 }
 
@@ -227,5 +311,67 @@ mod tests {
     fn offset_of_counts_characters() {
         let f = file("x\né: y\n");
         assert_eq!(f.offset_of(2, 3), "x\né: ".len());
+    }
+
+    /// Gives back a fixed text, counting how often it is asked.
+    #[derive(Debug)]
+    struct Disk {
+        text: &'static str,
+        reads: std::sync::atomic::AtomicUsize,
+    }
+
+    impl Reread for Disk {
+        fn reread(&self, _path: &Path) -> Option<Arc<str>> {
+            self.reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Some(Arc::from(self.text))
+        }
+    }
+
+    fn disk(text: &'static str) -> Arc<Disk> {
+        Arc::new(Disk {
+            text,
+            reads: Default::default(),
+        })
+    }
+
+    fn reads(disk: &Disk) -> usize {
+        disk.reads.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    const JSON: &str = "{\n  \"name\": \"a\",\n  \"x\": 1\n}\n";
+
+    #[test]
+    fn a_released_text_gives_positions_without_reading_and_is_read_again_when_shown() {
+        let kept = file(JSON);
+        let mut released = file(JSON);
+        let from = disk(JSON);
+        released.release(from.clone());
+        for offset in [0, 5, 12, 20, 30, 99] {
+            assert_eq!(released.line_col(offset), kept.line_col(offset));
+            assert_eq!(released.line_col_utf16(offset), kept.line_col_utf16(offset));
+        }
+        assert_eq!(reads(&from), 0, "positions need no text");
+        assert_eq!(released.line_text(2), "  \"name\": \"a\",");
+        assert_eq!(released.text(), JSON);
+        assert_eq!(reads(&from), 1, "read once, then kept");
+    }
+
+    #[test]
+    fn a_text_that_changed_on_disk_reads_as_empty_but_keeps_its_positions() {
+        let mut released = file(JSON);
+        released.release(disk("{\n  \"name\": \"b\",\n  \"x\": 1\n}\n"));
+        assert_eq!(released.line_col(12), LineCol { line: 2, column: 11 });
+        assert_eq!(released.text(), "");
+        assert_eq!(released.line_text(2), "");
+    }
+
+    #[test]
+    fn only_ascii_texts_are_released() {
+        let mut f = file("{\"é\": 1}");
+        let from = disk("");
+        f.release(from.clone());
+        assert_eq!(f.text(), "{\"é\": 1}");
+        assert_eq!(f.line_col(6).column, 6);
+        assert_eq!(reads(&from), 0);
     }
 }

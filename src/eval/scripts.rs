@@ -87,7 +87,7 @@ pub fn lower_scripts_within(
             name: name.to_string(),
             file,
             lowered: Lowered::default(),
-            text: sources.get(file).text.clone(),
+            text: sources.get(file).shared_text(),
         })
     };
     let mut units: Vec<(char, usize, ScriptUnit)> = Vec::new();

@@ -461,15 +461,50 @@ fn open_root(root: &Path) -> Option<std::fs::File> {
 /// Files read ahead of use, confined to one export root.
 pub struct FileCache {
     files: HashMap<PathBuf, FileText>,
-    root: Root,
+    root: Arc<Root>,
+}
+
+/// Reads export files again as they were first read (the root's confinement, its overlay and
+/// the `--keywords` values): what a [`crate::source::SourceFile`] whose text was let go is
+/// shown or edited from.
+struct ExportReread {
+    root: Arc<Root>,
+    keywords: KeywordMap,
+}
+
+impl std::fmt::Debug for ExportReread {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExportReread")
+            .field("root", &self.root.lexical)
+            .finish_non_exhaustive()
+    }
+}
+
+impl crate::source::Reread for ExportReread {
+    fn reread(&self, path: &Path) -> Option<Arc<str>> {
+        let parent_inside = self.root.confined_by_kernel()
+            || path
+                .parent()
+                .is_none_or(|f| f.as_os_str().is_empty() || really_inside(self.root.canonical(), f));
+        let read = read_beneath(&self.root, path, &self.keywords, parent_inside)?;
+        read.problem.is_none().then_some(read.text)
+    }
 }
 
 impl FileCache {
     pub fn new(root: Root) -> FileCache {
         FileCache {
             files: HashMap::new(),
-            root,
+            root: Arc::new(root),
         }
+    }
+
+    /// What reads this export's files again, with `keywords` as they were read with.
+    pub fn reread(&self, keywords: &KeywordMap) -> Arc<dyn crate::source::Reread> {
+        Arc::new(ExportReread {
+            root: Arc::clone(&self.root),
+            keywords: keywords.clone(),
+        })
     }
 
     /// Reads `paths` in parallel. Without the kernel's confinement, each folder's place inside

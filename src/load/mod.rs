@@ -266,6 +266,7 @@ impl<'a> Files<'a> {
             .is_none_or(|folder| self.cache.folder_inside(folder));
         let this = &*self;
         let template = &*b;
+        let reread = self.cache.reread(self.keywords);
         let built: Vec<(SourceFile, Builder)> = paths
             .par_iter()
             .enumerate()
@@ -274,10 +275,16 @@ impl<'a> Files<'a> {
                 let id = SourceId(u32::try_from(first + k).unwrap_or(u32::MAX));
                 let mut part = template.part();
                 let text = read.text.clone();
+                let read_well = read.problem.is_none();
                 if let Some(node) = tree_of(id, read, &mut part.errors) {
                     build(&mut part, Source::new(id, &node, ""), path);
                 }
-                (this.source_file(path, text), part)
+                let mut file = this.source_file(path, text);
+                // Built, the file is needed again only where a finding shows or edits it.
+                if read_well && part.errors.is_empty() {
+                    file.release(Arc::clone(&reread));
+                }
+                (file, part)
             })
             .collect();
         self.sources.reserve(built.len());
@@ -328,7 +335,7 @@ impl<'a> Files<'a> {
     }
 
     pub fn text(&self, id: SourceId) -> Arc<str> {
-        self.sources.get(id).text.clone()
+        self.sources.get(id).shared_text()
     }
 
     /// Where a script reference leads, or why it is not read.

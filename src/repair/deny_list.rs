@@ -32,17 +32,17 @@ fn entry_at<'t>(p: &Proposer<'t>, finding: &Finding) -> Option<(&'t Connection, 
 fn list_text<'t>(p: &Proposer<'t>, list: &DenyList) -> Option<ListText<'t>> {
     let file = p.sources.get(list.loc.file);
     let mut spans = std::iter::once(list.loc.span).chain(list.entries.iter().map(|e| e.loc.span));
-    if !spans.all(|span| in_text(&file.text, span)) {
+    if !spans.all(|span| in_text(file.text(), span)) {
         return None;
     }
     Some(ListText {
-        text: &file.text,
+        text: file.text(),
         syntax: Syntax::of(&file.display),
         list: list.loc.span,
         items: list
             .entries
             .iter()
-            .map(|e| trimmed(&file.text, e.loc.span))
+            .map(|e| trimmed(file.text(), e.loc.span))
             .collect(),
     })
 }
@@ -153,7 +153,7 @@ pub fn sensitive_attribute(p: &Proposer<'_>, finding: &Finding) -> Option<Propos
     let file = connection_options_file(p, connection)?;
     let source = p.sources.get(file);
     let edit = insert_list_member(
-        &source.text,
+        source.text(),
         Syntax::of(&source.display),
         options,
         DENY_LIST_KEY,
@@ -172,7 +172,7 @@ pub fn sensitive_attribute(p: &Proposer<'_>, finding: &Finding) -> Option<Propos
 fn connection_options_file(p: &Proposer<'_>, connection: &Connection) -> Option<crate::source::SourceId> {
     let options = connection.options.as_ref()?;
     let file = connection.loc.file;
-    let text = &p.sources.get(file).text;
+    let text = p.sources.get(file).text();
     // The options node and its keys must lie inside the connection's own file.
     let mut keys = options.as_object()?.iter().map(|m| m.key_span);
     (in_text(text, options.span) && keys.all(|k| in_text(text, k))).then_some(file)

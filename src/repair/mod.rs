@@ -129,7 +129,7 @@ pub fn plan(fixes: &[&Fix], sources: &SourceMap) -> Plan {
     }
     for (file, edits) in by_file {
         plan.texts
-            .insert(file, text::apply(&sources.get(file).text, &edits));
+            .insert(file, text::apply(sources.get(file).text(), &edits));
     }
     plan
 }

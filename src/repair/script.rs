@@ -30,7 +30,7 @@ use crate::source::Span;
 fn script_of<'t>(p: &Proposer<'t>, finding: &Finding) -> Option<&'t str> {
     let file = p.sources.get(finding.location.source);
     let script = file.display.to_ascii_lowercase().ends_with(".js");
-    (script && super::text::in_text(&file.text, finding.location.span)).then_some(&*file.text)
+    (script && super::text::in_text(file.text(), finding.location.span)).then_some(file.text())
 }
 
 /// CL103: remove a statement that writes a claim Auth0 ignores.

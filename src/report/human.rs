@@ -109,9 +109,9 @@ fn render_finding(
     if let Some(help) = &finding.help {
         diagnostic = diagnostic.with_help(escape::lines(help).into_owned());
     }
-    let has_text = !file.text.is_empty();
+    let has_text = !file.text().is_empty();
     // Control characters in the file are shown as placeholders of the same length.
-    let snippet = escape::snippet(&file.text);
+    let snippet = escape::snippet(file.text());
     let at = |span: crate::source::Span| (span.start as usize, span.len());
     if has_text {
         let label = escape::line(&label_for(finding)).into_owned();
@@ -139,7 +139,7 @@ fn render_finding(
     let name = escape::line(&file.display).into_owned();
     let source = match snippet {
         Some(snippet) => NamedSource::new(name, std::sync::Arc::<str>::from(snippet)),
-        None => NamedSource::new(name, file.text.clone()),
+        None => NamedSource::new(name, file.shared_text()),
     };
     let report = miette::Report::new(diagnostic).with_source_code(source.with_language("json"));
     let mut rendered = String::new();

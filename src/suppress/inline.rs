@@ -56,7 +56,7 @@ pub fn collect(scripts: &Scripts, sources: &SourceMap) -> Vec<InlineSuppression>
     files.dedup();
     files
         .into_iter()
-        .flat_map(|file| parse(file, &sources.get(file).text))
+        .flat_map(|file| parse(file, sources.get(file).text()))
         .collect()
 }
 
