@@ -167,6 +167,7 @@ impl Setup {
         let enabled = || self.policies.iter().filter(|p| p.enabled);
         let analysis = (behaviour || enabled().any(|p| matches!(p.check.runner, Runner::Analysis(_))))
             .then(|| Analysis::new(tenant, scripts, &self.platform, sources));
+        crate::memory::give_back_freed();
         let ctx = Context {
             tenant,
             platform: &self.platform,

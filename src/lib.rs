@@ -13,6 +13,7 @@ pub mod fix;
 mod fixing;
 pub mod js;
 pub mod load;
+mod memory;
 pub mod model;
 mod options;
 pub mod platform;
@@ -227,6 +228,7 @@ pub(crate) fn run(options: &CheckOptions, keywords: &KeywordMap) -> Result<Check
         };
         let loaded = load::load_export_with(export, keywords, &mut sources, &cwd, load_options);
         files += loaded.files;
+        crate::memory::give_back_freed();
         let read =
             (first_file..sources.len()).map(|i| sources.get(source::SourceId(i as u32)).path.as_path());
         setups[index].note_ignored_files(read, &mut outcomes[index]);

@@ -266,7 +266,7 @@ impl Analysis {
             .clients
             .iter()
             .enumerate()
-            .map(|(i, c)| tenant.client_indices(&c.name).first().copied().unwrap_or(i))
+            .map(|(i, c)| tenant.client_indices(&c.name).next().unwrap_or(i))
             .collect();
         let first_connection: Vec<usize> = tenant
             .connections
@@ -304,7 +304,20 @@ impl Analysis {
                 let (unit, kind) = unit_of(scripts, r);
                 let runs: Vec<bool> = lists.iter().map(|list| list.contains(&r)).collect();
                 let mut memo = Memo::default();
-                let mut picks: Vec<u32> = Vec::with_capacity(logins.len());
+                // Made only once some login picks another summary than the first (only a
+                // sixth of the scripts of a large export ever do): until then every pick is 0,
+                // and `pick` reads a missing one as 0.
+                let mut picks: Vec<u32> = Vec::new();
+                let record = |picks: &mut Vec<u32>, at: usize, pick: u32| {
+                    if picks.is_empty() && (pick == 0 || pick == NOT_RUN) {
+                        return;
+                    }
+                    if picks.is_empty() {
+                        picks.reserve_exact(logins.len());
+                        picks.resize(at, 0);
+                    }
+                    picks.push(pick);
+                };
                 // The summary a login gets depends only on the facts the runs read. While no run
                 // has read a client fact, logins of one connection and protocol get the same one
                 // (and the other way round), so it is looked up once for them: a lookup made when
@@ -312,9 +325,9 @@ impl Analysis {
                 // after it in the memo's order.
                 let mut known: Map<(usize, u32, u32), u32> = Map::default();
                 let (mut reads_client, mut reads_connection) = (false, false);
-                for (login, &p) in logins.iter().zip(&protocol_of) {
+                for (at, (login, &p)) in logins.iter().zip(&protocol_of).enumerate() {
                     if !runs[p] {
-                        picks.push(NOT_RUN);
+                        record(&mut picks, at, NOT_RUN);
                         continue;
                     }
                     const NOT_IN_KEY: u32 = u32::MAX;
@@ -333,12 +346,12 @@ impl Analysis {
                         },
                     );
                     if let Some(&pick) = known.get(&key) {
-                        picks.push(pick);
+                        record(&mut picks, at, pick);
                         continue;
                     }
                     let before = memo.runs.len();
                     let pick = memo.get(unit, kind, &view(login), platform.signals()) as u32;
-                    picks.push(pick);
+                    record(&mut picks, at, pick);
                     // A first run that read no fact serves every login: there is nothing left
                     // to look up (and no list of picks to keep, as below).
                     if memo.runs.first().is_some_and(|(seen, _)| seen.is_empty()) {
@@ -414,7 +427,8 @@ impl Analysis {
                     .is_some_and(|s| s.value)
             });
             let positions = &unit_positions[protocol_of[i]];
-            let mut key: Vec<u32> = Vec::with_capacity(5 + 2 * positions.len());
+            // The shape, each script's pick, and maybe the client.
+            let mut key: Vec<u32> = Vec::with_capacity(6 + 2 * positions.len());
             key.extend([
                 login.connection.map_or(u32::MAX, |c| first_connection[c] as u32),
                 protocol_of[i] as u32,
@@ -460,6 +474,8 @@ impl Analysis {
             names.insert(name.to_string(), next);
             next
         };
+        // The keys (a few hundred bytes per group) are not needed past grouping.
+        drop(by_shape);
         let mut login_groups = Map::with_capacity_and_hasher(logins.len(), Default::default());
         for (login, &group) in logins.iter().zip(&group_of) {
             let client = name_id(client_name(login));
@@ -470,6 +486,7 @@ impl Analysis {
             login_groups.insert((client, connection, protocol), group as usize);
         }
 
+        crate::memory::give_back_freed();
         let scenarios: Vec<Scenario> = representatives
             .iter()
             .map(|&i| logins[i].scenario(tenant, platform))
@@ -616,6 +633,12 @@ impl Analysis {
             })
             .collect();
         super::pipeline::rank_claims(&mut parts);
+        // Every pick has been read: the lists (one entry per login for each script with
+        // several summaries) go before outcomes and evaluations are built.
+        let mut per_unit = per_unit;
+        for (_, _, picks) in &mut per_unit {
+            *picks = Vec::new();
+        }
 
         let outcomes: Vec<Arc<ScriptOutcome>> = outcome_sources
             .par_iter()

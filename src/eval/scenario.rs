@@ -126,9 +126,9 @@ pub fn storage_scenario(tenant: &Tenant, connection: &Connection, platform: &Pla
             .enabled_clients
             .iter()
             .flat_map(|listed| tenant.client_indices(&listed.value))
-            .filter(|&&i| interactive(&&tenant.clients[i]))
+            .filter(|&i| interactive(&&tenant.clients[i]))
             .min()
-            .map(|&i| &tenant.clients[i])
+            .map(|i| &tenant.clients[i])
     };
     Scenario {
         client: client.map_or_else(|| ANY_CLIENT.to_string(), |c| c.name.clone()),

@@ -80,20 +80,35 @@ pub struct Tenant {
     index: OnceLock<Index>,
 }
 
-/// What the tenant's lookups need, built once in linear time so that no lookup walks a list.
+/// What the tenant's lookups need, built once in `n log n` time so that no lookup walks a
+/// list. Names are not copied: each lookup is a binary search over indices sorted by the name
+/// they point at (a large export has tens of thousands of clients, and a map by name held a
+/// copy of every name and a list per name).
 #[derive(Debug, Clone, Default)]
 struct Index {
-    /// Client name → indices of the clients of that name, ascending.
-    clients: HashMap<String, Vec<usize>>,
-    /// Connection name → index of the first connection of that name.
-    connections: HashMap<String, usize>,
+    /// Indices into `clients`, by name, then ascending: the clients of one name are a run.
+    clients: Vec<u32>,
+    /// Indices into `connections`, by name, then ascending.
+    connections: Vec<u32>,
     /// Whether any connection lists its enabled clients (with none, every connection is enabled
     /// for every client).
     any_enabled_lists: bool,
-    /// Client name → indices of the connections that list it as enabled, ascending, once each.
-    enabled: HashMap<String, Vec<usize>>,
+    /// `(connection, position in its enabled clients)` for each client name a connection
+    /// lists, by that name, then connection; once per name and connection.
+    enabled: Vec<(u32, u32)>,
     /// `(file, pointer of a named resource)` → the resource's kind and name.
     named: HashMap<(SourceId, String), (String, String)>,
+}
+
+/// The run of `sorted` (indices sorted by the name `name_of` gives them) whose name is `name`.
+fn run_named<'s, T: Copy>(sorted: &'s [T], name: &str, name_of: impl Fn(T) -> &'s str) -> &'s [T] {
+    let start = sorted.partition_point(|&i| name_of(i) < name);
+    let len = sorted[start..].partition_point(|&i| name_of(i) == name);
+    &sorted[start..start + len]
+}
+
+fn position(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
 }
 
 impl Tenant {
@@ -139,20 +154,37 @@ impl Tenant {
 
     fn index(&self) -> &Index {
         self.index.get_or_init(|| {
-            let mut index = Index::default();
-            for (i, client) in self.clients.iter().enumerate() {
-                index.clients.entry(client.name.clone()).or_default().push(i);
-            }
+            let mut clients: Vec<u32> = (0..self.clients.len()).map(position).collect();
+            clients.sort_by(|&a, &b| self.clients[a as usize].name.cmp(&self.clients[b as usize].name));
+            let mut connections: Vec<u32> = (0..self.connections.len()).map(position).collect();
+            connections.sort_by(|&a, &b| {
+                self.connections[a as usize]
+                    .name
+                    .cmp(&self.connections[b as usize].name)
+            });
+            let mut index = Index {
+                clients,
+                connections,
+                ..Index::default()
+            };
             for (i, connection) in self.connections.iter().enumerate() {
-                index.connections.entry(connection.name.clone()).or_insert(i);
                 index.any_enabled_lists |= !connection.enabled_clients.is_empty();
-                for client in &connection.enabled_clients {
-                    let list = index.enabled.entry(client.value.clone()).or_default();
-                    if list.last() != Some(&i) {
-                        list.push(i);
-                    }
-                }
+                index
+                    .enabled
+                    .extend((0..connection.enabled_clients.len()).map(|k| (position(i), position(k))));
             }
+            let listed = |&(c, k): &(u32, u32)| {
+                self.connections[c as usize].enabled_clients[k as usize]
+                    .value
+                    .as_str()
+            };
+            // Stable: a connection that lists a name twice keeps its first listing.
+            index
+                .enabled
+                .sort_by(|a, b| listed(a).cmp(listed(b)).then(a.0.cmp(&b.0)));
+            index
+                .enabled
+                .dedup_by(|b, a| a.0 == b.0 && listed(a) == listed(b));
             let named = self
                 .clients
                 .iter()
@@ -236,17 +268,21 @@ impl Tenant {
 
     /// The first client named `name`.
     pub fn client(&self, name: &str) -> Option<&Client> {
-        self.client_indices(name).first().map(|&i| &self.clients[i])
+        self.client_indices(name).next().map(|i| &self.clients[i])
     }
 
     /// Indices into `clients` of the clients named `name`, ascending.
-    pub fn client_indices(&self, name: &str) -> &[usize] {
-        self.index().clients.get(name).map_or(&[][..], Vec::as_slice)
+    pub fn client_indices(&self, name: &str) -> impl Iterator<Item = usize> + '_ {
+        run_named(&self.index().clients, name, |i| {
+            self.clients[i as usize].name.as_str()
+        })
+        .iter()
+        .map(|&i| i as usize)
     }
 
     /// The first connection named `name`.
     pub fn connection(&self, name: &str) -> Option<&Connection> {
-        self.index().connections.get(name).map(|&i| &self.connections[i])
+        self.connection_index(name).map(|i| &self.connections[i])
     }
 
     /// Whether `connection` is enabled for the client named `client`: listed in its enabled
@@ -262,13 +298,22 @@ impl Tenant {
         if !index.any_enabled_lists {
             return Box::new(0..self.connections.len());
         }
-        let listed = index.enabled.get(client).map_or(&[][..], Vec::as_slice);
-        Box::new(listed.iter().copied())
+        let listed = run_named(&index.enabled, client, |(c, k): (u32, u32)| {
+            self.connections[c as usize].enabled_clients[k as usize]
+                .value
+                .as_str()
+        });
+        Box::new(listed.iter().map(|&(c, _)| c as usize))
     }
 
     /// Index into `connections` of the first connection named `name`.
     pub fn connection_index(&self, name: &str) -> Option<usize> {
-        self.index().connections.get(name).copied()
+        let index = self.index();
+        run_named(&index.connections, name, |i| {
+            self.connections[i as usize].name.as_str()
+        })
+        .first()
+        .map(|&i| i as usize)
     }
 }
 
@@ -439,4 +484,92 @@ pub struct OtherResource {
     pub loc: Loc,
     #[serde(serialize_with = "node_as_json")]
     pub node: Node,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn loc() -> Loc {
+        Loc {
+            file: SourceId(0),
+            span: Span::default(),
+            pointer: String::new(),
+        }
+    }
+
+    fn node() -> Node {
+        Node {
+            span: Span::default(),
+            value: crate::syntax::Value::Null,
+        }
+    }
+
+    fn client(name: &str) -> Client {
+        Client {
+            name: name.into(),
+            loc: loc(),
+            app_type: None,
+            oidc_conformant: None,
+            grant_types: Vec::new(),
+            sso: None,
+            client_id: None,
+            metadata: "{}".into(),
+            node: node(),
+        }
+    }
+
+    fn connection(name: &str, enabled: &[&str]) -> Connection {
+        Connection {
+            name: name.into(),
+            loc: loc(),
+            strategy: None,
+            database: false,
+            enabled_clients: enabled
+                .iter()
+                .map(|c| Spanned {
+                    value: c.to_string(),
+                    loc: loc(),
+                })
+                .collect(),
+            options: None,
+            deny_list: None,
+            scripts: Vec::new(),
+            node: node(),
+        }
+    }
+
+    #[test]
+    fn lookups_by_name_find_every_match_in_tenant_order() {
+        let mut tenant = Tenant::new(ExportFormat::Directory);
+        tenant.clients = ["b", "a", "b", "c"].map(client).to_vec();
+        tenant.connections = vec![
+            connection("db", &["b", "a", "b"]),
+            connection("google", &["c"]),
+            connection("db", &["a"]),
+            connection("saml", &["a", "zz"]),
+        ];
+        assert_eq!(tenant.client_indices("b").collect::<Vec<_>>(), [0, 2]);
+        assert_eq!(tenant.client_indices("a").collect::<Vec<_>>(), [1]);
+        assert_eq!(tenant.client_indices("nobody").count(), 0);
+        assert_eq!(tenant.client("c").map(|c| c.name.as_str()), Some("c"));
+        // The first connection of a name.
+        assert_eq!(tenant.connection_index("db"), Some(0));
+        assert_eq!(tenant.connection_index("saml"), Some(3));
+        assert_eq!(tenant.connection_index("nope"), None);
+        // Each connection once, ascending, however often it lists the client.
+        let enabled = |client: &str| tenant.connections_enabled_for(client).collect::<Vec<_>>();
+        assert_eq!(enabled("a"), [0, 2, 3]);
+        assert_eq!(enabled("b"), [0]);
+        assert_eq!(enabled("zz"), [3]);
+        assert_eq!(enabled("nobody"), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn without_enabled_lists_every_connection_is_enabled() {
+        let mut tenant = Tenant::new(ExportFormat::Directory);
+        tenant.clients = vec![client("a")];
+        tenant.connections = vec![connection("x", &[]), connection("y", &[])];
+        assert_eq!(tenant.connections_enabled_for("a").collect::<Vec<_>>(), [0, 1]);
+    }
 }
