@@ -357,6 +357,12 @@ pub fn number_text(n: f64) -> String {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Cond(pub Vec<Vec<Lit>>);
 
+/// Whether every literal of `a` is in `b`; both are sorted, as every conjunction is.
+fn is_sorted_subset(a: &[Lit], b: &[Lit]) -> bool {
+    let mut rest = b.iter();
+    a.iter().all(|l| rest.by_ref().any(|m| m == l))
+}
+
 /// One branch taken: `(branch, outcome)`. Branch `0` stands for a condition too large to
 /// keep (only ever `(0, true)`).
 pub type Lit = (BranchId, bool);
@@ -397,6 +403,18 @@ impl Cond {
 
     /// `self ∧ other`.
     pub fn and_cond(&self, other: &Cond) -> Cond {
+        // Every `Cond` is kept simplified (no conjunction of it contains or merges with
+        // another), so with `always` or `never` on either side the product below gives
+        // exactly these; most properties are present on every path.
+        if self.is_never() || other.is_never() {
+            return Cond::never();
+        }
+        if self.is_always() {
+            return other.clone();
+        }
+        if other.is_always() {
+            return self.clone();
+        }
         let mut out = Cond::never();
         for conj in &other.0 {
             let mut part = self.clone();
@@ -410,6 +428,16 @@ impl Cond {
 
     /// `self ∨ other`.
     pub fn or(&self, other: &Cond) -> Cond {
+        // As in `and_cond`, what simplifying the union gives when one side settles it.
+        if self.is_always() || other.is_always() {
+            return Cond::always();
+        }
+        if other.is_never() || self == other {
+            return self.clone();
+        }
+        if self.is_never() {
+            return other.clone();
+        }
         let mut all = self.0.clone();
         all.extend(other.0.iter().cloned());
         Cond(all).simplified()
@@ -441,7 +469,7 @@ impl Cond {
                         continue;
                     }
                     let (a, b) = (&self.0[i], &self.0[j]);
-                    if a.iter().all(|l| b.contains(l)) {
+                    if is_sorted_subset(a, b) {
                         self.0.remove(j);
                         changed = true;
                         break 'outer;
@@ -894,6 +922,53 @@ mod tests {
         assert!(c.implies(&a));
         assert!(!a.implies(&c));
         assert!(Cond::always().and((1, true)).and((1, false)).is_never());
+    }
+
+    /// `and_cond` and `or` without their shortcuts: the product and union, simplified.
+    fn product(a: &Cond, b: &Cond) -> Cond {
+        let mut out = Cond::never();
+        for conj in &b.0 {
+            let mut part = a.clone();
+            for lit in conj {
+                part = part.and(*lit);
+            }
+            out = union(&out, &part);
+        }
+        out
+    }
+
+    fn union(a: &Cond, b: &Cond) -> Cond {
+        let mut all = a.0.clone();
+        all.extend(b.0.iter().cloned());
+        Cond(all).simplified()
+    }
+
+    #[test]
+    fn shortcuts_give_what_the_product_and_union_give() {
+        // Conditions over three branches, from single literals up, and the two constants.
+        let mut conds = vec![Cond::always(), Cond::never()];
+        for branch in 1..=3 {
+            for outcome in [true, false] {
+                conds.push(Cond::always().and((branch, outcome)));
+            }
+        }
+        for round in 0..2 {
+            let known = conds.clone();
+            for (i, a) in known.iter().enumerate() {
+                for b in &known[i..] {
+                    conds.push(if round == 0 { union(a, b) } else { product(a, b) });
+                }
+            }
+            conds.sort();
+            conds.dedup();
+        }
+        assert!(conds.len() > 20, "{} conditions", conds.len());
+        for a in &conds {
+            for b in &conds {
+                assert_eq!(a.and_cond(b), product(a, b), "{a:?} and {b:?}");
+                assert_eq!(a.or(b), union(a, b), "{a:?} or {b:?}");
+            }
+        }
     }
 
     #[test]
