@@ -80,31 +80,97 @@ pub struct Tenant {
     index: OnceLock<Index>,
 }
 
-/// What the tenant's lookups need, built once in `n log n` time so that no lookup walks a
-/// list. Names are not copied: each lookup is a binary search over indices sorted by the name
-/// they point at (a large export has tens of thousands of clients, and a map by name held a
-/// copy of every name and a list per name).
+/// What the tenant's lookups need, built once in linear time so that no lookup walks a list.
+/// Names are not copied: each name's resources are a chain of indices, found through a hash
+/// table that compares names in place (a large export has tens of thousands of clients, and a
+/// map by name held a copy of every name and a list per name).
 #[derive(Debug, Clone, Default)]
 struct Index {
-    /// Indices into `clients`, by name, then ascending: the clients of one name are a run.
-    clients: Vec<u32>,
-    /// Indices into `connections`, by name, then ascending.
-    connections: Vec<u32>,
+    /// The clients of each name, ascending.
+    clients: Chains,
+    /// The connections of each name, ascending.
+    connections: Chains,
     /// Whether any connection lists its enabled clients (with none, every connection is enabled
     /// for every client).
     any_enabled_lists: bool,
-    /// `(connection, position in its enabled clients)` for each client name a connection
-    /// lists, by that name, then connection; once per name and connection.
-    enabled: Vec<(u32, u32)>,
+    /// `(connection, position in its enabled clients)` of every listing, in connection order.
+    listings: Vec<(u32, u32)>,
+    /// The listings of each client name, once per connection, ascending.
+    enabled: Chains,
     /// `(file, pointer of a named resource)` → the resource's kind and name.
     named: HashMap<(SourceId, String), (String, String)>,
 }
 
-/// The run of `sorted` (indices sorted by the name `name_of` gives them) whose name is `name`.
-fn run_named<'s, T: Copy>(sorted: &'s [T], name: &str, name_of: impl Fn(T) -> &'s str) -> &'s [T] {
-    let start = sorted.partition_point(|&i| name_of(i) < name);
-    let len = sorted[start..].partition_point(|&i| name_of(i) == name);
-    &sorted[start..start + len]
+const NO_LINK: u32 = u32::MAX;
+
+/// Items grouped by name, each group a chain in item order: `(first, last)` by the name's hash
+/// (seeded at random, so names chosen to collide cannot slow lookups down) and each item's
+/// next of the same name.
+#[derive(Debug, Clone, Default)]
+struct Chains {
+    table: hashbrown::HashTable<(u32, u32)>,
+    next: Vec<u32>,
+    state: foldhash::fast::RandomState,
+}
+
+impl Chains {
+    /// Chains of the items `0..count` by `name_of`, leaving out an item that `same` says
+    /// repeats the last item of its chain.
+    fn of<'s>(
+        count: usize,
+        name_of: impl Fn(usize) -> &'s str,
+        same: impl Fn(usize, usize) -> bool,
+    ) -> Chains {
+        use std::hash::BuildHasher;
+        let mut chains = Chains {
+            next: vec![NO_LINK; count],
+            ..Chains::default()
+        };
+        for i in 0..count {
+            let name = name_of(i);
+            let hash = chains.state.hash_one(name);
+            let found = chains
+                .table
+                .find_mut(hash, |&(first, _)| name_of(first as usize) == name);
+            match found {
+                Some((_, last)) => {
+                    if !same(*last as usize, i) {
+                        chains.next[*last as usize] = position(i);
+                        *last = position(i);
+                    }
+                }
+                None => {
+                    let state = &chains.state;
+                    chains
+                        .table
+                        .insert_unique(hash, (position(i), position(i)), |&(first, _)| {
+                            state.hash_one(name_of(first as usize))
+                        });
+                }
+            }
+        }
+        chains
+    }
+
+    /// The items named `name`, in order.
+    fn named<'s>(
+        &'s self,
+        name: &str,
+        name_of: impl Fn(usize) -> &'s str,
+    ) -> impl Iterator<Item = usize> + 's {
+        use std::hash::BuildHasher;
+        let first = self
+            .table
+            .find(self.state.hash_one(name), |&(first, _)| {
+                name_of(first as usize) == name
+            })
+            .map_or(NO_LINK, |&(first, _)| first);
+        std::iter::successors((first != NO_LINK).then_some(first), |&i| {
+            let next = self.next[i as usize];
+            (next != NO_LINK).then_some(next)
+        })
+        .map(|i| i as usize)
+    }
 }
 
 fn position(i: usize) -> u32 {
@@ -154,37 +220,36 @@ impl Tenant {
 
     fn index(&self) -> &Index {
         self.index.get_or_init(|| {
-            let mut clients: Vec<u32> = (0..self.clients.len()).map(position).collect();
-            clients.sort_by(|&a, &b| self.clients[a as usize].name.cmp(&self.clients[b as usize].name));
-            let mut connections: Vec<u32> = (0..self.connections.len()).map(position).collect();
-            connections.sort_by(|&a, &b| {
-                self.connections[a as usize]
-                    .name
-                    .cmp(&self.connections[b as usize].name)
-            });
-            let mut index = Index {
-                clients,
-                connections,
-                ..Index::default()
-            };
-            for (i, connection) in self.connections.iter().enumerate() {
-                index.any_enabled_lists |= !connection.enabled_clients.is_empty();
-                index
-                    .enabled
-                    .extend((0..connection.enabled_clients.len()).map(|k| (position(i), position(k))));
-            }
-            let listed = |&(c, k): &(u32, u32)| {
+            let listings: Vec<(u32, u32)> = self
+                .connections
+                .iter()
+                .enumerate()
+                .flat_map(|(i, c)| (0..c.enabled_clients.len()).map(move |k| (position(i), position(k))))
+                .collect();
+            let listed = |e: usize| {
+                let (c, k) = listings[e];
                 self.connections[c as usize].enabled_clients[k as usize]
                     .value
                     .as_str()
             };
-            // Stable: a connection that lists a name twice keeps its first listing.
-            index
-                .enabled
-                .sort_by(|a, b| listed(a).cmp(listed(b)).then(a.0.cmp(&b.0)));
-            index
-                .enabled
-                .dedup_by(|b, a| a.0 == b.0 && listed(a) == listed(b));
+            let mut index = Index {
+                clients: Chains::of(
+                    self.clients.len(),
+                    |i| self.clients[i].name.as_str(),
+                    |_, _| false,
+                ),
+                connections: Chains::of(
+                    self.connections.len(),
+                    |i| self.connections[i].name.as_str(),
+                    |_, _| false,
+                ),
+                any_enabled_lists: !listings.is_empty(),
+                // A connection that lists a name twice is enabled for it once.
+                enabled: Chains::of(listings.len(), listed, |a, b| listings[a].0 == listings[b].0),
+                listings: Vec::new(),
+                named: HashMap::new(),
+            };
+            index.listings = listings;
             let named = self
                 .clients
                 .iter()
@@ -273,11 +338,9 @@ impl Tenant {
 
     /// Indices into `clients` of the clients named `name`, ascending.
     pub fn client_indices(&self, name: &str) -> impl Iterator<Item = usize> + '_ {
-        run_named(&self.index().clients, name, |i| {
-            self.clients[i as usize].name.as_str()
-        })
-        .iter()
-        .map(|&i| i as usize)
+        self.index()
+            .clients
+            .named(name, |i| self.clients[i].name.as_str())
     }
 
     /// The first connection named `name`.
@@ -298,22 +361,26 @@ impl Tenant {
         if !index.any_enabled_lists {
             return Box::new(0..self.connections.len());
         }
-        let listed = run_named(&index.enabled, client, |(c, k): (u32, u32)| {
+        let listed = |e: usize| {
+            let (c, k) = index.listings[e];
             self.connections[c as usize].enabled_clients[k as usize]
                 .value
                 .as_str()
-        });
-        Box::new(listed.iter().map(|&(c, _)| c as usize))
+        };
+        Box::new(
+            index
+                .enabled
+                .named(client, listed)
+                .map(|e| index.listings[e].0 as usize),
+        )
     }
 
     /// Index into `connections` of the first connection named `name`.
     pub fn connection_index(&self, name: &str) -> Option<usize> {
-        let index = self.index();
-        run_named(&index.connections, name, |i| {
-            self.connections[i as usize].name.as_str()
-        })
-        .first()
-        .map(|&i| i as usize)
+        self.index()
+            .connections
+            .named(name, |i| self.connections[i].name.as_str())
+            .next()
     }
 }
 
