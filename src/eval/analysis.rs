@@ -507,10 +507,12 @@ impl Analysis {
                     .collect()
             })
             .collect();
-        // Each connection's deny-list entries that deny a root attribute, as a set: an entry
-        // denies a path (`filters::denied_root`) when it is the path or the part of it before
-        // a `.` or `[`, so a path is looked up by those parts instead of by every entry.
-        let deny_sets: Vec<Option<Set<&str>>> = tenant
+        // Whether a connection's deny list drops one of a summary's claims: an entry denies a
+        // path (`filters::denied_root`) when it is the path or the part of it before a `.` or
+        // `[`. Each summary's set of those parts is made once, and each connection's entries
+        // (a handful) are looked up in it, instead of splitting every claim's path again in
+        // each of thousands of login groups.
+        let deny_lists: Vec<Option<Vec<&str>>> = tenant
             .connections
             .iter()
             .map(|connection| {
@@ -523,19 +525,33 @@ impl Analysis {
                 })
             })
             .collect();
-        let drops_a_claim = |summary: &Summary, connection: usize| {
-            let Some(denied) = &deny_sets[connection] else {
+        let attribute_roots: Vec<Vec<Set<&str>>> = per_unit
+            .iter()
+            .map(|(_, memo, _)| {
+                memo.summaries
+                    .iter()
+                    .map(|summary| {
+                        summary
+                            .claims
+                            .iter()
+                            .filter_map(|claim| claim.attribute.as_deref())
+                            .flat_map(|path| {
+                                path.char_indices()
+                                    .filter(|&(_, c)| matches!(c, '.' | '['))
+                                    .map(|(k, _)| &path[..k])
+                                    .chain([path])
+                            })
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect();
+        let drops_a_claim = |u: usize, pick: u32, connection: usize| {
+            let Some(denied) = &deny_lists[connection] else {
                 return false;
             };
-            summary.claims.iter().any(|claim| {
-                claim.attribute.as_deref().is_some_and(|path| {
-                    path.char_indices()
-                        .filter(|&(_, c)| matches!(c, '.' | '['))
-                        .map(|(k, _)| &path[..k])
-                        .chain([path])
-                        .any(|root| denied.contains(root))
-                })
-            })
+            let roots = &attribute_roots[u][pick as usize];
+            !roots.is_empty() && denied.iter().any(|entry| roots.contains(entry))
         };
         let mut part_ids: Map<[u32; 5], u32> = Map::default();
         // For each part: the group and position in its run list it is first composed from.
@@ -552,35 +568,60 @@ impl Analysis {
             .iter()
             .map(|list| (0..list.len()).filter(|&k| !same_part(list[k])).collect())
             .collect();
+        // The key of the part login `i` gets at `position` of its run list: its script, the
+        // summary it picks, the login's shape, and its connection where the connection's deny
+        // list drops one of the summary's claims.
+        let part_key = |i: usize, position: usize| -> [u32; 5] {
+            let login = &logins[i];
+            let u = unit_positions[protocol_of[i]][position];
+            let connection = login
+                .connection
+                .map(|c| first_connection[c])
+                .filter(|_| {
+                    from_attributes[u]
+                        .get(pick(u, i) as usize)
+                        .copied()
+                        .unwrap_or(true)
+                })
+                .filter(|&c| drops_a_claim(u, pick(u, i), c));
+            [
+                u as u32,
+                pick(u, i),
+                protocol_of[i] as u32,
+                login.pipeline as u32,
+                connection.map_or(u32::MAX, |c| c as u32),
+            ]
+        };
+        // Each group's keys at the positions that vary are made on every core, a chunk of
+        // groups at a time (so they never all take memory at once). Part ids stand for keys one
+        // to one, so groups with the same keys have the same outcome: the loop looks a group's
+        // keys up first (there are as many distinct ones as outcomes) and makes ids, in the
+        // order they first appear as before, only for keys it has not seen.
+        const CHUNK: usize = 1024;
+        let mut outcome_by_keys: Map<(usize, u32, Vec<[u32; 5]>), usize> = Map::default();
         // The parts of the first group of each protocol and pipeline.
         let mut shape_parts: Map<(usize, u32), Vec<u32>> = Map::default();
-        let outcome_of: Vec<usize> = representatives
-            .iter()
-            .enumerate()
-            .map(|(g, &i)| {
+        let mut outcome_of: Vec<usize> = Vec::with_capacity(representatives.len());
+        for (c, chunk) in representatives.chunks(CHUNK).enumerate() {
+            let chunk_keys: Vec<Vec<[u32; 5]>> = chunk
+                .par_iter()
+                .map(|&i| varying[protocol_of[i]].iter().map(|&k| part_key(i, k)).collect())
+                .collect();
+            for (offset, (&i, varied_keys)) in chunk.iter().zip(chunk_keys).enumerate() {
+                let g = c * CHUNK + offset;
                 let login = &logins[i];
                 let p = protocol_of[i];
                 let positions = &unit_positions[p];
                 let shape = (p, login.pipeline as u32);
+                let by_keys = (p, shape.1, varied_keys);
+                if shape_parts.contains_key(&shape)
+                    && let Some(&k) = outcome_by_keys.get(&by_keys)
+                {
+                    outcome_of.push(k);
+                    continue;
+                }
                 let mut part_of = |position: usize| -> u32 {
-                    let u = positions[position];
-                    let connection = login
-                        .connection
-                        .map(|c| first_connection[c])
-                        .filter(|_| {
-                            from_attributes[u]
-                                .get(pick(u, i) as usize)
-                                .copied()
-                                .unwrap_or(true)
-                        })
-                        .filter(|&c| drops_a_claim(summary_of(u, i), c));
-                    let key = [
-                        u as u32,
-                        pick(u, i),
-                        p as u32,
-                        login.pipeline as u32,
-                        connection.map_or(u32::MAX, |c| c as u32),
-                    ];
+                    let key = part_key(i, position);
                     let next = part_ids.len() as u32;
                     let id = *part_ids.entry(key).or_insert(next);
                     if id == next {
@@ -599,21 +640,25 @@ impl Analysis {
                     }
                 };
                 let key = (p, shape.1, varied);
-                if let Some(&k) = outcome_ids.get(&key) {
-                    return k;
-                }
-                let mut parts = shape_parts.get(&shape).cloned().unwrap_or_default();
-                for (&k, &id) in varying[p].iter().zip(&key.2) {
-                    if let Some(part) = parts.get_mut(k) {
-                        *part = id;
+                let k = match outcome_ids.get(&key) {
+                    Some(&k) => k,
+                    None => {
+                        let mut parts = shape_parts.get(&shape).cloned().unwrap_or_default();
+                        for (&k, &id) in varying[p].iter().zip(&key.2) {
+                            if let Some(part) = parts.get_mut(k) {
+                                *part = id;
+                            }
+                        }
+                        let k = outcome_ids.len();
+                        outcome_ids.insert(key, k);
+                        outcome_sources.push((g, parts));
+                        k
                     }
-                }
-                let k = outcome_ids.len();
-                outcome_ids.insert(key, k);
-                outcome_sources.push((g, parts));
-                k
-            })
-            .collect();
+                };
+                outcome_by_keys.insert(by_keys, k);
+                outcome_of.push(k);
+            }
+        }
 
         let mut parts: Vec<Arc<ScriptPart>> = part_sources
             .par_iter()
