@@ -461,32 +461,35 @@ fn open_root(root: &Path) -> Option<std::fs::File> {
 /// Files read ahead of use, confined to one export root.
 pub struct FileCache {
     files: HashMap<PathBuf, FileText>,
-    root: Arc<Root>,
+    root: Root,
 }
 
 /// Reads export files again as they were first read (the root's confinement, its overlay and
 /// the `--keywords` values): what a [`crate::source::SourceFile`] whose text was let go is
-/// shown or edited from.
+/// shown or edited from. It holds no open handle: the root is opened again for each read, so
+/// a run over many exports keeps no folder open per export.
 struct ExportReread {
-    root: Arc<Root>,
+    root: PathBuf,
+    overlay: Option<Arc<Overlay>>,
     keywords: KeywordMap,
 }
 
 impl std::fmt::Debug for ExportReread {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ExportReread")
-            .field("root", &self.root.lexical)
+            .field("root", &self.root)
             .finish_non_exhaustive()
     }
 }
 
 impl crate::source::Reread for ExportReread {
     fn reread(&self, path: &Path) -> Option<Arc<str>> {
-        let parent_inside = self.root.confined_by_kernel()
+        let root = Root::with_overlay(&self.root, self.overlay.clone());
+        let parent_inside = root.confined_by_kernel()
             || path
                 .parent()
-                .is_none_or(|f| f.as_os_str().is_empty() || really_inside(self.root.canonical(), f));
-        let read = read_beneath(&self.root, path, &self.keywords, parent_inside)?;
+                .is_none_or(|f| f.as_os_str().is_empty() || really_inside(root.canonical(), f));
+        let read = read_beneath(&root, path, &self.keywords, parent_inside)?;
         read.problem.is_none().then_some(read.text)
     }
 }
@@ -495,14 +498,15 @@ impl FileCache {
     pub fn new(root: Root) -> FileCache {
         FileCache {
             files: HashMap::new(),
-            root: Arc::new(root),
+            root,
         }
     }
 
     /// What reads this export's files again, with `keywords` as they were read with.
     pub fn reread(&self, keywords: &KeywordMap) -> Arc<dyn crate::source::Reread> {
         Arc::new(ExportReread {
-            root: Arc::clone(&self.root),
+            root: self.root.lexical.clone(),
+            overlay: self.root.overlay.clone(),
             keywords: keywords.clone(),
         })
     }
