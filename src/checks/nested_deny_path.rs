@@ -68,7 +68,7 @@ pub fn nested_root(entry: &str) -> Option<String> {
     if !nested {
         return None;
     }
-    let root = path.split(['.', '[']).next().unwrap_or(path);
+    let root = crate::eval::pipeline::root_of(path);
     (!root.is_empty()).then(|| root.to_string())
 }
 
