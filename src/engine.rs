@@ -187,18 +187,30 @@ impl Setup {
                 Runner::Engine => Vec::new(),
             })
             .collect();
+        // Each proof is checked, and each finding rendered, on any core; `collect` keeps the
+        // order of policies and of each policy's hits.
+        let checked: Vec<Result<Finding, String>> = policies
+            .iter()
+            .zip(hits)
+            .flat_map(|(policy, hits)| hits.into_iter().map(move |hit| (*policy, hit)))
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .map(|(policy, hit)| match verify(&ctx, &hit) {
+                Ok(()) => Ok(finding(policy, hit, sources)),
+                Err(why) => Err(format!("{} at {:?}: {why}", policy.id, hit.loc)),
+            })
+            .collect();
         let mut refused = Vec::new();
         let mut findings = Vec::new();
-        for (policy, hits) in policies.iter().zip(hits) {
-            for hit in hits {
-                match verify(&ctx, &hit) {
-                    Ok(()) => findings.push(finding(policy, hit, sources)),
-                    Err(why) => refused.push(format!("{} at {:?}: {why}", policy.id, hit.loc)),
-                }
+        for result in checked {
+            match result {
+                Ok(finding) => findings.push(finding),
+                Err(why) => refused.push(why),
             }
         }
         if let Some(analysis) = analysis {
-            analysis.drop_in_parallel();
+            // Freed while the findings are filtered and rendered (see `drop_in_background`).
+            rayon::spawn(move || analysis.drop_in_parallel());
         }
         (findings, refused, behaviour)
     }
@@ -293,6 +305,7 @@ pub fn verify(ctx: &Context<'_>, hit: &Hit) -> Result<(), String> {
         let analysis = ctx.analysis.ok_or("no evaluation to check the proof against")?;
         let known = analysis
             .login(
+                ctx.tenant,
                 &scenario.client,
                 scenario.connection.as_deref(),
                 &scenario.protocol,

@@ -265,11 +265,14 @@ pub(crate) fn run(options: &CheckOptions, keywords: &KeywordMap) -> Result<Check
         // With --keywords the texts read are not the files (markers are filled in), so no
         // edit position would hold: findings carry no fix.
         let fixable = options.keywords.is_none();
-        for finding in reported.iter_mut().filter(|_| fixable) {
-            let check = setups[index].policies.iter().find(|p| p.id == finding.policy);
-            if let Some(policy) = check {
-                finding.fix = proposer.propose(policy.check.name, finding);
-            }
+        if fixable {
+            use rayon::prelude::*;
+            let policies = &setups[index].policies;
+            reported.par_iter_mut().for_each(|finding| {
+                if let Some(policy) = policies.iter().find(|p| p.id == finding.policy) {
+                    finding.fix = proposer.propose(policy.check.name, finding);
+                }
+            });
         }
         left_out += keep_involved(&mut reported, Some(&loaded.tenant), &sources, &named_files);
         findings.extend(reported);
@@ -278,6 +281,7 @@ pub(crate) fn run(options: &CheckOptions, keywords: &KeywordMap) -> Result<Check
             file: loaded.display_file.clone(),
             format: loaded.format,
         });
+        crate::memory::drop_in_background((loaded, scripts));
     }
     let per_export = findings.len();
     for (setup, used) in setups.iter().zip(&outcomes) {

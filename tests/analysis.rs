@@ -1381,9 +1381,10 @@ fn classes_tenant(clients: &[&str]) -> Filters {
 }
 
 /// What a login issues and why: its tokens and the trace of every claim.
-fn issued(analysis: &Analysis, client: &str) -> Value {
+fn issued(analysis: &Analysis, tenant: &claimlint::model::Tenant, client: &str) -> Value {
     let evaluation = analysis
         .login(
+            tenant,
             client,
             Some("Username-Password-Authentication"),
             "oidc-basic-profile",
@@ -1426,8 +1427,8 @@ fn sharing_runs_between_clients_gives_each_client_its_own_tokens() {
         let alone = classes_tenant(&[client]);
         let by_itself = Analysis::new(&alone.tenant, &alone.scripts, &platform, &alone.sources);
         assert_eq!(
-            issued(&together, client),
-            issued(&by_itself, client),
+            issued(&together, &all.tenant, client),
+            issued(&by_itself, &alone.tenant, client),
             "{client} evaluated with the other clients differs from {client} alone"
         );
     }
@@ -1492,7 +1493,7 @@ rules:\n  - name: copy\n    script: ./rules/copy.js\n    order: 1\n    enabled: 
         let scripts = lower_scripts(tenant, &sources);
         let analysis = Analysis::new(tenant, &scripts, &platform, &sources);
         let login = analysis
-            .login("Portal", Some("Users"), "oidc-basic-profile")
+            .login(tenant, "Portal", Some("Users"), "oidc-basic-profile")
             .expect("the login of Portal");
         json!(login.tokens()[&TokenKind::IdToken])
     };
@@ -1518,11 +1519,54 @@ databases:\n  - name: Users\n    strategy: auth0\n    enabled_clients: [Both]\n"
     let platform = Platform::load("auth0-current").unwrap();
     let analysis = Analysis::new(&export.tenant, &export.scripts, &platform, &export.sources);
     let login = analysis
-        .login("Both", Some("Users"), "oidc-basic-profile")
+        .login(&export.tenant, "Both", Some("Users"), "oidc-basic-profile")
         .expect("the interactive login");
     let tokens = serde_json::to_value(login.tokens()).unwrap();
     assert!(
         tokens["id_token"]["email"].is_string(),
         "the interactive login's ID token has the profile's claims: {tokens}"
     );
+}
+
+#[test]
+fn logins_are_found_by_the_names_of_their_client_connection_and_protocol() {
+    // Two clients share a name: the first stands for both. A client may even be named like the
+    // generic login's client.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("rules")).unwrap();
+    std::fs::write(
+        dir.path().join("tenant.yaml"),
+        "clients:\n  - name: Portal\n    client_id: first\n    app_type: regular_web\n  - name: Portal\n    client_id: second\n    app_type: regular_web\n  - name: <any client>\n    app_type: non_interactive\n\
+databases:\n  - name: Users\n    strategy: auth0\n    enabled_clients: [Portal]\n\
+rules:\n  - name: id\n    script: ./rules/id.js\n    enabled: true\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("rules/id.js"),
+        "function (user, context, callback) {\n  context.idToken['https://app.example.com/id'] = context.clientID;\n  callback(null, user, context);\n}\n",
+    )
+    .unwrap();
+    let export = Filters::load(dir);
+    let platform = Platform::load("auth0-current").unwrap();
+    let analysis = Analysis::new(&export.tenant, &export.scripts, &platform, &export.sources);
+    let tenant = &export.tenant;
+    let id_of = |client: &str, connection: Option<&str>, protocol: &str| {
+        analysis
+            .login(tenant, client, connection, protocol)
+            .map(|login| json!(login.tokens()[&TokenKind::IdToken]["https://app.example.com/id"]))
+    };
+    assert_eq!(
+        id_of("Portal", Some("Users"), "oidc-basic-profile"),
+        Some(json!("first"))
+    );
+    assert_eq!(id_of("Portal", Some("Nobody"), "oidc-basic-profile"), None);
+    assert_eq!(id_of("Nobody", Some("Users"), "oidc-basic-profile"), None);
+    assert_eq!(id_of("Portal", Some("Users"), "no-such-protocol"), None);
+    // The machine-to-machine client named like the generic client has its own exchange (no
+    // ID token), and there is no generic exchange since a concrete one exists.
+    let exchange = analysis
+        .login(tenant, "<any client>", None, "oauth2-client-credentials")
+        .expect("the client credentials exchange");
+    assert_eq!(exchange.scenario.client, "<any client>");
+    assert!(!exchange.scenario.generic);
 }

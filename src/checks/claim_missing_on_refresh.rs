@@ -32,7 +32,12 @@ pub fn run(ctx: &Context<'_>, _options: &serde_json::Value) -> Vec<Hit> {
         .par_iter()
         .filter_map(|&login| {
             let refresh = login.members.iter().find_map(|client| {
-                analysis.login(client, login.scenario.connection.as_deref(), REFRESH_PROTOCOL)
+                analysis.login(
+                    ctx.tenant,
+                    client,
+                    login.scenario.connection.as_deref(),
+                    REFRESH_PROTOCOL,
+                )
             })?;
             let issues = !matches!(
                 refresh.outcome,

@@ -21,6 +21,7 @@ pub fn run(ctx: &Context<'_>, _options: &serde_json::Value) -> Vec<Hit> {
             let claim = hit.claim.clone()?;
             let write = analysis
                 .login(
+                    ctx.tenant,
                     &proof.scenario.client,
                     Some(&connection_name),
                     &proof.scenario.protocol,

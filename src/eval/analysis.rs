@@ -241,10 +241,11 @@ impl Memo {
 pub struct Analysis {
     /// One evaluation per group of logins that agree on everything the evaluation depends on.
     pub evaluations: Vec<Evaluation>,
-    /// Client, connection and protocol names → small ids, for `logins`.
-    names: Map<String, u32>,
-    /// `(client, connection, protocol)` as name ids (`u32::MAX`: no connection) → index into
-    /// `evaluations`.
+    /// The protocols of the export's logins, sorted.
+    protocols: Vec<&'static str>,
+    /// `(client, connection, protocol)` → index into `evaluations`: the index of the first
+    /// client and connection of the login's names (`u32::MAX`: a generic login's client, no
+    /// connection) and the protocol's place in `protocols`.
     logins: Map<(u32, u32, u32), usize>,
     /// Indices into `evaluations` by connection name.
     connections: Map<String, Vec<usize>>,
@@ -417,9 +418,10 @@ impl Analysis {
         // For each group: its first login, which stands for it.
         let mut representatives: Vec<usize> = Vec::new();
         let mut members: Vec<Vec<usize>> = Vec::new();
-        let mut by_shape: Map<Vec<u32>, usize> = Map::default();
         let mut group_of: Vec<u32> = Vec::with_capacity(logins.len());
-        for (i, login) in logins.iter().enumerate() {
+        // The key of login `i`'s group: its shape, each script's pick, and maybe the client.
+        let shape_key = |i: usize| -> Vec<u32> {
+            let login = &logins[i];
             let sso = login.client.is_some_and(|c| {
                 tenant.clients[first_client[c]]
                     .sso
@@ -427,7 +429,6 @@ impl Analysis {
                     .is_some_and(|s| s.value)
             });
             let positions = &unit_positions[protocol_of[i]];
-            // The shape, each script's pick, and maybe the client.
             let mut key: Vec<u32> = Vec::with_capacity(6 + 2 * positions.len());
             key.extend([
                 login.connection.map_or(u32::MAX, |c| first_connection[c] as u32),
@@ -448,42 +449,50 @@ impl Analysis {
             {
                 key.push(first_client[c] as u32);
             }
-            let next = representatives.len();
-            let group = *by_shape.entry(key).or_insert(next);
-            if group == next {
-                representatives.push(i);
-                members.push(Vec::new());
+            key
+        };
+        // Keys are made and hashed on every core, a chunk of logins at a time; the groups are
+        // numbered in the order their first login comes, as one loop would. The keys (a few
+        // hundred bytes per group) are freed at the end of this block.
+        {
+            use std::hash::BuildHasher;
+            const CHUNK: usize = 4096;
+            let state = foldhash::fast::RandomState::default();
+            let mut by_shape: hashbrown::HashTable<(Vec<u32>, u32)> = hashbrown::HashTable::new();
+            for start in (0..logins.len()).step_by(CHUNK) {
+                let end = logins.len().min(start + CHUNK);
+                let keys: Vec<(u64, Vec<u32>)> = (start..end)
+                    .into_par_iter()
+                    .map(|i| {
+                        let key = shape_key(i);
+                        (state.hash_one(&key), key)
+                    })
+                    .collect();
+                for (i, (hash, key)) in (start..end).zip(keys) {
+                    let group = match by_shape.find(hash, |(seen, _)| *seen == key) {
+                        Some(&(_, group)) => group as usize,
+                        None => {
+                            let next = representatives.len();
+                            by_shape.insert_unique(hash, (key, next as u32), |(k, _)| state.hash_one(k));
+                            representatives.push(i);
+                            members.push(Vec::new());
+                            next
+                        }
+                    };
+                    members[group].push(i);
+                    group_of.push(group as u32);
+                }
             }
-            members[group].push(i);
-            group_of.push(group as u32);
         }
 
-        // `(client, connection, protocol)` → group, by names as `login` is asked (the last
-        // login of equal names wins, as a map insert does).
-        let client_name = |login: &scenario::Login| {
-            login
-                .client
-                .map_or(ANY_CLIENT, |c| tenant.clients[c].name.as_str())
-        };
-        let mut names: Map<String, u32> = Map::default();
-        let mut name_id = |name: &str| -> u32 {
-            if let Some(&id) = names.get(name) {
-                return id;
-            }
-            let next = names.len() as u32;
-            names.insert(name.to_string(), next);
-            next
-        };
-        // The keys (a few hundred bytes per group) are not needed past grouping.
-        drop(by_shape);
+        // `(client, connection, protocol)` → group, as `login` is asked: the first client and
+        // connection of each name, and the protocol's place in `protocols` (the last login of
+        // equal names wins, as a map insert does).
         let mut login_groups = Map::with_capacity_and_hasher(logins.len(), Default::default());
-        for (login, &group) in logins.iter().zip(&group_of) {
-            let client = name_id(client_name(login));
-            let connection = login
-                .connection
-                .map_or(u32::MAX, |c| name_id(&tenant.connections[c].name));
-            let protocol = name_id(login.protocol);
-            login_groups.insert((client, connection, protocol), group as usize);
+        for ((login, &group), &protocol) in logins.iter().zip(&group_of).zip(&protocol_of) {
+            let client = login.client.map_or(u32::MAX, |c| first_client[c] as u32);
+            let connection = login.connection.map_or(u32::MAX, |c| first_connection[c] as u32);
+            login_groups.insert((client, connection, protocol as u32), group as usize);
         }
 
         crate::memory::give_back_freed();
@@ -742,6 +751,11 @@ impl Analysis {
             })
             .collect();
 
+        let client_name = |login: &scenario::Login| {
+            login
+                .client
+                .map_or(ANY_CLIENT, |c| tenant.clients[c].name.as_str())
+        };
         let evaluations: Vec<Evaluation> = scenarios
             .par_iter()
             .zip(&outcome_of)
@@ -797,7 +811,7 @@ impl Analysis {
         Analysis {
             databases,
             evaluations,
-            names,
+            protocols,
             logins: login_groups,
             connections,
             order,
@@ -845,15 +859,25 @@ impl Analysis {
             .collect()
     }
 
-    /// The evaluation of the login of `client` through `connection` on `protocol`.
-    pub fn login(&self, client: &str, connection: Option<&str>, protocol: &str) -> Option<&Evaluation> {
-        let id = |name: &str| self.names.get(name).copied();
+    /// The evaluation of the login of `client` through `connection` on `protocol`, in
+    /// `tenant`, the export analysed.
+    pub fn login(
+        &self,
+        tenant: &Tenant,
+        client: &str,
+        connection: Option<&str>,
+        protocol: &str,
+    ) -> Option<&Evaluation> {
+        let protocol = self.protocols.iter().position(|p| *p == protocol)? as u32;
         let connection = match connection {
-            Some(name) => id(name)?,
+            Some(name) => tenant.connection_index(name)? as u32,
             None => u32::MAX,
         };
-        let key = (id(client)?, connection, id(protocol)?);
-        self.logins.get(&key).map(|&i| &self.evaluations[i])
+        let find = |client: u32| self.logins.get(&(client, connection, protocol));
+        let concrete = tenant.client_indices(client).next().and_then(|c| find(c as u32));
+        // A generic login stands for any client (a client may even bear that name).
+        let generic = || (client == ANY_CLIENT).then(|| find(u32::MAX)).flatten();
+        concrete.or_else(generic).map(|&i| &self.evaluations[i])
     }
 
     /// Evaluates any scenario (a twin of an evaluated login, a `claimlint token` request),

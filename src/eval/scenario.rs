@@ -60,38 +60,15 @@ pub fn scenarios(tenant: &Tenant, scripts: &Scripts, platform: &Platform) -> Vec
 
 /// [`scenarios`] in compact form, in the same order; linear in the logins it lists.
 pub(crate) fn logins(tenant: &Tenant, scripts: &Scripts) -> Vec<Login> {
-    let mut out = Vec::new();
-    for (index, client) in tenant.clients.iter().enumerate() {
-        let pipeline = pipeline_of(client);
-        let machine = client.app_type.as_deref() == Some("non_interactive");
-        if machine || client.grant_types.iter().any(|g| g.value == "client_credentials") {
-            out.push(Login {
-                client: Some(index),
-                connection: None,
-                protocol: CREDENTIALS_PROTOCOL,
-                pipeline: Pipeline::OidcConformant,
-            });
-        }
-        if machine {
-            continue;
-        }
-        // With no grant types exported, Auth0's defaults apply, which include refresh tokens.
-        let refreshes =
-            client.grant_types.is_empty() || client.grant_types.iter().any(|g| g.value == "refresh_token");
-        for connection in tenant.connections_enabled_for(&client.name) {
-            for protocol in LOGIN_PROTOCOLS {
-                if *protocol == REFRESH_PROTOCOL && !refreshes {
-                    continue;
-                }
-                out.push(Login {
-                    client: Some(index),
-                    connection: Some(connection),
-                    protocol,
-                    pipeline,
-                });
-            }
-        }
-    }
+    use rayon::prelude::*;
+    // Each client's logins on its own (in parallel: a large export has tens of thousands of
+    // clients, each with its enabled connections to look up); `collect` keeps client order.
+    let mut out: Vec<Login> = tenant
+        .clients
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(index, client)| client_logins(tenant, index, client))
+        .collect();
     let interactive = out.iter().any(|s| s.protocol != CREDENTIALS_PROTOCOL);
     let credentials = out.iter().any(|s| s.protocol == CREDENTIALS_PROTOCOL);
     let loose = tenant.format == ExportFormat::Sources;
@@ -106,6 +83,41 @@ pub(crate) fn logins(tenant: &Tenant, scripts: &Scripts) -> Vec<Login> {
     }
     if !credentials && (!scripts.hooks.is_empty() || !scripts.actions.is_empty()) {
         out.push(generic(CREDENTIALS_PROTOCOL));
+    }
+    out
+}
+
+/// The logins of one client, in the order [`logins`] lists them.
+fn client_logins(tenant: &Tenant, index: usize, client: &crate::model::Client) -> Vec<Login> {
+    let mut out = Vec::new();
+    let pipeline = pipeline_of(client);
+    let machine = client.app_type.as_deref() == Some("non_interactive");
+    if machine || client.grant_types.iter().any(|g| g.value == "client_credentials") {
+        out.push(Login {
+            client: Some(index),
+            connection: None,
+            protocol: CREDENTIALS_PROTOCOL,
+            pipeline: Pipeline::OidcConformant,
+        });
+    }
+    if machine {
+        return out;
+    }
+    // With no grant types exported, Auth0's defaults apply, which include refresh tokens.
+    let refreshes =
+        client.grant_types.is_empty() || client.grant_types.iter().any(|g| g.value == "refresh_token");
+    for connection in tenant.connections_enabled_for(&client.name) {
+        for protocol in LOGIN_PROTOCOLS {
+            if *protocol == REFRESH_PROTOCOL && !refreshes {
+                continue;
+            }
+            out.push(Login {
+                client: Some(index),
+                connection: Some(connection),
+                protocol,
+                pipeline,
+            });
+        }
     }
     out
 }

@@ -87,6 +87,7 @@ pub fn load_export_with(
     } = builder;
     tenant.sort();
     tenant.shrink_to_fit();
+    tenant.build_index();
     LoadedExport {
         root: export.root.clone(),
         display_root: display_path(&export.root, cwd),

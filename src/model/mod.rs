@@ -219,67 +219,113 @@ impl Tenant {
     }
 
     fn index(&self) -> &Index {
-        self.index.get_or_init(|| {
-            let listings: Vec<(u32, u32)> = self
-                .connections
-                .iter()
-                .enumerate()
-                .flat_map(|(i, c)| (0..c.enabled_clients.len()).map(move |k| (position(i), position(k))))
-                .collect();
-            let listed = |e: usize| {
-                let (c, k) = listings[e];
-                self.connections[c as usize].enabled_clients[k as usize]
-                    .value
-                    .as_str()
-            };
-            let mut index = Index {
-                clients: Chains::of(
-                    self.clients.len(),
-                    |i| self.clients[i].name.as_str(),
-                    |_, _| false,
-                ),
-                connections: Chains::of(
-                    self.connections.len(),
-                    |i| self.connections[i].name.as_str(),
-                    |_, _| false,
-                ),
-                any_enabled_lists: !listings.is_empty(),
-                // A connection that lists a name twice is enabled for it once.
-                enabled: Chains::of(listings.len(), listed, |a, b| listings[a].0 == listings[b].0),
-                listings: Vec::new(),
-                named: HashMap::new(),
-            };
-            index.listings = listings;
-            let named = self
-                .clients
-                .iter()
-                .map(|c| (&c.name, &c.loc))
-                .chain(self.connections.iter().map(|c| (&c.name, &c.loc)))
-                .chain(self.rules.iter().map(|r| (&r.name, &r.loc)))
-                .chain(self.actions.iter().map(|a| (&a.name, &a.loc)))
-                .chain(self.hooks.iter().map(|h| (&h.name, &h.loc)))
-                .chain(self.resource_servers.iter().map(|r| (&r.name, &r.loc)))
-                .chain(self.guardian.factors.iter().map(|f| (&f.name, &f.loc)))
-                .chain(self.other.iter().map(|o| (&o.name, &o.loc)));
-            for (name, loc) in named.filter(|(_, loc)| !loc.pointer.is_empty()) {
-                let kind = loc
-                    .pointer
-                    .trim_start_matches('/')
-                    .split('/')
-                    .next()
-                    .unwrap_or_default();
-                index
-                    .named
-                    .entry((loc.file, loc.pointer.clone()))
-                    .or_insert_with(|| (kind.to_string(), name.clone()));
-            }
-            index
-        })
+        self.index.get_or_init(|| self.make_index(false))
+    }
+
+    /// Builds the lookup index now, its parts on both cores (at tens of thousands of clients
+    /// each takes a millisecond or more, and the analysis waits for them). The loader calls it
+    /// once the tenant is complete. Built lazily instead, by the first lookup, the index is
+    /// made on that one thread: a lookup may come from inside parallel work, and a `join` there
+    /// could take on another job that waits for this same index.
+    pub fn build_index(&self) {
+        if self.index.get().is_none() {
+            let _ = self.index.set(self.make_index(true));
+        }
+    }
+
+    fn make_index(&self, parallel: bool) -> Index {
+        fn both<A: Send, B: Send>(
+            parallel: bool,
+            a: impl FnOnce() -> A + Send,
+            b: impl FnOnce() -> B + Send,
+        ) -> (A, B) {
+            if parallel { rayon::join(a, b) } else { (a(), b()) }
+        }
+        let listings: Vec<(u32, u32)> = self
+            .connections
+            .iter()
+            .enumerate()
+            .flat_map(|(i, c)| (0..c.enabled_clients.len()).map(move |k| (position(i), position(k))))
+            .collect();
+        let listed = |e: usize| {
+            let (c, k) = listings[e];
+            self.connections[c as usize].enabled_clients[k as usize]
+                .value
+                .as_str()
+        };
+        let ((clients, connections), (enabled, named)) = both(
+            parallel,
+            || {
+                both(
+                    parallel,
+                    || {
+                        Chains::of(
+                            self.clients.len(),
+                            |i| self.clients[i].name.as_str(),
+                            |_, _| false,
+                        )
+                    },
+                    || {
+                        Chains::of(
+                            self.connections.len(),
+                            |i| self.connections[i].name.as_str(),
+                            |_, _| false,
+                        )
+                    },
+                )
+            },
+            || {
+                both(
+                    parallel,
+                    // A connection that lists a name twice is enabled for it once.
+                    || Chains::of(listings.len(), listed, |a, b| listings[a].0 == listings[b].0),
+                    || self.named_resources(),
+                )
+            },
+        );
+        Index {
+            clients,
+            connections,
+            any_enabled_lists: !listings.is_empty(),
+            enabled,
+            listings,
+            named,
+        }
+    }
+
+    /// `(file, pointer)` → kind and name of every resource with a pointer of its own (the
+    /// resources of a YAML export; a directory export's files are one resource each).
+    fn named_resources(&self) -> HashMap<(SourceId, String), (String, String)> {
+        let mut resources = HashMap::new();
+        let named = self
+            .clients
+            .iter()
+            .map(|c| (&c.name, &c.loc))
+            .chain(self.connections.iter().map(|c| (&c.name, &c.loc)))
+            .chain(self.rules.iter().map(|r| (&r.name, &r.loc)))
+            .chain(self.actions.iter().map(|a| (&a.name, &a.loc)))
+            .chain(self.hooks.iter().map(|h| (&h.name, &h.loc)))
+            .chain(self.resource_servers.iter().map(|r| (&r.name, &r.loc)))
+            .chain(self.guardian.factors.iter().map(|f| (&f.name, &f.loc)))
+            .chain(self.other.iter().map(|o| (&o.name, &o.loc)));
+        for (name, loc) in named.filter(|(_, loc)| !loc.pointer.is_empty()) {
+            let kind = loc
+                .pointer
+                .trim_start_matches('/')
+                .split('/')
+                .next()
+                .unwrap_or_default();
+            resources
+                .entry((loc.file, loc.pointer.clone()))
+                .or_insert_with(|| (kind.to_string(), name.clone()));
+        }
+        resources
     }
 
     /// Orders every list by name, the order a0deploy's directory format lists files in, so that
     /// both formats compare equal and output never depends on file order.
     pub fn sort(&mut self) {
+        self.index = OnceLock::new();
         self.clients.sort_by(|a, b| a.name.cmp(&b.name));
         self.connections.sort_by(|a, b| a.name.cmp(&b.name));
         for connection in &mut self.connections {

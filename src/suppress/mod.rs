@@ -58,7 +58,16 @@ impl Setup {
         inline: &[InlineSuppression],
         uses: &mut SuppressionUse,
     ) -> Vec<Finding> {
-        let today = config::today();
+        // Asked of the system (its time zone) only when a suppression that matches has an
+        // expiry date: it takes a millisecond.
+        let today = std::cell::LazyCell::new(config::today);
+        // The inline suppressions of each file and line, in order (the first that covers a
+        // finding is the one used).
+        let mut inline_at: std::collections::HashMap<(crate::source::SourceId, u32), Vec<usize>> =
+            std::collections::HashMap::new();
+        for (i, s) in inline.iter().enumerate() {
+            inline_at.entry((s.file, s.line)).or_default().push(i);
+        }
         let mut kept = Vec::new();
         for mut finding in findings {
             let path = &sources.get(finding.location.source).path;
@@ -85,7 +94,7 @@ impl Setup {
                     .expires
                     .as_ref()
                     .and_then(|e| config::parse_date(&e.value))
-                    .is_some_and(|d| d < today);
+                    .is_some_and(|d| d < *today);
                 if expired {
                     if !uses.expired.contains(&i) {
                         uses.expired.push(i);
@@ -102,11 +111,13 @@ impl Setup {
                 break;
             }
             if finding.suppression.is_none()
-                && let Some(i) = inline.iter().position(|s| {
-                    s.file == finding.location.source
-                        && s.line == finding.location.line
-                        && s.covers(&finding.policy, &finding.name)
-                })
+                && let Some(i) = inline_at
+                    .get(&(finding.location.source, finding.location.line))
+                    .and_then(|at| {
+                        at.iter()
+                            .copied()
+                            .find(|&i| inline[i].covers(&finding.policy, &finding.name))
+                    })
             {
                 uses.inline_used.push(i);
                 let reason = inline[i].reason.clone().unwrap_or_default();
@@ -128,6 +139,12 @@ impl Setup {
         sources: &SourceMap,
     ) -> Vec<Finding> {
         let mut findings = Vec::new();
+        let mut used = vec![false; inline.len()];
+        for &i in &uses.inline_used {
+            if let Some(u) = used.get_mut(i) {
+                *u = true;
+            }
+        }
         for (i, s) in inline.iter().enumerate() {
             if s.reason.is_none()
                 && let Some(policy) = self.policy("CL004")
@@ -141,7 +158,7 @@ impl Setup {
             // A suppression of policies that did not run (`--ignore`, `off`) had nothing to match.
             let ran = s.policies.is_empty() || s.policies.iter().any(|p| self.runs(p));
             if ran
-                && !uses.inline_used.contains(&i)
+                && !used[i]
                 && let Some(policy) = self.policy("CL003")
             {
                 let hit = Hit::at(s.loc.clone()).var("policy", s.named());
