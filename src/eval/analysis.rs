@@ -420,7 +420,7 @@ impl Analysis {
         let mut members: Vec<Vec<usize>> = Vec::new();
         let mut group_of: Vec<u32> = Vec::with_capacity(logins.len());
         // The key of login `i`'s group: its shape, each script's pick, and maybe the client.
-        let shape_key = |i: usize| -> Vec<u32> {
+        let shape_key = |i: usize, key: &mut Vec<u32>| {
             let login = &logins[i];
             let sso = login.client.is_some_and(|c| {
                 tenant.clients[first_client[c]]
@@ -429,7 +429,6 @@ impl Analysis {
                     .is_some_and(|s| s.value)
             });
             let positions = &unit_positions[protocol_of[i]];
-            let mut key: Vec<u32> = Vec::with_capacity(6 + 2 * positions.len());
             key.extend([
                 login.connection.map_or(u32::MAX, |c| first_connection[c] as u32),
                 protocol_of[i] as u32,
@@ -449,38 +448,65 @@ impl Analysis {
             {
                 key.push(first_client[c] as u32);
             }
-            key
         };
-        // Keys are made and hashed on every core, a chunk of logins at a time; the groups are
-        // numbered in the order their first login comes, as one loop would. The keys (a few
-        // hundred bytes per group) are freed at the end of this block.
+        // Keys are made and hashed on every core, a chunk of logins at a time, into flat
+        // blocks (no allocation per login); the groups are numbered in the order their first
+        // login comes, as one loop would. Each group's key is kept once, in `stored`, until
+        // the end of this block.
         {
             use std::hash::BuildHasher;
-            const CHUNK: usize = 4096;
+            #[derive(Default)]
+            struct KeyBlock {
+                hashes: Vec<u64>,
+                ends: Vec<u32>,
+                words: Vec<u32>,
+            }
+            const CHUNK: usize = 16384;
             let state = foldhash::fast::RandomState::default();
-            let mut by_shape: hashbrown::HashTable<(Vec<u32>, u32)> = hashbrown::HashTable::new();
+            // `(start in stored, length, group)` by the key's hash.
+            let mut by_shape: hashbrown::HashTable<(u32, u32, u32)> = hashbrown::HashTable::new();
+            let mut stored: Vec<u32> = Vec::new();
             for start in (0..logins.len()).step_by(CHUNK) {
                 let end = logins.len().min(start + CHUNK);
-                let keys: Vec<(u64, Vec<u32>)> = (start..end)
+                let blocks: Vec<KeyBlock> = (start..end)
                     .into_par_iter()
-                    .map(|i| {
-                        let key = shape_key(i);
-                        (state.hash_one(&key), key)
+                    .with_min_len(512)
+                    .fold(KeyBlock::default, |mut block, i| {
+                        let from = block.words.len();
+                        shape_key(i, &mut block.words);
+                        block.hashes.push(state.hash_one(&block.words[from..]));
+                        block.ends.push(block.words.len() as u32);
+                        block
                     })
                     .collect();
-                for (i, (hash, key)) in (start..end).zip(keys) {
-                    let group = match by_shape.find(hash, |(seen, _)| *seen == key) {
-                        Some(&(_, group)) => group as usize,
-                        None => {
-                            let next = representatives.len();
-                            by_shape.insert_unique(hash, (key, next as u32), |(k, _)| state.hash_one(k));
-                            representatives.push(i);
-                            members.push(Vec::new());
-                            next
-                        }
-                    };
-                    members[group].push(i);
-                    group_of.push(group as u32);
+                let mut i = start;
+                for block in &blocks {
+                    let mut from = 0;
+                    for (&hash, &to) in block.hashes.iter().zip(&block.ends) {
+                        let key = &block.words[from..to as usize];
+                        from = to as usize;
+                        let seen = |&(at, len, _): &(u32, u32, u32)| {
+                            &stored[at as usize..(at + len) as usize] == key
+                        };
+                        let group = match by_shape.find(hash, seen) {
+                            Some(&(_, _, group)) => group as usize,
+                            None => {
+                                let next = representatives.len();
+                                let entry = (stored.len() as u32, key.len() as u32, next as u32);
+                                stored.extend_from_slice(key);
+                                let rehash = |&(at, len, _): &(u32, u32, u32)| {
+                                    state.hash_one(&stored[at as usize..(at + len) as usize])
+                                };
+                                by_shape.insert_unique(hash, entry, rehash);
+                                representatives.push(i);
+                                members.push(Vec::new());
+                                next
+                            }
+                        };
+                        members[group].push(i);
+                        group_of.push(group as u32);
+                        i += 1;
+                    }
                 }
             }
         }
