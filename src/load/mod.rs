@@ -417,7 +417,13 @@ fn tree_of(id: SourceId, read: files::FileText, errors: &mut Vec<InputError>) ->
 /// Reads every script the builder found references to, in parallel, and fills them in.
 fn resolve_scripts(files: &mut Files<'_>, builder: &mut Builder) {
     let pending = std::mem::take(&mut builder.pending);
-    let located: Vec<Result<PathBuf, String>> = pending.iter().map(|p| files.locate(p)).collect();
+    // Locating a script asks the file system (is it a file, where do its links lead): on
+    // every core, in order.
+    let located: Vec<Result<PathBuf, String>> = {
+        use rayon::prelude::*;
+        let files = &*files;
+        pending.par_iter().map(|p| files.locate(p)).collect()
+    };
     files.prefetch(located.iter().filter_map(|l| l.as_ref().ok().cloned()).collect());
     for (pending, location) in pending.into_iter().zip(located) {
         match location {
