@@ -523,7 +523,7 @@ impl Analysis {
 
         crate::memory::give_back_freed();
         let scenarios: Vec<Scenario> = representatives
-            .iter()
+            .par_iter()
             .map(|&i| logins[i].scenario(tenant, platform))
             .collect();
 
@@ -744,16 +744,22 @@ impl Analysis {
             .collect();
         let mut profile_ids: Map<ProfileKey<'_>, usize> = Map::default();
         let mut profile_sources: Vec<usize> = Vec::new();
+        // Each group's client looked up by name, on every core.
+        let sso: Vec<_> = scenarios
+            .par_iter()
+            .map(|scenario| profile::client_sso(tenant, scenario))
+            .collect();
         let profile_of: Vec<usize> = scenarios
             .iter()
             .zip(&outcome_of)
+            .zip(sso)
             .enumerate()
-            .map(|(g, (scenario, &k))| {
+            .map(|(g, ((scenario, &k), sso))| {
                 let key = (
                     inputs_of[k],
                     scenario.connection.as_deref(),
                     &scenario.scopes[..],
-                    profile::client_sso(tenant, scenario),
+                    sso,
                 );
                 let next = profile_sources.len();
                 let id = *profile_ids.entry(key).or_insert(next);
