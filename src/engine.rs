@@ -155,15 +155,15 @@ impl Setup {
     /// an enabled policy needs them. Every proof a check attaches is re-derived here: a finding
     /// whose proof does not hold is refused (returned in the second list, never reported).
     /// Runs the enabled policies over one export: the findings, the hits refused because
-    /// their proof did not hold, and, when `behaviour` is asked for, what the tenant issues
-    /// and stores.
+    /// their proof did not hold, when `behaviour` is asked for what the tenant issues and
+    /// stores, and the analysis (if one was made), for the caller to free when it suits.
     pub fn check(
         &self,
         tenant: &Tenant,
         scripts: &Scripts,
         sources: &SourceMap,
         behaviour: bool,
-    ) -> (Vec<Finding>, Vec<String>, Option<Behaviour>) {
+    ) -> (Vec<Finding>, Vec<String>, Option<Behaviour>, Option<Analysis>) {
         let enabled = || self.policies.iter().filter(|p| p.enabled);
         let analysis = (behaviour || enabled().any(|p| matches!(p.check.runner, Runner::Analysis(_))))
             .then(|| Analysis::new(tenant, scripts, &self.platform, sources));
@@ -208,11 +208,7 @@ impl Setup {
                 Err(why) => refused.push(why),
             }
         }
-        if let Some(analysis) = analysis {
-            // Freed while the findings are filtered and rendered (see `drop_in_background`).
-            rayon::spawn(move || analysis.drop_in_parallel());
-        }
-        (findings, refused, behaviour)
+        (findings, refused, behaviour, analysis)
     }
 
     /// The claims of every evaluated login, for each client it stands for, and the attributes

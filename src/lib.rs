@@ -237,7 +237,7 @@ pub(crate) fn run(options: &CheckOptions, keywords: &KeywordMap) -> Result<Check
         let limits = setups[index].config.script_limits;
         let scripts = eval::lower_scripts_within(&loaded.tenant, &sources, limits);
         export_findings.extend(script_errors(&scripts, &sources));
-        let (mut checked, refused, behaviour) =
+        let (mut checked, refused, behaviour, analysis) =
             setups[index].check(&loaded.tenant, &scripts, &sources, options.behaviour);
         refused_proofs.extend(refused);
         if let Some(behaviour) = behaviour {
@@ -281,7 +281,20 @@ pub(crate) fn run(options: &CheckOptions, keywords: &KeywordMap) -> Result<Check
             file: loaded.display_file.clone(),
             format: loaded.format,
         });
-        crate::memory::drop_in_background((loaded, scripts));
+        // The last export's data is freed on a worker while the report is made; any other's
+        // before the next export is read, so that a run over many exports holds one at a time
+        // (with one job, a spawned free would wait for the worker to idle, at the very end).
+        let freed = move || {
+            drop((loaded, scripts));
+            if let Some(analysis) = analysis {
+                analysis.drop_in_parallel();
+            }
+        };
+        if position + 1 == found.exports.len() {
+            rayon::spawn(freed);
+        } else {
+            freed();
+        }
     }
     let per_export = findings.len();
     for (setup, used) in setups.iter().zip(&outcomes) {

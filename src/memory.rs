@@ -15,12 +15,3 @@ pub(crate) fn give_back_freed() {
         unsafe { libmimalloc_sys::mi_collect(true) }
     });
 }
-
-/// Frees `value` on a worker of the current thread pool while the caller goes on: a loaded
-/// export's tenant and scripts, or an analysis, take milliseconds to free one allocation at a
-/// time, and what comes after them (filters, repairs, the report) needs none of it. Within
-/// `check`'s pool the last of these drops runs while the report is rendered; the pool lets it
-/// finish before its threads exit.
-pub(crate) fn drop_in_background<T: Send + 'static>(value: T) {
-    rayon::spawn(move || drop(value));
-}
