@@ -591,7 +591,6 @@ impl Analysis {
         let mut part_ids: Map<[u32; 5], u32> = Map::default();
         // For each part: the group and position in its run list it is first composed from.
         let mut part_sources: Vec<(usize, usize)> = Vec::new();
-        let mut outcome_ids: Map<(usize, u32, Vec<u32>), usize> = Map::default();
         // For each outcome: the first group and its parts.
         let mut outcome_sources: Vec<(usize, Vec<u32>)> = Vec::new();
         // A script with one summary and no claim a deny list can drop has the same part in
@@ -655,8 +654,7 @@ impl Analysis {
                     outcome_of.push(k);
                     continue;
                 }
-                let mut part_of = |position: usize| -> u32 {
-                    let key = part_key(i, position);
+                let mut part_of = |position: usize, key: [u32; 5]| -> u32 {
                     let next = part_ids.len() as u32;
                     let id = *part_ids.entry(key).or_insert(next);
                     if id == next {
@@ -666,30 +664,29 @@ impl Analysis {
                 };
                 // The other positions' parts are those of the shape's first group.
                 let varied: Vec<u32> = match shape_parts.get(&shape) {
-                    Some(_) => varying[p].iter().map(|&k| part_of(k)).collect(),
+                    Some(_) => varying[p]
+                        .iter()
+                        .zip(&by_keys.2)
+                        .map(|(&k, &key)| part_of(k, key))
+                        .collect(),
                     None => {
-                        let all: Vec<u32> = (0..positions.len()).map(&mut part_of).collect();
+                        let all: Vec<u32> =
+                            (0..positions.len()).map(|k| part_of(k, part_key(i, k))).collect();
                         let varied = varying[p].iter().map(|&k| all[k]).collect();
                         shape_parts.insert(shape, all);
                         varied
                     }
                 };
-                let key = (p, shape.1, varied);
-                let k = match outcome_ids.get(&key) {
-                    Some(&k) => k,
-                    None => {
-                        let mut parts = shape_parts.get(&shape).cloned().unwrap_or_default();
-                        for (&k, &id) in varying[p].iter().zip(&key.2) {
-                            if let Some(part) = parts.get_mut(k) {
-                                *part = id;
-                            }
-                        }
-                        let k = outcome_ids.len();
-                        outcome_ids.insert(key, k);
-                        outcome_sources.push((g, parts));
-                        k
+                // These keys were not seen (see above), and part ids stand for keys one to one:
+                // the parts make a new outcome.
+                let mut parts = shape_parts.get(&shape).cloned().unwrap_or_default();
+                for (&k, &id) in varying[p].iter().zip(&varied) {
+                    if let Some(part) = parts.get_mut(k) {
+                        *part = id;
                     }
-                };
+                }
+                let k = outcome_sources.len();
+                outcome_sources.push((g, parts));
                 outcome_by_keys.insert(by_keys, k);
                 outcome_of.push(k);
             }
