@@ -639,7 +639,7 @@ impl Object {
     }
 
     /// Joins the object as seen on another path into this one.
-    fn join(&mut self, other: &Object, pc_self: &Cond, pc_other: &Cond) {
+    fn join(&mut self, other: &Object, conds: &mut JoinConds) {
         // Both sides usually descend from one object, so properties line up by position; an
         // index is built only when they do not.
         let aligned = self.props.len() <= other.props.len()
@@ -681,14 +681,14 @@ impl Object {
                         }
                     }
                     p.value = p.value.join(&q.value);
-                    p.presence = p.presence.and_cond(pc_self).or(&q.presence.and_cond(pc_other));
+                    p.presence = conds.either(&p.presence, &q.presence);
                     if p.site != q.site {
                         p.site = p.site.or(q.site);
                     }
                     p.written |= q.written;
                 }
                 None => {
-                    p.presence = p.presence.and_cond(pc_self);
+                    p.presence = conds.on_self(&p.presence);
                     if other.rest != Rest::Closed {
                         p.settle_fact();
                         p.value = p.value.join(&Val::unknown("a property set on another path"));
@@ -699,7 +699,7 @@ impl Object {
         for (j, q) in other.props.iter().enumerate() {
             if !seen[j] {
                 let mut q = q.clone();
-                q.presence = q.presence.and_cond(pc_other);
+                q.presence = conds.on_other(&q.presence);
                 self.props.push(q);
             }
         }
@@ -728,7 +728,7 @@ impl Object {
                 .any(|d| d.site == w.site && d.key.same(&w.key))
             {
                 let mut w = w.clone();
-                w.presence = w.presence.and_cond(pc_other);
+                w.presence = conds.on_other(&w.presence);
                 self.dyn_writes.push(w);
             }
         }
@@ -838,7 +838,7 @@ impl State {
             *self = other.clone();
             return;
         }
-        let (pa, pb) = (self.pc.clone(), other.pc.clone());
+        let mut conds = JoinConds::new(self.pc.clone(), other.pc.clone());
         for (id, frame) in &other.frames {
             match self.frames.get_mut(id) {
                 Some(mine) if Arc::ptr_eq(mine, frame) => {}
@@ -866,12 +866,12 @@ impl State {
         for (id, object) in &other.heap {
             match self.heap.get_mut(id) {
                 Some(mine) if Arc::ptr_eq(mine, object) => {}
-                Some(mine) => Arc::make_mut(mine).join(object, &pa, &pb),
+                Some(mine) => Arc::make_mut(mine).join(object, &mut conds),
                 None => {
                     // An object made on the other path only: its properties exist on that path.
                     let mut object = (**object).clone();
                     for p in &mut object.props {
-                        p.presence = p.presence.and_cond(&pb);
+                        p.presence = conds.on_other(&p.presence);
                     }
                     self.heap.insert(*id, Arc::new(object));
                 }
@@ -881,7 +881,7 @@ impl State {
             if !other.heap.contains_key(id) {
                 let object = Arc::make_mut(object);
                 for p in &mut object.props {
-                    p.presence = p.presence.and_cond(&pa);
+                    p.presence = conds.on_self(&p.presence);
                 }
             }
         }
@@ -899,8 +899,67 @@ impl State {
                 }
             }
         }
-        self.pc = pa.or(&pb);
+        self.pc = conds.pc_self.or(&conds.pc_other);
     }
+}
+
+/// The presence conditions of one [`State::join`]: a property's condition on the joined state
+/// is its condition on each side under that side's path condition. Many properties share one
+/// condition (written on the same path), so each product and union is made once per join.
+struct JoinConds {
+    pc_self: Cond,
+    pc_other: Cond,
+    on_self: Vec<(Cond, Cond)>,
+    on_other: Vec<(Cond, Cond)>,
+    either: Vec<((Cond, Cond), Cond)>,
+}
+
+impl JoinConds {
+    /// Past this many distinct conditions, a lookup would cost more than it saves.
+    const MEMO: usize = 16;
+
+    fn new(pc_self: Cond, pc_other: Cond) -> JoinConds {
+        JoinConds {
+            pc_self,
+            pc_other,
+            on_self: Vec::new(),
+            on_other: Vec::new(),
+            either: Vec::new(),
+        }
+    }
+
+    fn on_self(&mut self, presence: &Cond) -> Cond {
+        memo_and(&mut self.on_self, presence, &self.pc_self)
+    }
+
+    fn on_other(&mut self, presence: &Cond) -> Cond {
+        memo_and(&mut self.on_other, presence, &self.pc_other)
+    }
+
+    /// `(mine ∧ pc_self) ∨ (theirs ∧ pc_other)`.
+    fn either(&mut self, mine: &Cond, theirs: &Cond) -> Cond {
+        let a = self.on_self(mine);
+        let b = self.on_other(theirs);
+        if let Some((_, joined)) = self.either.iter().find(|((x, y), _)| *x == a && *y == b) {
+            return joined.clone();
+        }
+        let joined = a.or(&b);
+        if self.either.len() < Self::MEMO {
+            self.either.push(((a, b), joined.clone()));
+        }
+        joined
+    }
+}
+
+fn memo_and(memo: &mut Vec<(Cond, Cond)>, presence: &Cond, pc: &Cond) -> Cond {
+    if let Some((_, product)) = memo.iter().find(|(p, _)| p == presence) {
+        return product.clone();
+    }
+    let product = presence.and_cond(pc);
+    if memo.len() < JoinConds::MEMO {
+        memo.push((presence.clone(), product.clone()));
+    }
+    product
 }
 
 impl Default for State {
