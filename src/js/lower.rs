@@ -28,12 +28,35 @@ use crate::source::Span;
 /// Statements and expressions nested deeper than this lower to `Unknown` (keeps recursion bounded).
 const MAX_DEPTH: usize = 200;
 
+/// Arena kept between scripts up to this size: a typical script's AST fits in well under it,
+/// and a larger one is handed back rather than held for the rest of the run.
+const KEPT_ARENA: usize = 4 << 20;
+
+thread_local! {
+    /// Each thread parses into one arena, reset between scripts: a fresh arena per script
+    /// would ask the allocator (and the kernel) for new pages every time.
+    static ARENA: std::cell::RefCell<Allocator> = std::cell::RefCell::new(Allocator::default());
+}
+
 /// Parses and lowers one script (keyword markers already neutralised). A script with syntax
 /// errors lowers to an empty program: the errors are reported by the caller.
 pub fn lower(text: &str) -> Lowered {
-    let allocator = Allocator::default();
-    let (source, shift) = parseable(&allocator, text);
-    let parsed = Parser::new(&allocator, source, SourceType::cjs()).parse();
+    ARENA.with(|arena| match arena.try_borrow_mut() {
+        Ok(mut allocator) => {
+            allocator.reset();
+            let lowered = lower_in(&allocator, text);
+            if allocator.capacity() > KEPT_ARENA {
+                *allocator = Allocator::default();
+            }
+            lowered
+        }
+        Err(_) => lower_in(&Allocator::default(), text),
+    })
+}
+
+fn lower_in(allocator: &Allocator, text: &str) -> Lowered {
+    let (source, shift) = parseable(allocator, text);
+    let parsed = Parser::new(allocator, source, SourceType::cjs()).parse();
     let len = u32::try_from(text.len()).unwrap_or(u32::MAX);
     let mut errors: Vec<(Span, String)> = parsed
         .diagnostics

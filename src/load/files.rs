@@ -511,9 +511,10 @@ impl FileCache {
         })
     }
 
-    /// Reads `paths` in parallel. Without the kernel's confinement, each folder's place inside
-    /// the root is checked once first.
-    pub fn prefetch(&mut self, paths: Vec<PathBuf>, keywords: &KeywordMap) {
+    /// Reads `paths` in parallel, but for those read ahead already and not yet taken. Without
+    /// the kernel's confinement, each folder's place inside the root is checked once first.
+    pub fn prefetch(&mut self, mut paths: Vec<PathBuf>, keywords: &KeywordMap) {
+        paths.retain(|p| !self.files.contains_key(p));
         let root = &self.root;
         let mut inside: HashMap<&Path, bool> = HashMap::new();
         if !root.confined_by_kernel() {

@@ -202,6 +202,8 @@ pub fn refusal_errors(refused: &Refused, sources: &mut SourceMap, cwd: &Path) ->
 pub struct Files<'a> {
     pub root: PathBuf,
     root_canonical: PathBuf,
+    /// Folders of located scripts, and whether each really lies inside the root.
+    folders_inside: std::sync::Mutex<std::collections::HashMap<PathBuf, bool>>,
     cwd: &'a Path,
     keywords: &'a KeywordMap,
     pub cache: FileCache,
@@ -222,6 +224,7 @@ impl<'a> Files<'a> {
             root: root.to_path_buf(),
             cache: FileCache::new(files::Root::with_overlay(root, overlay)),
             root_canonical,
+            folders_inside: std::sync::Mutex::default(),
             cwd,
             keywords,
             sources,
@@ -339,6 +342,30 @@ impl<'a> Files<'a> {
         self.sources.get(id).shared_text()
     }
 
+    /// `None` when `path` is no file (as `is_file`); else whether it really lies inside the
+    /// root (as [`really_inside`]). A regular file that is no link lies where its folder does,
+    /// so it costs one `lstat`, and each folder is resolved once; a link is resolved in full.
+    fn file_inside(&self, path: &Path) -> Option<bool> {
+        let folder = path.parent().filter(|f| !f.as_os_str().is_empty());
+        match (std::fs::symlink_metadata(path), folder) {
+            (Ok(meta), Some(folder)) if !meta.is_symlink() => {
+                if !meta.is_file() {
+                    return None;
+                }
+                let known = self.folders_inside.lock().ok().and_then(|m| m.get(folder).copied());
+                Some(known.unwrap_or_else(|| {
+                    let inside = really_inside(&self.root_canonical, folder);
+                    if let Ok(mut folders) = self.folders_inside.lock() {
+                        folders.insert(folder.to_path_buf(), inside);
+                    }
+                    inside
+                }))
+            }
+            (Err(_), _) => None,
+            _ => path.is_file().then(|| really_inside(&self.root_canonical, path)),
+        }
+    }
+
     /// Where a script reference leads, or why it is not read.
     fn locate(&self, pending: &PendingScript) -> Result<PathBuf, String> {
         let reference = &pending.reference.value;
@@ -362,8 +389,8 @@ impl<'a> Files<'a> {
             );
         }
         for candidate in &candidates {
-            if candidate.is_file() {
-                if !really_inside(&self.root_canonical, candidate) {
+            if let Some(inside) = self.file_inside(candidate) {
+                if !inside {
                     return Err(format!(
                         "script path `{reference}` leads through a symbolic link to outside the export root; it was not read"
                     ));
