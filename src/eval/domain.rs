@@ -831,6 +831,17 @@ impl State {
 
     /// The state reached by either `self` or `other`.
     pub fn join(&mut self, other: &State) {
+        self.join_part(other, None);
+    }
+
+    /// [`State::join`] for a reader of the heap objects `objects` and of the events only: the
+    /// frames and other objects are left as they are on `self`'s side (a summary of a run
+    /// reads the objects its tokens and user reach, and nothing else).
+    pub fn join_objects(&mut self, other: &State, objects: &std::collections::HashSet<ObjId>) {
+        self.join_part(other, Some(objects));
+    }
+
+    fn join_part(&mut self, other: &State, only: Option<&std::collections::HashSet<ObjId>>) {
         if !other.alive {
             return;
         }
@@ -839,7 +850,8 @@ impl State {
             return;
         }
         let mut conds = JoinConds::new(self.pc.clone(), other.pc.clone());
-        for (id, frame) in &other.frames {
+        let wanted = |id: &ObjId| only.is_none_or(|objects| objects.contains(id));
+        for (id, frame) in other.frames.iter().filter(|_| only.is_none()) {
             match self.frames.get_mut(id) {
                 Some(mine) if Arc::ptr_eq(mine, frame) => {}
                 Some(mine) => {
@@ -863,7 +875,7 @@ impl State {
                 }
             }
         }
-        for (id, object) in &other.heap {
+        for (id, object) in other.heap.iter().filter(|(id, _)| wanted(id)) {
             match self.heap.get_mut(id) {
                 Some(mine) if Arc::ptr_eq(mine, object) => {}
                 Some(mine) => Arc::make_mut(mine).join(object, &mut conds),
@@ -877,7 +889,7 @@ impl State {
                 }
             }
         }
-        for (id, object) in self.heap.iter_mut() {
+        for (id, object) in self.heap.iter_mut().filter(|(id, _)| wanted(id)) {
             if !other.heap.contains_key(id) {
                 let object = Arc::make_mut(object);
                 for p in &mut object.props {

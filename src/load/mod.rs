@@ -352,7 +352,11 @@ impl<'a> Files<'a> {
                 if !meta.is_file() {
                     return None;
                 }
-                let known = self.folders_inside.lock().ok().and_then(|m| m.get(folder).copied());
+                let known = self
+                    .folders_inside
+                    .lock()
+                    .ok()
+                    .and_then(|m| m.get(folder).copied());
                 Some(known.unwrap_or_else(|| {
                     let inside = really_inside(&self.root_canonical, folder);
                     if let Ok(mut folders) = self.folders_inside.lock() {
