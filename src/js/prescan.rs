@@ -72,6 +72,14 @@ pub fn prescan_from(text: &str, limits: Limits, in_expression: bool) -> Option<R
             message: too_large(text.len(), limits),
         });
     }
+    if too_small_to_refuse(text.as_bytes(), limits) {
+        return None;
+    }
+    scan(text, limits, in_expression)
+}
+
+/// The scan itself, whatever the text's size.
+fn scan(text: &str, limits: Limits, in_expression: bool) -> Option<Refusal> {
     let mut outer = Frame::new(Kind::Block);
     outer.expression = usize::from(in_expression);
     Scanner {
@@ -93,6 +101,22 @@ pub fn prescan_from(text: &str, limits: Limits, in_expression: bool) -> Option<R
         limits,
     }
     .run()
+}
+
+/// Whether counting bytes shows that the scan cannot refuse the text, as for most scripts:
+/// every frame is opened by a `(`, `[` or `{` byte; every level of the estimate is a frame or
+/// one token of at least one byte (plus the operand a bare function is read as); every stray
+/// character is one of the stray bytes, wherever it stands.
+fn too_small_to_refuse(bytes: &[u8], limits: Limits) -> bool {
+    if bytes.len() + 2 > limits.nesting {
+        return false;
+    }
+    let (mut brackets, mut stray) = (0, 0);
+    for &b in bytes {
+        brackets += usize::from(matches!(b, b'(' | b'[' | b'{'));
+        stray += usize::from(matches!(b, b'\\' | b'#' | 0x00..=0x08 | 0x0e..=0x1f | 0x7f));
+    }
+    brackets <= limits.brackets && stray <= limits.stray
 }
 
 /// What the previous significant token allows next: an operand ends an expression (a `/` after it
@@ -717,6 +741,57 @@ mod tests {
         let message = prescan(&big, Limits::default()).unwrap().message;
         assert!(message.contains("over 1024 KiB are not analysed"), "{message}");
         assert_eq!(prescan(&"a = 1;\n".repeat(100_000), Limits::default()), None);
+    }
+
+    proptest::proptest! {
+        /// The byte count that lets most scripts skip the scan only lets through what the
+        /// scan lets through, with limits small enough for short texts to reach them.
+        #[test]
+        fn texts_that_skip_the_scan_pass_it(
+            pieces in proptest::collection::vec(proptest::sample::select(vec![
+                "(", ")", "[", "]", "{", "}", "${", "`", "'", "/", "/*", "*/", "\n", ";", "?",
+                ":", "!", "=", "=>", "+", "++", ".", "x", " ", "if", "else", "new", "@", "#",
+                "\\",
+            ]), 0..30),
+            in_expression in proptest::bool::ANY,
+        ) {
+            let text: String = pieces.concat();
+            let limits = Limits { bytes: usize::MAX, brackets: 2, nesting: 40, stray: 1 };
+            if too_small_to_refuse(text.as_bytes(), limits) {
+                proptest::prop_assert_eq!(scan(&text, limits, in_expression), None, "{:?}", text);
+            }
+        }
+    }
+
+    #[test]
+    fn the_byte_count_is_exact_where_every_byte_nests() {
+        let limits = Limits {
+            bytes: usize::MAX,
+            brackets: 4,
+            nesting: 12,
+            stray: 2,
+        };
+        let mut refused_at_the_bound = 0;
+        for unit in [
+            "!", "(", "[", "{", "`${", "-", "=", "?", ":", "\\", "#", "if", "new ",
+        ] {
+            for n in 0..16 {
+                let text = unit.repeat(n);
+                for in_expression in [false, true] {
+                    let skips = too_small_to_refuse(text.as_bytes(), limits);
+                    let scanned = scan(&text, limits, in_expression);
+                    if skips {
+                        assert_eq!(scanned, None, "{text:?}");
+                    } else if scanned.is_some()
+                        && (n < 2 || too_small_to_refuse(unit.repeat(n - 1).as_bytes(), limits))
+                    {
+                        refused_at_the_bound += 1;
+                    }
+                }
+            }
+        }
+        // Brackets, stray characters and nesting each meet the scan's limit where the count does.
+        assert!(refused_at_the_bound >= 3, "{refused_at_the_bound}");
     }
 
     #[test]
