@@ -8,7 +8,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::files::{children, children_of_root, children_with_ext, entries_with_ext, io_reason, is_dir};
+use super::files::{
+    Listing, children, children_of_root, children_with_ext, entries_with_ext, io_reason, is_dir,
+};
 use super::{Files, shape};
 use crate::model::{Builder, Loc, ScriptKind, Slot, Source, Spanned};
 use crate::source::Span;
@@ -58,7 +60,9 @@ fn stem(path: &Path) -> String {
 pub fn load(files: &mut Files<'_>, b: &mut Builder) {
     let root = files.root.clone();
     check_folders(files, b, &root);
-    prefetch(files, &root);
+    // The rules folder (thousands of files in a large tenant) is listed once.
+    let rules_listing = Listing::of(&root.join("rules"));
+    prefetch(files, &root, &rules_listing);
 
     let tenant_json = root.join("tenant.json");
     // Anything named `tenant.json` is read, so a folder or a special file there is reported.
@@ -86,7 +90,7 @@ pub fn load(files: &mut Files<'_>, b: &mut Builder) {
         b.connection(src, false, Some(name))
     });
     databases(files, b, &root.join("database-connections"));
-    rules(files, b, &root.join("rules"));
+    rules(files, b, &root.join("rules"), &rules_listing);
     b.script_base = root.clone();
     each_json(files, b, &root.join("actions"), |b, src, name| {
         b.action(src, Some(name))
@@ -178,19 +182,19 @@ fn check_folders(files: &mut Files<'_>, b: &mut Builder, root: &Path) {
 
 /// Reads ahead, in parallel, the files the loader opens one by one (settings, rules, triggers,
 /// databases, scripts); resource folders are read as they are built (see `each_json`).
-fn prefetch(files: &mut Files<'_>, root: &Path) {
+fn prefetch(files: &mut Files<'_>, root: &Path, rules: &Listing) {
     let mut paths = vec![
         root.join("tenant.json"),
         root.join("guardian").join("policies.json"),
     ];
     // The other folders' resource files are read as they are built (see `each_json`).
-    paths.extend(children_with_ext(&root.join("rules"), "json"));
+    paths.extend(rules.files_with_ext("json"));
     paths.extend(
         children_with_ext(&root.join("triggers"), "json")
             .into_iter()
             .take(1),
     );
-    paths.extend(children_with_ext(&root.join("rules"), "js"));
+    paths.extend(rules.files_with_ext("js"));
     paths.extend(children_with_ext(&root.join("hooks"), "js"));
     for db in children(&root.join("database-connections")) {
         paths.extend(children_with_ext(&db, "json"));
@@ -279,11 +283,11 @@ fn implied_reference(file: crate::source::SourceId, reference: &str) -> Spanned<
     }
 }
 
-fn rules(files: &mut Files<'_>, b: &mut Builder, dir: &Path) {
+fn rules(files: &mut Files<'_>, b: &mut Builder, dir: &Path, listing: &Listing) {
     b.script_base = dir.to_path_buf();
-    let scripts: Vec<PathBuf> = children_with_ext(dir, "js");
+    let scripts: Vec<PathBuf> = listing.files_with_ext("js");
     let mut claimed = std::collections::HashSet::new();
-    for path in entries_with_ext(dir, "json") {
+    for path in listing.entries_with_ext("json") {
         let name = stem(&path);
         let Some((file, node)) = files.tree(&path, &mut b.errors) else {
             claimed.insert(dir.join(format!("{name}.js")));
@@ -293,7 +297,7 @@ fn rules(files: &mut Files<'_>, b: &mut Builder, dir: &Path) {
         let beside = dir.join(format!("{name}.js"));
         let script = match node.get("script") {
             Some(_) => None,
-            None if beside.is_file() && node.as_object().is_some() => {
+            None if listing.is_file(&beside) && node.as_object().is_some() => {
                 let rule_name = node
                     .get("name")
                     .and_then(Node::as_str)

@@ -460,7 +460,9 @@ fn open_root(root: &Path) -> Option<std::fs::File> {
 
 /// Files read ahead of use, confined to one export root.
 pub struct FileCache {
-    files: HashMap<PathBuf, FileText>,
+    /// By the path's bytes: hashing a `Path` walks its components, and every path here is
+    /// made the same way for the same file (a miss only reads the file again).
+    files: HashMap<std::ffi::OsString, FileText>,
     root: Root,
 }
 
@@ -514,7 +516,7 @@ impl FileCache {
     /// Reads `paths` in parallel, but for those read ahead already and not yet taken. Without
     /// the kernel's confinement, each folder's place inside the root is checked once first.
     pub fn prefetch(&mut self, mut paths: Vec<PathBuf>, keywords: &KeywordMap) {
-        paths.retain(|p| !self.files.contains_key(p));
+        paths.retain(|p| !self.files.contains_key(p.as_os_str()));
         let root = &self.root;
         let mut inside: HashMap<&Path, bool> = HashMap::new();
         if !root.confined_by_kernel() {
@@ -534,12 +536,13 @@ impl FileCache {
                 read_beneath(root, p, keywords, parent_inside).map(|text| (p.clone(), text))
             })
             .collect();
-        self.files.extend(read);
+        self.files
+            .extend(read.into_iter().map(|(path, text)| (path.into_os_string(), text)));
     }
 
     /// The file's text: from the cache, or read now.
     pub fn take(&mut self, path: &Path, keywords: &KeywordMap) -> FileText {
-        match self.files.remove(path) {
+        match self.files.remove(path.as_os_str()) {
             Some(text) => text,
             None => {
                 let parent_inside = path.parent().is_none_or(|parent| self.folder_inside(parent));
@@ -659,7 +662,11 @@ pub fn really_inside(root_canonical: &Path, path: &Path) -> bool {
 /// Direct children of `dir` (files and folders), sorted by name. Missing folders, and folders
 /// that are symbolic links (never followed below an export root), are empty.
 pub fn children(dir: &Path) -> Vec<PathBuf> {
-    listing(dir).into_iter().map(|(path, _)| path).collect()
+    Listing::of(dir)
+        .entries
+        .into_iter()
+        .map(|(path, _)| path)
+        .collect()
 }
 
 /// Direct children of a folder the user named (an export root, which may be a link).
@@ -667,25 +674,75 @@ pub fn children_of_root(dir: &Path) -> Vec<PathBuf> {
     read_listing(dir).into_iter().map(|(path, _)| path).collect()
 }
 
-/// Direct children of `dir` sorted by name, each with whether it is a folder (not following
-/// symbolic links), as the directory listing gives it: no `stat` per entry.
-/// A folder that is a symbolic link is not listed (the loader reports it).
-fn listing(dir: &Path) -> Vec<(PathBuf, bool)> {
-    if std::fs::symlink_metadata(dir).is_ok_and(|m| m.is_symlink()) {
-        return Vec::new();
-    }
-    read_listing(dir)
+/// What a folder's listing says an entry is, without a `stat` (links not followed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    Folder,
+    /// A regular file.
+    File,
+    /// A symbolic link, a special file, or what the listing could not tell.
+    Other,
 }
 
-fn read_listing(dir: &Path) -> Vec<(PathBuf, bool)> {
+/// The direct children of a folder, sorted by name, as one listing gave them: a folder the
+/// loader looks at several times is listed once. A folder that is a symbolic link is not
+/// listed (the loader reports it).
+pub struct Listing {
+    entries: Vec<(PathBuf, Entry)>,
+}
+
+impl Listing {
+    pub fn of(dir: &Path) -> Listing {
+        if std::fs::symlink_metadata(dir).is_ok_and(|m| m.is_symlink()) {
+            return Listing { entries: Vec::new() };
+        }
+        Listing {
+            entries: read_listing(dir),
+        }
+    }
+
+    /// The entries named `*.ext` that are no folders.
+    pub fn files_with_ext(&self, ext: &str) -> Vec<PathBuf> {
+        self.entries
+            .iter()
+            .filter(|(p, entry)| *entry != Entry::Folder && p.extension().is_some_and(|e| e == ext))
+            .map(|(p, _)| p.clone())
+            .collect()
+    }
+
+    /// The entries named `*.ext`, folders included.
+    pub fn entries_with_ext(&self, ext: &str) -> Vec<PathBuf> {
+        self.entries
+            .iter()
+            .filter(|(p, _)| p.extension().is_some_and(|e| e == ext))
+            .map(|(p, _)| p.clone())
+            .collect()
+    }
+
+    /// [`Path::is_file`] (links followed), asking the file system only for what the listing
+    /// cannot tell: a link, or a path it does not hold.
+    pub fn is_file(&self, path: &Path) -> bool {
+        match self.entries.binary_search_by(|(p, _)| p.as_path().cmp(path)) {
+            Ok(at) if self.entries[at].1 == Entry::File => true,
+            Ok(at) if self.entries[at].1 == Entry::Folder => false,
+            _ => path.is_file(),
+        }
+    }
+}
+
+fn read_listing(dir: &Path) -> Vec<(PathBuf, Entry)> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
-    let mut names: Vec<(std::ffi::OsString, bool)> = entries
+    let mut names: Vec<(std::ffi::OsString, Entry)> = entries
         .filter_map(|e| {
             let e = e.ok()?;
-            let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
-            Some((e.file_name(), is_dir))
+            let entry = match e.file_type() {
+                Ok(t) if t.is_dir() => Entry::Folder,
+                Ok(t) if t.is_file() => Entry::File,
+                _ => Entry::Other,
+            };
+            Some((e.file_name(), entry))
         })
         .collect();
     // By name, as the paths would sort (they share the folder), without comparing paths
@@ -693,27 +750,19 @@ fn read_listing(dir: &Path) -> Vec<(PathBuf, bool)> {
     names.sort_unstable_by(|(a, _), (b, _)| a.as_encoded_bytes().cmp(b.as_encoded_bytes()));
     names
         .into_iter()
-        .map(|(name, is_dir)| (dir.join(name), is_dir))
+        .map(|(name, entry)| (dir.join(name), entry))
         .collect()
 }
 
 /// Direct children of `dir` with the extension `ext`.
 pub fn children_with_ext(dir: &Path, ext: &str) -> Vec<PathBuf> {
-    listing(dir)
-        .into_iter()
-        .filter(|(p, is_dir)| !is_dir && p.extension().is_some_and(|e| e == ext))
-        .map(|(p, _)| p)
-        .collect()
+    Listing::of(dir).files_with_ext(ext)
 }
 
 /// Direct children of `dir` named `*.ext`, folders included: a folder named like a resource file
 /// (`clients/X.json/`) is reported as unreadable rather than skipped without a word.
 pub fn entries_with_ext(dir: &Path, ext: &str) -> Vec<PathBuf> {
-    listing(dir)
-        .into_iter()
-        .filter(|(p, _)| p.extension().is_some_and(|e| e == ext))
-        .map(|(p, _)| p)
-        .collect()
+    Listing::of(dir).entries_with_ext(ext)
 }
 
 pub fn is_dir(path: &Path) -> bool {
