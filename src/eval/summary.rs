@@ -515,6 +515,28 @@ fn token_objects(machine: &Machine, st: &State) -> Vec<(TokenKind, ObjId)> {
 }
 
 /// A condition in words: the tests it takes, with their source text.
+/// `text` with each run of whitespace made one space, cut to `most` characters and `…` when
+/// longer; only as much of `text` is read as that takes (a branch may span a whole function).
+fn first_words(text: &str, most: usize) -> String {
+    let mut out = String::new();
+    let mut count = 0;
+    for word in text.split_whitespace() {
+        if count > 0 {
+            out.push(' ');
+            count += 1;
+        }
+        out.push_str(word);
+        count += word.chars().count();
+        if count > most {
+            let cut = out.char_indices().nth(most).map_or(out.len(), |(at, _)| at);
+            out.truncate(cut);
+            out.push('…');
+            return out;
+        }
+    }
+    out
+}
+
 fn describe_cond(cond: &Cond, machine: &Machine, text: &str) -> String {
     let lit = |(branch, outcome): (u32, bool)| -> String {
         let Some((kind, span)) = machine.branches.get(&branch) else {
@@ -523,12 +545,7 @@ fn describe_cond(cond: &Cond, machine: &Machine, text: &str) -> String {
         let Some(t) = text.get(span.start as usize..span.end as usize) else {
             return "some condition holds".into();
         };
-        let t: String = t.split_whitespace().collect::<Vec<_>>().join(" ");
-        let t = if t.chars().count() > 60 {
-            format!("{}…", t.chars().take(60).collect::<String>())
-        } else {
-            t
-        };
+        let t = first_words(t, 60);
         use super::machine::BranchKind as K;
         match (kind, outcome) {
             (K::Test, true) => format!("`{t}` holds"),
@@ -629,4 +646,32 @@ pub fn number_json(n: f64) -> serde_json::Value {
         return serde_json::Value::Number((n as i64).into());
     }
     serde_json::Number::from_f64(n).map_or(serde_json::Value::Null, serde_json::Value::Number)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn first_words_are_what_the_joined_words_begin_with() {
+        let cases = [
+            String::new(),
+            "  ".into(),
+            "a".into(),
+            " a  b\n\tc ".into(),
+            "é".repeat(70),
+            "x".repeat(60),
+            "x".repeat(61),
+            format!("{} {}", "x".repeat(59), "yz"),
+            "user.app_metadata  &&\n   user.app_metadata.roles.includes('admin') || context.clientName === 'Admin Portal'"
+                .into(),
+        ];
+        for text in cases {
+            let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            let expected = if joined.chars().count() > 60 {
+                format!("{}…", joined.chars().take(60).collect::<String>())
+            } else {
+                joined
+            };
+            assert_eq!(super::first_words(&text, 60), expected, "{text:?}");
+        }
+    }
 }
