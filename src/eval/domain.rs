@@ -774,8 +774,8 @@ pub struct Event {
 pub struct State {
     /// The condition under which this state is reached.
     pub pc: Cond,
-    pub frames: BTreeMap<FrameId, Arc<Frame>>,
-    pub heap: BTreeMap<ObjId, Arc<Object>>,
+    pub frames: IdMap<Arc<Frame>>,
+    pub heap: IdMap<Arc<Object>>,
     /// What happened, by kind and place, with the condition it happened under.
     pub events: Arc<BTreeMap<(EventKind, Site), Cond>>,
     /// `false` once every path through this state has left normal flow.
@@ -786,8 +786,8 @@ impl State {
     pub fn new() -> State {
         State {
             pc: Cond::always(),
-            frames: BTreeMap::new(),
-            heap: BTreeMap::new(),
+            frames: IdMap::default(),
+            heap: IdMap::default(),
             events: Arc::new(BTreeMap::new()),
             alive: true,
         }
@@ -850,7 +850,6 @@ impl State {
             return;
         }
         let mut conds = JoinConds::new(self.pc.clone(), other.pc.clone());
-        let wanted = |id: &ObjId| only.is_none_or(|objects| objects.contains(id));
         for (id, frame) in other.frames.iter().filter(|_| only.is_none()) {
             match self.frames.get_mut(id) {
                 Some(mine) if Arc::ptr_eq(mine, frame) => {}
@@ -875,28 +874,33 @@ impl State {
                 }
             }
         }
-        for (id, object) in other.heap.iter().filter(|(id, _)| wanted(id)) {
-            match self.heap.get_mut(id) {
-                Some(mine) if Arc::ptr_eq(mine, object) => {}
-                Some(mine) => Arc::make_mut(mine).join(object, &mut conds),
-                None => {
-                    // An object made on the other path only: its properties exist on that path.
-                    let mut object = (**object).clone();
-                    for p in &mut object.props {
-                        p.presence = conds.on_other(&p.presence);
+        // Both heaps are sorted by id: one pass over the two.
+        let mine = std::mem::take(&mut self.heap.0);
+        let mut heap = Vec::with_capacity(mine.len().max(other.heap.len()));
+        let mut theirs = other.heap.0.iter().peekable();
+        for (id, mut object) in mine {
+            while let Some(object) = theirs.next_if(|(o, _)| *o < id) {
+                heap.extend(only_theirs(object, only, &mut conds));
+            }
+            let wanted = only.is_none_or(|objects| objects.contains(&id));
+            match theirs.next_if(|(o, _)| *o == id) {
+                Some((_, other)) if wanted && !Arc::ptr_eq(&object, other) => {
+                    Arc::make_mut(&mut object).join(other, &mut conds);
+                }
+                None if wanted => {
+                    // An object made on this path only: its properties exist on this path.
+                    for p in &mut Arc::make_mut(&mut object).props {
+                        p.presence = conds.on_self(&p.presence);
                     }
-                    self.heap.insert(*id, Arc::new(object));
                 }
+                _ => {}
             }
+            heap.push((id, object));
         }
-        for (id, object) in self.heap.iter_mut().filter(|(id, _)| wanted(id)) {
-            if !other.heap.contains_key(id) {
-                let object = Arc::make_mut(object);
-                for p in &mut object.props {
-                    p.presence = conds.on_self(&p.presence);
-                }
-            }
+        for object in theirs {
+            heap.extend(only_theirs(object, only, &mut conds));
         }
+        self.heap.0 = heap;
         if !Arc::ptr_eq(&self.events, &other.events) {
             for (key, cond) in other.events.iter() {
                 if self.events.get(key) == Some(cond) {
@@ -912,6 +916,84 @@ impl State {
             }
         }
         self.pc = conds.pc_self.or(&conds.pc_other);
+    }
+}
+
+/// An object made on the other path only, as the joined state holds it (its properties exist
+/// on that path); nothing when the join leaves it out.
+fn only_theirs(
+    (id, object): &(ObjId, Arc<Object>),
+    only: Option<&std::collections::HashSet<ObjId>>,
+    conds: &mut JoinConds,
+) -> Option<(ObjId, Arc<Object>)> {
+    if only.is_some_and(|objects| !objects.contains(id)) {
+        return None;
+    }
+    let mut object = (**object).clone();
+    for p in &mut object.props {
+        p.presence = conds.on_other(&p.presence);
+    }
+    Some((*id, Arc::new(object)))
+}
+
+/// A map from object or frame ids, sorted by id in one vector. A state is cloned at every
+/// undecidable branch: a vector clones in one allocation where a B-tree allocates each node,
+/// two states join in one pass over both, and ids come from counters, so an insert is nearly
+/// always a push.
+#[derive(Debug, Clone)]
+pub struct IdMap<V>(Vec<(u32, V)>);
+
+impl<V> Default for IdMap<V> {
+    fn default() -> Self {
+        IdMap(Vec::new())
+    }
+}
+
+impl<V> IdMap<V> {
+    fn find(&self, id: u32) -> Result<usize, usize> {
+        match self.0.last() {
+            Some((last, _)) if *last < id => Err(self.0.len()),
+            _ => self.0.binary_search_by_key(&id, |(k, _)| *k),
+        }
+    }
+
+    pub fn get(&self, id: &u32) -> Option<&V> {
+        self.find(*id).ok().map(|at| &self.0[at].1)
+    }
+
+    pub fn get_mut(&mut self, id: &u32) -> Option<&mut V> {
+        self.find(*id).ok().map(|at| &mut self.0[at].1)
+    }
+
+    pub fn contains_key(&self, id: &u32) -> bool {
+        self.find(*id).is_ok()
+    }
+
+    pub fn insert(&mut self, id: u32, value: V) -> Option<V> {
+        match self.find(id) {
+            Ok(at) => Some(std::mem::replace(&mut self.0[at].1, value)),
+            Err(at) => {
+                self.0.insert(at, (id, value));
+                None
+            }
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// In the order of ids.
+    pub fn iter(&self) -> impl Iterator<Item = (&u32, &V)> {
+        self.0.iter().map(|(id, value)| (id, value))
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&u32, &mut V)> {
+        self.0.iter_mut().map(|(id, value)| (&*id, value))
     }
 }
 
