@@ -30,6 +30,8 @@ pub const MAX_TEXT: usize = 8 * 1024;
 pub const MAX_DISJUNCTS: usize = 8;
 
 pub type ObjId = u32;
+/// A set of object ids, hashed fast (no iteration order is used).
+pub type ObjSet = std::collections::HashSet<ObjId, foldhash::fast::RandomState>;
 pub type FrameId = u32;
 /// A branch point: one undecidable test at one place in one script.
 pub type BranchId = u32;
@@ -837,11 +839,11 @@ impl State {
     /// [`State::join`] for a reader of the heap objects `objects` and of the events only: the
     /// frames and other objects are left as they are on `self`'s side (a summary of a run
     /// reads the objects its tokens and user reach, and nothing else).
-    pub fn join_objects(&mut self, other: &State, objects: &std::collections::HashSet<ObjId>) {
+    pub fn join_objects(&mut self, other: &State, objects: &ObjSet) {
         self.join_part(other, Some(objects));
     }
 
-    fn join_part(&mut self, other: &State, only: Option<&std::collections::HashSet<ObjId>>) {
+    fn join_part(&mut self, other: &State, only: Option<&ObjSet>) {
         if !other.alive {
             return;
         }
@@ -923,7 +925,7 @@ impl State {
 /// on that path); nothing when the join leaves it out.
 fn only_theirs(
     (id, object): &(ObjId, Arc<Object>),
-    only: Option<&std::collections::HashSet<ObjId>>,
+    only: Option<&ObjSet>,
     conds: &mut JoinConds,
 ) -> Option<(ObjId, Arc<Object>)> {
     if only.is_some_and(|objects| !objects.contains(id)) {

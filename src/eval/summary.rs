@@ -7,11 +7,9 @@
 //! run consulted, and where it stopped short. Summaries hold no interpreter state, so they are
 //! cheap to keep, share across logins, and send between threads.
 
-use std::collections::HashSet;
-
 use serde::Serialize;
 
-use super::domain::{Cond, EventKind, ObjId, ObjKind, State, Val};
+use super::domain::{Cond, EventKind, ObjId, ObjKind, ObjSet, State, Val};
 use super::host::{Fact, FactRead, Host, Mode, ScriptKind};
 use super::machine::{Ending, Machine};
 use crate::js::ir::Program;
@@ -451,7 +449,7 @@ fn summarise(machine: Machine, text: &str, kind: ScriptKind) -> Summary {
 /// The heap objects the summary reads in any of `states`: those the host's objects (context,
 /// tokens, user, the profile handed back) reach through properties, elements and unknown-key
 /// writes, as [`to_json`] follows them.
-fn objects_read<'s>(machine: &Machine, states: impl Iterator<Item = &'s State>) -> HashSet<ObjId> {
+fn objects_read<'s>(machine: &Machine, states: impl Iterator<Item = &'s State>) -> ObjSet {
     let host = &machine.host;
     let roots = [
         host.context,
@@ -460,10 +458,10 @@ fn objects_read<'s>(machine: &Machine, states: impl Iterator<Item = &'s State>) 
         host.user,
         host.handed,
     ];
-    let mut read = HashSet::new();
+    let mut read = ObjSet::default();
     for st in states {
         // Each state is walked in full: what an object holds differs from state to state.
-        let mut seen = HashSet::new();
+        let mut seen = ObjSet::default();
         let mut todo: Vec<ObjId> = roots.iter().flatten().copied().collect();
         while let Some(id) = todo.pop() {
             let Some(object) = st.obj_unread(id) else { continue };

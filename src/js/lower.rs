@@ -133,9 +133,13 @@ pub(super) fn is_bare_function(text: &str) -> bool {
     let mut rest = text.trim_start();
     loop {
         if let Some(after) = rest.strip_prefix("//") {
-            rest = after.split_once('\n').map_or("", |(_, r)| r).trim_start();
+            rest = memchr::memchr(b'\n', after.as_bytes())
+                .map_or("", |at| &after[at + 1..])
+                .trim_start();
         } else if let Some(after) = rest.strip_prefix("/*") {
-            rest = after.split_once("*/").map_or("", |(_, r)| r).trim_start();
+            rest = memchr::memmem::find(after.as_bytes(), b"*/")
+                .map_or("", |at| &after[at + 2..])
+                .trim_start();
         } else {
             break;
         }

@@ -722,7 +722,13 @@ impl Listing {
     /// [`Path::is_file`] (links followed), asking the file system only for what the listing
     /// cannot tell: a link, or a path it does not hold.
     pub fn is_file(&self, path: &Path) -> bool {
-        match self.entries.binary_search_by(|(p, _)| p.as_path().cmp(path)) {
+        // By bytes: every entry is the folder's path and a name, so bytes sort as names do
+        // (a path spelled otherwise is not found, and asked of the file system).
+        let bytes = path.as_os_str().as_encoded_bytes();
+        match self
+            .entries
+            .binary_search_by(|(p, _)| p.as_os_str().as_encoded_bytes().cmp(bytes))
+        {
             Ok(at) if self.entries[at].1 == Entry::File => true,
             Ok(at) if self.entries[at].1 == Entry::Folder => false,
             _ => path.is_file(),
