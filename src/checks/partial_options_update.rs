@@ -73,11 +73,20 @@ pub fn run(ctx: &Context<'_>, raw: &serde_json::Value) -> Vec<Hit> {
         .chain(&scripts.actions)
         .chain(scripts.hooks.iter().filter(|(i, _)| hook_runs(i)))
         .chain(&scripts.databases)
-        .map(|(_, unit)| unit);
+        .map(|(_, unit)| unit)
+        .collect::<Vec<_>>();
+    // Each script is scanned on any core; `collect` keeps their order.
+    let scanned: Vec<Vec<Found>> = {
+        use rayon::prelude::*;
+        units
+            .par_iter()
+            .map(|unit| scan(&unit.lowered.ir, &options.url_patterns))
+            .collect()
+    };
     let mut seen = HashSet::new();
     let mut hits = Vec::new();
-    for unit in units {
-        for found in scan(&unit.lowered.ir, &options.url_patterns) {
+    for (unit, founds) in units.into_iter().zip(scanned) {
+        for found in founds {
             if !seen.insert((unit.file, found.options)) {
                 continue;
             }
