@@ -388,19 +388,22 @@ impl Cond {
 
     /// `self ∧ lit`.
     pub fn and(&self, lit: Lit) -> Cond {
-        let mut out = Vec::new();
-        for conj in &self.0 {
+        self.clone().and_owned(lit)
+    }
+
+    /// `self ∧ lit`, in place of `self`.
+    fn and_owned(mut self, lit: Lit) -> Cond {
+        self.0.retain_mut(|conj| {
             if conj.iter().any(|l| l.0 == lit.0 && l.1 != lit.1) {
-                continue;
+                return false;
             }
-            let mut c = conj.clone();
-            if !c.contains(&lit) {
-                c.push(lit);
-                c.sort_unstable();
+            // Kept sorted: where `lit` goes, unless it is there already.
+            if let Err(at) = conj.binary_search(&lit) {
+                conj.insert(at, lit);
             }
-            out.push(c);
-        }
-        Cond(out).simplified()
+            true
+        });
+        self.simplified()
     }
 
     /// `self ∧ other`.
@@ -421,7 +424,7 @@ impl Cond {
         for conj in &other.0 {
             let mut part = self.clone();
             for lit in conj {
-                part = part.and(*lit);
+                part = part.and_owned(*lit);
             }
             out = out.or(&part);
         }
