@@ -17,7 +17,7 @@ use crate::proof::TokenKind;
 use crate::source::Span;
 
 /// How the scripts' paths end the login.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LoginOutcome {
     /// Every path that completes issues tokens.
@@ -216,19 +216,33 @@ impl Summary {
     }
 
     /// A hash of the summary's effects: equal for summaries with [`Summary::same_effects`].
-    /// Fed from their debug form, written straight into the hasher (JSON values have no
-    /// `Hash`), so nothing is allocated.
-    pub fn effects_hash(&self, hasher: impl std::hash::Hasher) -> u64 {
-        struct Feed<H>(H);
-        impl<H: std::hash::Hasher> std::fmt::Write for Feed<H> {
+    /// It leaves out the claims' and writes' values and conditions (JSON values have no
+    /// `Hash`, and formatting them was most of the cost): summaries that differ only there
+    /// share a hash, and [`Summary::same_effects`] tells them apart. Signals and stops, which
+    /// have no `Hash` either, are fed from their debug form, written straight into the hasher.
+    pub fn effects_hash(&self, mut hasher: impl std::hash::Hasher) -> u64 {
+        use std::hash::Hash;
+        struct Feed<'h, H>(&'h mut H);
+        impl<H: std::hash::Hasher> std::fmt::Write for Feed<'_, H> {
             fn write_str(&mut self, text: &str) -> std::fmt::Result {
                 self.0.write(text.as_bytes());
                 Ok(())
             }
         }
-        let mut feed = Feed(hasher);
-        let _ = std::fmt::Write::write_fmt(&mut feed, format_args!("{:?}", self.effects()));
-        feed.0.finish()
+        let (outcome, claims, user_writes, signals, reads, denials, completions, incomplete) = self.effects();
+        outcome.hash(&mut hasher);
+        for c in claims {
+            (c.token, &c.key, &c.attribute, c.must, c.span).hash(&mut hasher);
+        }
+        for w in user_writes {
+            (&w.attribute, w.must, w.span).hash(&mut hasher);
+        }
+        (reads, denials, completions).hash(&mut hasher);
+        let _ = std::fmt::Write::write_fmt(
+            &mut Feed(&mut hasher),
+            format_args!("{:?}", (signals, incomplete)),
+        );
+        hasher.finish()
     }
 
     pub fn claim(&self, token: TokenKind, name: &str) -> Option<&ClaimSet> {
