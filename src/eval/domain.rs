@@ -30,8 +30,6 @@ pub const MAX_TEXT: usize = 8 * 1024;
 pub const MAX_DISJUNCTS: usize = 8;
 
 pub type ObjId = u32;
-/// A set of object ids, hashed fast (no iteration order is used).
-pub type ObjSet = std::collections::HashSet<ObjId, foldhash::fast::RandomState>;
 pub type FrameId = u32;
 /// A branch point: one undecidable test at one place in one script.
 pub type BranchId = u32;
@@ -836,17 +834,6 @@ impl State {
 
     /// The state reached by either `self` or `other`.
     pub fn join(&mut self, other: &State) {
-        self.join_part(other, None);
-    }
-
-    /// [`State::join`] for a reader of the heap objects `objects` and of the events only: the
-    /// frames and other objects are left as they are on `self`'s side (a summary of a run
-    /// reads the objects its tokens and user reach, and nothing else).
-    pub fn join_objects(&mut self, other: &State, objects: &ObjSet) {
-        self.join_part(other, Some(objects));
-    }
-
-    fn join_part(&mut self, other: &State, only: Option<&ObjSet>) {
         if !other.alive {
             return;
         }
@@ -855,7 +842,7 @@ impl State {
             return;
         }
         let mut conds = JoinConds::new(self.pc.clone(), other.pc.clone());
-        for (id, frame) in other.frames.iter().filter(|_| only.is_none()) {
+        for (id, frame) in other.frames.iter() {
             match self.frames.get_mut(id) {
                 Some(mine) if Arc::ptr_eq(mine, frame) => {}
                 Some(mine) => {
@@ -885,14 +872,13 @@ impl State {
         let mut theirs = other.heap.0.iter().peekable();
         for (id, mut object) in mine {
             while let Some(object) = theirs.next_if(|(o, _)| *o < id) {
-                heap.extend(only_theirs(object, only, &mut conds));
+                heap.push(only_theirs(object, &mut conds));
             }
-            let wanted = only.is_none_or(|objects| objects.contains(&id));
             match theirs.next_if(|(o, _)| *o == id) {
-                Some((_, other)) if wanted && !Arc::ptr_eq(&object, other) => {
+                Some((_, other)) if !Arc::ptr_eq(&object, other) => {
                     Arc::make_mut(&mut object).join(other, &mut conds);
                 }
-                None if wanted => {
+                None => {
                     // An object made on this path only: its properties exist on this path.
                     for p in &mut Arc::make_mut(&mut object).props {
                         p.presence = conds.on_self(&p.presence);
@@ -903,7 +889,7 @@ impl State {
             heap.push((id, object));
         }
         for object in theirs {
-            heap.extend(only_theirs(object, only, &mut conds));
+            heap.push(only_theirs(object, &mut conds));
         }
         self.heap.0 = heap;
         if !Arc::ptr_eq(&self.events, &other.events) {
@@ -924,21 +910,14 @@ impl State {
     }
 }
 
-/// An object made on the other path only, as the joined state holds it (its properties exist
-/// on that path); nothing when the join leaves it out.
-fn only_theirs(
-    (id, object): &(ObjId, Arc<Object>),
-    only: Option<&ObjSet>,
-    conds: &mut JoinConds,
-) -> Option<(ObjId, Arc<Object>)> {
-    if only.is_some_and(|objects| !objects.contains(id)) {
-        return None;
-    }
+/// An object made on the other path only, as the joined state holds it: its properties exist
+/// on that path.
+fn only_theirs((id, object): &(ObjId, Arc<Object>), conds: &mut JoinConds) -> (ObjId, Arc<Object>) {
     let mut object = (**object).clone();
     for p in &mut object.props {
         p.presence = conds.on_other(&p.presence);
     }
-    Some((*id, Arc::new(object)))
+    (*id, Arc::new(object))
 }
 
 /// A map from object or frame ids, sorted by id in one vector. A state is cloned at every

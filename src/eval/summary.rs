@@ -9,7 +9,7 @@
 
 use serde::Serialize;
 
-use super::domain::{Cond, EventKind, ObjId, ObjKind, ObjSet, State, Val};
+use super::domain::{Cond, EventKind, ObjId, ObjKind, State, Val};
 use super::host::{Fact, FactRead, Host, Mode, ScriptKind};
 use super::machine::{Ending, Machine};
 use crate::js::ir::Program;
@@ -275,14 +275,6 @@ fn summarise(machine: Machine, text: &str, kind: ScriptKind) -> Summary {
     let mut denied: Vec<(Span, Cond)> = Vec::new();
     let mut unfinished = false;
     let mut completions = Vec::new();
-    let read = objects_read(
-        &machine,
-        machine
-            .terminals
-            .iter()
-            .filter(|t| matches!(t.ending, Ending::Issued))
-            .map(|t| &t.state),
-    );
     for t in &machine.terminals {
         match t.ending {
             Ending::Issued => {
@@ -290,7 +282,7 @@ fn summarise(machine: Machine, text: &str, kind: ScriptKind) -> Summary {
                     completions.push(t.site.span);
                 }
                 match issued.as_mut() {
-                    Some(s) => s.join_objects(&t.state, &read),
+                    Some(s) => s.join(&t.state),
                     None => issued = Some(t.state.clone()),
                 }
             }
@@ -460,46 +452,6 @@ fn summarise(machine: Machine, text: &str, kind: ScriptKind) -> Summary {
 
 /// The token objects of the end state: the current `context.idToken`/`accessToken` of a
 /// rule, the host's sinks otherwise.
-/// The heap objects the summary reads in any of `states`: those the host's objects (context,
-/// tokens, user, the profile handed back) reach through properties, elements and unknown-key
-/// writes, as [`to_json`] follows them.
-fn objects_read<'s>(machine: &Machine, states: impl Iterator<Item = &'s State>) -> ObjSet {
-    let host = &machine.host;
-    let roots = [
-        host.context,
-        host.id_token,
-        host.access_token,
-        host.user,
-        host.handed,
-    ];
-    let mut read = ObjSet::default();
-    for st in states {
-        // Each state is walked in full: what an object holds differs from state to state.
-        let mut seen = ObjSet::default();
-        let mut todo: Vec<ObjId> = roots.iter().flatten().copied().collect();
-        while let Some(id) = todo.pop() {
-            let Some(object) = st.obj_unread(id) else { continue };
-            if !seen.insert(id) {
-                continue;
-            }
-            let values = object
-                .props
-                .iter()
-                .map(|p| &p.value)
-                .chain(&object.items)
-                .chain(object.dyn_writes.iter().map(|w| &w.value));
-            for value in values {
-                todo.extend(value.alts().iter().filter_map(|v| match v {
-                    Val::Obj(id) => Some(*id),
-                    _ => None,
-                }));
-            }
-        }
-        read.extend(seen);
-    }
-    read
-}
-
 fn token_objects(machine: &Machine, st: &State) -> Vec<(TokenKind, ObjId)> {
     let mut out = Vec::new();
     if let Some(context) = machine.host.context.and_then(|c| st.obj(c)) {
