@@ -949,10 +949,6 @@ impl<V> IdMap<V> {
         self.find(*id).ok().map(|at| &mut self.0[at].1)
     }
 
-    pub fn contains_key(&self, id: &u32) -> bool {
-        self.find(*id).is_ok()
-    }
-
     pub fn insert(&mut self, id: u32, value: V) -> Option<V> {
         match self.find(id) {
             Ok(at) => Some(std::mem::replace(&mut self.0[at].1, value)),

@@ -478,7 +478,6 @@ fn token_objects(machine: &Machine, st: &State) -> Vec<(TokenKind, ObjId)> {
     out
 }
 
-/// A condition in words: the tests it takes, with their source text.
 /// `text` with each run of whitespace made one space, cut to `most` characters and `…` when
 /// longer; only as much of `text` is read as that takes (a branch may span a whole function).
 fn first_words(text: &str, most: usize) -> String {
@@ -501,6 +500,7 @@ fn first_words(text: &str, most: usize) -> String {
     out
 }
 
+/// A condition in words: the tests it takes, with their source text.
 fn describe_cond(cond: &Cond, machine: &Machine, text: &str) -> String {
     let lit = |(branch, outcome): (u32, bool)| -> String {
         let Some((kind, span)) = machine.branches.get(&branch) else {

@@ -112,8 +112,12 @@ fn too_small_to_refuse(bytes: &[u8], limits: Limits) -> bool {
         return false;
     }
     let bracket = |b: u8| b == b'(' || b == b'[' || b == b'{';
-    let stray = |b: u8| b == b'\\' || b == b'#' || b < 0x09 || (0x0e..=0x1f).contains(&b) || b == 0x7f;
-    count(bytes, bracket) <= limits.brackets && count(bytes, stray) <= limits.stray
+    count(bytes, bracket) <= limits.brackets && count(bytes, is_stray) <= limits.stray
+}
+
+/// A byte JavaScript does not allow outside strings and comments (`#` but in a private name).
+fn is_stray(b: u8) -> bool {
+    matches!(b, b'\\' | b'#' | 0x00..=0x08 | 0x0e..=0x1f | 0x7f)
 }
 
 /// How many bytes are `is`: counted in runs of 255 into a byte, which the compiler turns into
@@ -269,7 +273,7 @@ impl Scanner<'_> {
                     self.operator();
                     self.i += 1;
                 }
-                b'\\' | b'#' | 0x00..=0x08 | 0x0e..=0x1f | 0x7f => {
+                b if is_stray(b) => {
                     if b == b'#' && self.peek(1).is_some_and(is_word_byte) {
                         // A private name, `#field`.
                         self.word();
