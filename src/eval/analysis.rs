@@ -298,12 +298,24 @@ impl Analysis {
         let mut units: Vec<UnitRef> = lists.iter().flatten().copied().collect();
         units.sort();
         units.dedup();
+        // Each protocol's list, sorted, to ask whether a unit runs in it.
+        let sorted_lists: Vec<Vec<UnitRef>> = lists
+            .iter()
+            .map(|list| {
+                let mut sorted = list.clone();
+                sorted.sort_unstable();
+                sorted
+            })
+            .collect();
         const NOT_RUN: u32 = u32::MAX;
         let per_unit: Vec<(UnitRef, Memo, Vec<u32>)> = units
             .par_iter()
             .map(|&r| {
                 let (unit, kind) = unit_of(scripts, r);
-                let runs: Vec<bool> = lists.iter().map(|list| list.contains(&r)).collect();
+                let runs: Vec<bool> = sorted_lists
+                    .iter()
+                    .map(|list| list.binary_search(&r).is_ok())
+                    .collect();
                 let mut memo = Memo::default();
                 // Made only once some login picks another summary than the first (only a
                 // sixth of the scripts of a large export ever do): until then every pick is 0,
