@@ -180,15 +180,16 @@ fn check_folders(files: &mut Files<'_>, b: &mut Builder, root: &Path) {
     }
 }
 
-/// Reads ahead, in parallel, the files the loader opens one by one (settings, rules, triggers,
-/// databases, scripts); resource folders are read as they are built (see `each_json`).
+/// Reads ahead, in parallel, the files the loader opens one by one (settings, triggers,
+/// databases, scripts); resource folders and rules are read as they are built (see `each_json`
+/// and `rules`).
 fn prefetch(files: &mut Files<'_>, root: &Path, rules: &Listing) {
     let mut paths = vec![
         root.join("tenant.json"),
         root.join("guardian").join("policies.json"),
     ];
-    // The other folders' resource files are read as they are built (see `each_json`).
-    paths.extend(rules.files_with_ext("json"));
+    // The other folders' resource files, and the rules' `.json`, are read as they are built
+    // (see `each_json` and `rules`).
     paths.extend(
         children_with_ext(&root.join("triggers"), "json")
             .into_iter()
@@ -286,18 +287,21 @@ fn implied_reference(file: crate::source::SourceId, reference: &str) -> Spanned<
 fn rules(files: &mut Files<'_>, b: &mut Builder, dir: &Path, listing: &Listing) {
     b.script_base = dir.to_path_buf();
     let scripts: Vec<PathBuf> = listing.files_with_ext("js");
-    let mut claimed = std::collections::HashSet::new();
-    for path in listing.entries_with_ext("json") {
-        let name = stem(&path);
-        let Some((file, node)) = files.tree(&path, &mut b.errors) else {
-            claimed.insert(dir.join(format!("{name}.js")));
-            continue;
-        };
-        let src = Source::new(file, &node, "");
-        let beside = dir.join(format!("{name}.js"));
+    let settings = listing.entries_with_ext("json");
+    // Each `.json` claims its same-named `.js` (read or not) and the script it names.
+    let mut claimed: std::collections::HashSet<PathBuf> = settings
+        .iter()
+        .map(|path| dir.join(format!("{}.js", stem(path))))
+        .collect();
+    let named = std::sync::Mutex::new(Vec::new());
+    let root = files.root.clone();
+    // Thousands of rules in a large tenant: read, parsed and built on every core.
+    files.build_each(b, &settings, &|b, src, path| {
+        let name = stem(path);
+        let node = src.node;
         let script = match node.get("script") {
             Some(_) => None,
-            None if listing.is_file(&beside) && node.as_object().is_some() => {
+            None if listing.is_file(&dir.join(format!("{name}.js"))) && node.as_object().is_some() => {
                 let rule_name = node
                     .get("name")
                     .and_then(Node::as_str)
@@ -307,20 +311,20 @@ fn rules(files: &mut Files<'_>, b: &mut Builder, dir: &Path, listing: &Listing) 
                 Some(b.implied_script(
                     ScriptKind::Rule,
                     &rule_name,
-                    implied_reference(file, &format!("./{name}.js")),
+                    implied_reference(src.file, &format!("./{name}.js")),
                     slot,
                 ))
             }
             None => None,
         };
         if let Some(reference) = node.get("script").and_then(Node::as_str)
-            && let Some(target) = super::files::join_inside(&files.root, dir, reference)
+            && let Some(target) = super::files::join_inside(&root, dir, reference)
         {
-            claimed.insert(target);
+            named.lock().unwrap_or_else(|e| e.into_inner()).push(target);
         }
-        claimed.insert(beside);
         b.rule(src, Some(&name), script);
-    }
+    });
+    claimed.extend(named.into_inner().unwrap_or_else(|e| e.into_inner()));
     // Extension layout: a `.js` with no `.json` is an enabled rule named after the file.
     for path in scripts {
         if claimed.contains(&path) {

@@ -456,10 +456,36 @@ fn resolve_scripts(files: &mut Files<'_>, builder: &mut Builder) {
         pending.par_iter().map(|p| files.locate(p)).collect()
     };
     files.prefetch(located.iter().filter_map(|l| l.as_ref().ok().cloned()).collect());
-    for (pending, location) in pending.into_iter().zip(located) {
-        match location {
-            Ok(path) => {
-                let id = files.open(&path, &mut builder.errors);
+    // Texts are taken in order (a script named twice is read again for its second use), and
+    // each file's record is made on every core.
+    let taken: Vec<Result<(PathBuf, files::FileText), String>> = located
+        .into_iter()
+        .map(|l| {
+            l.map(|path| {
+                let text = files.cache.take(&path, files.keywords);
+                (path, text)
+            })
+        })
+        .collect();
+    // A script's file record and its read problem, or why it was not read.
+    type Record = Result<(SourceFile, Option<(usize, String)>), String>;
+    let records: Vec<Record> = {
+        use rayon::prelude::*;
+        let files = &*files;
+        taken
+            .into_par_iter()
+            .map(|taken| taken.map(|(path, text)| (files.source_file(&path, text.text), text.problem)))
+            .collect()
+    };
+    files.sources.reserve(records.len());
+    for (pending, record) in pending.into_iter().zip(records) {
+        match record {
+            Ok((file, problem)) => {
+                let id = files.sources.add(file);
+                files.count += 1;
+                if let Some((at, message)) = problem {
+                    builder.errors.push(read_error(id, at, message));
+                }
                 let text = files.text(id);
                 if let Some(script) = Builder::script_mut(&mut builder.tenant, pending.slot) {
                     script.file = Some(id);

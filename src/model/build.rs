@@ -107,17 +107,18 @@ impl Builder {
     /// at most once.
     pub fn reserve_for<'p>(&mut self, parts: impl Iterator<Item = &'p Builder> + Clone) {
         let total = |count: fn(&Tenant) -> usize| parts.clone().map(|p| count(&p.tenant)).sum::<usize>();
-        let (clients, connections, resource_servers, other) = (
-            total(|t| t.clients.len()),
-            total(|t| t.connections.len()),
-            total(|t| t.resource_servers.len()),
-            total(|t| t.other.len()),
-        );
+        let pending = parts.clone().map(|p| p.pending.len()).sum::<usize>();
         let tenant = &mut self.tenant;
-        tenant.clients.reserve(clients);
-        tenant.connections.reserve(connections);
-        tenant.resource_servers.reserve(resource_servers);
-        tenant.other.reserve(other);
+        tenant.clients.reserve(total(|t| t.clients.len()));
+        tenant.connections.reserve(total(|t| t.connections.len()));
+        tenant.rules.reserve(total(|t| t.rules.len()));
+        tenant.actions.reserve(total(|t| t.actions.len()));
+        tenant.hooks.reserve(total(|t| t.hooks.len()));
+        tenant
+            .resource_servers
+            .reserve(total(|t| t.resource_servers.len()));
+        tenant.other.reserve(total(|t| t.other.len()));
+        self.pending.reserve(pending);
     }
 
     /// Appends what `part` built (made by [`Builder::part`]) after what this builder holds:
