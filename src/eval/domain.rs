@@ -353,9 +353,15 @@ pub fn number_text(n: f64) -> String {
 }
 
 /// A path condition in disjunctive normal form: a list of conjunctions of branch literals.
-/// `[[]]` is *true* (every path), `[]` is *false* (no path).
+/// `[[]]` is *true* (every path), `[]` is *false* (no path). Shared: every property, event
+/// and state holds one, and forks and joins copy them far more often than they change.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Cond(pub Vec<Vec<Lit>>);
+pub struct Cond(pub Arc<Vec<Vec<Lit>>>);
+
+thread_local! {
+    /// *true* and *false*, made once per thread: most conditions are one of them.
+    static ALWAYS_NEVER: (Cond, Cond) = (Cond(Arc::new(vec![Vec::new()])), Cond(Arc::new(Vec::new())));
+}
 
 /// Whether every literal of `a` is in `b`; both are sorted, as every conjunction is.
 fn is_sorted_subset(a: &[Lit], b: &[Lit]) -> bool {
@@ -369,11 +375,11 @@ pub type Lit = (BranchId, bool);
 
 impl Cond {
     pub fn always() -> Cond {
-        Cond(vec![Vec::new()])
+        ALWAYS_NEVER.with(|(always, _)| always.clone())
     }
 
     pub fn never() -> Cond {
-        Cond(Vec::new())
+        ALWAYS_NEVER.with(|(_, never)| never.clone())
     }
 
     pub fn is_always(&self) -> bool {
@@ -391,7 +397,7 @@ impl Cond {
 
     /// `self ∧ lit`, in place of `self`.
     fn and_owned(mut self, lit: Lit) -> Cond {
-        self.0.retain_mut(|conj| {
+        Arc::make_mut(&mut self.0).retain_mut(|conj| {
             if conj.iter().any(|l| l.0 == lit.0 && l.1 != lit.1) {
                 return false;
             }
@@ -419,7 +425,7 @@ impl Cond {
             return self.clone();
         }
         let mut out = Cond::never();
-        for conj in &other.0 {
+        for conj in other.0.iter() {
             let mut part = self.clone();
             for lit in conj {
                 part = part.and_owned(*lit);
@@ -441,9 +447,10 @@ impl Cond {
         if self.is_never() {
             return other.clone();
         }
-        let mut all = self.0.clone();
+        let mut all = Vec::with_capacity(self.0.len() + other.0.len());
+        all.extend(self.0.iter().cloned());
         all.extend(other.0.iter().cloned());
-        Cond(all).simplified()
+        Cond(Arc::new(all)).simplified()
     }
 
     /// Whether every path of `self` is a path of `other` (a sufficient test: each conjunction
@@ -461,19 +468,20 @@ impl Cond {
         if self.0.len() < 2 {
             return self;
         }
+        let conjs = Arc::make_mut(&mut self.0);
         // Merge `A ∧ x` with `A ∧ ¬x` into `A`, drop subsumed conjunctions, repeat.
         loop {
             let mut changed = false;
-            self.0.sort();
-            self.0.dedup();
-            'outer: for i in 0..self.0.len() {
-                for j in 0..self.0.len() {
+            conjs.sort();
+            conjs.dedup();
+            'outer: for i in 0..conjs.len() {
+                for j in 0..conjs.len() {
                     if i == j {
                         continue;
                     }
-                    let (a, b) = (&self.0[i], &self.0[j]);
+                    let (a, b) = (&conjs[i], &conjs[j]);
                     if is_sorted_subset(a, b) {
-                        self.0.remove(j);
+                        conjs.remove(j);
                         changed = true;
                         break 'outer;
                     }
@@ -484,8 +492,8 @@ impl Cond {
                         {
                             let mut merged = a.clone();
                             merged.remove(k);
-                            self.0[i] = merged;
-                            self.0.remove(j);
+                            conjs[i] = merged;
+                            conjs.remove(j);
                             changed = true;
                             break 'outer;
                         }
@@ -496,9 +504,9 @@ impl Cond {
                 break;
             }
         }
-        if self.0.len() > MAX_DISJUNCTS {
+        if conjs.len() > MAX_DISJUNCTS {
             // Too many ways to get here to list: some condition holds.
-            self.0 = vec![vec![(0, true)]];
+            *conjs = vec![vec![(0, true)]];
         }
         self
     }
@@ -1060,7 +1068,7 @@ mod tests {
     /// `and_cond` and `or` without their shortcuts: the product and union, simplified.
     fn product(a: &Cond, b: &Cond) -> Cond {
         let mut out = Cond::never();
-        for conj in &b.0 {
+        for conj in b.0.iter() {
             let mut part = a.clone();
             for lit in conj {
                 part = part.and(*lit);
@@ -1071,9 +1079,9 @@ mod tests {
     }
 
     fn union(a: &Cond, b: &Cond) -> Cond {
-        let mut all = a.0.clone();
+        let mut all = (*a.0).clone();
         all.extend(b.0.iter().cloned());
-        Cond(all).simplified()
+        Cond(Arc::new(all)).simplified()
     }
 
     #[test]

@@ -98,6 +98,8 @@ fn lower_in(allocator: &Allocator, text: &str) -> Lowered {
         depth: 0,
         next_function: 0,
         hoisted: vec![Vec::new()],
+        // About one distinct name or string per 30 bytes of a typical rule.
+        texts: hashbrown::HashSet::with_capacity_and_hasher(text.len() / 30, Default::default()),
     };
     let body = lowerer.stmts(&parsed.program.body);
     let declared = parsed
@@ -171,10 +173,6 @@ fn declared_by_scope(scoping: &Scoping) -> HashMap<ScopeId, Vec<Sym>> {
     declared
 }
 
-fn text(s: &str) -> Text {
-    Text::from(s)
-}
-
 struct Lowerer<'s> {
     scoping: &'s Scoping,
     /// Symbols by owning function scope, taken when that function is lowered.
@@ -187,9 +185,16 @@ struct Lowerer<'s> {
     next_function: u32,
     /// Function declarations of each function being lowered, innermost last.
     hoisted: Vec<Vec<(Sym, Arc<Function>)>>,
+    /// Every name and string made so far: a script says `user`, `context` and its namespace
+    /// many times, and each use shares one text.
+    texts: hashbrown::HashSet<Text, foldhash::fast::RandomState>,
 }
 
 impl Lowerer<'_> {
+    fn text(&mut self, s: &str) -> Text {
+        self.texts.get_or_insert_with(s, |s| Text::from(s)).clone()
+    }
+
     fn span(&self, span: oxc_span::Span) -> Span {
         let at = |offset: u32| offset.saturating_sub(self.shift).min(self.len) as usize;
         Span::new(at(span.start), at(span.end))
@@ -312,15 +317,15 @@ impl Lowerer<'_> {
                 body: Box::new(self.stmt(&f.body)),
             },
             Statement::BreakStatement(b) => Stmt::Break {
-                label: b.label.as_ref().map(|l| text(l.name.as_str())),
+                label: b.label.as_ref().map(|l| self.text(l.name.as_str())),
                 span,
             },
             Statement::ContinueStatement(c) => Stmt::Continue {
-                label: c.label.as_ref().map(|l| text(l.name.as_str())),
+                label: c.label.as_ref().map(|l| self.text(l.name.as_str())),
                 span,
             },
             Statement::LabeledStatement(l) => Stmt::Labeled {
-                label: text(l.label.name.as_str()),
+                label: self.text(l.label.name.as_str()),
                 body: Box::new(self.stmt(&l.body)),
             },
             Statement::EmptyStatement(_) => Stmt::Empty,
@@ -495,12 +500,12 @@ impl Lowerer<'_> {
 
     // Patterns.
 
-    fn bind(&self, id: &ast::BindingIdentifier<'_>) -> Pattern {
+    fn bind(&mut self, id: &ast::BindingIdentifier<'_>) -> Pattern {
         let span = self.span(id.span);
         match id.symbol_id.get() {
             Some(symbol) => Pattern::Bind {
                 sym: sym(symbol),
-                name: text(id.name.as_str()),
+                name: self.text(id.name.as_str()),
                 span,
             },
             None => Pattern::Unknown(span),
@@ -545,8 +550,8 @@ impl Lowerer<'_> {
         lowered
     }
 
-    fn ident_target(&self, id: &ast::IdentifierReference<'_>) -> Pattern {
-        let name = text(id.name.as_str());
+    fn ident_target(&mut self, id: &ast::IdentifierReference<'_>) -> Pattern {
+        let name = self.text(id.name.as_str());
         let span = self.span(id.span);
         match self.var(id) {
             Var::Local(sym) => Pattern::Bind { sym, name, span },
@@ -602,7 +607,7 @@ impl Lowerer<'_> {
             ast::AssignmentTargetProperty::AssignmentTargetPropertyIdentifier(p) => {
                 let target = self.ident_target(&p.binding);
                 PatternProp {
-                    key: PropKey::Static(text(p.binding.name.as_str())),
+                    key: PropKey::Static(self.text(p.binding.name.as_str())),
                     value: match &p.init {
                         Some(default) => Pattern::Default {
                             pattern: Box::new(target),
@@ -662,14 +667,14 @@ impl Lowerer<'_> {
 
     fn prop_key(&mut self, key: &ast::PropertyKey<'_>, computed: bool) -> PropKey {
         match key {
-            ast::PropertyKey::StaticIdentifier(id) => PropKey::Static(text(id.name.as_str())),
+            ast::PropertyKey::StaticIdentifier(id) => PropKey::Static(self.text(id.name.as_str())),
             ast::PropertyKey::PrivateIdentifier(id) => {
                 PropKey::Computed(Box::new(Expr::unknown("a private name", self.span(id.span))))
             }
             other => match other.as_expression() {
                 Some(e) if computed => PropKey::Computed(Box::new(self.expr(e))),
-                Some(Expression::StringLiteral(s)) => PropKey::Static(text(s.value.as_str())),
-                Some(Expression::NumericLiteral(n)) => PropKey::Static(text(&n.value.to_js_string())),
+                Some(Expression::StringLiteral(s)) => PropKey::Static(self.text(s.value.as_str())),
+                Some(Expression::NumericLiteral(n)) => PropKey::Static(self.text(&n.value.to_js_string())),
                 Some(e) => PropKey::Computed(Box::new(self.expr(e))),
                 None => PropKey::Computed(Box::new(Expr::unknown(
                     "a property name",
@@ -694,20 +699,20 @@ impl Lowerer<'_> {
 
     fn expr_at(&mut self, expression: &Expression<'_>, span: Span) -> Expr {
         let kind = match expression {
-            Expression::StringLiteral(s) => ExprKind::Str(text(s.value.as_str())),
+            Expression::StringLiteral(s) => ExprKind::Str(self.text(s.value.as_str())),
             Expression::NumericLiteral(n) => ExprKind::Num(n.value),
             Expression::BooleanLiteral(b) => ExprKind::Bool(b.value),
             Expression::NullLiteral(_) => ExprKind::Null,
-            Expression::BigIntLiteral(_) => ExprKind::Unknown(text("a BigInt")),
-            Expression::RegExpLiteral(_) => ExprKind::Unknown(text("a regular expression")),
+            Expression::BigIntLiteral(_) => ExprKind::Unknown(self.text("a BigInt")),
+            Expression::RegExpLiteral(_) => ExprKind::Unknown(self.text("a regular expression")),
             Expression::TemplateLiteral(t) => self.template(t),
-            Expression::TaggedTemplateExpression(_) => ExprKind::Unknown(text("a tagged template")),
+            Expression::TaggedTemplateExpression(_) => ExprKind::Unknown(self.text("a tagged template")),
             Expression::Identifier(id) => ExprKind::Ident {
                 var: self.var(id),
-                name: text(id.name.as_str()),
+                name: self.text(id.name.as_str()),
             },
             Expression::ThisExpression(_) => ExprKind::This,
-            Expression::Super(_) => ExprKind::Unknown(text("super")),
+            Expression::Super(_) => ExprKind::Unknown(self.text("super")),
             Expression::ArrayExpression(a) => ExprKind::Array(
                 a.elements
                     .iter()
@@ -723,16 +728,16 @@ impl Lowerer<'_> {
             Expression::ObjectExpression(o) => self.object(o),
             Expression::FunctionExpression(f) => {
                 if f.generator {
-                    ExprKind::Unknown(text("a generator function"))
+                    ExprKind::Unknown(self.text("a generator function"))
                 } else {
                     let name =
                         f.id.as_ref()
-                            .and_then(|id| Some((sym(id.symbol_id.get()?), text(id.name.as_str()))));
+                            .and_then(|id| Some((sym(id.symbol_id.get()?), self.text(id.name.as_str()))));
                     ExprKind::Function(Arc::new(self.function(f, name)))
                 }
             }
             Expression::ArrowFunctionExpression(f) => ExprKind::Function(Arc::new(self.arrow(f))),
-            Expression::ClassExpression(_) => ExprKind::Unknown(text("a class")),
+            Expression::ClassExpression(_) => ExprKind::Unknown(self.text("a class")),
             Expression::AssignmentExpression(a) => ExprKind::Assign {
                 op: assign_op(a.operator),
                 target: Box::new(self.target(&a.left)),
@@ -752,7 +757,9 @@ impl Lowerer<'_> {
                 left: Box::new(self.expr(&b.left)),
                 right: Box::new(self.expr(&b.right)),
             },
-            Expression::PrivateInExpression(_) => ExprKind::Unknown(text("an `in` test of a private name")),
+            Expression::PrivateInExpression(_) => {
+                ExprKind::Unknown(self.text("an `in` test of a private name"))
+            }
             Expression::LogicalExpression(l) => ExprKind::Logical {
                 op: logical_op(l.operator),
                 left: Box::new(self.expr(&l.left)),
@@ -779,15 +786,15 @@ impl Lowerer<'_> {
             Expression::TSNonNullExpression(t) => return self.expr(&t.expression),
             Expression::TSTypeAssertion(t) => return self.expr(&t.expression),
             Expression::TSInstantiationExpression(t) => return self.expr(&t.expression),
-            Expression::YieldExpression(_) => ExprKind::Unknown(text("a yield expression")),
-            Expression::ImportExpression(_) => ExprKind::Unknown(text("an import() call")),
-            Expression::ImportMeta(_) => ExprKind::Unknown(text("import.meta")),
-            Expression::NewTarget(_) => ExprKind::Unknown(text("new.target")),
-            Expression::JSXElement(_) | Expression::JSXFragment(_) => ExprKind::Unknown(text("JSX")),
-            Expression::V8IntrinsicExpression(_) => ExprKind::Unknown(text("a V8 intrinsic")),
+            Expression::YieldExpression(_) => ExprKind::Unknown(self.text("a yield expression")),
+            Expression::ImportExpression(_) => ExprKind::Unknown(self.text("an import() call")),
+            Expression::ImportMeta(_) => ExprKind::Unknown(self.text("import.meta")),
+            Expression::NewTarget(_) => ExprKind::Unknown(self.text("new.target")),
+            Expression::JSXElement(_) | Expression::JSXFragment(_) => ExprKind::Unknown(self.text("JSX")),
+            Expression::V8IntrinsicExpression(_) => ExprKind::Unknown(self.text("a V8 intrinsic")),
             other => match other.as_member_expression() {
                 Some(m) => self.member(m),
-                None => ExprKind::Unknown(text("an expression")),
+                None => ExprKind::Unknown(self.text("an expression")),
             },
         };
         Expr::new(kind, span)
@@ -797,10 +804,10 @@ impl Lowerer<'_> {
         let mut quasis: Vec<Text> = t
             .quasis
             .iter()
-            .map(|quasi| text(quasi.value.cooked.as_ref().unwrap_or(&quasi.value.raw).as_str()))
+            .map(|quasi| self.text(quasi.value.cooked.as_ref().unwrap_or(&quasi.value.raw).as_str()))
             .collect();
         let exprs: Vec<Expr> = t.expressions.iter().map(|e| self.expr(e)).collect();
-        quasis.resize(exprs.len() + 1, text(""));
+        quasis.resize(exprs.len() + 1, self.text(""));
         ExprKind::Template { quasis, exprs }
     }
 
@@ -831,7 +838,7 @@ impl Lowerer<'_> {
         match m {
             ast::MemberExpression::StaticMemberExpression(m) => ExprKind::Member {
                 object: Box::new(self.expr(&m.object)),
-                property: MemberProp::Static(text(m.property.name.as_str())),
+                property: MemberProp::Static(self.text(m.property.name.as_str())),
                 optional: m.optional,
             },
             ast::MemberExpression::ComputedMemberExpression(m) => ExprKind::Member {
@@ -839,7 +846,9 @@ impl Lowerer<'_> {
                 property: MemberProp::Computed(Box::new(self.expr(&m.expression))),
                 optional: m.optional,
             },
-            ast::MemberExpression::PrivateFieldExpression(_) => ExprKind::Unknown(text("a private field")),
+            ast::MemberExpression::PrivateFieldExpression(_) => {
+                ExprKind::Unknown(self.text("a private field"))
+            }
         }
     }
 
@@ -890,7 +899,7 @@ struct FunctionParts<'p, 'a> {
 
 fn unknown_stmt(what: &str, span: Span) -> Stmt {
     Stmt::Unknown {
-        what: text(what),
+        what: Text::from(what),
         span,
     }
 }
