@@ -358,7 +358,18 @@ pub fn number_text(n: f64) -> String {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Cond(pub Arc<Vec<Vec<Lit>>>);
 
+/// Past this many, the products below are forgotten (and made again when asked).
+const PRODUCTS_KEPT: usize = 4096;
+
 thread_local! {
+    /// Products of conditions with two or more conjunctions each, as [`Cond::and_cond`] makes
+    /// them: a run asks for the same few again at join after join (a property's presence under
+    /// the path condition of each side), and each costs a product and simplification.
+    static PRODUCTS: std::cell::RefCell<std::collections::HashMap<(Cond, Cond), Cond, foldhash::fast::RandomState>> =
+        std::cell::RefCell::default();
+    /// Unions, as [`Cond::or`] makes them, for the same reason.
+    static UNIONS: std::cell::RefCell<std::collections::HashMap<(Cond, Cond), Cond, foldhash::fast::RandomState>> =
+        std::cell::RefCell::default();
     /// *true* and *false*, made once per thread: most conditions are one of them.
     static ALWAYS_NEVER: (Cond, Cond) = (Cond(Arc::new(vec![Vec::new()])), Cond(Arc::new(Vec::new())));
 }
@@ -424,6 +435,10 @@ impl Cond {
         if other.is_always() {
             return self.clone();
         }
+        let key = (self.clone(), other.clone());
+        if let Some(known) = PRODUCTS.with(|products| products.borrow().get(&key).cloned()) {
+            return known;
+        }
         let mut out = Cond::never();
         for conj in other.0.iter() {
             let mut part = self.clone();
@@ -432,6 +447,13 @@ impl Cond {
             }
             out = out.or(&part);
         }
+        PRODUCTS.with(|products| {
+            let mut products = products.borrow_mut();
+            if products.len() >= PRODUCTS_KEPT {
+                products.clear();
+            }
+            products.insert(key, out.clone());
+        });
         out
     }
 
@@ -447,10 +469,22 @@ impl Cond {
         if self.is_never() {
             return other.clone();
         }
+        let key = (self.clone(), other.clone());
+        if let Some(known) = UNIONS.with(|unions| unions.borrow().get(&key).cloned()) {
+            return known;
+        }
         let mut all = Vec::with_capacity(self.0.len() + other.0.len());
         all.extend(self.0.iter().cloned());
         all.extend(other.0.iter().cloned());
-        Cond(Arc::new(all)).simplified()
+        let union = Cond(Arc::new(all)).simplified();
+        UNIONS.with(|unions| {
+            let mut unions = unions.borrow_mut();
+            if unions.len() >= PRODUCTS_KEPT {
+                unions.clear();
+            }
+            unions.insert(key, union.clone());
+        });
+        union
     }
 
     /// Whether every path of `self` is a path of `other` (a sufficient test: each conjunction
