@@ -355,8 +355,21 @@ pub fn number_text(n: f64) -> String {
 /// A path condition in disjunctive normal form: a list of conjunctions of branch literals.
 /// `[[]]` is *true* (every path), `[]` is *false* (no path). Shared: every property, event
 /// and state holds one, and forks and joins copy them far more often than they change.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Cond(pub Arc<Vec<Vec<Lit>>>);
+
+/// One word per literal: conditions are hashed at every lookup of the maps below.
+impl std::hash::Hash for Cond {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_usize(self.0.len());
+        for conj in self.0.iter() {
+            state.write_usize(conj.len());
+            for &(branch, outcome) in conj {
+                state.write_u64((u64::from(branch) << 1) | u64::from(outcome));
+            }
+        }
+    }
+}
 
 /// Past this many, the products below are forgotten (and made again when asked).
 const PRODUCTS_KEPT: usize = 4096;
@@ -408,16 +421,38 @@ impl Cond {
 
     /// `self ∧ lit`, in place of `self`.
     fn and_owned(mut self, lit: Lit) -> Cond {
-        Arc::make_mut(&mut self.0).retain_mut(|conj| {
-            if conj.iter().any(|l| l.0 == lit.0 && l.1 != lit.1) {
-                return false;
+        let contradicts = |conj: &[Lit]| conj.iter().any(|l| l.0 == lit.0 && l.1 != lit.1);
+        match Arc::get_mut(&mut self.0) {
+            Some(conjs) => conjs.retain_mut(|conj| {
+                if contradicts(conj) {
+                    return false;
+                }
+                // Kept sorted: where `lit` goes, unless it is there already.
+                if let Err(at) = conj.binary_search(&lit) {
+                    conj.insert(at, lit);
+                }
+                true
+            }),
+            // Shared: the conjunctions are made anew, each with `lit` in its place.
+            None => {
+                let conjs = self
+                    .0
+                    .iter()
+                    .filter(|conj| !contradicts(conj))
+                    .map(|conj| match conj.binary_search(&lit) {
+                        Ok(_) => conj.clone(),
+                        Err(at) => {
+                            let mut with = Vec::with_capacity(conj.len() + 1);
+                            with.extend_from_slice(&conj[..at]);
+                            with.push(lit);
+                            with.extend_from_slice(&conj[at..]);
+                            with
+                        }
+                    })
+                    .collect();
+                self = Cond(Arc::new(conjs));
             }
-            // Kept sorted: where `lit` goes, unless it is there already.
-            if let Err(at) = conj.binary_search(&lit) {
-                conj.insert(at, lit);
-            }
-            true
-        });
+        }
         self.simplified()
     }
 
