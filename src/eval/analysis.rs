@@ -59,10 +59,11 @@ fn run_list(tenant: &Tenant, scripts: &Scripts, protocol: &str) -> Vec<UnitRef> 
                 rule.enabled && rule.stage.as_deref().is_none_or(|s| s == "login_success")
             })
             .collect();
-        rules.sort_by_key(|&k| {
+        let key = |k: usize| {
             let rule = &tenant.rules[scripts.rules[k].0];
-            (rule.order.unwrap_or(i64::MAX), rule.name.clone())
-        });
+            (rule.order.unwrap_or(i64::MAX), rule.name.as_str())
+        };
+        rules.sort_by(|&a, &b| key(a).cmp(&key(b)));
         out.extend(rules.into_iter().map(UnitRef::Rule));
         for binding in tenant.triggers.iter().filter(|b| b.trigger == "post-login") {
             if let Some(k) = action_named(&binding.action_name) {
