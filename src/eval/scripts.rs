@@ -90,7 +90,9 @@ pub fn lower_scripts_within(
             text: sources.get(file).shared_text(),
         })
     };
-    let mut units: Vec<(char, usize, ScriptUnit)> = Vec::new();
+    let databases: usize = tenant.connections.iter().map(|c| c.scripts.len()).sum();
+    let mut units: Vec<(char, usize, ScriptUnit)> =
+        Vec::with_capacity(tenant.rules.len() + tenant.actions.len() + tenant.hooks.len() + databases);
     for (i, rule) in tenant.rules.iter().enumerate() {
         units.extend(unit("rule", &rule.name, rule.script.as_ref()).map(|u| ('r', i, u)));
     }
@@ -110,7 +112,16 @@ pub fn lower_scripts_within(
         .par_iter()
         .map(|(_, _, u)| crate::js::analyse_within(&u.text, limits))
         .collect();
-    let mut scripts = Scripts::default();
+    // Each list is sized once: a unit is large, and a large list grown by doubling is copied
+    // into fresh memory each time, on one core.
+    let count = |k: char| units.iter().filter(|(kind, _, _)| *kind == k).count();
+    let mut scripts = Scripts {
+        rules: Vec::with_capacity(count('r')),
+        actions: Vec::with_capacity(count('a')),
+        hooks: Vec::with_capacity(count('h')),
+        databases: Vec::with_capacity(count('d')),
+        by_file: std::collections::HashMap::with_capacity(units.len()),
+    };
     for ((kind, i, mut unit), lowered) in units.into_iter().zip(lowered) {
         unit.lowered = lowered;
         match kind {
