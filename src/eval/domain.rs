@@ -375,9 +375,9 @@ impl std::hash::Hash for Cond {
 const PRODUCTS_KEPT: usize = 4096;
 
 thread_local! {
-    /// Products of conditions with two or more conjunctions each, as [`Cond::and_cond`] makes
-    /// them: a run asks for the same few again at join after join (a property's presence under
-    /// the path condition of each side), and each costs a product and simplification.
+    /// Products of conditions neither of which is *true* or *false*, as [`Cond::and_cond`]
+    /// makes them: a run asks for the same few again at join after join (a property's presence
+    /// under the path condition of each side), and each costs a product and simplification.
     static PRODUCTS: std::cell::RefCell<std::collections::HashMap<(Cond, Cond), Cond, foldhash::fast::RandomState>> =
         std::cell::RefCell::default();
     /// Unions, as [`Cond::or`] makes them, for the same reason.

@@ -98,8 +98,9 @@ fn lower_in(allocator: &Allocator, text: &str) -> Lowered {
         depth: 0,
         next_function: 0,
         hoisted: vec![Vec::new()],
-        // About one distinct name or string per 30 bytes of a typical rule.
-        texts: hashbrown::HashSet::with_capacity_and_hasher(text.len() / 30, Default::default()),
+        // About one distinct name or string per 30 bytes of a typical rule; a huge script's
+        // set grows as it needs.
+        texts: hashbrown::HashSet::with_capacity_and_hasher((text.len() / 30).min(4096), Default::default()),
     };
     let body = lowerer.stmts(&parsed.program.body);
     let declared = parsed
