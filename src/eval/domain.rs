@@ -371,18 +371,42 @@ impl std::hash::Hash for Cond {
     }
 }
 
-/// Past this many, the products below are forgotten (and made again when asked).
-const PRODUCTS_KEPT: usize = 4096;
+/// Past this many results, a memo below is cleared (and its results made again when asked).
+const MEMO_KEPT: usize = 4096;
+
+/// A thread's results of one operation on two conditions, by operands.
+type CondMemo =
+    std::cell::RefCell<std::collections::HashMap<(Cond, Cond), Cond, foldhash::fast::RandomState>>;
+
+/// `make()`, the result of an operation on `a` and `b`, from `memo` when it is there.
+fn remembered(
+    memo: &'static std::thread::LocalKey<CondMemo>,
+    a: &Cond,
+    b: &Cond,
+    make: impl FnOnce() -> Cond,
+) -> Cond {
+    let key = (a.clone(), b.clone());
+    if let Some(known) = memo.with(|memo| memo.borrow().get(&key).cloned()) {
+        return known;
+    }
+    let made = make();
+    memo.with(|memo| {
+        let mut memo = memo.borrow_mut();
+        if memo.len() >= MEMO_KEPT {
+            memo.clear();
+        }
+        memo.insert(key, made.clone());
+    });
+    made
+}
 
 thread_local! {
     /// Products of conditions neither of which is *true* or *false*, as [`Cond::and_cond`]
     /// makes them: a run asks for the same few again at join after join (a property's presence
     /// under the path condition of each side), and each costs a product and simplification.
-    static PRODUCTS: std::cell::RefCell<std::collections::HashMap<(Cond, Cond), Cond, foldhash::fast::RandomState>> =
-        std::cell::RefCell::default();
+    static PRODUCTS: CondMemo = CondMemo::default();
     /// Unions, as [`Cond::or`] makes them, for the same reason.
-    static UNIONS: std::cell::RefCell<std::collections::HashMap<(Cond, Cond), Cond, foldhash::fast::RandomState>> =
-        std::cell::RefCell::default();
+    static UNIONS: CondMemo = CondMemo::default();
     /// *true* and *false*, made once per thread: most conditions are one of them.
     static ALWAYS_NEVER: (Cond, Cond) = (Cond(Arc::new(vec![Vec::new()])), Cond(Arc::new(Vec::new())));
 }
@@ -470,26 +494,17 @@ impl Cond {
         if other.is_always() {
             return self.clone();
         }
-        let key = (self.clone(), other.clone());
-        if let Some(known) = PRODUCTS.with(|products| products.borrow().get(&key).cloned()) {
-            return known;
-        }
-        let mut out = Cond::never();
-        for conj in other.0.iter() {
-            let mut part = self.clone();
-            for lit in conj {
-                part = part.and_owned(*lit);
+        remembered(&PRODUCTS, self, other, || {
+            let mut out = Cond::never();
+            for conj in other.0.iter() {
+                let mut part = self.clone();
+                for lit in conj {
+                    part = part.and_owned(*lit);
+                }
+                out = out.or(&part);
             }
-            out = out.or(&part);
-        }
-        PRODUCTS.with(|products| {
-            let mut products = products.borrow_mut();
-            if products.len() >= PRODUCTS_KEPT {
-                products.clear();
-            }
-            products.insert(key, out.clone());
-        });
-        out
+            out
+        })
     }
 
     /// `self ∨ other`.
@@ -504,22 +519,12 @@ impl Cond {
         if self.is_never() {
             return other.clone();
         }
-        let key = (self.clone(), other.clone());
-        if let Some(known) = UNIONS.with(|unions| unions.borrow().get(&key).cloned()) {
-            return known;
-        }
-        let mut all = Vec::with_capacity(self.0.len() + other.0.len());
-        all.extend(self.0.iter().cloned());
-        all.extend(other.0.iter().cloned());
-        let union = Cond(Arc::new(all)).simplified();
-        UNIONS.with(|unions| {
-            let mut unions = unions.borrow_mut();
-            if unions.len() >= PRODUCTS_KEPT {
-                unions.clear();
-            }
-            unions.insert(key, union.clone());
-        });
-        union
+        remembered(&UNIONS, self, other, || {
+            let mut all = Vec::with_capacity(self.0.len() + other.0.len());
+            all.extend(self.0.iter().cloned());
+            all.extend(other.0.iter().cloned());
+            Cond(Arc::new(all)).simplified()
+        })
     }
 
     /// Whether every path of `self` is a path of `other` (a sufficient test: each conjunction
