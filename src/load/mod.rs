@@ -244,9 +244,20 @@ impl<'a> Files<'a> {
     /// Registers a file, reporting a read problem. Returns its id.
     pub fn open(&mut self, path: &Path, errors: &mut Vec<InputError>) -> SourceId {
         let text = self.cache.take(path, self.keywords);
-        let id = self.sources.add(self.source_file(path, text.text.clone()));
+        let file = self.source_file(path, text.text);
+        self.register(file, text.problem, errors)
+    }
+
+    /// Adds a file read as `file`, reporting its read problem. Returns its id.
+    fn register(
+        &mut self,
+        file: SourceFile,
+        problem: Option<(usize, String)>,
+        errors: &mut Vec<InputError>,
+    ) -> SourceId {
+        let id = self.sources.add(file);
         self.count += 1;
-        if let Some((at, message)) = text.problem {
+        if let Some((at, message)) = problem {
             errors.push(read_error(id, at, message));
         }
         id
@@ -481,11 +492,7 @@ fn resolve_scripts(files: &mut Files<'_>, builder: &mut Builder) {
     for (pending, record) in pending.into_iter().zip(records) {
         match record {
             Ok((file, problem)) => {
-                let id = files.sources.add(file);
-                files.count += 1;
-                if let Some((at, message)) = problem {
-                    builder.errors.push(read_error(id, at, message));
-                }
+                let id = files.register(file, problem, &mut builder.errors);
                 let text = files.text(id);
                 if let Some(script) = Builder::script_mut(&mut builder.tenant, pending.slot) {
                     script.file = Some(id);
