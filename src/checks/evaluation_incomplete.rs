@@ -15,8 +15,13 @@ pub fn run(ctx: &Context<'_>, _options: &serde_json::Value) -> Vec<Hit> {
         return Vec::new();
     };
     let mut seen = std::collections::HashSet::new();
+    // Logins that share their scripts' outcome share its bounds: each outcome is read once.
+    let mut outcomes = std::collections::HashSet::new();
     let mut hits = Vec::new();
     for evaluation in analysis.ordered() {
+        if !outcomes.insert(std::sync::Arc::as_ptr(&evaluation.scripts)) {
+            continue;
+        }
         for (script, file, span, what) in evaluation.bounds() {
             if !seen.insert((*file, *span, what.clone())) {
                 continue;

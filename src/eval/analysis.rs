@@ -126,6 +126,106 @@ fn shape_of(fact: Fact, read: &FactRead) -> ReadShape {
     }
 }
 
+/// A login as a script's runs so far tell it apart from others: one word per fact they read
+/// (see [`FactReads`]). Logins with one signature get the same summary.
+type Signature = [u32; 6];
+
+/// How a script's runs so far read each fact: only by comparing it with known texts (all the
+/// texts of all the runs, sorted), or whole (`None`). In a [`Signature`], a fact of the first
+/// kind counts by which of those texts its value equals, and one of the second kind by the
+/// client, connection or protocol it comes from; two logins with equal signatures show every
+/// run the same, so the memo picks the same run for both.
+#[derive(Debug, Default, PartialEq)]
+struct FactReads(Vec<(Fact, Option<Vec<crate::js::ir::Text>>)>);
+
+impl FactReads {
+    fn of(memo: &Memo) -> FactReads {
+        let mut reads: Vec<(Fact, Option<Vec<crate::js::ir::Text>>)> = Vec::new();
+        for (fact, texts) in memo.by_reads.iter().flat_map(|(shapes, _)| shapes) {
+            let at = match reads.iter().position(|(f, _)| f == fact) {
+                Some(at) => at,
+                None => {
+                    reads.push((*fact, Some(Vec::new())));
+                    reads.len() - 1
+                }
+            };
+            match (&mut reads[at].1, texts) {
+                (Some(all), Some(texts)) => all.extend(texts.iter().cloned()),
+                (all, _) => *all = None,
+            }
+        }
+        for (_, texts) in &mut reads {
+            if let Some(texts) = texts {
+                texts.sort_unstable();
+                texts.dedup();
+            }
+        }
+        reads.sort_by_key(|(fact, _)| *fact);
+        FactReads(reads)
+    }
+
+    /// The signature of a login whose facts `value` gives; `source` says which client,
+    /// connection or protocol a fact comes from.
+    fn signature<'v>(
+        &self,
+        value: impl Fn(Fact) -> Option<&'v str>,
+        source: impl Fn(Fact) -> Option<u32>,
+    ) -> Signature {
+        const UNKNOWN: u32 = u32::MAX;
+        const NONE_OF_THEM: u32 = u32::MAX - 1;
+        let mut signature = [UNKNOWN; 6];
+        for (word, (fact, texts)) in signature.iter_mut().zip(&self.0) {
+            *word = match texts {
+                Some(texts) => value(*fact).map_or(UNKNOWN, |value| {
+                    texts
+                        .iter()
+                        .position(|t| **t == *value)
+                        .map_or(NONE_OF_THEM, |k| k as u32)
+                }),
+                None => source(*fact).unwrap_or(UNKNOWN),
+            };
+        }
+        signature
+    }
+}
+
+/// The picks of one script by login signature: the two or three a script usually has in a
+/// list looked through (cheaper than hashing), more in a map.
+#[derive(Default)]
+struct KnownPicks {
+    few: Vec<(Signature, u32)>,
+    many: Map<Signature, u32>,
+}
+
+impl KnownPicks {
+    const FEW: usize = 8;
+
+    fn get(&self, signature: &Signature) -> Option<u32> {
+        if self.many.is_empty() {
+            self.few
+                .iter()
+                .find(|(s, _)| s == signature)
+                .map(|&(_, pick)| pick)
+        } else {
+            self.many.get(signature).copied()
+        }
+    }
+
+    fn insert(&mut self, signature: Signature, pick: u32) {
+        if self.many.is_empty() && self.few.len() < Self::FEW {
+            self.few.push((signature, pick));
+        } else {
+            self.many.extend(self.few.drain(..));
+            self.many.insert(signature, pick);
+        }
+    }
+
+    fn clear(&mut self) {
+        self.few.clear();
+        self.many.clear();
+    }
+}
+
 /// The summaries of one script: it runs once per distinct set of facts it reads (a fact it
 /// only compares with known strings counts by which of them it equals), and runs that do the
 /// same (a rule that checks the client name and does nothing for most clients) share one
@@ -332,34 +432,39 @@ impl Analysis {
                     }
                     picks.push(pick);
                 };
-                // The summary a login gets depends only on the facts the runs read. While no run
-                // has read a client fact, logins of one connection and protocol get the same one
-                // (and the other way round), so it is looked up once for them: a lookup made when
-                // every run so far read only facts of the key stays right, since later runs come
-                // after it in the memo's order.
-                let mut known: Map<(usize, u32, u32), u32> = Map::default();
-                let (mut reads_client, mut reads_connection) = (false, false);
+                // The summary a login gets depends only on what the runs learn of its facts, so
+                // logins with one signature (see `FactReads`) share one lookup. A lookup stays
+                // right after later runs are made, since they come after it in the memo's order;
+                // the signatures are remade whenever a run reads something new.
+                let mut reads = FactReads::default();
+                let mut known = KnownPicks::default();
                 for (at, (login, &p)) in logins.iter().zip(&protocol_of).enumerate() {
                     if !runs[p] {
                         record(&mut picks, at, NOT_RUN);
                         continue;
                     }
-                    const NOT_IN_KEY: u32 = u32::MAX;
-                    const NONE: u32 = u32::MAX - 1;
-                    let key = (
-                        p,
-                        if reads_client {
-                            login.client.map_or(NONE, |c| first_client[c] as u32)
-                        } else {
-                            NOT_IN_KEY
-                        },
-                        if reads_connection {
-                            login.connection.map_or(NONE, |c| first_connection[c] as u32)
-                        } else {
-                            NOT_IN_KEY
-                        },
-                    );
-                    if let Some(&pick) = known.get(&key) {
+                    // As `view(login).fact(fact)`, without making the view.
+                    let client = || login.client.map(|c| &tenant.clients[first_client[c]]);
+                    let connection = || login.connection.map(|c| &tenant.connections[first_connection[c]]);
+                    let value = |fact: Fact| match fact {
+                        Fact::Protocol => Some(login.protocol),
+                        Fact::ClientName => client().map(|c| c.name.as_str()),
+                        Fact::ClientId => client().and_then(|c| c.client_id.as_deref()),
+                        Fact::ClientMetadata => client().map(|c| c.metadata.as_str()),
+                        Fact::Connection => connection().map(|c| c.name.as_str()),
+                        Fact::Strategy => connection().and_then(|c| c.strategy.as_deref()),
+                    };
+                    let source = |fact: Fact| match fact {
+                        Fact::ClientName | Fact::ClientId | Fact::ClientMetadata => {
+                            login.client.map(|c| first_client[c] as u32)
+                        }
+                        Fact::Connection | Fact::Strategy => {
+                            login.connection.map(|c| first_connection[c] as u32)
+                        }
+                        Fact::Protocol => Some(p as u32),
+                    };
+                    let signature = reads.signature(value, source);
+                    if let Some(pick) = known.get(&signature) {
                         record(&mut picks, at, pick);
                         continue;
                     }
@@ -371,22 +476,14 @@ impl Analysis {
                     if memo.runs.first().is_some_and(|(seen, _)| seen.is_empty()) {
                         break;
                     }
-                    let grew = (reads_client, reads_connection);
-                    for (seen, _) in &memo.runs[before..] {
-                        for (fact, _) in seen {
-                            match fact {
-                                Fact::ClientName | Fact::ClientId | Fact::ClientMetadata => {
-                                    reads_client = true
-                                }
-                                Fact::Connection | Fact::Strategy => reads_connection = true,
-                                Fact::Protocol => {}
-                            }
+                    if memo.runs.len() > before {
+                        let now = FactReads::of(&memo);
+                        if now != reads {
+                            reads = now;
+                            known.clear();
                         }
                     }
-                    // The key just made leaves out a fact a run now reads: it is not kept.
-                    if grew == (reads_client, reads_connection) {
-                        known.insert(key, pick);
-                    }
+                    known.insert(reads.signature(value, source), pick);
                 }
                 // Most scripts do the same in every login: one summary, no list of picks.
                 if memo.summaries.len() <= 1 {
@@ -433,6 +530,26 @@ impl Analysis {
         let mut members: Vec<Vec<usize>> = Vec::new();
         let mut group_of: Vec<u32> = Vec::with_capacity(logins.len());
         // The key of login `i`'s group: its shape, each script's pick, and maybe the client.
+        // Per protocol, the scripts of its list with several summaries, and those with a
+        // summary that sets a claim to the client's name or id: all a login's key looks at.
+        let picked_units: Vec<Vec<usize>> = unit_positions
+            .iter()
+            .map(|list| {
+                list.iter()
+                    .copied()
+                    .filter(|&u| !per_unit[u].2.is_empty())
+                    .collect()
+            })
+            .collect();
+        let client_units: Vec<Vec<usize>> = unit_positions
+            .iter()
+            .map(|list| {
+                list.iter()
+                    .copied()
+                    .filter(|&u| by_client[u].contains(&true))
+                    .collect()
+            })
+            .collect();
         let shape_key = |i: usize, key: &mut Vec<u32>| {
             let login = &logins[i];
             let sso = login.client.is_some_and(|c| {
@@ -441,7 +558,6 @@ impl Analysis {
                     .as_ref()
                     .is_some_and(|s| s.value)
             });
-            let positions = &unit_positions[protocol_of[i]];
             key.extend([
                 login.connection.map_or(u32::MAX, |c| first_connection[c] as u32),
                 protocol_of[i] as u32,
@@ -451,11 +567,11 @@ impl Analysis {
             ]);
             // A script with one summary picks it in every login that runs it: the protocol
             // already says which those are.
-            for &u in positions.iter().filter(|&&u| !per_unit[u].2.is_empty()) {
+            for &u in &picked_units[protocol_of[i]] {
                 key.extend([u as u32, pick(u, i)]);
             }
             if let Some(c) = login.client
-                && positions
+                && client_units[protocol_of[i]]
                     .iter()
                     .any(|&u| by_client[u].get(pick(u, i) as usize).copied().unwrap_or(false))
             {
@@ -639,28 +755,70 @@ impl Analysis {
                 connection.map_or(u32::MAX, |c| c as u32),
             ]
         };
-        // Each group's keys at the positions that vary are made on every core, a chunk of
-        // groups at a time (so they never all take memory at once). Part ids stand for keys one
-        // to one, so groups with the same keys have the same outcome: the loop looks a group's
-        // keys up first (there are as many distinct ones as outcomes) and makes ids, in the
-        // order they first appear as before, only for keys it has not seen.
+        // A group's parts at the positions that vary differ from another's only by the summary
+        // a script with several picks, and by the connection where its deny list drops a claim
+        // of the script's summary: the group's outcome key is those picks, then each position
+        // with such a connection and the connection. It stands for the parts' keys one to one
+        // within a protocol and pipeline, and costs nothing per script that cannot differ.
+        let multi_positions: Vec<Vec<usize>> = varying
+            .iter()
+            .zip(&unit_positions)
+            .map(|(positions, list)| {
+                positions
+                    .iter()
+                    .copied()
+                    .filter(|&k| !per_unit[list[k]].2.is_empty())
+                    .collect()
+            })
+            .collect();
+        let attribute_positions: Vec<Vec<usize>> = varying
+            .iter()
+            .zip(&unit_positions)
+            .map(|(positions, list)| {
+                positions
+                    .iter()
+                    .copied()
+                    .filter(|&k| from_attributes[list[k]].iter().any(|&b| b))
+                    .collect()
+            })
+            .collect();
+        let outcome_key = |i: usize| -> Vec<u32> {
+            let p = protocol_of[i];
+            let list = &unit_positions[p];
+            let mut key: Vec<u32> = multi_positions[p].iter().map(|&k| pick(list[k], i)).collect();
+            let denies = logins[i].connection.is_some_and(|c| {
+                deny_lists[first_connection[c]]
+                    .as_ref()
+                    .is_some_and(|d| !d.is_empty())
+            });
+            if denies {
+                for &k in &attribute_positions[p] {
+                    let [.., connection] = part_key(i, k);
+                    if connection != u32::MAX {
+                        key.extend([k as u32, connection]);
+                    }
+                }
+            }
+            key
+        };
+        // Each group's key is made on every core, a chunk of groups at a time (so they never all
+        // take memory at once). Groups with the same key have the same outcome: the loop looks
+        // a group's key up first (there are as many distinct ones as outcomes) and makes part
+        // ids, in the order they first appear, only for keys it has not seen.
         const CHUNK: usize = 1024;
-        let mut outcome_by_keys: Map<(usize, u32, Vec<[u32; 5]>), usize> = Map::default();
+        let mut outcome_by_keys: Map<(usize, u32, Vec<u32>), usize> = Map::default();
         // The parts of the first group of each protocol and pipeline.
         let mut shape_parts: Map<(usize, u32), Vec<u32>> = Map::default();
         let mut outcome_of: Vec<usize> = Vec::with_capacity(representatives.len());
         for (c, chunk) in representatives.chunks(CHUNK).enumerate() {
-            let chunk_keys: Vec<Vec<[u32; 5]>> = chunk
-                .par_iter()
-                .map(|&i| varying[protocol_of[i]].iter().map(|&k| part_key(i, k)).collect())
-                .collect();
-            for (offset, (&i, varied_keys)) in chunk.iter().zip(chunk_keys).enumerate() {
+            let chunk_keys: Vec<Vec<u32>> = chunk.par_iter().map(|&i| outcome_key(i)).collect();
+            for (offset, (&i, key)) in chunk.iter().zip(chunk_keys).enumerate() {
                 let g = c * CHUNK + offset;
                 let login = &logins[i];
                 let p = protocol_of[i];
                 let positions = &unit_positions[p];
                 let shape = (p, login.pipeline as u32);
-                let by_keys = (p, shape.1, varied_keys);
+                let by_keys = (p, shape.1, key);
                 if shape_parts.contains_key(&shape)
                     && let Some(&k) = outcome_by_keys.get(&by_keys)
                 {
@@ -677,11 +835,7 @@ impl Analysis {
                 };
                 // The other positions' parts are those of the shape's first group.
                 let varied: Vec<u32> = match shape_parts.get(&shape) {
-                    Some(_) => varying[p]
-                        .iter()
-                        .zip(&by_keys.2)
-                        .map(|(&k, &key)| part_of(k, key))
-                        .collect(),
+                    Some(_) => varying[p].iter().map(|&k| part_of(k, part_key(i, k))).collect(),
                     None => {
                         let all: Vec<u32> =
                             (0..positions.len()).map(|k| part_of(k, part_key(i, k))).collect();
@@ -976,7 +1130,9 @@ impl Analysis {
 
     /// Each claim write once (by file, position, token and claim) that `keep` accepts, with the
     /// first evaluation where `pick` accepts it, in proof order. `keep` looks at the write only,
-    /// so it is asked once per script part, however many logins share the part.
+    /// so it is asked once per script part, however many logins share the part; `pick` may
+    /// look at the evaluation's tokens (its scripts' outcome and profile claims), nothing else
+    /// of it, so it is asked once per outcome and profile.
     pub fn first_writes(
         &self,
         keep: impl Fn(&ScriptWrite) -> bool,
@@ -984,16 +1140,30 @@ impl Analysis {
     ) -> Vec<(&Evaluation, &ScriptWrite)> {
         // For each part, the writes `keep` accepts that no evaluation has taken yet. A write is
         // looked at until it is taken or another write of its name is: after that it would be
-        // passed over in every later evaluation, so it leaves the list, and a part whose list
-        // is empty costs nothing in the many logins that share it.
+        // passed over in every later evaluation, so it leaves the list.
         let mut pending: Map<*const ScriptPart, Vec<usize>> = Map::default();
+        // For each outcome, the positions of its parts whose list was not empty when last
+        // looked at (lists only shrink), so that a part with nothing left costs nothing in the
+        // many logins that share it.
+        let mut live: Map<*const ScriptOutcome, Vec<usize>> = Map::default();
+        // Evaluations with the same outcome and profile issue the same tokens: after the first
+        // of them, the rest have nothing left to give.
+        let mut visited: Set<(*const ScriptOutcome, *const profile::ProfileClaims)> = Set::default();
         // Writes are told apart by their name as shown; `seen_keys` skips, without making that
         // text, a write whose name (hence whose text) was already taken.
         let mut seen = Set::default();
         let mut seen_keys = Set::default();
         let mut out = Vec::new();
         for evaluation in self.ordered() {
-            for part in &evaluation.parts {
+            let outcome = Arc::as_ptr(&evaluation.scripts);
+            if !visited.insert((outcome, Arc::as_ptr(&evaluation.profile))) {
+                continue;
+            }
+            let positions = live
+                .entry(outcome)
+                .or_insert_with(|| (0..evaluation.parts.len()).collect());
+            positions.retain(|&position| {
+                let part = &evaluation.parts[position];
                 let left = pending.entry(Arc::as_ptr(part)).or_insert_with(|| {
                     (0..part.writes.len())
                         .filter(|&i| keep(&part.writes[i]))
@@ -1017,7 +1187,8 @@ impl Analysis {
                     out.push((evaluation, write));
                     false
                 });
-            }
+                !left.is_empty()
+            });
         }
         out.sort_by_key(|(_, w)| (w.file, w.claim.span.start));
         out
