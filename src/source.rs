@@ -271,10 +271,24 @@ impl SourceMap {
 
 /// `path` as users should see it: relative to `cwd` when inside it, with forward slashes.
 pub fn display_path(path: &Path, cwd: &Path) -> String {
-    let shown = path.strip_prefix(cwd).unwrap_or(path);
-    let text = shown.to_string_lossy().replace('\\', "/");
-    let text = text.strip_prefix("./").unwrap_or(&text).to_string();
-    if text.is_empty() { ".".into() } else { text }
+    // Every file of an export is shown twice: the common case (no backslash) copies once.
+    let shown = if cwd.as_os_str().is_empty() {
+        path
+    } else {
+        path.strip_prefix(cwd).unwrap_or(path)
+    };
+    let lossy = shown.to_string_lossy();
+    let replaced;
+    let text: &str = if lossy.contains('\\') {
+        replaced = lossy.replace('\\', "/");
+        &replaced
+    } else {
+        &lossy
+    };
+    match text.strip_prefix("./").unwrap_or(text) {
+        "" => ".".into(),
+        text => text.to_string(),
+    }
 }
 
 #[cfg(test)]

@@ -32,7 +32,12 @@
 //! ### Options
 //! `url_patterns`: text a raw request's URL must contain to be a connection update.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+/// The walk's maps, keyed by symbol and function ids: hashed with foldhash (a walk of every
+/// script makes hundreds of thousands of lookups; SipHash's resistance buys nothing for ids).
+type Map<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
+type Set<T> = HashSet<T, foldhash::fast::FixedState>;
 
 use serde::Deserialize;
 
@@ -217,15 +222,15 @@ const MAX_TEXT: usize = 8 << 10;
 #[derive(Default)]
 struct Facts<'p> {
     /// Values assigned to a variable with `=` (its initialiser included).
-    bindings: HashMap<Sym, Vec<&'p Expr>>,
+    bindings: Map<Sym, Vec<&'p Expr>>,
     /// Variables bound some other way too (destructuring, `+=`, a loop, a parameter...).
-    opaque: HashSet<Sym>,
+    opaque: Set<Sym>,
     /// Variables whose object is changed in place (`x.a = ...`, `delete x.a`,
     /// `Object.assign(x, ...)`).
-    mutated: HashSet<Sym>,
+    mutated: Set<Sym>,
     calls: Vec<&'p Expr>,
     /// Functions already walked (hoisted declarations are also statements).
-    functions: HashSet<u32>,
+    functions: Set<u32>,
 }
 
 /// Calls that change their first argument in place (`Object.assign`, lodash's `merge`...).

@@ -287,7 +287,7 @@ pub fn assign(m: &mut Machine, st: &mut State, target: &Val, source: &Val, span:
                     m.set(st, target, &w.key, w.value.clone(), w.site.span);
                 }
                 if src.rest != Rest::Closed {
-                    let what = format!("the other properties of {}", alt.describe());
+                    let what = format!("the other properties of {}", alt.described());
                     m.set(
                         st,
                         target,
@@ -299,7 +299,7 @@ pub fn assign(m: &mut Machine, st: &mut State, target: &Val, source: &Val, span:
             }
             Val::Undef | Val::Null | Val::Bool(_) | Val::Num(_) | Val::Func(_) | Val::Native(_) => {}
             other => {
-                let what = format!("the properties of {}", other.describe());
+                let what = format!("the properties of {}", other.described());
                 m.set(
                     st,
                     target,
@@ -485,7 +485,7 @@ fn string_method(m: &mut Machine, st: &mut State, this: &Val, method: &str, args
                 }
                 "startsWith" | "endsWith" | "includes" => Val::derived("a text test", other),
                 _ => Val::Unknown(Arc::new(Opaque {
-                    what: format!("{}.{method}()", other.describe()).into(),
+                    what: format!("{}.{method}()", other.described()).into(),
                     attr: other.attribute(),
                 })),
             };
@@ -799,7 +799,7 @@ fn object_method(m: &mut Machine, st: &mut State, this: &Val, method: &str, args
             }
             receiver.clone()
         }
-        _ => m.call_unknown(st, &format!(".{method}()"), args.to_vec(), span),
+        _ => m.call_unknown(st, format_args!(".{method}()"), args.to_vec(), span),
     }
 }
 
@@ -1106,7 +1106,7 @@ fn array_method(m: &mut Machine, st: &mut State, this: &Val, method: &str, args:
 
 fn set_method(m: &mut Machine, st: &mut State, this: &Val, method: &str, args: &[Val], span: Span) -> Val {
     let Val::Obj(id) = this else {
-        return m.call_unknown(st, &format!(".{method}()"), args.to_vec(), span);
+        return m.call_unknown(st, format_args!(".{method}()"), args.to_vec(), span);
     };
     let id = *id;
     let Some(object) = st.obj(id).cloned() else {
@@ -1154,7 +1154,7 @@ fn set_method(m: &mut Machine, st: &mut State, this: &Val, method: &str, args: &
             Val::Undef
         }
         "values" | "keys" => m.alloc_array(st, object.items.clone()),
-        _ => m.call_unknown(st, &format!(".{method}()"), args.to_vec(), span),
+        _ => m.call_unknown(st, format_args!(".{method}()"), args.to_vec(), span),
     }
 }
 

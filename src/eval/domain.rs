@@ -127,6 +127,37 @@ pub enum Val {
     Fact(Arc<FactText>),
 }
 
+/// A value's description, as [`Val::described`] formats it.
+pub struct Described<'v>(&'v Val);
+
+impl std::fmt::Display for Described<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Val::Str(s) => write!(f, "'{s}'"),
+            Val::Fact(fact) => write!(f, "'{}'", fact.observe()),
+            Val::Prefix(p) => write!(f, "'{p}' + …"),
+            Val::Attr(path) => write!(f, "user.{path}"),
+            Val::Unknown(o) => f.write_str(&o.what),
+            Val::Obj(_) => f.write_str("an object"),
+            Val::Func(_) | Val::Native(_) => f.write_str("a function"),
+            Val::Alt(items) => {
+                f.write_str("one of ")?;
+                for (k, item) in items.iter().enumerate() {
+                    if k > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{}", item.described())?;
+                }
+                Ok(())
+            }
+            other => match other.exact_text() {
+                Some(text) => f.write_str(&text),
+                None => Ok(()),
+            },
+        }
+    }
+}
+
 /// An unknown value: what it is, for people, and the user attribute it derives from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Opaque {
@@ -260,20 +291,13 @@ impl Val {
 
     /// A short description, where a value is shown but not known.
     pub fn describe(&self) -> String {
-        match self {
-            Val::Str(s) => format!("'{s}'"),
-            Val::Fact(f) => format!("'{}'", f.observe()),
-            Val::Prefix(p) => format!("'{p}' + …"),
-            Val::Attr(path) => format!("user.{path}"),
-            Val::Unknown(o) => o.what.to_string(),
-            Val::Obj(_) => "an object".into(),
-            Val::Func(_) | Val::Native(_) => "a function".into(),
-            Val::Alt(items) => {
-                let parts: Vec<String> = items.iter().map(Val::describe).collect();
-                format!("one of {}", parts.join(", "))
-            }
-            other => other.exact_text().map(|t| t.to_string()).unwrap_or_default(),
-        }
+        self.described().to_string()
+    }
+
+    /// [`Val::describe`]'s text, written straight into what formats it (no string of its own:
+    /// descriptions of unknown values are made on every read of them).
+    pub fn described(&self) -> Described<'_> {
+        Described(self)
     }
 
     /// Keeps strings bounded: a very long one becomes unknown.
@@ -860,7 +884,10 @@ pub struct State {
     /// The condition under which this state is reached.
     pub pc: Cond,
     pub frames: IdMap<Arc<Frame>>,
-    pub heap: IdMap<Arc<Object>>,
+    /// Shared between the states forked from one another until one of them allocates or
+    /// changes an object: a fork copies no object list, and two states that left the heap
+    /// alone join without looking at it.
+    pub heap: Arc<IdMap<Arc<Object>>>,
     /// What happened, by kind and place, with the condition it happened under.
     pub events: Arc<BTreeMap<(EventKind, Site), Cond>>,
     /// `false` once every path through this state has left normal flow.
@@ -872,7 +899,7 @@ impl State {
         State {
             pc: Cond::always(),
             frames: IdMap::default(),
-            heap: IdMap::default(),
+            heap: Arc::default(),
             events: Arc::new(BTreeMap::new()),
             alive: true,
         }
@@ -900,7 +927,8 @@ impl State {
 
     /// An object to write one property of, its other properties unread (property writes only).
     pub fn obj_mut_unread(&mut self, id: ObjId) -> Option<&mut Object> {
-        self.heap.get_mut(&id).map(Arc::make_mut)
+        self.heap.get(&id)?;
+        Arc::make_mut(&mut self.heap).get_mut(&id).map(Arc::make_mut)
     }
 
     pub fn event(&mut self, kind: EventKind, site: Site) {
@@ -948,32 +976,9 @@ impl State {
                 }
             }
         }
-        // Both heaps are sorted by id: one pass over the two.
-        let mine = std::mem::take(&mut self.heap.0);
-        let mut heap = Vec::with_capacity(mine.len().max(other.heap.len()));
-        let mut theirs = other.heap.0.iter().peekable();
-        for (id, mut object) in mine {
-            while let Some(object) = theirs.next_if(|(o, _)| *o < id) {
-                heap.push(only_theirs(object, &mut conds));
-            }
-            match theirs.next_if(|(o, _)| *o == id) {
-                Some((_, other)) if !Arc::ptr_eq(&object, other) => {
-                    Arc::make_mut(&mut object).join(other, &mut conds);
-                }
-                None => {
-                    // An object made on this path only: its properties exist on this path.
-                    for p in &mut Arc::make_mut(&mut object).props {
-                        p.presence = conds.on_self(&p.presence);
-                    }
-                }
-                _ => {}
-            }
-            heap.push((id, object));
+        if !Arc::ptr_eq(&self.heap, &other.heap) {
+            self.join_heap(other, &mut conds);
         }
-        for object in theirs {
-            heap.push(only_theirs(object, &mut conds));
-        }
-        self.heap.0 = heap;
         if !Arc::ptr_eq(&self.events, &other.events) {
             for (key, cond) in other.events.iter() {
                 if self.events.get(key) == Some(cond) {
@@ -989,6 +994,40 @@ impl State {
             }
         }
         self.pc = conds.pc_self.or(&conds.pc_other);
+    }
+
+    /// Joins the other state's objects into this one's: both lists are sorted by id, so one
+    /// pass over the two.
+    fn join_heap(&mut self, other: &State, conds: &mut JoinConds) {
+        // A placeholder while the list is rebuilt (a clone of an `Arc`, no allocation).
+        let mine = match Arc::try_unwrap(std::mem::replace(&mut self.heap, other.heap.clone())) {
+            Ok(mine) => mine.0,
+            Err(shared) => shared.0.clone(),
+        };
+        let mut heap = Vec::with_capacity(mine.len().max(other.heap.len()));
+        let mut theirs = other.heap.0.iter().peekable();
+        for (id, mut object) in mine {
+            while let Some(object) = theirs.next_if(|(o, _)| *o < id) {
+                heap.push(only_theirs(object, conds));
+            }
+            match theirs.next_if(|(o, _)| *o == id) {
+                Some((_, other)) if !Arc::ptr_eq(&object, other) => {
+                    Arc::make_mut(&mut object).join(other, conds);
+                }
+                None => {
+                    // An object made on this path only: its properties exist on this path.
+                    for p in &mut Arc::make_mut(&mut object).props {
+                        p.presence = conds.on_self(&p.presence);
+                    }
+                }
+                _ => {}
+            }
+            heap.push((id, object));
+        }
+        for object in theirs {
+            heap.push(only_theirs(object, conds));
+        }
+        self.heap = Arc::new(IdMap(heap));
     }
 }
 

@@ -16,7 +16,6 @@
 //! The Auth0 host objects (`user`, `context`, `event`, `api`, `callback`) are in
 //! [`super::host`]; this file knows only JavaScript.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::domain::{
@@ -115,8 +114,9 @@ pub struct Machine {
     pub budget: usize,
     pub bounds: Vec<Bound>,
     pub terminals: Vec<Terminal>,
-    /// What each branch point is, and where: for proofs' conditions in words.
-    pub branches: BTreeMap<BranchId, (BranchKind, Span)>,
+    /// What each branch point is, and where: for proofs' conditions in words. Ids are handed
+    /// out in order from 1, so branch `id` is at `id - 1` (see [`Machine::branch`]).
+    branches: Vec<(BranchKind, Span)>,
     next_obj: ObjId,
     next_frame: FrameId,
     next_branch: BranchId,
@@ -146,7 +146,7 @@ impl Machine {
             budget: STEP_BUDGET,
             bounds: Vec::new(),
             terminals: Vec::new(),
-            branches: BTreeMap::new(),
+            branches: Vec::new(),
             next_obj: 1,
             next_frame: 1,
             next_branch: 1,
@@ -198,7 +198,7 @@ impl Machine {
         }
         let id = self.next_obj;
         self.next_obj += 1;
-        st.heap.insert(id, Arc::new(object));
+        Arc::make_mut(&mut st.heap).insert(id, Arc::new(object));
         Val::Obj(id)
     }
 
@@ -224,8 +224,13 @@ impl Machine {
         self.steps += st.events.len() / 8 + st.heap.len() / 4 + st.frames.len() / 4;
         let id = self.next_branch;
         self.next_branch += 1;
-        self.branches.insert(id, (kind, span));
+        self.branches.push((kind, span));
         id
+    }
+
+    /// What branch point `id` is, and where.
+    pub fn branch(&self, id: BranchId) -> Option<(BranchKind, Span)> {
+        self.branches.get(id.checked_sub(1)? as usize).copied()
     }
 
     // ---- variables -------------------------------------------------------------------------
@@ -389,13 +394,19 @@ impl Machine {
                 let path = path.clone();
                 self.call_native(st, &path, this, args, span)
             }
-            other => self.call_unknown(st, &format!("{}()", other.describe()), args, span),
+            other => self.call_unknown(st, format_args!("{}()", other.described()), args, span),
         }
     }
 
     /// A call claimlint cannot follow: functions handed to it may run, once, with unknown
     /// arguments, or not at all; its result is unknown.
-    pub fn call_unknown(&mut self, st: &mut State, what: &str, args: Vec<Val>, span: Span) -> Val {
+    pub fn call_unknown(
+        &mut self,
+        st: &mut State,
+        what: impl std::fmt::Display,
+        args: Vec<Val>,
+        span: Span,
+    ) -> Val {
         for arg in &args {
             if matches!(arg, Val::Func(_)) {
                 self.maybe_run(st, arg, span);
@@ -911,7 +922,7 @@ impl Machine {
             {
                 return Ok(s.chars().map(|c| Val::Str(c.to_string().into())).collect());
             }
-            return Err(Val::derived(format!("an item of {}", it.describe()), it));
+            return Err(Val::derived(format!("an item of {}", it.described()), it));
         };
         let Some(object) = st.obj(*id) else {
             return Err(Val::unknown("an item"));
@@ -1326,7 +1337,7 @@ impl Machine {
                                 p.value = p.value.join(&Val::unknown(format!(
                                     "`{}`, which {} may override",
                                     p.key,
-                                    alt.describe()
+                                    alt.described()
                                 )));
                             }
                         }
@@ -1359,7 +1370,7 @@ impl Machine {
                 }
                 Val::Undef | Val::Null | Val::Bool(_) | Val::Num(_) | Val::Func(_) | Val::Native(_) => {}
                 other => {
-                    object.rest = Rest::Unknown(format!("the properties of {}", other.describe()).into());
+                    object.rest = Rest::Unknown(format!("the properties of {}", other.described()).into());
                 }
             }
         }
@@ -1403,7 +1414,7 @@ impl Machine {
                 };
                 let Some(name) = name else {
                     // An unknown key: any of the values, or something unknown.
-                    let mut v = Val::derived(format!("a property of {}", object.describe()), key);
+                    let mut v = Val::derived(format!("a property of {}", object.described()), key);
                     if obj.kind == ObjKind::Array && !obj.items.is_empty() && obj.items.len() <= 8 {
                         v = Val::alternatives(obj.items.clone()).join(&Val::Undef);
                     }
@@ -1491,11 +1502,7 @@ impl Machine {
                 _ => Val::Undef,
             },
             other => Val::derived(
-                format!(
-                    "{}.{}",
-                    other.describe(),
-                    name.as_deref().map_or_else(|| "[…]".to_string(), str::to_string)
-                ),
+                format!("{}.{}", other.described(), name.as_deref().unwrap_or("[…]")),
                 other,
             ),
         }
@@ -2395,7 +2402,7 @@ impl Machine {
                         // An unknown plus something: a string or a number.
                         let taint = lp.attribute().or(rp.attribute());
                         Val::Unknown(Arc::new(Opaque {
-                            what: format!("{} + {}", lp.describe(), rp.describe()).into(),
+                            what: format!("{} + {}", lp.described(), rp.described()).into(),
                             attr: taint,
                         }))
                     }
@@ -2630,7 +2637,7 @@ impl Machine {
                 let r = self.call_closure(st, &c, this.clone(), args, span);
                 if matches!(r, Val::Obj(_)) { r } else { this }
             }
-            other => self.call_unknown(st, &format!("new {}", other.describe()), args, span),
+            other => self.call_unknown(st, format_args!("new {}", other.described()), args, span),
         }
     }
 
@@ -2642,7 +2649,7 @@ impl Machine {
         if let Some(v) = super::builtins::call(self, st, path, &this, &args, span) {
             return v;
         }
-        self.call_unknown(st, &format!("{path}()"), args, span)
+        self.call_unknown(st, format_args!("{path}()"), args, span)
     }
 
     /// Members of built-in namespaces (`Object.keys`, `JSON.stringify`, `api.idToken`).
@@ -2765,7 +2772,10 @@ fn widen(st: &mut State, entry: &State) {
             }
         }
     }
-    for (id, object) in st.heap.iter_mut() {
+    if Arc::ptr_eq(&st.heap, &entry.heap) {
+        return;
+    }
+    for (id, object) in Arc::make_mut(&mut st.heap).iter_mut() {
         let before = entry.heap.get(id);
         if before.is_some_and(|b| Arc::ptr_eq(b, object)) {
             continue;
@@ -2963,7 +2973,7 @@ pub fn concat(a: &Val, b: &Val) -> Val {
         (x, y) => {
             let attr = x.attribute().or(y.attribute());
             Val::Unknown(Arc::new(Opaque {
-                what: format!("{} + {}", x.describe(), y.describe()).into(),
+                what: format!("{} + {}", x.described(), y.described()).into(),
                 attr,
             }))
         }

@@ -503,7 +503,7 @@ fn first_words(text: &str, most: usize) -> String {
 /// A condition in words: the tests it takes, with their source text.
 fn describe_cond(cond: &Cond, machine: &Machine, text: &str) -> String {
     let lit = |(branch, outcome): (u32, bool)| -> String {
-        let Some((kind, span)) = machine.branches.get(&branch) else {
+        let Some((kind, span)) = machine.branch(branch) else {
             return "some condition holds".into();
         };
         let Some(t) = text.get(span.start as usize..span.end as usize) else {
@@ -597,7 +597,7 @@ pub fn to_json(st: &State, v: &Val, depth: usize) -> serde_json::Value {
                 .collect();
             to_json(st, &Val::alternatives(defined), depth)
         }
-        other => J::String(format!("<{}>", other.describe())),
+        other => J::String(format!("<{}>", other.described())),
     }
 }
 
