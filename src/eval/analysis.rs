@@ -760,28 +760,16 @@ impl Analysis {
         // of the script's summary: the group's outcome key is those picks, then each position
         // with such a connection and the connection. It stands for the parts' keys one to one
         // within a protocol and pipeline, and costs nothing per script that cannot differ.
-        let multi_positions: Vec<Vec<usize>> = varying
-            .iter()
-            .zip(&unit_positions)
-            .map(|(positions, list)| {
-                positions
-                    .iter()
-                    .copied()
-                    .filter(|&k| !per_unit[list[k]].2.is_empty())
-                    .collect()
-            })
-            .collect();
-        let attribute_positions: Vec<Vec<usize>> = varying
-            .iter()
-            .zip(&unit_positions)
-            .map(|(positions, list)| {
-                positions
-                    .iter()
-                    .copied()
-                    .filter(|&k| from_attributes[list[k]].iter().any(|&b| b))
-                    .collect()
-            })
-            .collect();
+        // Per protocol, the positions that vary whose script `keep` accepts (by its index).
+        let varying_where = |keep: &dyn Fn(usize) -> bool| -> Vec<Vec<usize>> {
+            varying
+                .iter()
+                .zip(&unit_positions)
+                .map(|(positions, list)| positions.iter().copied().filter(|&k| keep(list[k])).collect())
+                .collect()
+        };
+        let multi_positions = varying_where(&|u| !per_unit[u].2.is_empty());
+        let attribute_positions = varying_where(&|u| from_attributes[u].iter().any(|&b| b));
         let outcome_key = |i: usize| -> Vec<u32> {
             let p = protocol_of[i];
             let list = &unit_positions[p];
