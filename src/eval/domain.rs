@@ -883,7 +883,8 @@ pub struct Event {
 pub struct State {
     /// The condition under which this state is reached.
     pub pc: Cond,
-    pub frames: IdMap<Arc<Frame>>,
+    /// Shared between forked states until one of them changes a variable (as `heap`).
+    pub frames: Arc<IdMap<Arc<Frame>>>,
     /// Shared between the states forked from one another until one of them allocates or
     /// changes an object: a fork copies no object list, and two states that left the heap
     /// alone join without looking at it.
@@ -898,7 +899,7 @@ impl State {
     pub fn new() -> State {
         State {
             pc: Cond::always(),
-            frames: IdMap::default(),
+            frames: Arc::default(),
             heap: Arc::default(),
             events: Arc::new(BTreeMap::new()),
             alive: true,
@@ -952,29 +953,8 @@ impl State {
             return;
         }
         let mut conds = JoinConds::new(self.pc.clone(), other.pc.clone());
-        for (id, frame) in other.frames.iter() {
-            match self.frames.get_mut(id) {
-                Some(mine) if Arc::ptr_eq(mine, frame) => {}
-                Some(mine) => {
-                    let mine = Arc::make_mut(mine);
-                    for (sym, v) in &frame.vars {
-                        match mine.vars.get_mut(sym) {
-                            Some(m) => *m = m.join(v),
-                            None => {
-                                mine.vars.insert(*sym, v.join(&Val::Undef));
-                            }
-                        }
-                    }
-                    for (sym, m) in mine.vars.iter_mut() {
-                        if !frame.vars.contains_key(sym) {
-                            *m = m.join(&Val::Undef);
-                        }
-                    }
-                }
-                None => {
-                    self.frames.insert(*id, frame.clone());
-                }
-            }
+        if !Arc::ptr_eq(&self.frames, &other.frames) {
+            self.join_frames(other);
         }
         if !Arc::ptr_eq(&self.heap, &other.heap) {
             self.join_heap(other, &mut conds);
@@ -994,6 +974,35 @@ impl State {
             }
         }
         self.pc = conds.pc_self.or(&conds.pc_other);
+    }
+
+    /// Joins the other state's variables into this one's.
+    fn join_frames(&mut self, other: &State) {
+        let frames = Arc::make_mut(&mut self.frames);
+        for (id, frame) in other.frames.iter() {
+            match frames.get_mut(id) {
+                Some(mine) if Arc::ptr_eq(mine, frame) => {}
+                Some(mine) => {
+                    let mine = Arc::make_mut(mine);
+                    for (sym, v) in &frame.vars {
+                        match mine.vars.get_mut(sym) {
+                            Some(m) => *m = m.join(v),
+                            None => {
+                                mine.vars.insert(*sym, v.join(&Val::Undef));
+                            }
+                        }
+                    }
+                    for (sym, m) in mine.vars.iter_mut() {
+                        if !frame.vars.contains_key(sym) {
+                            *m = m.join(&Val::Undef);
+                        }
+                    }
+                }
+                None => {
+                    frames.insert(*id, frame.clone());
+                }
+            }
+        }
     }
 
     /// Joins the other state's objects into this one's: both lists are sorted by id, so one

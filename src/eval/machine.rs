@@ -210,7 +210,7 @@ impl Machine {
         let id = self.next_frame;
         self.next_frame += 1;
         let vars = declared.iter().map(|s| (*s, Val::Undef)).collect();
-        st.frames.insert(id, Arc::new(Frame { parent, vars }));
+        Arc::make_mut(&mut st.frames).insert(id, Arc::new(Frame { parent, vars }));
         id
     }
 
@@ -264,7 +264,7 @@ impl Machine {
         while let Some(id) = at {
             let Some(frame) = st.frames.get(&id) else { break };
             if frame.vars.contains_key(&sym) {
-                if let Some(frame) = st.frames.get_mut(&id) {
+                if let Some(frame) = Arc::make_mut(&mut st.frames).get_mut(&id) {
                     Arc::make_mut(frame).vars.insert(sym, value);
                 }
                 return;
@@ -276,7 +276,7 @@ impl Machine {
             }
         }
         // Not declared in any enclosing frame (should not happen): keep it in the current one.
-        if let Some(frame) = st.frames.get_mut(&env) {
+        if let Some(frame) = Arc::make_mut(&mut st.frames).get_mut(&env) {
             Arc::make_mut(frame).vars.insert(sym, value);
         }
     }
@@ -2754,7 +2754,12 @@ fn merge(a: Option<State>, b: Option<State>) -> State {
 /// Makes every variable and property that changed since `entry` unknown, so a loop whose
 /// end cannot be decided reaches a fixpoint.
 fn widen(st: &mut State, entry: &State) {
-    for (id, frame) in st.frames.iter_mut() {
+    let frames = if Arc::ptr_eq(&st.frames, &entry.frames) {
+        None
+    } else {
+        Some(Arc::make_mut(&mut st.frames))
+    };
+    for (id, frame) in frames.into_iter().flat_map(|frames| frames.iter_mut()) {
         let before = entry.frames.get(id);
         let frame = Arc::make_mut(frame);
         for (sym, v) in frame.vars.iter_mut() {
