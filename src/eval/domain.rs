@@ -137,7 +137,7 @@ impl std::fmt::Display for Described<'_> {
             Val::Fact(fact) => write!(f, "'{}'", fact.observe()),
             Val::Prefix(p) => write!(f, "'{p}' + …"),
             Val::Attr(path) => write!(f, "user.{path}"),
-            Val::Unknown(o) => f.write_str(&o.what),
+            Val::Unknown(o) => write!(f, "{}", o.what),
             Val::Obj(_) => f.write_str("an object"),
             Val::Func(_) | Val::Native(_) => f.write_str("a function"),
             Val::Alt(items) => {
@@ -161,8 +161,123 @@ impl std::fmt::Display for Described<'_> {
 /// An unknown value: what it is, for people, and the user attribute it derives from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Opaque {
-    pub what: Text,
+    pub what: What,
     pub attr: Option<Text>,
+}
+
+/// What an unknown value is, in words: a text, or a property of another unknown value, worded
+/// only when shown (reading `body.data.items` of an unknown `body` would otherwise write the
+/// whole growing path out at every step). Two are equal when their words are.
+#[derive(Clone)]
+pub enum What {
+    Text(Text),
+    /// `{base}.{name}`.
+    Member(Arc<Opaque>, Text),
+}
+
+impl What {
+    /// Most links in a chain of [`What::Member`]s: a longer one is worded once and starts
+    /// again, so that comparing or freeing a chain never recurses deeply.
+    const MOST_LINKS: usize = 32;
+
+    /// `{base}.{name}` of the unknown value `base`.
+    pub fn member(base: &Arc<Opaque>, name: Text) -> What {
+        let mut links = 0;
+        let mut at = &base.what;
+        while let What::Member(next, _) = at {
+            links += 1;
+            at = &next.what;
+        }
+        if links < Self::MOST_LINKS {
+            What::Member(base.clone(), name)
+        } else {
+            What::Text(format!("{}.{name}", base.what).into())
+        }
+    }
+
+    /// The length of the words, without making them.
+    fn len(&self) -> usize {
+        let mut len = 0;
+        let mut at = self;
+        loop {
+            match at {
+                What::Text(text) => return len + text.len(),
+                What::Member(base, name) => {
+                    len += 1 + name.len();
+                    at = &base.what;
+                }
+            }
+        }
+    }
+}
+
+impl From<&str> for What {
+    fn from(text: &str) -> What {
+        What::Text(text.into())
+    }
+}
+
+impl From<String> for What {
+    fn from(text: String) -> What {
+        What::Text(text.into())
+    }
+}
+
+impl From<Text> for What {
+    fn from(text: Text) -> What {
+        What::Text(text)
+    }
+}
+
+impl std::fmt::Display for What {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A chain of any length is worded without recursion: the names down to the text at its
+        // root, then written from there.
+        let mut names = Vec::new();
+        let mut at = self;
+        loop {
+            match at {
+                What::Text(text) => {
+                    f.write_str(text)?;
+                    break;
+                }
+                What::Member(base, name) => {
+                    names.push(name);
+                    at = &base.what;
+                }
+            }
+        }
+        for name in names.iter().rev() {
+            f.write_str(".")?;
+            f.write_str(name)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for What {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.to_string(), f)
+    }
+}
+
+impl PartialEq for What {
+    fn eq(&self, other: &What) -> bool {
+        let (mut a, mut b) = (self, other);
+        loop {
+            match (a, b) {
+                (What::Text(x), What::Text(y)) => return x == y,
+                // Same last name: the words are equal when the bases' are.
+                (What::Member(p, x), What::Member(q, y)) if x == y => {
+                    if Arc::ptr_eq(p, q) {
+                        return true;
+                    }
+                    (a, b) = (&p.what, &q.what);
+                }
+                _ => return a.len() == b.len() && a.to_string() == b.to_string(),
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -197,7 +312,7 @@ impl Val {
 
     pub fn unknown(what: impl Into<Text>) -> Val {
         Val::Unknown(Arc::new(Opaque {
-            what: what.into(),
+            what: What::Text(what.into()),
             attr: None,
         }))
     }
@@ -205,7 +320,7 @@ impl Val {
     /// An unknown derived from `from`: it keeps the user attribute `from` comes from.
     pub fn derived(what: impl Into<Text>, from: &Val) -> Val {
         Val::Unknown(Arc::new(Opaque {
-            what: what.into(),
+            what: What::Text(what.into()),
             attr: from.attribute(),
         }))
     }
@@ -1252,5 +1367,41 @@ mod tests {
         assert_eq!(number_text(-0.0), "0");
         assert_eq!(number_text(f64::NAN), "NaN");
         assert_eq!(number_text(5.0), "5");
+    }
+
+    #[test]
+    fn unknown_properties_are_worded_and_compared_by_their_words() {
+        let opaque = |what: What| Arc::new(Opaque { what, attr: None });
+        let body = opaque("the result of request.get()".into());
+        let items = opaque(What::member(
+            &opaque(What::member(&body, "data".into())),
+            "items".into(),
+        ));
+        assert_eq!(items.what.to_string(), "the result of request.get().data.items");
+        // The same words made another way (a text, another chain) are the same value.
+        let text: What = "the result of request.get().data.items".into();
+        assert_eq!(items.what, text);
+        assert_eq!(text, items.what);
+        let again = What::member(&opaque(What::member(&body, "data".into())), "items".into());
+        assert_eq!(items.what, again);
+        let other = What::member(&opaque(What::member(&body, "data".into())), "item".into());
+        assert_ne!(items.what, other);
+        assert_ne!(items.what, What::from("the result of request.get().data"));
+        // A long chain is worded once every few links, so no chain is deep.
+        let mut at = body.clone();
+        for _ in 0..1000 {
+            at = opaque(What::member(&at, "a".into()));
+        }
+        let mut links = 0;
+        let mut what = &at.what;
+        while let What::Member(base, _) = what {
+            links += 1;
+            what = &base.what;
+        }
+        assert!(links <= What::MOST_LINKS, "{links}");
+        assert_eq!(
+            at.what.to_string(),
+            format!("the result of request.get(){}", ".a".repeat(1000))
+        );
     }
 }

@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use super::domain::{
     BranchId, Closure, Cond, DynWrite, EventKind, FactText, Frame, FrameId, ObjId, ObjKind, Object, Opaque,
-    Prop, Rest, Site, State, Val, number_text, same_fact,
+    Prop, Rest, Site, State, Val, What, number_text, same_fact,
 };
 use crate::js::ir::{
     Arg, AssignOp, BinaryOp, DeclKind, Expr, ExprKind, ForTarget, LogicalOp, MemberProp, Param, Pattern,
@@ -1501,6 +1501,11 @@ impl Machine {
                 Some("length") => Val::unknown("a function's length"),
                 _ => Val::Undef,
             },
+            // A property of an unknown value: worded when shown (see `What`).
+            Val::Unknown(base) => Val::Unknown(Arc::new(Opaque {
+                what: What::member(base, name.unwrap_or_else(|| "[…]".into())),
+                attr: base.attr.clone(),
+            })),
             other => Val::derived(
                 format!("{}.{}", other.described(), name.as_deref().unwrap_or("[…]")),
                 other,
