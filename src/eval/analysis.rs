@@ -164,19 +164,15 @@ impl FactReads {
         FactReads(reads)
     }
 
-    /// The signature of a login whose facts `value` gives; `source` says which client,
+    /// The signature of a login whose facts `facts` gives; `source` says which client,
     /// connection or protocol a fact comes from.
-    fn signature<'v>(
-        &self,
-        value: impl Fn(Fact) -> Option<&'v str>,
-        source: impl Fn(Fact) -> Option<u32>,
-    ) -> Signature {
+    fn signature(&self, facts: &impl FactSource, source: impl Fn(Fact) -> Option<u32>) -> Signature {
         const UNKNOWN: u32 = u32::MAX;
         const NONE_OF_THEM: u32 = u32::MAX - 1;
         let mut signature = [UNKNOWN; 6];
         for (word, (fact, texts)) in signature.iter_mut().zip(&self.0) {
             *word = match texts {
-                Some(texts) => value(*fact).map_or(UNKNOWN, |value| {
+                Some(texts) => facts.fact(*fact).map_or(UNKNOWN, |value| {
                     texts
                         .iter()
                         .position(|t| **t == *value)
@@ -376,15 +372,18 @@ impl Analysis {
             .enumerate()
             .map(|(i, c)| tenant.connection_index(&c.name).unwrap_or(i))
             .collect();
-        let view = |login: &scenario::Login| LoginView {
-            protocol: login.protocol,
-            client: login.client.map(|i| {
-                let first = first_client[i];
-                let client = &tenant.clients[first];
-                (client, client.metadata.as_str())
-            }),
-            connection: login.connection.map(|i| &tenant.connections[first_connection[i]]),
-        };
+        // Each login's facts, read off the tenant once for all the scripts that ask.
+        let views: Vec<LoginView<'_>> = logins
+            .par_iter()
+            .map(|login| LoginView {
+                protocol: login.protocol,
+                client: login.client.map(|i| {
+                    let client = &tenant.clients[first_client[i]];
+                    (client, client.metadata.as_str())
+                }),
+                connection: login.connection.map(|i| &tenant.connections[first_connection[i]]),
+            })
+            .collect();
         // The scripts a login runs depend only on its protocol.
         let mut protocols: Vec<&'static str> = logins.iter().map(|l| l.protocol).collect();
         protocols.sort_unstable();
@@ -443,17 +442,6 @@ impl Analysis {
                         record(&mut picks, at, NOT_RUN);
                         continue;
                     }
-                    // As `view(login).fact(fact)`, without making the view.
-                    let client = || login.client.map(|c| &tenant.clients[first_client[c]]);
-                    let connection = || login.connection.map(|c| &tenant.connections[first_connection[c]]);
-                    let value = |fact: Fact| match fact {
-                        Fact::Protocol => Some(login.protocol),
-                        Fact::ClientName => client().map(|c| c.name.as_str()),
-                        Fact::ClientId => client().and_then(|c| c.client_id.as_deref()),
-                        Fact::ClientMetadata => client().map(|c| c.metadata.as_str()),
-                        Fact::Connection => connection().map(|c| c.name.as_str()),
-                        Fact::Strategy => connection().and_then(|c| c.strategy.as_deref()),
-                    };
                     let source = |fact: Fact| match fact {
                         Fact::ClientName | Fact::ClientId | Fact::ClientMetadata => {
                             login.client.map(|c| first_client[c] as u32)
@@ -463,13 +451,13 @@ impl Analysis {
                         }
                         Fact::Protocol => Some(p as u32),
                     };
-                    let signature = reads.signature(value, source);
+                    let signature = reads.signature(&views[at], source);
                     if let Some(pick) = known.get(&signature) {
                         record(&mut picks, at, pick);
                         continue;
                     }
                     let before = memo.runs.len();
-                    let pick = memo.get(unit, kind, &view(login), platform.signals()) as u32;
+                    let pick = memo.get(unit, kind, &views[at], platform.signals()) as u32;
                     record(&mut picks, at, pick);
                     // A first run that read no fact serves every login: there is nothing left
                     // to look up (and no list of picks to keep, as below).
@@ -483,7 +471,7 @@ impl Analysis {
                             known.clear();
                         }
                     }
-                    known.insert(reads.signature(value, source), pick);
+                    known.insert(reads.signature(&views[at], source), pick);
                 }
                 // Most scripts do the same in every login: one summary, no list of picks.
                 if memo.summaries.len() <= 1 {
