@@ -178,8 +178,16 @@ struct Found {
     callee: Span,
 }
 
+/// The names one of which a script says when it may update a connection: the methods of
+/// [`Facts::management_body`], `x.patch(…)`, and a config's `method` key. Every static member
+/// name and key is one of a script's texts ([`Program::mentions`]).
+const CALL_NAMES: &[&str] = &["updateConnection", "update", "patch", "method"];
+
 /// Every partial `options` sent by a connection update in `program`.
 fn scan(program: &Program, url_patterns: &[String]) -> Vec<Found> {
+    if !CALL_NAMES.iter().any(|name| program.mentions(name)) {
+        return Vec::new();
+    }
     let mut facts = Facts::default();
     facts.program(program);
     for (_, function) in &program.hoisted {

@@ -68,11 +68,11 @@ pub fn call(
                         let v = m.get(st, &pair, &Val::Num(1.0), span);
                         match k.exact_text() {
                             Some(k) => put(&mut object, k, v, Some(m.site(span)), Cond::always(), true),
-                            None => object.rest = Rest::Unknown("entries with unknown names".into()),
+                            None => object.rest = Rest::unknown("entries with unknown names"),
                         }
                     }
                 }
-                None => object.rest = Rest::Unknown("unknown entries".into()),
+                None => object.rest = Rest::unknown("unknown entries"),
             }
             m.alloc(st, object)
         }

@@ -165,34 +165,52 @@ pub struct Opaque {
     pub attr: Option<Text>,
 }
 
-/// What an unknown value is, in words: a text, or a property of another unknown value, worded
-/// only when shown (reading `body.data.items` of an unknown `body` would otherwise write the
-/// whole growing path out at every step). Two are equal when their words are.
+/// What an unknown value is, in words: a text, a property of another unknown value, or the
+/// result of calling one, worded only when shown (reading `body.data.items` of an unknown
+/// `body` would otherwise write the whole growing path out at every step). Two are equal when
+/// their words are.
 #[derive(Clone)]
 pub enum What {
     Text(Text),
     /// `{base}.{name}`.
     Member(Arc<Opaque>, Text),
+    /// `the result of {base}()`.
+    Call(Arc<Opaque>),
 }
 
 impl What {
-    /// Most links in a chain of [`What::Member`]s: a longer one is worded once and starts
-    /// again, so that comparing or freeing a chain never recurses deeply.
+    /// Most links in a chain of [`What::Member`]s and [`What::Call`]s: a longer one is worded
+    /// once and starts again, so that comparing or freeing a chain never recurses deeply.
     const MOST_LINKS: usize = 32;
 
     /// `{base}.{name}` of the unknown value `base`.
     pub fn member(base: &Arc<Opaque>, name: Text) -> What {
-        let mut links = 0;
-        let mut at = &base.what;
-        while let What::Member(next, _) = at {
-            links += 1;
-            at = &next.what;
-        }
-        if links < Self::MOST_LINKS {
+        if base.what.links() < Self::MOST_LINKS {
             What::Member(base.clone(), name)
         } else {
             What::Text(format!("{}.{name}", base.what).into())
         }
+    }
+
+    /// `the result of {base}()` of the unknown function `base`.
+    pub fn call(base: &Arc<Opaque>) -> What {
+        if base.what.links() < Self::MOST_LINKS {
+            What::Call(base.clone())
+        } else {
+            What::Text(format!("{}{}{}", CALL_WORDS.0, base.what, CALL_WORDS.1).into())
+        }
+    }
+
+    /// The next link down the chain, if this is one.
+    fn base(&self) -> Option<&What> {
+        match self {
+            What::Text(_) => None,
+            What::Member(base, _) | What::Call(base) => Some(&base.what),
+        }
+    }
+
+    fn links(&self) -> usize {
+        std::iter::successors(self.base(), |w| w.base()).count()
     }
 
     /// The length of the words, without making them.
@@ -206,10 +224,17 @@ impl What {
                     len += 1 + name.len();
                     at = &base.what;
                 }
+                What::Call(base) => {
+                    len += CALL_WORDS.0.len() + CALL_WORDS.1.len();
+                    at = &base.what;
+                }
             }
         }
     }
 }
+
+/// The words around a [`What::Call`]'s base.
+const CALL_WORDS: (&str, &str) = ("the result of ", "()");
 
 impl From<&str> for What {
     fn from(text: &str) -> What {
@@ -231,25 +256,35 @@ impl From<Text> for What {
 
 impl std::fmt::Display for What {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // A chain of any length is worded without recursion: the names down to the text at its
-        // root, then written from there.
-        let mut names = Vec::new();
+        // A chain of any length is worded without recursion: the links down to the text at its
+        // root, the calls' leading words outermost first, the root, then each link's trailing
+        // words from the root up.
+        let mut links = Vec::new();
         let mut at = self;
-        loop {
+        let root = loop {
             match at {
-                What::Text(text) => {
-                    f.write_str(text)?;
-                    break;
-                }
-                What::Member(base, name) => {
-                    names.push(name);
+                What::Text(text) => break text,
+                What::Member(base, _) | What::Call(base) => {
+                    links.push(at);
                     at = &base.what;
                 }
             }
+        };
+        for link in &links {
+            if let What::Call(_) = link {
+                f.write_str(CALL_WORDS.0)?;
+            }
         }
-        for name in names.iter().rev() {
-            f.write_str(".")?;
-            f.write_str(name)?;
+        f.write_str(root)?;
+        for link in links.iter().rev() {
+            match link {
+                What::Member(_, name) => {
+                    f.write_str(".")?;
+                    f.write_str(name)?;
+                }
+                What::Call(_) => f.write_str(CALL_WORDS.1)?,
+                What::Text(_) => {}
+            }
         }
         Ok(())
     }
@@ -267,8 +302,14 @@ impl PartialEq for What {
         loop {
             match (a, b) {
                 (What::Text(x), What::Text(y)) => return x == y,
-                // Same last name: the words are equal when the bases' are.
+                // Same last link: the words are equal when the bases' are.
                 (What::Member(p, x), What::Member(q, y)) if x == y => {
+                    if Arc::ptr_eq(p, q) {
+                        return true;
+                    }
+                    (a, b) = (&p.what, &q.what);
+                }
+                (What::Call(p), What::Call(q)) => {
                     if Arc::ptr_eq(p, q) {
                         return true;
                     }
@@ -744,12 +785,23 @@ pub enum ObjKind {
 pub enum Rest {
     /// `undefined`: the object is fully known.
     Closed,
-    /// An unknown value: the object has parts claimlint does not know.
-    Unknown(Text),
+    /// An unknown value: the object has parts claimlint does not know (a property `name` is
+    /// `{what}.{name}`).
+    Unknown(Arc<Opaque>),
     /// The user attribute below this path (`user` is `Attr("")`).
     Attr(Text),
     /// A host object (`context`, `event.client`): the host decides.
     Host(Text),
+}
+
+impl Rest {
+    /// Parts claimlint does not know, in words.
+    pub fn unknown(what: impl Into<Text>) -> Rest {
+        Rest::Unknown(Arc::new(Opaque {
+            what: What::Text(what.into()),
+            attr: None,
+        }))
+    }
 }
 
 /// A property with the condition under which it exists and where it was last written.
@@ -940,9 +992,9 @@ impl Object {
             self.rest = match (&self.rest, &other.rest) {
                 (Rest::Closed, r) | (r, Rest::Closed) => match r {
                     Rest::Closed => Rest::Closed,
-                    _ => Rest::Unknown("parts set on some paths".into()),
+                    _ => Rest::unknown("parts set on some paths"),
                 },
-                _ => Rest::Unknown("parts set on some paths".into()),
+                _ => Rest::unknown("parts set on some paths"),
             };
         }
         for w in &other.dyn_writes {
@@ -1403,5 +1455,29 @@ mod tests {
             at.what.to_string(),
             format!("the result of request.get(){}", ".a".repeat(1000))
         );
+    }
+
+    #[test]
+    fn results_of_unknown_calls_are_worded_around_their_callee() {
+        let opaque = |what: What| Arc::new(Opaque { what, attr: None });
+        let request = opaque("request".into());
+        // `request.get().data.items()`
+        let get = opaque(What::member(&request, "get".into()));
+        let data = opaque(What::member(&opaque(What::call(&get)), "data".into()));
+        let items = What::call(&opaque(What::member(&data, "items".into())));
+        let words = "the result of the result of request.get().data.items()";
+        assert_eq!(items.to_string(), words);
+        assert_eq!(items, What::from(words));
+        assert_eq!(What::from(words), items);
+        assert_ne!(items, What::member(&data, "items".into()));
+        assert_ne!(What::call(&get), What::member(&get, "()".into()));
+        // Calls count as links: alternating calls and members stay shallow too.
+        let mut at = request.clone();
+        for _ in 0..500 {
+            at = opaque(What::call(&opaque(What::member(&at, "a".into()))));
+        }
+        assert!(at.what.links() <= What::MOST_LINKS);
+        let expected = format!("{}request{}", "the result of ".repeat(500), ".a()".repeat(500));
+        assert_eq!(at.what.to_string(), expected);
     }
 }

@@ -160,7 +160,7 @@ impl Machine {
             return match text.and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok()) {
                 Some(v) => from_json(self, st, &v),
                 None => {
-                    let object = Object::plain(Rest::Unknown(shown.into()));
+                    let object = Object::plain(Rest::unknown(shown));
                     self.alloc(st, object)
                 }
             };
@@ -251,7 +251,7 @@ impl Machine {
         let configuration = match self.input("configuration") {
             Some(v) => from_json(self, st, &v),
             None if self.closed() => self.alloc(st, Object::plain(Rest::Closed)),
-            None => self.alloc(st, Object::plain(Rest::Unknown("configuration".into()))),
+            None => self.alloc(st, Object::plain(Rest::unknown("configuration"))),
         };
         put(
             &mut global,
@@ -358,7 +358,7 @@ impl Machine {
                 };
                 let context = match self.input("context") {
                     Some(v) => from_json(self, st, &v),
-                    None => self.alloc(st, Object::plain(Rest::Unknown("the hook context".into()))),
+                    None => self.alloc(st, Object::plain(Rest::unknown("the hook context"))),
                 };
                 let args = vec![client, scope, audience, context, Val::Native("callback".into())];
                 self.call(st, &exports, Val::Undef, args, span);
@@ -457,7 +457,7 @@ impl Machine {
             }
             _ => {
                 // Any other part of the host objects: an object or value claimlint does not know.
-                let object = Object::plain(Rest::Unknown(full.clone().into()));
+                let object = Object::plain(Rest::unknown(full.clone()));
                 let v = if matches!(
                     full.as_str(),
                     "context.request"

@@ -394,6 +394,7 @@ impl Machine {
                 let path = path.clone();
                 self.call_native(st, &path, this, args, span)
             }
+            Val::Unknown(base) => self.call_unknown_as(st, What::call(base), args, span),
             other => self.call_unknown(st, format_args!("{}()", other.described()), args, span),
         }
     }
@@ -407,16 +408,18 @@ impl Machine {
         args: Vec<Val>,
         span: Span,
     ) -> Val {
+        self.call_unknown_as(st, format!("the result of {what}").into(), args, span)
+    }
+
+    /// As [`Machine::call_unknown`], its result being `what`.
+    fn call_unknown_as(&mut self, st: &mut State, what: What, args: Vec<Val>, span: Span) -> Val {
         for arg in &args {
             if matches!(arg, Val::Func(_)) {
                 self.maybe_run(st, arg, span);
             }
         }
         let taint = args.iter().find_map(Val::attribute);
-        Val::Unknown(Arc::new(Opaque {
-            what: format!("the result of {what}").into(),
-            attr: taint,
-        }))
+        Val::Unknown(Arc::new(Opaque { what, attr: taint }))
     }
 
     /// Runs `function` on a forked path with unknown arguments, and joins it back: it may run.
@@ -1345,15 +1348,15 @@ impl Machine {
                     match &src.rest {
                         Rest::Closed => {}
                         Rest::Attr(path) => {
-                            object.rest = Rest::Unknown(format!("the attributes of user.{path}").into())
+                            object.rest = Rest::unknown(format!("the attributes of user.{path}"))
                         }
                         Rest::Unknown(what) => object.rest = Rest::Unknown(what.clone()),
                         Rest::Host(path) => {
-                            object.rest = Rest::Unknown(format!("the other properties of {path}").into())
+                            object.rest = Rest::unknown(format!("the other properties of {path}"))
                         }
                     }
                     if value.alts().len() > 1 {
-                        object.rest = Rest::Unknown("properties of one of several objects".into());
+                        object.rest = Rest::unknown("properties of one of several objects");
                     }
                 }
                 Val::Str(s) => {
@@ -1370,7 +1373,7 @@ impl Machine {
                 }
                 Val::Undef | Val::Null | Val::Bool(_) | Val::Num(_) | Val::Func(_) | Val::Native(_) => {}
                 other => {
-                    object.rest = Rest::Unknown(format!("the properties of {}", other.described()).into());
+                    object.rest = Rest::unknown(format!("the properties of {}", other.described()));
                 }
             }
         }
@@ -1514,16 +1517,19 @@ impl Machine {
     }
 
     /// The value of a property an object does not hold, by its rest.
-    fn rest_value(&mut self, st: &mut State, id: ObjId, name: &str) -> Val {
+    fn rest_value(&mut self, st: &mut State, id: ObjId, name: &Text) -> Val {
         let Some(obj) = st.obj(id) else {
             return Val::Undef;
         };
         match obj.rest.clone() {
             Rest::Closed => Val::Undef,
-            Rest::Unknown(what) => Val::unknown(format!("{what}.{name}")),
+            Rest::Unknown(base) => Val::Unknown(Arc::new(Opaque {
+                what: What::member(&base, name.clone()),
+                attr: None,
+            })),
             Rest::Attr(path) => {
                 let full: Text = if path.is_empty() {
-                    name.into()
+                    name.clone()
                 } else {
                     format!("{path}.{name}").into()
                 };

@@ -28,6 +28,20 @@ pub struct Program {
     pub declared: Vec<Sym>,
     /// Function declarations of the top level, bound before the first statement runs.
     pub hoisted: Vec<(Sym, Arc<Function>)>,
+    /// Every distinct name and string of the script (identifiers, property names and keys,
+    /// string and template parts): a check looking for a call by name skips a script that
+    /// never says it without walking it.
+    pub texts: TextSet,
+}
+
+/// The distinct texts of one script.
+pub type TextSet = hashbrown::HashSet<Text, foldhash::fast::RandomState>;
+
+impl Program {
+    /// Whether the script says `text` anywhere as a name, key or string.
+    pub fn mentions(&self, text: &str) -> bool {
+        self.texts.contains(text)
+    }
 }
 
 /// A function or arrow function.

@@ -21,7 +21,7 @@ use oxc_syntax::operator::{
 use super::Lowered;
 use super::ir::{
     Arg, AssignOp, BinaryOp, DeclKind, Expr, ExprKind, ForTarget, Function, LogicalOp, MemberProp, Param,
-    Pattern, PatternProp, Program, Prop, PropKey, Stmt, SwitchCase, Sym, Text, UnaryOp, Var,
+    Pattern, PatternProp, Program, Prop, PropKey, Stmt, SwitchCase, Sym, Text, TextSet, UnaryOp, Var,
 };
 use crate::source::Span;
 
@@ -119,6 +119,7 @@ fn lower_in(allocator: &Allocator, text: &str) -> Lowered {
             body,
             declared,
             hoisted: lowerer.hoisted.pop().unwrap_or_default(),
+            texts: lowerer.texts,
         },
         errors: Vec::new(),
     }
@@ -193,7 +194,7 @@ struct Lowerer<'s> {
     hoisted: Vec<Vec<(Sym, Arc<Function>)>>,
     /// Every name and string made so far: a script says `user`, `context` and its namespace
     /// many times, and each use shares one text.
-    texts: hashbrown::HashSet<Text, foldhash::fast::RandomState>,
+    texts: TextSet,
 }
 
 impl Lowerer<'_> {
@@ -1469,6 +1470,29 @@ mod tests {
         assert!(
             matches!(&p.body[1], Stmt::Try { param: None, handler: Some(h), finalizer: None, .. } if h.is_empty())
         );
+    }
+
+    #[test]
+    fn a_program_knows_every_name_key_and_string_it_says() {
+        let p = lower_ir(
+            "const { method: m } = cfg; api.connections.update(id, { options: {} }); f(`a${b}c`, 'PATCH');",
+        );
+        for said in [
+            "method",
+            "m",
+            "cfg",
+            "api",
+            "connections",
+            "update",
+            "options",
+            "a",
+            "c",
+            "PATCH",
+        ] {
+            assert!(p.mentions(said), "{said}");
+        }
+        assert!(!p.mentions("patch"));
+        assert!(!p.mentions("updateConnection"));
     }
 
     #[test]
