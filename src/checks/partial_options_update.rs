@@ -180,12 +180,12 @@ struct Found {
 
 /// The names one of which a script says when it may update a connection: the methods of
 /// [`Facts::management_body`], `x.patch(…)`, and a config's `method` key. Every static member
-/// name and key is one of a script's texts ([`Program::mentions`]).
+/// name and key is one of the texts a program holds ([`Program::may_mention`]).
 const CALL_NAMES: &[&str] = &["updateConnection", "update", "patch", "method"];
 
 /// Every partial `options` sent by a connection update in `program`.
 fn scan(program: &Program, url_patterns: &[String]) -> Vec<Found> {
-    if !CALL_NAMES.iter().any(|name| program.mentions(name)) {
+    if !CALL_NAMES.iter().any(|name| program.may_mention(name)) {
         return Vec::new();
     }
     let mut facts = Facts::default();

@@ -28,19 +28,43 @@ pub struct Program {
     pub declared: Vec<Sym>,
     /// Function declarations of the top level, bound before the first statement runs.
     pub hoisted: Vec<(Sym, Arc<Function>)>,
-    /// Every distinct name and string of the script (identifiers, property names and keys,
-    /// string and template parts): a check looking for a call by name skips a script that
-    /// never says it without walking it.
-    pub texts: TextSet,
+    /// The names and strings the script says (identifiers, property names and keys, string
+    /// and template parts): a check looking for a call by name skips a script that never says
+    /// it without walking it.
+    pub mentions: Mentions,
 }
 
-/// The distinct texts of one script.
-pub type TextSet = hashbrown::HashSet<Text, foldhash::fast::RandomState>;
-
 impl Program {
-    /// Whether the script says `text` anywhere as a name, key or string.
-    pub fn mentions(&self, text: &str) -> bool {
-        self.texts.contains(text)
+    /// Whether the script may say `text` as a name, key or string: `false` is certain, `true`
+    /// may be wrong (see [`Mentions`]).
+    pub fn may_mention(&self, text: &str) -> bool {
+        self.mentions.may_hold(text)
+    }
+}
+
+/// A set of texts as a 512-bit Bloom filter (two bits a text): it answers "not held" for sure
+/// and "held" with a small chance of error, and costs the program neither an allocation nor a
+/// walk to free (a set of the texts themselves would keep one shared text per name alive).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Mentions([u64; 8]);
+
+impl Mentions {
+    fn bits(text: &str) -> [usize; 2] {
+        use std::hash::BuildHasher;
+        let hash = foldhash::fast::FixedState::default().hash_one(text);
+        [(hash & 511) as usize, ((hash >> 9) & 511) as usize]
+    }
+
+    pub fn add(&mut self, text: &str) {
+        for bit in Self::bits(text) {
+            self.0[bit / 64] |= 1 << (bit % 64);
+        }
+    }
+
+    pub fn may_hold(&self, text: &str) -> bool {
+        Self::bits(text)
+            .iter()
+            .all(|bit| self.0[bit / 64] & (1 << (bit % 64)) != 0)
     }
 }
 

@@ -294,7 +294,7 @@ fn decode(path: &Path, bytes: Vec<u8>, keywords: &KeywordMap) -> FileText {
             (text, problem.or(Some((at, message))))
         }
     };
-    let is_json = path.extension().is_some_and(|e| e == "json");
+    let is_json = super::plain_path::has_extension(path, "json");
     let json = (is_json && problem.is_none()).then(|| json::parse(&text));
     FileText {
         text: Arc::from(text),
@@ -462,7 +462,7 @@ fn open_root(root: &Path) -> Option<std::fs::File> {
 pub struct FileCache {
     /// By the path's bytes: hashing a `Path` walks its components, and every path here is
     /// made the same way for the same file (a miss only reads the file again).
-    files: HashMap<std::ffi::OsString, FileText>,
+    files: HashMap<std::ffi::OsString, FileText, foldhash::fast::FixedState>,
     root: Root,
 }
 
@@ -499,7 +499,7 @@ impl crate::source::Reread for ExportReread {
 impl FileCache {
     pub fn new(root: Root) -> FileCache {
         FileCache {
-            files: HashMap::new(),
+            files: HashMap::default(),
             root,
         }
     }
@@ -518,21 +518,21 @@ impl FileCache {
     pub fn prefetch(&mut self, mut paths: Vec<PathBuf>, keywords: &KeywordMap) {
         paths.retain(|p| !self.files.contains_key(p.as_os_str()));
         let root = &self.root;
-        let mut inside: HashMap<&Path, bool> = HashMap::new();
+        // By the folder's bytes, as `files` (every path of one folder is made the same way).
+        let mut inside: HashMap<&std::ffi::OsStr, bool, foldhash::fast::FixedState> = HashMap::default();
         if !root.confined_by_kernel() {
-            let mut folders: Vec<&Path> = paths.iter().filter_map(|p| p.parent()).collect();
-            folders.sort_unstable();
-            folders.dedup();
-            inside = folders
-                .into_iter()
-                .map(|f| (f, f.as_os_str().is_empty() || really_inside(root.canonical(), f)))
-                .collect();
+            for folder in paths.iter().filter_map(|p| p.parent()) {
+                inside.entry(folder.as_os_str()).or_insert_with(|| {
+                    folder.as_os_str().is_empty() || really_inside(root.canonical(), folder)
+                });
+            }
         }
         let read: Vec<(PathBuf, FileText)> = paths
             .par_iter()
             .filter_map(|p| {
                 let parent_inside = root.confined_by_kernel()
-                    || p.parent().is_none_or(|f| inside.get(f).copied().unwrap_or(false));
+                    || p.parent()
+                        .is_none_or(|f| inside.get(f.as_os_str()).copied().unwrap_or(false));
                 read_beneath(root, p, keywords, parent_inside).map(|text| (p.clone(), text))
             })
             .collect();
@@ -705,7 +705,7 @@ impl Listing {
     pub fn files_with_ext(&self, ext: &str) -> Vec<PathBuf> {
         self.entries
             .iter()
-            .filter(|(p, entry)| *entry != Entry::Folder && p.extension().is_some_and(|e| e == ext))
+            .filter(|(p, entry)| *entry != Entry::Folder && super::plain_path::has_extension(p, ext))
             .map(|(p, _)| p.clone())
             .collect()
     }
@@ -714,7 +714,7 @@ impl Listing {
     pub fn entries_with_ext(&self, ext: &str) -> Vec<PathBuf> {
         self.entries
             .iter()
-            .filter(|(p, _)| p.extension().is_some_and(|e| e == ext))
+            .filter(|(p, _)| super::plain_path::has_extension(p, ext))
             .map(|(p, _)| p.clone())
             .collect()
     }

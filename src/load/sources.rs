@@ -96,7 +96,7 @@ pub fn recognise(text: &str) -> Option<Recognised> {
 
 /// Whether `path` names a JavaScript file (`.js`).
 pub fn is_script_path(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e == "js")
+    super::plain_path::has_extension(path, "js")
 }
 
 /// Adds the loose `scripts` (sorted by path) to the tenant being built.
