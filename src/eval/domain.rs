@@ -13,13 +13,12 @@
 //! path) and *may* (written on some paths, with the condition) stay exact. Object and frame
 //! identities come from counters shared by every branch, so one id means one object everywhere.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Serialize;
 
-use crate::js::ir::{Function, Sym, Text};
+use crate::js::ir::{Function, Text};
 use crate::source::Span;
 
 /// Most alternatives a value keeps before it is widened to `Unknown`.
@@ -1024,7 +1023,9 @@ pub fn same_fact(a: &Option<Arc<FactText>>, b: &Option<Arc<FactText>>) -> bool {
 #[derive(Debug, Clone, Default)]
 pub struct Frame {
     pub parent: Option<FrameId>,
-    pub vars: BTreeMap<Sym, Val>,
+    /// By symbol: a frame is copied whenever a forked path changes one of its variables, and
+    /// a vector copies in one allocation where a B-tree allocates each node.
+    pub vars: IdMap<Val>,
 }
 
 /// Something a script does besides setting values: trigger MFA, redirect, read an attribute.
@@ -1057,7 +1058,7 @@ pub struct State {
     /// alone join without looking at it.
     pub heap: Arc<IdMap<Arc<Object>>>,
     /// What happened, by kind and place, with the condition it happened under.
-    pub events: Arc<BTreeMap<(EventKind, Site), Cond>>,
+    pub events: Arc<SortedMap<(EventKind, Site), Cond>>,
     /// `false` once every path through this state has left normal flow.
     pub alive: bool,
 }
@@ -1068,7 +1069,7 @@ impl State {
             pc: Cond::always(),
             frames: Arc::default(),
             heap: Arc::default(),
-            events: Arc::new(BTreeMap::new()),
+            events: Arc::default(),
             alive: true,
         }
     }
@@ -1100,12 +1101,12 @@ impl State {
     }
 
     pub fn event(&mut self, kind: EventKind, site: Site) {
-        let cond = self.pc.clone();
         let events = Arc::make_mut(&mut self.events);
-        match events.get_mut(&(kind.clone(), site)) {
-            Some(c) => *c = c.or(&cond),
+        let key = (kind, site);
+        match events.get_mut(&key) {
+            Some(c) => *c = c.or(&self.pc),
             None => {
-                events.insert((kind, site), cond);
+                events.insert(key, self.pc.clone());
             }
         }
     }
@@ -1151,7 +1152,7 @@ impl State {
                 Some(mine) if Arc::ptr_eq(mine, frame) => {}
                 Some(mine) => {
                     let mine = Arc::make_mut(mine);
-                    for (sym, v) in &frame.vars {
+                    for (sym, v) in frame.vars.iter() {
                         match mine.vars.get_mut(sym) {
                             Some(m) => *m = m.join(v),
                             None => {
@@ -1256,6 +1257,10 @@ impl<V> IdMap<V> {
         }
     }
 
+    pub fn contains_key(&self, id: &u32) -> bool {
+        self.find(*id).is_ok()
+    }
+
     pub fn len(&self) -> usize {
         self.0.len()
     }
@@ -1271,6 +1276,71 @@ impl<V> IdMap<V> {
 
     pub fn iter_mut(&mut self) -> impl Iterator<Item = (&u32, &mut V)> {
         self.0.iter_mut().map(|(id, value)| (&*id, value))
+    }
+}
+
+/// A map sorted by key in one vector, for the few entries a state holds of a kind (its events):
+/// it clones in one allocation where a B-tree allocates each node, and iterates in key order
+/// as one does.
+#[derive(Debug, Clone)]
+pub struct SortedMap<K, V>(Vec<(K, V)>);
+
+impl<K, V> Default for SortedMap<K, V> {
+    fn default() -> Self {
+        SortedMap(Vec::new())
+    }
+}
+
+impl<K: Ord, V> SortedMap<K, V> {
+    fn find(&self, key: &K) -> Result<usize, usize> {
+        self.0.binary_search_by(|(k, _)| k.cmp(key))
+    }
+
+    pub fn get(&self, key: &K) -> Option<&V> {
+        self.find(key).ok().map(|at| &self.0[at].1)
+    }
+
+    pub fn get_mut(&mut self, key: &K) -> Option<&mut V> {
+        self.find(key).ok().map(|at| &mut self.0[at].1)
+    }
+
+    pub fn insert(&mut self, key: K, value: V) -> Option<V> {
+        match self.find(&key) {
+            Ok(at) => Some(std::mem::replace(&mut self.0[at].1, value)),
+            Err(at) => {
+                self.0.insert(at, (key, value));
+                None
+            }
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// In the order of keys.
+    pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
+        self.0.iter().map(|(key, value)| (key, value))
+    }
+}
+
+/// As a `BTreeMap` collects: sorted by id, the last value of an id kept.
+impl<V> FromIterator<(u32, V)> for IdMap<V> {
+    fn from_iter<I: IntoIterator<Item = (u32, V)>>(items: I) -> Self {
+        let mut items: Vec<(u32, V)> = items.into_iter().collect();
+        items.sort_by_key(|(id, _)| *id);
+        let mut map: Vec<(u32, V)> = Vec::with_capacity(items.len());
+        for (id, value) in items {
+            match map.last_mut() {
+                Some((last, kept)) if *last == id => *kept = value,
+                _ => map.push((id, value)),
+            }
+        }
+        IdMap(map)
     }
 }
 
