@@ -5,7 +5,6 @@
 //! as [`Sym`], so a binding and every reference to it carry the same number. Whatever the
 //! interpreter does not model lowers to `Unknown` with a short description.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use oxc_allocator::Allocator;
@@ -165,8 +164,8 @@ fn sym(symbol: SymbolId) -> Sym {
 
 /// The symbols of each function scope (and of the top-level scope): those declared in it or in
 /// its blocks, not in nested functions.
-fn declared_by_scope(scoping: &Scoping) -> HashMap<ScopeId, Vec<Sym>> {
-    let mut declared: HashMap<ScopeId, Vec<Sym>> = HashMap::new();
+fn declared_by_scope(scoping: &Scoping) -> ScopeMap<Vec<Sym>> {
+    let mut declared: ScopeMap<Vec<Sym>> = ScopeMap::default();
     for symbol in scoping.symbol_ids() {
         let owner = scoping
             .scope_ancestors(scoping.symbol_scope_id(symbol))
@@ -181,10 +180,13 @@ fn declared_by_scope(scoping: &Scoping) -> HashMap<ScopeId, Vec<Sym>> {
     declared
 }
 
+/// By scope id, hashed with foldhash (ids need no SipHash, and every symbol is looked up).
+type ScopeMap<V> = std::collections::HashMap<ScopeId, V, foldhash::fast::FixedState>;
+
 struct Lowerer<'s> {
     scoping: &'s Scoping,
     /// Symbols by owning function scope, taken when that function is lowered.
-    declared: HashMap<ScopeId, Vec<Sym>>,
+    declared: ScopeMap<Vec<Sym>>,
     /// Bytes added before the text (the wrapping parenthesis).
     shift: u32,
     /// Length of the original text, which no span passes.

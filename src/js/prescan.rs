@@ -111,22 +111,30 @@ fn too_small_to_refuse(bytes: &[u8], limits: Limits) -> bool {
     if bytes.len() + 2 > limits.nesting {
         return false;
     }
-    let bracket = |b: u8| b == b'(' || b == b'[' || b == b'{';
-    count(bytes, bracket) <= limits.brackets && count(bytes, is_stray) <= limits.stray
+    let (mut brackets, mut stray) = (0, 0);
+    // Both counted in one pass, in runs of 255 into a byte each, which the compiler turns
+    // into vector instructions; a text past either limit stops at the run that shows it.
+    for run in bytes.chunks(255) {
+        let (b, s) = run.iter().fold((0u8, 0u8), |(b, s), &x| {
+            (b + u8::from(is_bracket(x)), s + u8::from(is_stray(x)))
+        });
+        brackets += usize::from(b);
+        stray += usize::from(s);
+        if brackets > limits.brackets || stray > limits.stray {
+            return false;
+        }
+    }
+    true
+}
+
+/// A byte that opens a frame.
+fn is_bracket(b: u8) -> bool {
+    b == b'(' || b == b'[' || b == b'{'
 }
 
 /// A byte JavaScript does not allow outside strings and comments (`#` but in a private name).
 fn is_stray(b: u8) -> bool {
     matches!(b, b'\\' | b'#' | 0x00..=0x08 | 0x0e..=0x1f | 0x7f)
-}
-
-/// How many bytes are `is`: counted in runs of 255 into a byte, which the compiler turns into
-/// vector instructions.
-fn count(bytes: &[u8], is: impl Fn(u8) -> bool) -> usize {
-    bytes
-        .chunks(255)
-        .map(|run| usize::from(run.iter().fold(0u8, |n, &b| n + u8::from(is(b)))))
-        .sum()
 }
 
 /// What the previous significant token allows next: an operand ends an expression (a `/` after it
