@@ -6,7 +6,7 @@ use std::path::Path;
 
 use claimlint::checks::{CHECKS, Runner};
 use claimlint::model::InputError;
-use claimlint::policy::{BUILTIN_POLICIES, Policy, load_builtin};
+use claimlint::policy::{BUILTIN_POLICIES, Policy, load_builtin_validated};
 use claimlint::source::SourceMap;
 
 fn root() -> &'static Path {
@@ -16,7 +16,7 @@ fn root() -> &'static Path {
 fn builtin() -> Vec<Policy> {
     let mut sources = SourceMap::default();
     let mut problems: Vec<InputError> = Vec::new();
-    let policies = load_builtin(&mut sources, &mut problems);
+    let policies = load_builtin_validated(&mut sources, &mut problems);
     let shown: Vec<String> = problems
         .iter()
         .map(|p| {

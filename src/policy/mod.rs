@@ -218,11 +218,23 @@ fn register_parsed(
     (id, parsed.root)
 }
 
-/// Validates and reads one policy file.
+/// Validates and reads one policy file. A built-in one is not held against the JSON schemas:
+/// it is compiled in, [`load_builtin_validated`] checks it (the policy meta-tests do), and
+/// compiling the schemas is a fixed cost every run would otherwise pay first, on one core.
 pub fn parse_policy(
     file: SourceId,
     node: Node,
     builtin: bool,
+    problems: &mut Vec<InputError>,
+) -> Option<Policy> {
+    parse_policy_validated(file, node, builtin, !builtin, problems)
+}
+
+fn parse_policy_validated(
+    file: SourceId,
+    node: Node,
+    builtin: bool,
+    validate: bool,
     problems: &mut Vec<InputError>,
 ) -> Option<Policy> {
     let at = |pointer: &str, node: &Node| Loc {
@@ -230,18 +242,19 @@ pub fn parse_policy(
         span: node.pointer(pointer).map_or(node.span, |n| n.span),
         pointer: pointer.to_string(),
     };
-    let schema = match policy_schema() {
-        Ok(schema) => schema,
-        Err(message) => {
-            problems.push(InputError {
-                loc: at("", &node),
-                message,
-            });
-            return None;
-        }
-    };
     let before = problems.len();
-    problems.extend(schema.problems(file, &node, "", "the policy"));
+    if validate {
+        match policy_schema() {
+            Ok(schema) => problems.extend(schema.problems(file, &node, "", "the policy")),
+            Err(message) => {
+                problems.push(InputError {
+                    loc: at("", &node),
+                    message,
+                });
+                return None;
+            }
+        }
+    }
     node.as_object()?;
     let text = |key: &str| node.get(key).and_then(Node::as_str).map(str::to_string);
     let check_name = text("check")?;
@@ -260,12 +273,14 @@ pub fn parse_policy(
         .get("options")
         .cloned()
         .unwrap_or_else(|| Node::new(Span::default(), crate::syntax::Value::Object(Vec::new())));
-    match check_schema(check) {
-        Ok(schema) => problems.extend(schema.problems(file, &options_node, "/options", "`options`")),
-        Err(message) => problems.push(InputError {
-            loc: at("/check", &node),
-            message,
-        }),
+    if validate {
+        match check_schema(check) {
+            Ok(schema) => problems.extend(schema.problems(file, &options_node, "/options", "`options`")),
+            Err(message) => problems.push(InputError {
+                loc: at("/check", &node),
+                message,
+            }),
+        }
     }
     let options = options_node.to_json();
     if check.name == "value-match" {
@@ -353,6 +368,16 @@ pub fn parse_policy(
 
 /// The built-in policies, registered under `claimlint:policies/...`.
 pub fn load_builtin(sources: &mut SourceMap, problems: &mut Vec<InputError>) -> Vec<Policy> {
+    builtin_policies(sources, false, problems)
+}
+
+/// As [`load_builtin`], each policy also held against the policy schema and its check's
+/// options schema, as a policy file of the user's is.
+pub fn load_builtin_validated(sources: &mut SourceMap, problems: &mut Vec<InputError>) -> Vec<Policy> {
+    builtin_policies(sources, true, problems)
+}
+
+fn builtin_policies(sources: &mut SourceMap, validate: bool, problems: &mut Vec<InputError>) -> Vec<Policy> {
     // The built-in files never change: each is parsed once per process.
     static PARSED: OnceLock<Vec<crate::syntax::Parsed>> = OnceLock::new();
     let parsed = PARSED.get_or_init(|| {
@@ -372,7 +397,9 @@ pub fn load_builtin(sources: &mut SourceMap, problems: &mut Vec<InputError>) -> 
             parsed.clone(),
             problems,
         );
-        if let Some(policy) = node.and_then(|node| parse_policy(file, node, true, problems)) {
+        if let Some(policy) =
+            node.and_then(|node| parse_policy_validated(file, node, true, validate, problems))
+        {
             policies.push(policy);
         }
     }
