@@ -153,13 +153,11 @@ fn apply(filter: Filter, claim: &Claim<'_>, login: &Login<'_>, platform: &Platfo
             Verdict::Pass
         }
         Filter::Namespace if claim.namespaced => {
-            let namespace =
-                namespace_host(name).map_or_else(|| "a namespace".to_string(), |h| format!("`{h}`"));
-            Verdict::Keep(decision(
-                Filter::Namespace,
-                Outcome::Kept,
-                format!("namespaced under {namespace}"),
-            ))
+            let reason = match namespace_host(name) {
+                Some(host) => format!("namespaced under `{host}`"),
+                None => "namespaced under a namespace".into(),
+            };
+            Verdict::Keep(decision(Filter::Namespace, Outcome::Kept, reason))
         }
         Filter::Namespace => {
             if machine_rule {

@@ -550,9 +550,9 @@ pub(crate) fn compose_part(
     summary: &Summary,
 ) -> ScriptPart {
     let (unit, _) = unit_of(scripts, r);
-    let label: Arc<str> = unit.label().into();
+    let label = unit.shared_label.clone();
     let file = sources.get(unit.file);
-    let display: Arc<str> = file.display.as_str().into();
+    let display = unit.shared_display.clone();
     let mut part = ScriptPart {
         outcome: summary.outcome,
         display,

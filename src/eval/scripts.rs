@@ -16,11 +16,15 @@ pub struct ScriptUnit {
     pub file: SourceId,
     pub lowered: Lowered,
     pub text: Arc<str>,
+    /// [`ScriptUnit::label`] and the file's display path, made once: every login's part of
+    /// the script carries both.
+    pub shared_label: Arc<str>,
+    pub shared_display: Arc<str>,
 }
 
 impl ScriptUnit {
     pub fn label(&self) -> String {
-        format!("{} `{}`", self.kind, self.name)
+        self.shared_label.to_string()
     }
 }
 
@@ -88,6 +92,8 @@ pub fn lower_scripts_within(
             file,
             lowered: Lowered::default(),
             text: sources.get(file).shared_text(),
+            shared_label: format!("{kind} `{name}`").into(),
+            shared_display: sources.get(file).display.as_str().into(),
         })
     };
     let databases: usize = tenant.connections.iter().map(|c| c.scripts.len()).sum();
