@@ -1222,8 +1222,18 @@ fn only_theirs((id, object): &(ObjId, Arc<Object>), conds: &mut JoinConds) -> (O
 /// undecidable branch: a vector clones in one allocation where a B-tree allocates each node,
 /// two states join in one pass over both, and ids come from counters, so an insert is nearly
 /// always a push.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct IdMap<V>(Vec<(u32, V)>);
+
+impl<V: Clone> Clone for IdMap<V> {
+    /// A map is copied to be changed (a forked state's objects or variables): the copy has room
+    /// for a few more ids, so that the first insert does not move it.
+    fn clone(&self) -> Self {
+        let mut items = Vec::with_capacity(self.0.len() + 4);
+        items.extend_from_slice(&self.0);
+        IdMap(items)
+    }
+}
 
 impl<V> Default for IdMap<V> {
     fn default() -> Self {

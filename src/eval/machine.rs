@@ -2204,7 +2204,7 @@ impl Machine {
     }
 
     fn eval_args(&mut self, st: &mut State, args: &[Arg], env: FrameId) -> Vec<Val> {
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(args.len());
         for arg in args {
             match arg {
                 Arg::Expr(e) => {
