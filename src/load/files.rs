@@ -600,6 +600,26 @@ fn read_file_beneath(
 /// Joins `reference` onto `base` without touching the disk, folding `.` and `..`.
 /// `None` when the result leaves `root`.
 pub fn join_inside(root: &Path, base: &Path, reference: &str) -> Option<PathBuf> {
+    // The common reference, `./name.js` next to its `.json`, below a plain folder: the join is
+    // already in lexical form, and it is inside the root when its folder is.
+    let name = reference.strip_prefix("./").unwrap_or(reference);
+    if !name.is_empty()
+        && name != "."
+        && name != ".."
+        && !name.contains(['/', '\\'])
+        && super::plain_path::is_plain_path(base)
+        && super::plain_path::is_plain_path(root)
+    {
+        let joined = base.join(name);
+        return super::plain_path::below(&joined, root)
+            .is_some()
+            .then_some(joined);
+    }
+    join_inside_lexically(root, base, reference)
+}
+
+/// [`join_inside`] for any reference, component by component.
+fn join_inside_lexically(root: &Path, base: &Path, reference: &str) -> Option<PathBuf> {
     let reference = reference.replace('\\', "/");
     let reference = Path::new(&reference);
     let mut joined = if reference.is_absolute() {
@@ -812,6 +832,45 @@ mod tests {
             join_inside(root, root, "rules\\a.js"),
             Some(PathBuf::from("/x/export/rules/a.js"))
         );
+    }
+
+    proptest::proptest! {
+        /// The shortcut for plain names gives what joining component by component gives.
+        #[test]
+        fn plain_references_join_as_any_reference_does(
+            root in path_text(), below in path_text(), name in name_text(), dotted in proptest::bool::ANY,
+        ) {
+            let base = PathBuf::from(format!("{root}/{below}"));
+            let reference = if dotted { format!("./{name}") } else { name };
+            let root = Path::new(&root);
+            proptest::prop_assert_eq!(
+                join_inside(root, &base, &reference),
+                join_inside_lexically(root, &base, &reference)
+            );
+            proptest::prop_assert_eq!(
+                join_inside(root, root, &reference),
+                join_inside_lexically(root, root, &reference)
+            );
+        }
+    }
+
+    fn name_text() -> impl proptest::strategy::Strategy<Value = String> {
+        proptest::prop_oneof![
+            proptest::strategy::Just("a.js".to_string()),
+            proptest::strategy::Just(".".to_string()),
+            proptest::strategy::Just("..".to_string()),
+            proptest::strategy::Just(String::new()),
+            proptest::strategy::Just("x\\y.js".to_string()),
+            proptest::strategy::Just("d/e.js".to_string()),
+            proptest::strategy::Just("/abs.js".to_string()),
+        ]
+    }
+
+    fn path_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::strategy::{Just, Strategy};
+        let name = proptest::prop_oneof![Just("x"), Just("."), Just(".."), Just(""), Just("r.d")];
+        (proptest::bool::ANY, proptest::collection::vec(name, 0..4))
+            .prop_map(|(absolute, names)| format!("{}{}", if absolute { "/" } else { "" }, names.join("/")))
     }
 
     #[test]

@@ -43,6 +43,13 @@ pub fn below<'p>(path: &'p Path, prefix: &Path) -> Option<&'p Path> {
     path.strip_prefix(prefix).ok()
 }
 
+/// Whether `path` is plain (optionally absolute): then it is its own lexical form, and
+/// component-wise comparisons of it agree with its bytes.
+pub fn is_plain_path(path: &Path) -> bool {
+    let bytes = path.as_os_str().as_encoded_bytes();
+    is_plain(bytes.strip_prefix(b"/").unwrap_or(bytes))
+}
+
 /// Names joined by single slashes, none `.` or `..`, none empty.
 fn is_plain(bytes: &[u8]) -> bool {
     !bytes.is_empty()
