@@ -107,6 +107,9 @@ mod tests {
                 prop_assert_eq!(below(path, folder), path.strip_prefix(folder).ok());
             }
             prop_assert_eq!(below(path, path), path.strip_prefix(path).ok());
+            let text = path.to_str().unwrap_or_default();
+            let plain = !text.is_empty() && text.split('/').all(|n| !n.is_empty() && n != "." && n != "..");
+            prop_assert_eq!(is_plain(text.as_bytes()), plain);
         }
     }
 
