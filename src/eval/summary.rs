@@ -298,7 +298,17 @@ fn summarise(machine: Machine, text: &str, kind: ScriptKind) -> Summary {
         (None, true) => LoginOutcome::Unfinished,
     };
     let _ = unfinished;
-    let describe = |cond: &Cond| describe_cond(cond, &machine, text);
+    // Properties set together share their condition: each is worded once.
+    let described: std::cell::RefCell<std::collections::HashMap<Cond, String, foldhash::fast::FixedState>> =
+        Default::default();
+    let describe = |cond: &Cond| -> String {
+        if let Some(words) = described.borrow().get(cond) {
+            return words.clone();
+        }
+        let words = describe_cond(cond, &machine, text);
+        described.borrow_mut().insert(cond.clone(), words.clone());
+        words
+    };
     let mut claims = Vec::new();
     let mut user_writes = Vec::new();
     let mut signals = Vec::new();
