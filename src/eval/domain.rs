@@ -1204,7 +1204,7 @@ impl State {
         for object in theirs {
             heap.push(only_theirs(object, conds));
         }
-        self.heap = Arc::new(IdMap(heap));
+        self.heap = Arc::new(SortedMap(heap));
     }
 }
 
@@ -1218,82 +1218,26 @@ fn only_theirs((id, object): &(ObjId, Arc<Object>), conds: &mut JoinConds) -> (O
     (*id, Arc::new(object))
 }
 
-/// A map from object or frame ids, sorted by id in one vector. A state is cloned at every
-/// undecidable branch: a vector clones in one allocation where a B-tree allocates each node,
-/// two states join in one pass over both, and ids come from counters, so an insert is nearly
-/// always a push.
+/// A map sorted by key in one vector: the objects, frames, variables and events of a state.
+/// A state is cloned at every undecidable branch: a vector clones in one allocation where a
+/// B-tree allocates each node, two states join in one pass over both, and iterating goes in
+/// key order as a B-tree's does.
 #[derive(Debug)]
-pub struct IdMap<V>(Vec<(u32, V)>);
+pub struct SortedMap<K, V>(Vec<(K, V)>);
 
-impl<V: Clone> Clone for IdMap<V> {
+/// By object, frame or variable id. Ids come from counters, so an insert is nearly always a
+/// push.
+pub type IdMap<V> = SortedMap<u32, V>;
+
+impl<K: Clone, V: Clone> Clone for SortedMap<K, V> {
     /// A map is copied to be changed (a forked state's objects or variables): the copy has room
-    /// for a few more ids, so that the first insert does not move it.
+    /// for a few more entries, so that the first insert does not move it.
     fn clone(&self) -> Self {
         let mut items = Vec::with_capacity(self.0.len() + 4);
         items.extend_from_slice(&self.0);
-        IdMap(items)
+        SortedMap(items)
     }
 }
-
-impl<V> Default for IdMap<V> {
-    fn default() -> Self {
-        IdMap(Vec::new())
-    }
-}
-
-impl<V> IdMap<V> {
-    fn find(&self, id: u32) -> Result<usize, usize> {
-        match self.0.last() {
-            Some((last, _)) if *last < id => Err(self.0.len()),
-            _ => self.0.binary_search_by_key(&id, |(k, _)| *k),
-        }
-    }
-
-    pub fn get(&self, id: &u32) -> Option<&V> {
-        self.find(*id).ok().map(|at| &self.0[at].1)
-    }
-
-    pub fn get_mut(&mut self, id: &u32) -> Option<&mut V> {
-        self.find(*id).ok().map(|at| &mut self.0[at].1)
-    }
-
-    pub fn insert(&mut self, id: u32, value: V) -> Option<V> {
-        match self.find(id) {
-            Ok(at) => Some(std::mem::replace(&mut self.0[at].1, value)),
-            Err(at) => {
-                self.0.insert(at, (id, value));
-                None
-            }
-        }
-    }
-
-    pub fn contains_key(&self, id: &u32) -> bool {
-        self.find(*id).is_ok()
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// In the order of ids.
-    pub fn iter(&self) -> impl Iterator<Item = (&u32, &V)> {
-        self.0.iter().map(|(id, value)| (id, value))
-    }
-
-    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&u32, &mut V)> {
-        self.0.iter_mut().map(|(id, value)| (&*id, value))
-    }
-}
-
-/// A map sorted by key in one vector, for the few entries a state holds of a kind (its events):
-/// it clones in one allocation where a B-tree allocates each node, and iterates in key order
-/// as one does.
-#[derive(Debug, Clone)]
-pub struct SortedMap<K, V>(Vec<(K, V)>);
 
 impl<K, V> Default for SortedMap<K, V> {
     fn default() -> Self {
@@ -1303,7 +1247,10 @@ impl<K, V> Default for SortedMap<K, V> {
 
 impl<K: Ord, V> SortedMap<K, V> {
     fn find(&self, key: &K) -> Result<usize, usize> {
-        self.0.binary_search_by(|(k, _)| k.cmp(key))
+        match self.0.last() {
+            Some((last, _)) if last < key => Err(self.0.len()),
+            _ => self.0.binary_search_by(|(k, _)| k.cmp(key)),
+        }
     }
 
     pub fn get(&self, key: &K) -> Option<&V> {
@@ -1324,6 +1271,10 @@ impl<K: Ord, V> SortedMap<K, V> {
         }
     }
 
+    pub fn contains_key(&self, key: &K) -> bool {
+        self.find(key).is_ok()
+    }
+
     pub fn len(&self) -> usize {
         self.0.len()
     }
@@ -1336,21 +1287,25 @@ impl<K: Ord, V> SortedMap<K, V> {
     pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
         self.0.iter().map(|(key, value)| (key, value))
     }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&K, &mut V)> {
+        self.0.iter_mut().map(|(key, value)| (&*key, value))
+    }
 }
 
-/// As a `BTreeMap` collects: sorted by id, the last value of an id kept.
-impl<V> FromIterator<(u32, V)> for IdMap<V> {
-    fn from_iter<I: IntoIterator<Item = (u32, V)>>(items: I) -> Self {
-        let mut items: Vec<(u32, V)> = items.into_iter().collect();
-        items.sort_by_key(|(id, _)| *id);
-        let mut map: Vec<(u32, V)> = Vec::with_capacity(items.len());
-        for (id, value) in items {
+/// As a `BTreeMap` collects: sorted by key, the last value of a key kept.
+impl<K: Ord, V> FromIterator<(K, V)> for SortedMap<K, V> {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(items: I) -> Self {
+        let mut items: Vec<(K, V)> = items.into_iter().collect();
+        items.sort_by(|(a, _), (b, _)| a.cmp(b));
+        let mut map: Vec<(K, V)> = Vec::with_capacity(items.len());
+        for (key, value) in items {
             match map.last_mut() {
-                Some((last, kept)) if *last == id => *kept = value,
-                _ => map.push((id, value)),
+                Some((last, kept)) if *last == key => *kept = value,
+                _ => map.push((key, value)),
             }
         }
-        IdMap(map)
+        SortedMap(map)
     }
 }
 
