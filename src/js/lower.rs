@@ -106,6 +106,7 @@ fn lower_in(allocator: &Allocator, text: &str) -> Lowered {
         // set grows as it needs.
         texts: hashbrown::HashSet::with_capacity_and_hasher((text.len() / 30).min(4096), Default::default()),
         mentions: Mentions::default(),
+        symbol_names: vec![None; scoping.symbols_len()],
     };
     let body = lowerer.stmts(&parsed.program.body);
     let declared = parsed
@@ -200,9 +201,24 @@ struct Lowerer<'s> {
     texts: hashbrown::HashSet<Text, foldhash::fast::RandomState>,
     /// The texts of `texts`, for the program ([`Program::mentions`]).
     mentions: Mentions,
+    /// Each declaration's name, by symbol, once it has been made.
+    symbol_names: Vec<Option<Text>>,
 }
 
 impl Lowerer<'_> {
+    /// The name of a declaration, as [`Lowerer::text`] makes it, looked up by symbol after its
+    /// first use (a script names its variables far more often than it declares them).
+    fn symbol_text(&mut self, symbol: Sym, name: &str) -> Text {
+        if let Some(Some(text)) = self.symbol_names.get(symbol as usize) {
+            return text.clone();
+        }
+        let text = self.text(name);
+        if let Some(slot) = self.symbol_names.get_mut(symbol as usize) {
+            *slot = Some(text.clone());
+        }
+        text
+    }
+
     fn text(&mut self, s: &str) -> Text {
         let mentions = &mut self.mentions;
         self.texts
@@ -523,7 +539,7 @@ impl Lowerer<'_> {
         match id.symbol_id.get() {
             Some(symbol) => Pattern::Bind {
                 sym: sym(symbol),
-                name: self.text(id.name.as_str()),
+                name: self.symbol_text(sym(symbol), id.name.as_str()),
                 span,
             },
             None => Pattern::Unknown(span),
@@ -725,10 +741,14 @@ impl Lowerer<'_> {
             Expression::RegExpLiteral(_) => ExprKind::Unknown(self.text("a regular expression")),
             Expression::TemplateLiteral(t) => self.template(t),
             Expression::TaggedTemplateExpression(_) => ExprKind::Unknown(self.text("a tagged template")),
-            Expression::Identifier(id) => ExprKind::Ident {
-                var: self.var(id),
-                name: self.text(id.name.as_str()),
-            },
+            Expression::Identifier(id) => {
+                let var = self.var(id);
+                let name = match var {
+                    Var::Local(symbol) => self.symbol_text(symbol, id.name.as_str()),
+                    Var::Global => self.text(id.name.as_str()),
+                };
+                ExprKind::Ident { var, name }
+            }
             Expression::ThisExpression(_) => ExprKind::This,
             Expression::Super(_) => ExprKind::Unknown(self.text("super")),
             Expression::ArrayExpression(a) => ExprKind::Array(
