@@ -464,14 +464,16 @@ impl Analysis {
                     if memo.runs.first().is_some_and(|(seen, _)| seen.is_empty()) {
                         break;
                     }
+                    let mut signature = signature;
                     if memo.runs.len() > before {
                         let now = FactReads::of(&memo);
                         if now != reads {
                             reads = now;
                             known.clear();
+                            signature = reads.signature(&views[at], source);
                         }
                     }
-                    known.insert(reads.signature(&views[at], source), pick);
+                    known.insert(signature, pick);
                 }
                 // Most scripts do the same in every login: one summary, no list of picks.
                 if memo.summaries.len() <= 1 {

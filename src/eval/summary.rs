@@ -299,15 +299,12 @@ fn summarise(machine: Machine, text: &str, kind: ScriptKind) -> Summary {
     };
     let _ = unfinished;
     // Properties set together share their condition: each is worded once.
-    let described: std::cell::RefCell<std::collections::HashMap<Cond, String, foldhash::fast::FixedState>> =
-        Default::default();
-    let describe = |cond: &Cond| -> String {
-        if let Some(words) = described.borrow().get(cond) {
-            return words.clone();
-        }
-        let words = describe_cond(cond, &machine, text);
-        described.borrow_mut().insert(cond.clone(), words.clone());
-        words
+    let mut described: foldhash::HashMap<Cond, String> = Default::default();
+    let mut describe = |cond: &Cond| -> String {
+        described
+            .entry(cond.clone())
+            .or_insert_with(|| describe_cond(cond, &machine, text))
+            .clone()
     };
     let mut claims = Vec::new();
     let mut user_writes = Vec::new();

@@ -165,8 +165,8 @@ fn sym(symbol: SymbolId) -> Sym {
 
 /// The symbols of each function scope (and of the top-level scope): those declared in it or in
 /// its blocks, not in nested functions.
-fn declared_by_scope(scoping: &Scoping) -> ScopeMap<Vec<Sym>> {
-    let mut declared: ScopeMap<Vec<Sym>> = ScopeMap::default();
+fn declared_by_scope(scoping: &Scoping) -> foldhash::HashMap<ScopeId, Vec<Sym>> {
+    let mut declared = foldhash::HashMap::<ScopeId, Vec<Sym>>::default();
     for symbol in scoping.symbol_ids() {
         let owner = scoping
             .scope_ancestors(scoping.symbol_scope_id(symbol))
@@ -181,13 +181,10 @@ fn declared_by_scope(scoping: &Scoping) -> ScopeMap<Vec<Sym>> {
     declared
 }
 
-/// By scope id, hashed with foldhash (ids need no SipHash, and every symbol is looked up).
-type ScopeMap<V> = std::collections::HashMap<ScopeId, V, foldhash::fast::FixedState>;
-
 struct Lowerer<'s> {
     scoping: &'s Scoping,
     /// Symbols by owning function scope, taken when that function is lowered.
-    declared: ScopeMap<Vec<Sym>>,
+    declared: foldhash::HashMap<ScopeId, Vec<Sym>>,
     /// Bytes added before the text (the wrapping parenthesis).
     shift: u32,
     /// Length of the original text, which no span passes.

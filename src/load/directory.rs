@@ -289,7 +289,7 @@ fn rules(files: &mut Files<'_>, b: &mut Builder, dir: &Path, listing: &Listing) 
     let scripts: Vec<PathBuf> = listing.files_with_ext("js");
     let settings = listing.entries_with_ext("json");
     // Each `.json` claims its same-named `.js` (read or not) and the script it names.
-    let mut claimed: std::collections::HashSet<PathBuf, foldhash::fast::FixedState> = settings
+    let mut claimed: foldhash::HashSet<PathBuf> = settings
         .iter()
         .map(|path| dir.join(format!("{}.js", stem(path))))
         .collect();

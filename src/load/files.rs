@@ -462,7 +462,7 @@ fn open_root(root: &Path) -> Option<std::fs::File> {
 pub struct FileCache {
     /// By the path's bytes: hashing a `Path` walks its components, and every path here is
     /// made the same way for the same file (a miss only reads the file again).
-    files: HashMap<std::ffi::OsString, FileText, foldhash::fast::FixedState>,
+    files: foldhash::HashMap<std::ffi::OsString, FileText>,
     root: Root,
 }
 
@@ -519,7 +519,7 @@ impl FileCache {
         paths.retain(|p| !self.files.contains_key(p.as_os_str()));
         let root = &self.root;
         // By the folder's bytes, as `files` (every path of one folder is made the same way).
-        let mut inside: HashMap<&std::ffi::OsStr, bool, foldhash::fast::FixedState> = HashMap::default();
+        let mut inside: foldhash::HashMap<&std::ffi::OsStr, bool> = HashMap::default();
         if !root.confined_by_kernel() {
             for folder in paths.iter().filter_map(|p| p.parent()) {
                 inside.entry(folder.as_os_str()).or_insert_with(|| {
