@@ -16,6 +16,7 @@ pub mod load;
 mod memory;
 pub mod model;
 mod options;
+mod plain_path;
 pub mod platform;
 pub mod policy;
 pub mod proof;

@@ -275,7 +275,7 @@ pub fn display_path(path: &Path, cwd: &Path) -> String {
     let shown = if cwd.as_os_str().is_empty() {
         path
     } else {
-        crate::load::plain_path::below(path, cwd).unwrap_or(path)
+        crate::plain_path::below(path, cwd).unwrap_or(path)
     };
     let lossy = shown.to_string_lossy();
     let replaced;

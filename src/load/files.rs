@@ -294,7 +294,7 @@ fn decode(path: &Path, bytes: Vec<u8>, keywords: &KeywordMap) -> FileText {
             (text, problem.or(Some((at, message))))
         }
     };
-    let is_json = super::plain_path::has_extension(path, "json");
+    let is_json = crate::plain_path::has_extension(path, "json");
     let json = (is_json && problem.is_none()).then(|| json::parse(&text));
     FileText {
         text: Arc::from(text),
@@ -607,11 +607,11 @@ pub fn join_inside(root: &Path, base: &Path, reference: &str) -> Option<PathBuf>
         && name != "."
         && name != ".."
         && !name.contains(['/', '\\'])
-        && super::plain_path::is_plain_path(base)
-        && super::plain_path::is_plain_path(root)
+        && crate::plain_path::is_plain_path(base)
+        && crate::plain_path::is_plain_path(root)
     {
         let joined = base.join(name);
-        return super::plain_path::below(&joined, root)
+        return crate::plain_path::below(&joined, root)
             .is_some()
             .then_some(joined);
     }
@@ -725,7 +725,7 @@ impl Listing {
     pub fn files_with_ext(&self, ext: &str) -> Vec<PathBuf> {
         self.entries
             .iter()
-            .filter(|(p, entry)| *entry != Entry::Folder && super::plain_path::has_extension(p, ext))
+            .filter(|(p, entry)| *entry != Entry::Folder && crate::plain_path::has_extension(p, ext))
             .map(|(p, _)| p.clone())
             .collect()
     }
@@ -734,7 +734,7 @@ impl Listing {
     pub fn entries_with_ext(&self, ext: &str) -> Vec<PathBuf> {
         self.entries
             .iter()
-            .filter(|(p, _)| super::plain_path::has_extension(p, ext))
+            .filter(|(p, _)| crate::plain_path::has_extension(p, ext))
             .map(|(p, _)| p.clone())
             .collect()
     }

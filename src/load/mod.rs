@@ -8,7 +8,6 @@
 pub mod directory;
 pub mod discover;
 pub mod files;
-pub mod plain_path;
 pub mod shape;
 pub mod sources;
 pub mod yaml;
@@ -313,8 +312,7 @@ impl<'a> Files<'a> {
     }
 
     fn source_file(&self, path: &Path, text: Arc<str>) -> SourceFile {
-        let export_relative =
-            display_path(plain_path::below(path, &self.root).unwrap_or(path), Path::new(""));
+        let export_relative = display_path(path, &self.root);
         SourceFile::new(
             path.to_path_buf(),
             display_path(path, self.cwd),
@@ -325,8 +323,7 @@ impl<'a> Files<'a> {
 
     /// Reports a problem with a folder (not a file) at `path`.
     pub fn folder_problem(&mut self, path: &Path, message: String, errors: &mut Vec<InputError>) {
-        let export_relative =
-            display_path(plain_path::below(path, &self.root).unwrap_or(path), Path::new(""));
+        let export_relative = display_path(path, &self.root);
         let file = SourceFile::new(
             path.to_path_buf(),
             display_path(path, self.cwd),

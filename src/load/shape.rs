@@ -114,7 +114,7 @@ pub fn is_tenant_yaml_name(name: &str) -> bool {
 
 /// Whether `path` names a YAML file (`.yaml` or `.yml`).
 pub fn is_yaml_path(path: &Path) -> bool {
-    super::plain_path::has_extension(path, "yaml") || super::plain_path::has_extension(path, "yml")
+    crate::plain_path::has_extension(path, "yaml") || crate::plain_path::has_extension(path, "yml")
 }
 
 /// The top-level keys of a parsed document, when its top level is a mapping.

@@ -96,7 +96,7 @@ pub fn recognise(text: &str) -> Option<Recognised> {
 
 /// Whether `path` names a JavaScript file (`.js`).
 pub fn is_script_path(path: &Path) -> bool {
-    super::plain_path::has_extension(path, "js")
+    crate::plain_path::has_extension(path, "js")
 }
 
 /// Adds the loose `scripts` (sorted by path) to the tenant being built.

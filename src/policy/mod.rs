@@ -218,19 +218,11 @@ fn register_parsed(
     (id, parsed.root)
 }
 
-/// Validates and reads one policy file. A built-in one is not held against the JSON schemas:
-/// it is compiled in, [`load_builtin_validated`] checks it (the policy meta-tests do), and
-/// compiling the schemas is a fixed cost every run would otherwise pay first, on one core.
+/// Reads one policy file, held against the policy schema and its check's options schema when
+/// `validate`. Built-in policies are read without: they are compiled in, [`load_builtin_validated`]
+/// checks them (the policy meta-tests do), and compiling the schemas is a fixed cost every run
+/// would otherwise pay first, on one core.
 pub fn parse_policy(
-    file: SourceId,
-    node: Node,
-    builtin: bool,
-    problems: &mut Vec<InputError>,
-) -> Option<Policy> {
-    parse_policy_validated(file, node, builtin, !builtin, problems)
-}
-
-fn parse_policy_validated(
     file: SourceId,
     node: Node,
     builtin: bool,
@@ -397,9 +389,7 @@ fn builtin_policies(sources: &mut SourceMap, validate: bool, problems: &mut Vec<
             parsed.clone(),
             problems,
         );
-        if let Some(policy) =
-            node.and_then(|node| parse_policy_validated(file, node, true, validate, problems))
-        {
+        if let Some(policy) = node.and_then(|node| parse_policy(file, node, true, validate, problems)) {
             policies.push(policy);
         }
     }
@@ -474,7 +464,7 @@ pub fn load_dir(
             Arc::from(text),
             problems,
         );
-        if let Some(policy) = node.and_then(|node| parse_policy(file, node, false, problems)) {
+        if let Some(policy) = node.and_then(|node| parse_policy(file, node, false, true, problems)) {
             policies.push(policy);
         }
     }
