@@ -32,6 +32,7 @@ pub use error::Error;
 use finding::{Finding, Severity};
 pub use fixing::{FixOptions, FixRun, fix};
 use load::discover::{Refusal, discover};
+pub use memory::MiMalloc;
 pub use options::{CheckOptions, Progress, Selection, Step};
 use report::{ExportSummary, OUTPUT_VERSION, Report, Summary, Tool};
 use source::SourceMap;

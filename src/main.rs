@@ -8,7 +8,7 @@ use clap::Parser;
 // Evaluating many logins allocates many small strings and maps; glibc's allocator spent a
 // third of a large export's run in malloc and free (benches/compare.sh), mimalloc a fraction.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: claimlint::MiMalloc = claimlint::MiMalloc;
 
 fn main() -> std::process::ExitCode {
     cli::run(cli::Cli::parse())

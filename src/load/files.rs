@@ -540,6 +540,14 @@ impl FileCache {
             .extend(read.into_iter().map(|(path, text)| (path.into_os_string(), text)));
     }
 
+    /// Whether `path` was read ahead as a file inside the root (a regular file, or a link that
+    /// resolves inside) without a problem: what a look at the disk would find, known without one.
+    pub fn read_cleanly(&self, path: &Path) -> bool {
+        self.files
+            .get(path.as_os_str())
+            .is_some_and(|text| text.problem.is_none())
+    }
+
     /// The file's text: from the cache, or read now.
     pub fn take(&mut self, path: &Path, keywords: &KeywordMap) -> FileText {
         match self.files.remove(path.as_os_str()) {

@@ -354,9 +354,13 @@ impl<'a> Files<'a> {
     }
 
     /// `None` when `path` is no file (as `is_file`); else whether it really lies inside the
-    /// root (as [`really_inside`]). A regular file that is no link lies where its folder does,
-    /// so it costs one `lstat`, and each folder is resolved once; a link is resolved in full.
+    /// root (as [`really_inside`]). A file already read ahead answers without the disk; a
+    /// regular file that is no link lies where its folder does, so it costs one `lstat`, and
+    /// each folder is resolved once; a link is resolved in full.
     fn file_inside(&self, path: &Path) -> Option<bool> {
+        if self.cache.read_cleanly(path) {
+            return Some(true);
+        }
         let folder = path.parent().filter(|f| !f.as_os_str().is_empty());
         match (std::fs::symlink_metadata(path), folder) {
             (Ok(meta), Some(folder)) if !meta.is_symlink() => {
