@@ -298,8 +298,8 @@ pub enum ExprKind {
     Null,
     /// A template literal with its cooked text parts; `quasis.len() == exprs.len() + 1`.
     Template {
-        quasis: Vec<Text>,
-        exprs: Vec<Expr>,
+        quasis: Box<[Text]>,
+        exprs: Box<[Expr]>,
     },
     /// A variable (`undefined` with no local declaration is `Ident { var: Global, name: "undefined" }`).
     Ident {

@@ -843,7 +843,10 @@ impl Lowerer<'_> {
             .collect();
         let exprs: Vec<Expr> = t.expressions.iter().map(|e| self.expr(e)).collect();
         quasis.resize(exprs.len() + 1, self.text(""));
-        ExprKind::Template { quasis, exprs }
+        ExprKind::Template {
+            quasis: quasis.into_boxed_slice(),
+            exprs: exprs.into_boxed_slice(),
+        }
     }
 
     fn object(&mut self, o: &ast::ObjectExpression<'_>) -> ExprKind {

@@ -152,7 +152,8 @@ fn walk_args<'p, V: Visit<'p> + ?Sized>(v: &mut V, args: impl IntoIterator<Item 
 
 pub fn walk_expr<'p, V: Visit<'p> + ?Sized>(v: &mut V, expr: &'p Expr) {
     match &expr.kind {
-        ExprKind::Template { exprs, .. } | ExprKind::Sequence(exprs) => exprs.iter().for_each(|e| v.expr(e)),
+        ExprKind::Template { exprs, .. } => exprs.iter().for_each(|e| v.expr(e)),
+        ExprKind::Sequence(exprs) => exprs.iter().for_each(|e| v.expr(e)),
         ExprKind::Member { object, property, .. } => {
             v.expr(object);
             if let MemberProp::Computed(p) = property {
