@@ -11,5 +11,6 @@ use clap::Parser;
 static ALLOCATOR: claimlint::MiMalloc = claimlint::MiMalloc;
 
 fn main() -> std::process::ExitCode {
+    claimlint::MiMalloc::keep_freed_pages();
     cli::run(cli::Cli::parse())
 }

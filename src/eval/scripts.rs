@@ -116,6 +116,7 @@ pub fn lower_scripts_within(
     }
     let lowered: Vec<Lowered> = units
         .par_iter()
+        .with_max_len(crate::SCRIPTS_PER_TASK)
         .map(|(_, _, u)| crate::js::analyse_within(&u.text, limits))
         .collect();
     // Each list is sized once: a unit is large, and a large list grown by doubling is copied

@@ -529,6 +529,7 @@ impl FileCache {
         }
         let read: Vec<(PathBuf, FileText)> = paths
             .par_iter()
+            .with_max_len(crate::FILES_PER_TASK)
             .filter_map(|p| {
                 let parent_inside = root.confined_by_kernel()
                     || p.parent()
