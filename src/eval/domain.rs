@@ -1128,20 +1128,51 @@ impl State {
             self.join_heap(other, &mut conds);
         }
         if !Arc::ptr_eq(&self.events, &other.events) {
-            for (key, cond) in other.events.iter() {
-                if self.events.get(key) == Some(cond) {
-                    continue;
-                }
-                let events = Arc::make_mut(&mut self.events);
-                match events.get_mut(key) {
-                    Some(c) => *c = c.or(cond),
-                    None => {
-                        events.insert(key.clone(), cond.clone());
-                    }
-                }
-            }
+            self.join_events(other);
         }
         self.pc = conds.pc_self.or(&conds.pc_other);
+    }
+
+    /// Joins the other state's events into this one's: an event on both paths happens under
+    /// either condition. Both lists are sorted, so one pass over the two; the list is copied
+    /// only once the other state turns out to add something.
+    fn join_events(&mut self, other: &State) {
+        let (mine, theirs) = (&self.events.0, &other.events.0);
+        let mut joined: Option<Vec<((EventKind, Site), Cond)>> = None;
+        let (mut i, mut j) = (0, 0);
+        while j < theirs.len() {
+            let order = match mine.get(i) {
+                Some((key, _)) => event_order(key, &theirs[j].0),
+                None => std::cmp::Ordering::Greater,
+            };
+            let added = match order {
+                std::cmp::Ordering::Less => None,
+                std::cmp::Ordering::Greater => Some(theirs[j].clone()),
+                std::cmp::Ordering::Equal if mine[i].1 == theirs[j].1 => None,
+                std::cmp::Ordering::Equal => Some((mine[i].0.clone(), mine[i].1.or(&theirs[j].1))),
+            };
+            match (added, &mut joined) {
+                (Some(entry), Some(out)) => out.push(entry),
+                (Some(entry), None) => {
+                    let mut out = Vec::with_capacity(mine.len() + theirs.len() - j);
+                    out.extend_from_slice(&mine[..i]);
+                    out.push(entry);
+                    joined = Some(out);
+                }
+                (None, Some(out)) if order != std::cmp::Ordering::Greater => out.push(mine[i].clone()),
+                (None, _) => {}
+            }
+            if order != std::cmp::Ordering::Greater {
+                i += 1;
+            }
+            if order != std::cmp::Ordering::Less {
+                j += 1;
+            }
+        }
+        if let Some(mut out) = joined {
+            out.extend_from_slice(&mine[i..]);
+            self.events = Arc::new(SortedMap(out));
+        }
     }
 
     /// Joins the other state's variables into this one's.
@@ -1205,6 +1236,22 @@ impl State {
             heap.push(only_theirs(object, conds));
         }
         self.heap = Arc::new(SortedMap(heap));
+    }
+}
+
+/// The order of two event keys, as `Ord` gives it; keys naming one shared text at one site
+/// (the usual case: both paths descend from the state that recorded the event) compare equal
+/// without reading the text.
+fn event_order(a: &(EventKind, Site), b: &(EventKind, Site)) -> std::cmp::Ordering {
+    let same_text = match (&a.0, &b.0) {
+        (EventKind::AttrRead(x), EventKind::AttrRead(y))
+        | (EventKind::AttrWrite(x), EventKind::AttrWrite(y)) => Arc::ptr_eq(x, y),
+        _ => false,
+    };
+    if same_text && a.1 == b.1 {
+        std::cmp::Ordering::Equal
+    } else {
+        a.cmp(b)
     }
 }
 
@@ -1377,6 +1424,71 @@ impl Default for State {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The events of a state, from (kind, text, span start, condition) picks: a few shared
+    /// texts, so that keys repeat across the two sides, and conditions on two branches.
+    fn events_of(picks: &[(u8, u8, u8, u8)], texts: &[Text]) -> Arc<SortedMap<(EventKind, Site), Cond>> {
+        let conds = [
+            Cond::always(),
+            Cond::always().and((1, true)),
+            Cond::always().and((1, false)),
+            Cond::always().and((2, true)),
+        ];
+        Arc::new(
+            picks
+                .iter()
+                .map(|&(kind, text, at, cond)| {
+                    let text = texts[usize::from(text) % texts.len()].clone();
+                    let kind = match kind % 4 {
+                        0 => EventKind::Mfa,
+                        1 => EventKind::Redirect,
+                        2 => EventKind::AttrRead(text),
+                        _ => EventKind::AttrWrite(text),
+                    };
+                    let site = Site {
+                        script: 0,
+                        span: Span::new(usize::from(at % 6), usize::from(at % 6) + 1),
+                    };
+                    ((kind, site), conds[usize::from(cond) % conds.len()].clone())
+                })
+                .collect(),
+        )
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn joined_events_are_each_key_under_either_condition(
+            mine in proptest::collection::vec((0u8..4, 0u8..3, 0u8..6, 0u8..4), 0..12),
+            theirs in proptest::collection::vec((0u8..4, 0u8..3, 0u8..6, 0u8..4), 0..12),
+            fresh_texts in proptest::bool::ANY,
+        ) {
+            let texts: Vec<Text> = ["app_metadata.plan", "email", "user_metadata.x"].map(Text::from).to_vec();
+            // The other side's texts are the same words in other allocations, or the same ones.
+            let other_texts: Vec<Text> = if fresh_texts {
+                texts.iter().map(|t| Text::from(&**t)).collect()
+            } else {
+                texts.clone()
+            };
+            let mut state = State::new();
+            state.events = events_of(&mine, &texts);
+            let mut other = state.clone();
+            other.events = events_of(&theirs, &other_texts);
+            let mut expected: std::collections::BTreeMap<(EventKind, Site), Cond> =
+                state.events.iter().map(|(k, c)| (k.clone(), c.clone())).collect();
+            for (key, cond) in other.events.iter() {
+                let joined = match expected.get(key) {
+                    Some(c) if c == cond => c.clone(),
+                    Some(c) => c.or(cond),
+                    None => cond.clone(),
+                };
+                expected.insert(key.clone(), joined);
+            }
+            state.join_events(&other);
+            let got: Vec<_> = state.events.iter().map(|(k, c)| (k.clone(), c.clone())).collect();
+            let expected: Vec<_> = expected.into_iter().collect();
+            proptest::prop_assert_eq!(got, expected);
+        }
+    }
 
     #[test]
     fn conditions_merge_complementary_branches() {
