@@ -484,6 +484,14 @@ impl Val {
         }
     }
 
+    /// Makes `self` the least value that is either `self` or `other` (as [`Val::join`], without
+    /// a copy when they are the same).
+    pub fn join_in(&mut self, other: &Val) {
+        if !self.same(other) {
+            *self = self.join(other);
+        }
+    }
+
     /// The least value that is either `self` or `other`.
     pub fn join(&self, other: &Val) -> Val {
         if self.same(other) {
@@ -955,7 +963,7 @@ impl Object {
                             fact.mark_observed();
                         }
                     }
-                    p.value = p.value.join(&q.value);
+                    p.value.join_in(&q.value);
                     p.presence = conds.either(&p.presence, &q.presence);
                     if p.site != q.site {
                         p.site = p.site.or(q.site);
@@ -983,7 +991,7 @@ impl Object {
         }
         for (i, item) in self.items.iter_mut().enumerate() {
             if let Some(o) = other.items.get(i) {
-                *item = item.join(o);
+                item.join_in(o);
             }
         }
         self.open_items |= other.open_items;
@@ -1185,7 +1193,7 @@ impl State {
                     let mine = Arc::make_mut(mine);
                     for (sym, v) in frame.vars.iter() {
                         match mine.vars.get_mut(sym) {
-                            Some(m) => *m = m.join(v),
+                            Some(m) => m.join_in(v),
                             None => {
                                 mine.vars.insert(*sym, v.join(&Val::Undef));
                             }
@@ -1193,7 +1201,7 @@ impl State {
                     }
                     for (sym, m) in mine.vars.iter_mut() {
                         if !frame.vars.contains_key(sym) {
-                            *m = m.join(&Val::Undef);
+                            m.join_in(&Val::Undef);
                         }
                     }
                 }

@@ -561,7 +561,7 @@ impl Machine {
                 let arrived = &mut self.collectors[i].arrived;
                 match arrived.iter_mut().find(|(a, _, _)| *a == abrupt) {
                     Some((_, s, v)) => {
-                        *v = v.join(&value);
+                        v.join_in(&value);
                         s.join(st);
                     }
                     None => arrived.push((abrupt, st.clone(), value)),
