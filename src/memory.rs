@@ -26,6 +26,11 @@ pub(crate) fn give_back_freed() {
         // time on any thread, and does nothing harmful when mimalloc is not the allocator in use.
         unsafe { libmimalloc_sys::mi_collect(true) }
     });
+    // The workers' collections race for the lock on the arenas' purge list, and one that loses
+    // skips it; their segments freed into the arenas stay committed for the arenas' own delay
+    // ([`MiMalloc::keep_freed_pages`] makes that 10 s). One more collection, alone, purges them.
+    // SAFETY: as above.
+    unsafe { libmimalloc_sys::mi_collect(true) }
 }
 
 /// The memory mimalloc holds (its committed pages, in use or free); 0 when it is not the
@@ -46,11 +51,12 @@ const PLAIN_ALIGN: usize = 16;
 /// satisfies the layout.
 ///
 /// The `mimalloc` crate's allocator passes every layout to mimalloc's aligned entry points, whose
-/// fast path only holds while a page of the right size has a free block; otherwise (and for
-/// every size that is not a power of two) mimalloc 3 over-allocates and aligns by hand. That was
-/// 8% of the replicated rules gallery's instructions, for layouts that need no more than what
-/// `mi_malloc` guarantees. This is the rule the standard library's `System` allocator follows
-/// for `malloc`.
+/// fast path only holds while a page of the right size has a free block; otherwise mimalloc 3
+/// over-allocates and aligns by hand for every size that is not a power of two, and mimalloc 2
+/// (the one built here) checks the alignment on every call. That was 8% of the replicated rules
+/// gallery's instructions with mimalloc 3, and 3% with mimalloc 2, for layouts that need no more
+/// than what `mi_malloc` guarantees. This is the rule the standard library's `System` allocator
+/// follows for `malloc`.
 pub struct MiMalloc;
 
 /// mimalloc 2's `mi_option_purge_delay`, in its option enum (the bindings name the options on
@@ -62,12 +68,17 @@ const PURGE_DELAY_MS: std::ffi::c_long = 1000;
 
 impl MiMalloc {
     /// Keeps the pages freed in one phase of a run for the next, instead of handing them back
-    /// to the kernel 10 ms after they are freed (mimalloc's default): the next phase faulted
-    /// them in again, and the kernel zeroed each one (7-10% of the rules gallery's samples were
-    /// `clear_page`; with this, 0.92x the wall time). [`give_back_freed`] still hands them back
-    /// between phases when a large export holds more than [`GIVE_BACK_ABOVE`]. For the binary
-    /// to call first, when mimalloc is its allocator.
+    /// to the kernel 10 ms after they are freed (mimalloc's default; segments freed into its
+    /// arenas wait ten times as long, so 100 ms then and 10 s now): the next phase faulted them
+    /// in again, and the kernel zeroed each one (7-10% of the rules gallery's samples were
+    /// `clear_page`; with this and the finer split of scripts across cores, 0.92x the wall
+    /// time). [`give_back_freed`] still hands them back between phases when a large export
+    /// holds more than [`GIVE_BACK_ABOVE`]. A `MIMALLOC_PURGE_DELAY` set in the environment is
+    /// left to stand. For the binary to call first, when mimalloc is its allocator.
     pub fn keep_freed_pages() {
+        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
+            return;
+        }
         // SAFETY: setting an option is allowed at any time, from any thread.
         unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, PURGE_DELAY_MS) }
     }
