@@ -254,18 +254,10 @@ fn read_open(path: &Path, mut file: std::fs::File, keywords: &KeywordMap) -> Opt
 /// says it is empty is read to its end, never past the size limit.
 fn read_sized(file: &mut std::fs::File, len: u64) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
-    let len = len as usize;
-    let mut bytes = vec![0; len];
-    let mut filled = 0;
-    while filled < len {
-        match file.read(&mut bytes[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(error) => return Err(error),
-        }
-    }
-    bytes.truncate(filled);
+    // Read into the vector's spare room, which is not zeroed first; past `len` bytes the
+    // `take` ends the read without asking the file again.
+    let mut bytes = Vec::with_capacity(len as usize);
+    (&mut *file).take(len).read_to_end(&mut bytes)?;
     if len == 0 {
         file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
     }
