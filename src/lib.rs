@@ -28,17 +28,6 @@ pub mod syntax;
 
 use std::path::{Path, PathBuf};
 
-/// The most scripts one parallel task takes. rayon splits a list only until each thread has a
-/// part and then when a part is stolen, so the last part runs alone on one thread while the
-/// others wait; scripts vary in cost by a hundred times, and a part of a few hundred of them
-/// left a core idle for a fifth of the lowering. Eight scripts are a few milliseconds at most,
-/// and a split costs about a microsecond.
-pub(crate) const SCRIPTS_PER_TASK: usize = 8;
-
-/// The most files one parallel read task takes (a file is read in some microseconds; see
-/// [`SCRIPTS_PER_TASK`]).
-pub(crate) const FILES_PER_TASK: usize = 64;
-
 pub use error::Error;
 use finding::{Finding, Severity};
 pub use fixing::{FixOptions, FixRun, fix};

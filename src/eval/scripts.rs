@@ -73,6 +73,13 @@ impl Scripts {
     }
 }
 
+/// The most scripts one parallel task takes (here and in the analysis). rayon splits a list
+/// only until each thread has a part and then when a part is stolen, so the last part runs
+/// alone on one thread while the others wait; scripts vary in cost by a hundred times, and a
+/// part of a few hundred of them left a core idle for a fifth of the lowering. Eight scripts
+/// are a few milliseconds at most, and a split costs about a microsecond.
+pub(crate) const SCRIPTS_PER_TASK: usize = 8;
+
 /// Lowers every rule, action and hook of the export, in parallel.
 pub fn lower_scripts(tenant: &Tenant, sources: &SourceMap) -> Scripts {
     lower_scripts_within(tenant, sources, crate::js::prescan::Limits::default())
@@ -116,7 +123,7 @@ pub fn lower_scripts_within(
     }
     let lowered: Vec<Lowered> = units
         .par_iter()
-        .with_max_len(crate::SCRIPTS_PER_TASK)
+        .with_max_len(SCRIPTS_PER_TASK)
         .map(|(_, _, u)| crate::js::analyse_within(&u.text, limits))
         .collect();
     // Each list is sized once: a unit is large, and a large list grown by doubling is copied

@@ -26,6 +26,11 @@ pub struct FileText {
     pub json: Option<Parsed>,
 }
 
+/// The most files one parallel read task takes: a file is read in some microseconds, and a
+/// large last part (rayon splits a list only until each thread has one) would leave the other
+/// cores waiting.
+pub(crate) const FILES_PER_TASK: usize = 64;
+
 /// Largest file read; anything bigger is reported instead.
 pub const MAX_FILE_BYTES: u64 = 32 << 20;
 
@@ -521,7 +526,7 @@ impl FileCache {
         }
         let read: Vec<(PathBuf, FileText)> = paths
             .par_iter()
-            .with_max_len(crate::FILES_PER_TASK)
+            .with_max_len(FILES_PER_TASK)
             .filter_map(|p| {
                 let parent_inside = root.confined_by_kernel()
                     || p.parent()

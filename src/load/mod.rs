@@ -284,7 +284,7 @@ impl<'a> Files<'a> {
         let reread = self.cache.reread(self.keywords);
         let built: Vec<(SourceFile, Builder)> = paths
             .par_iter()
-            .with_max_len(crate::FILES_PER_TASK)
+            .with_max_len(files::FILES_PER_TASK)
             .enumerate()
             .map(|(k, path)| {
                 let read = this.cache.read(path, this.keywords, parent_inside);
