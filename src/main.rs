@@ -7,6 +7,7 @@ use clap::Parser;
 
 // Evaluating many logins allocates many small strings and maps; glibc's allocator spent a
 // third of a large export's run in malloc and free (benches/compare.sh), mimalloc a fraction.
+// The library's allocator asks mimalloc for plain blocks where it can (see `claimlint::MiMalloc`).
 #[global_allocator]
 static ALLOCATOR: claimlint::MiMalloc = claimlint::MiMalloc;
 

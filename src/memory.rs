@@ -84,7 +84,8 @@ impl MiMalloc {
     }
 }
 
-fn is_plain(align: usize, size: usize) -> bool {
+/// Whether a plain `mi_malloc` block of `size` bytes is aligned enough for `align`.
+fn fits_plain_block(align: usize, size: usize) -> bool {
     align <= PLAIN_ALIGN && align <= size
 }
 
@@ -96,7 +97,7 @@ unsafe impl std::alloc::GlobalAlloc for MiMalloc {
     unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
         // SAFETY: mimalloc accepts any size; the alignment is a power of two (a `Layout`'s is).
         unsafe {
-            if is_plain(layout.align(), layout.size()) {
+            if fits_plain_block(layout.align(), layout.size()) {
                 libmimalloc_sys::mi_malloc(layout.size()).cast()
             } else {
                 libmimalloc_sys::mi_malloc_aligned(layout.size(), layout.align()).cast()
@@ -108,7 +109,7 @@ unsafe impl std::alloc::GlobalAlloc for MiMalloc {
     unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
         // SAFETY: as for `alloc`.
         unsafe {
-            if is_plain(layout.align(), layout.size()) {
+            if fits_plain_block(layout.align(), layout.size()) {
                 libmimalloc_sys::mi_zalloc(layout.size()).cast()
             } else {
                 libmimalloc_sys::mi_zalloc_aligned(layout.size(), layout.align()).cast()
@@ -127,7 +128,7 @@ unsafe impl std::alloc::GlobalAlloc for MiMalloc {
         // SAFETY: the block is mimalloc's; a moved block is allocated under the same rule as
         // `alloc`, so it is aligned for the layout at its new size.
         unsafe {
-            if is_plain(layout.align(), new_size) {
+            if fits_plain_block(layout.align(), new_size) {
                 libmimalloc_sys::mi_realloc(ptr.cast(), new_size).cast()
             } else {
                 libmimalloc_sys::mi_realloc_aligned(ptr.cast(), new_size, layout.align()).cast()
