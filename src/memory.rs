@@ -8,17 +8,17 @@
 //! is about a fifth of the peak. Collecting on every worker at those few points costs a few
 //! milliseconds each.
 
-/// Memory the allocator holds below which nothing is given back. Pages given back are faulted
-/// in (and zeroed by the kernel) again when the next phase allocates, which costs a run of a
-/// few thousand scripts more time than the memory is worth (about 5% of the replicated rules
-/// gallery's time, for 6 MB of its peak); above it (50,000 files hold 160-210 MB at these
+/// Peak resident memory below which nothing is given back. Pages given back are faulted in
+/// (and zeroed by the kernel) again when the next phase allocates, which costs a run of a few
+/// thousand scripts more time than the memory is worth (7% of the replicated rules gallery's
+/// wall time, which peaks near 110 MB); above it (50,000 files hold 160-210 MB at these
 /// points), the largest exports keep their peak within budget.
 const GIVE_BACK_ABOVE: usize = 128 << 20;
 
 /// Asks the allocator on every worker of the current thread pool to give its free pages back,
-/// when it holds more than [`GIVE_BACK_ABOVE`].
+/// once the process has been resident in more than [`GIVE_BACK_ABOVE`].
 pub(crate) fn give_back_freed() {
-    if held() < GIVE_BACK_ABOVE {
+    if peak_resident() < GIVE_BACK_ABOVE {
         return;
     }
     rayon::broadcast(|_| {
@@ -33,14 +33,30 @@ pub(crate) fn give_back_freed() {
     unsafe { libmimalloc_sys::mi_collect(true) }
 }
 
-/// The memory mimalloc holds (its committed pages, in use or free); 0 when it is not the
-/// allocator in use.
-fn held() -> usize {
-    let mut commit = 0usize;
-    let none = std::ptr::null_mut();
-    // SAFETY: every out-parameter is either null (not asked for) or a valid `usize`.
-    unsafe { libmimalloc_sys::mi_process_info(none, none, none, none, none, &mut commit, none, none) };
-    commit
+/// The most memory the process has been resident in so far: a bound on what the allocator
+/// holds now. (mimalloc's own count of committed memory is no such measure: mimalloc 2 counts
+/// its whole 1 GiB arena as committed from the first allocation on.)
+#[cfg(unix)]
+fn peak_resident() -> usize {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: `getrusage` fills the `rusage` it is given and reads nothing else.
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) } != 0 {
+        return usize::MAX;
+    }
+    // SAFETY: a zeroed `rusage` is a valid one, and `getrusage` succeeded.
+    let max_rss = usize::try_from(unsafe { usage.assume_init() }.ru_maxrss).unwrap_or(usize::MAX);
+    // Linux counts in KiB, macOS in bytes.
+    if cfg!(target_os = "macos") {
+        max_rss
+    } else {
+        max_rss.saturating_mul(1024)
+    }
+}
+
+/// Elsewhere nothing tells: freed memory is always given back.
+#[cfg(not(unix))]
+fn peak_resident() -> usize {
+    usize::MAX
 }
 
 /// The alignment every mimalloc block of at least that size already has (its
@@ -72,8 +88,8 @@ impl MiMalloc {
     /// arenas wait ten times as long, so 100 ms then and 10 s now): the next phase faulted them
     /// in again, and the kernel zeroed each one (7-10% of the rules gallery's samples were
     /// `clear_page`; with this and the finer split of scripts across cores, 0.92x the wall
-    /// time). [`give_back_freed`] still hands them back between phases when a large export
-    /// holds more than [`GIVE_BACK_ABOVE`]. A `MIMALLOC_PURGE_DELAY` set in the environment is
+    /// time). [`give_back_freed`] still hands them back between phases once a large export
+    /// has grown past [`GIVE_BACK_ABOVE`]. A `MIMALLOC_PURGE_DELAY` set in the environment is
     /// left to stand. For the binary to call first, when mimalloc is its allocator.
     pub fn keep_freed_pages() {
         if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
@@ -156,6 +172,18 @@ mod tests {
                 0
             );
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_peak_resident_size_is_counted_in_bytes() {
+        // 16 MiB written page by page is resident at once, so the peak is at least that (a
+        // count in KiB read as bytes would be 1,024 times too small).
+        let touched = vec![1u8; 16 << 20];
+        assert!(touched.iter().step_by(4096).all(|&b| b == 1));
+        let peak = peak_resident();
+        assert!(peak >= 16 << 20, "{peak}");
+        assert!(peak < 1 << 40, "{peak}");
     }
 
     #[test]
