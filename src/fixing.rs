@@ -324,6 +324,7 @@ fn patch_bodies(
         let load_options = load::LoadOptions {
             client_nodes: false,
             overlay: Some(std::sync::Arc::new(overlay.clone())),
+            lower_scripts: None,
         };
         let loaded = load::load_export_with(export, keywords, &mut sources, &cwd, load_options);
         for connection in &loaded.tenant.connections {

@@ -224,11 +224,13 @@ pub(crate) fn run(options: &CheckOptions, keywords: &KeywordMap) -> Result<Check
             });
         }
         let first_file = sources.len();
+        let limits = setups[index].config.script_limits;
         let load_options = load::LoadOptions {
             client_nodes: setups[index].reads_client_nodes(),
             overlay: options.overlay.clone(),
+            lower_scripts: Some(limits),
         };
-        let loaded = load::load_export_with(export, keywords, &mut sources, &cwd, load_options);
+        let mut loaded = load::load_export_with(export, keywords, &mut sources, &cwd, load_options);
         files += loaded.files;
         crate::memory::give_back_freed();
         let read =
@@ -236,8 +238,8 @@ pub(crate) fn run(options: &CheckOptions, keywords: &KeywordMap) -> Result<Check
         setups[index].note_ignored_files(read, &mut outcomes[index]);
         let mut export_findings: Vec<Finding> =
             loaded.errors.iter().map(|e| input_error(&sources, e)).collect();
-        let limits = setups[index].config.script_limits;
-        let scripts = eval::lower_scripts_within(&loaded.tenant, &sources, limits);
+        let lowered = std::mem::take(&mut loaded.lowered);
+        let scripts = eval::lower_scripts_from(&loaded.tenant, &sources, limits, lowered);
         export_findings.extend(script_errors(&scripts, &sources));
         let (mut checked, refused, behaviour, analysis) =
             setups[index].check(&loaded.tenant, &scripts, &sources, options.behaviour);

@@ -1570,3 +1570,41 @@ rules:\n  - name: id\n    script: ./rules/id.js\n    enabled: true\n",
     assert_eq!(exchange.scenario.client, "<any client>");
     assert!(!exchange.scenario.generic);
 }
+
+/// A directory export's script files are lowered while the loader builds the rest of the
+/// export: every script of the bundled example (rules, an action, a hook, database scripts)
+/// finds its own text lowered, as it is lowered after loading, and nothing else was.
+#[test]
+fn scripts_lowered_while_loading_are_the_scripts_as_lowered_after() {
+    use claimlint::load::{LoadOptions, load_export_with};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/tenant-export");
+    let export = export_at(&root).unwrap();
+    let limits = claimlint::js::prescan::Limits::default();
+    let mut sources = SourceMap::default();
+    let options = LoadOptions {
+        lower_scripts: Some(limits),
+        ..LoadOptions::default()
+    };
+    let loaded = load_export_with(&export, &KeywordMap::default(), &mut sources, &root, options);
+    let mut early = loaded.lowered;
+    let after = claimlint::eval::lower_scripts_within(&loaded.tenant, &sources, limits);
+    let kinds: BTreeSet<String> = after.all().map(|unit| unit.kind.to_string()).collect();
+    assert_eq!(kinds, set(&["action", "database script", "hook", "rule"]));
+    for unit in after.all() {
+        let lowered = early
+            .take(&unit.text)
+            .unwrap_or_else(|| panic!("{} was not lowered early", unit.label()));
+        assert_eq!(
+            format!("{lowered:?}"),
+            format!("{:?}", unit.lowered),
+            "{}",
+            unit.label()
+        );
+        // Each result serves one script: the text is not found twice.
+        assert!(early.take(&unit.text).is_none());
+    }
+    assert!(early.is_empty(), "texts lowered that no script has");
+    // Equal bytes in another allocation are another text: the map never serves a stranger.
+    let mut again = claimlint::js::LoweredTexts::lower(vec![std::sync::Arc::from("var a = 1;")], limits);
+    assert!(again.take(&std::sync::Arc::from("var a = 1;")).is_none());
+}

@@ -41,5 +41,5 @@ pub use filters::{Decision, host_within, namespace_host, namespace_scheme};
 use host::{Fact, FactRead, LoginFacts, Mode, ScriptKind};
 pub use pipeline::{Evaluation, ScriptWrite, SignalAt, compact_tokens, trace_of};
 pub use scenario::{LoginRequest, login_facts, requested_scenario, scenarios, storage_scenario};
-pub use scripts::{ScriptUnit, Scripts, lower_scripts, lower_scripts_within};
+pub use scripts::{ScriptUnit, Scripts, lower_scripts, lower_scripts_from, lower_scripts_within};
 use summary::{ClaimSet, ClaimValue, LoginOutcome, SignalKind, Summary};

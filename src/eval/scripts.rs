@@ -73,12 +73,7 @@ impl Scripts {
     }
 }
 
-/// The most scripts one parallel task takes (here and in the analysis). rayon splits a list
-/// only until each thread has a part and then when a part is stolen, so the last part runs
-/// alone on one thread while the others wait; scripts vary in cost by a hundred times, and a
-/// part of a few hundred of them left a core idle for a fifth of the lowering. Eight scripts
-/// are a few milliseconds at most, and a split costs about a microsecond.
-pub(crate) const SCRIPTS_PER_TASK: usize = 8;
+pub(crate) use crate::js::SCRIPTS_PER_TASK;
 
 /// Lowers every rule, action and hook of the export, in parallel.
 pub fn lower_scripts(tenant: &Tenant, sources: &SourceMap) -> Scripts {
@@ -90,6 +85,18 @@ pub fn lower_scripts_within(
     tenant: &Tenant,
     sources: &SourceMap,
     limits: crate::js::prescan::Limits,
+) -> Scripts {
+    lower_scripts_from(tenant, sources, limits, crate::js::LoweredTexts::default())
+}
+
+/// As [`lower_scripts_within`], taking the scripts already lowered (by the loader, see
+/// [`crate::load::LoadedExport::lowered`]) from `early`; it must have been lowered with the
+/// same `limits`.
+pub fn lower_scripts_from(
+    tenant: &Tenant,
+    sources: &SourceMap,
+    limits: crate::js::prescan::Limits,
+    mut early: crate::js::LoweredTexts,
 ) -> Scripts {
     let unit = |kind: &'static str, name: &str, script: Option<&crate::model::Script>| {
         let file = script?.file?;
@@ -121,10 +128,12 @@ pub fn lower_scripts_within(
             units.extend(unit("database script", &name, Some(&named.script)).map(|u| ('d', i, u)));
         }
     }
+    let ready: Vec<Option<Lowered>> = units.iter().map(|(_, _, u)| early.take(&u.text)).collect();
     let lowered: Vec<Lowered> = units
         .par_iter()
+        .zip(ready)
         .with_max_len(SCRIPTS_PER_TASK)
-        .map(|(_, _, u)| crate::js::analyse_within(&u.text, limits))
+        .map(|((_, _, u), ready)| ready.unwrap_or_else(|| crate::js::analyse_within(&u.text, limits)))
         .collect();
     // Each list is sized once: a unit is large, and a large list grown by doubling is copied
     // into fresh memory each time, on one core.

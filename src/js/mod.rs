@@ -72,6 +72,58 @@ pub fn analyse_within(text: &str, limits: prescan::Limits) -> Lowered {
     })
 }
 
+/// The most scripts one parallel task takes (in the lowering and in the analysis). rayon splits a list
+/// only until each thread has a part and then when a part is stolen, so the last part runs
+/// alone on one thread while the others wait; scripts vary in cost by a hundred times, and a
+/// part of a few hundred of them left a core idle for a fifth of the lowering. Eight scripts
+/// are a few milliseconds at most, and a split costs about a microsecond.
+pub(crate) const SCRIPTS_PER_TASK: usize = 8;
+
+/// Scripts lowered ahead of the list of scripts being known, by their text: a loader lowers the
+/// script files it has read while it goes on building the rest of the export, and the scripts
+/// take their results when they are listed (see `eval::lower_scripts_within`). A script whose
+/// text is not one of these (not read ahead, or read again) is lowered then.
+#[derive(Debug, Default)]
+pub struct LoweredTexts {
+    /// By the address of the text's bytes; the text is held so that the address stays its own.
+    by_text: std::collections::HashMap<usize, (std::sync::Arc<str>, Lowered), foldhash::fast::RandomState>,
+}
+
+impl LoweredTexts {
+    /// Lowers every text on every core, as [`analyse_within`] does.
+    pub fn lower(texts: Vec<std::sync::Arc<str>>, limits: prescan::Limits) -> LoweredTexts {
+        use rayon::prelude::*;
+        let lowered: Vec<Lowered> = texts
+            .par_iter()
+            .with_max_len(SCRIPTS_PER_TASK)
+            .map(|text| analyse_within(text, limits))
+            .collect();
+        LoweredTexts {
+            by_text: texts
+                .into_iter()
+                .zip(lowered)
+                .map(|(text, lowered)| (text.as_ptr() as usize, (text, lowered)))
+                .collect(),
+        }
+    }
+
+    /// The lowered script of exactly this text (the same allocation, not merely equal bytes),
+    /// taken out: each result serves one script.
+    pub fn take(&mut self, text: &std::sync::Arc<str>) -> Option<Lowered> {
+        let key = text.as_ptr() as usize;
+        match self.by_text.get(&key) {
+            Some((held, _)) if std::sync::Arc::ptr_eq(held, text) => {
+                self.by_text.remove(&key).map(|(_, lowered)| lowered)
+            }
+            _ => None,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_text.is_empty()
+    }
+}
+
 /// Parser stack a script can need per byte at most: each level of nesting takes at least one
 /// byte and, measured, about 1.5 KiB of oxc's parser and semantic analysis.
 const STACK_PER_BYTE: usize = 4 << 10;
@@ -82,10 +134,10 @@ const SAFE_ON_WORKER: usize = 128 << 20;
 
 /// Replaces `@@KEY@@` and `##KEY##` outside string literals by the identifier `__KEY__` of the
 /// same length, which the evaluator knows as an unresolved keyword. Markers inside strings stay.
-fn neutralise_markers(text: &str) -> String {
+fn neutralise_markers(text: &str) -> std::borrow::Cow<'_, str> {
     let markers = crate::syntax::keywords::find_markers(text);
     if markers.is_empty() {
-        return text.to_string();
+        return std::borrow::Cow::Borrowed(text);
     }
     let mut bytes = text.as_bytes().to_vec();
     for marker in markers {
@@ -96,7 +148,7 @@ fn neutralise_markers(text: &str) -> String {
             bytes[i] = b'_';
         }
     }
-    String::from_utf8(bytes).unwrap_or_else(|_| text.to_string())
+    std::borrow::Cow::Owned(String::from_utf8(bytes).unwrap_or_else(|_| text.to_string()))
 }
 
 /// Whether byte `at` is inside a string, template or comment (a light scan, good for markers).

@@ -58,12 +58,34 @@ fn stem(path: &Path) -> String {
 }
 
 pub fn load(files: &mut Files<'_>, b: &mut Builder) {
+    let read = read_ahead(files, b);
+    build(files, b, &read);
+}
+
+/// What [`read_ahead`] learnt: the rules folder's listing, and the script files it read.
+pub struct ReadAhead {
+    rules_listing: Listing,
+    /// The script files read ahead (rules, hooks, database scripts, actions' code).
+    pub scripts: Vec<PathBuf>,
+}
+
+/// The first step of [`load`]: checks the folders, lists the rules folder (thousands of files
+/// in a large tenant) once, and reads ahead, in parallel, the files the loader opens one by one.
+pub fn read_ahead(files: &mut Files<'_>, b: &mut Builder) -> ReadAhead {
     let root = files.root.clone();
     check_folders(files, b, &root);
-    // The rules folder (thousands of files in a large tenant) is listed once.
     let rules_listing = Listing::of(&root.join("rules"));
-    prefetch(files, &root, &rules_listing);
+    let scripts = prefetch(files, &root, &rules_listing);
+    ReadAhead {
+        rules_listing,
+        scripts,
+    }
+}
 
+/// The second step of [`load`]: builds every resource.
+pub fn build(files: &mut Files<'_>, b: &mut Builder, read: &ReadAhead) {
+    let root = files.root.clone();
+    let rules_listing = &read.rules_listing;
     let tenant_json = root.join("tenant.json");
     // Anything named `tenant.json` is read, so a folder or a special file there is reported.
     if tenant_json.symlink_metadata().is_ok()
@@ -90,7 +112,7 @@ pub fn load(files: &mut Files<'_>, b: &mut Builder) {
         b.connection(src, false, Some(name))
     });
     databases(files, b, &root.join("database-connections"));
-    rules(files, b, &root.join("rules"), &rules_listing);
+    rules(files, b, &root.join("rules"), rules_listing);
     b.script_base = root.clone();
     each_json(files, b, &root.join("actions"), |b, src, name| {
         b.action(src, Some(name))
@@ -182,8 +204,10 @@ fn check_folders(files: &mut Files<'_>, b: &mut Builder, root: &Path) {
 
 /// Reads ahead, in parallel, the files the loader opens one by one (settings, triggers,
 /// databases, scripts); resource folders and rules are read as they are built (see `each_json`
-/// and `rules`).
-fn prefetch(files: &mut Files<'_>, root: &Path, rules: &Listing) {
+/// and `rules`). Returns the script files among them.
+fn prefetch(files: &mut Files<'_>, root: &Path, rules: &Listing) -> Vec<PathBuf> {
+    let mut scripts = rules.files_with_ext("js");
+    scripts.extend(children_with_ext(&root.join("hooks"), "js"));
     let mut paths = vec![
         root.join("tenant.json"),
         root.join("guardian").join("policies.json"),
@@ -195,16 +219,16 @@ fn prefetch(files: &mut Files<'_>, root: &Path, rules: &Listing) {
             .into_iter()
             .take(1),
     );
-    paths.extend(rules.files_with_ext("js"));
-    paths.extend(children_with_ext(&root.join("hooks"), "js"));
     for db in children(&root.join("database-connections")) {
         paths.extend(children_with_ext(&db, "json"));
-        paths.extend(children_with_ext(&db, "js"));
+        scripts.extend(children_with_ext(&db, "js"));
     }
     for action in children(&root.join("actions")).into_iter().filter(|p| is_dir(p)) {
-        paths.push(action.join("code.js"));
+        scripts.push(action.join("code.js"));
     }
+    paths.extend(scripts.iter().cloned());
     files.prefetch(paths);
+    scripts
 }
 
 /// Hands each `*.json` directly inside `dir` to `each`, with its file name stem; the files are

@@ -546,6 +546,11 @@ impl FileCache {
             .is_some_and(|text| text.problem.is_none())
     }
 
+    /// The text of a file read ahead (shared: the same text its source file will hold).
+    pub fn read_ahead_text(&self, path: &Path) -> Option<Arc<str>> {
+        self.files.get(path.as_os_str()).map(|text| text.text.clone())
+    }
+
     /// The file's text: from the cache, or read now.
     pub fn take(&mut self, path: &Path, keywords: &KeywordMap) -> FileText {
         match self.files.remove(path.as_os_str()) {

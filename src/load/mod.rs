@@ -35,6 +35,9 @@ pub struct LoadedExport {
     pub errors: Vec<InputError>,
     /// How many files were read.
     pub files: usize,
+    /// The script files lowered while the rest of the export was built (when
+    /// [`LoadOptions::lower_scripts`] asks), for `eval::lower_scripts_from` to take.
+    pub lowered: crate::js::LoweredTexts,
 }
 
 /// What a load keeps beyond what every check needs, and what it reads.
@@ -44,6 +47,10 @@ pub struct LoadOptions {
     pub client_nodes: bool,
     /// New texts for some of the export's files, read instead of theirs.
     pub overlay: Option<Arc<files::Overlay>>,
+    /// Lower the script files read ahead with these limits while the rest of the export is
+    /// built (a directory export's): the cores stay busy through the loader's steps that run on
+    /// one (listing, registering files, sorting), and the scripts are lowered no later.
+    pub lower_scripts: Option<crate::js::prescan::Limits>,
 }
 
 impl Default for LoadOptions {
@@ -51,6 +58,7 @@ impl Default for LoadOptions {
         LoadOptions {
             client_nodes: true,
             overlay: None,
+            lower_scripts: None,
         }
     }
 }
@@ -76,12 +84,31 @@ pub fn load_export_with(
     let mut files = Files::new(&export.root, keywords, sources, cwd, options.overlay.clone());
     let mut builder = Builder::new(export.format);
     builder.keep_client_nodes = options.client_nodes;
-    match (export.format, &export.yaml_file) {
-        (ExportFormat::Sources, _) => sources::load(&mut files, &export.scripts, &mut builder),
-        (_, Some(yaml_file)) => yaml::load(&mut files, yaml_file, &mut builder),
-        (_, None) => directory::load(&mut files, &mut builder),
-    }
-    resolve_scripts(&mut files, &mut builder);
+    let directory = export.format != ExportFormat::Sources && export.yaml_file.is_none();
+    let lowered = match options.lower_scripts.filter(|_| directory) {
+        Some(limits) => {
+            let read = directory::read_ahead(&mut files, &mut builder);
+            let texts = read
+                .scripts
+                .iter()
+                .filter_map(|path| files.cache.read_ahead_text(path))
+                .collect();
+            let build = || {
+                directory::build(&mut files, &mut builder, &read);
+                resolve_scripts(&mut files, &mut builder);
+            };
+            rayon::join(build, || crate::js::LoweredTexts::lower(texts, limits)).1
+        }
+        None => {
+            match (export.format, &export.yaml_file) {
+                (ExportFormat::Sources, _) => sources::load(&mut files, &export.scripts, &mut builder),
+                (_, Some(yaml_file)) => yaml::load(&mut files, yaml_file, &mut builder),
+                (_, None) => directory::load(&mut files, &mut builder),
+            }
+            resolve_scripts(&mut files, &mut builder);
+            crate::js::LoweredTexts::default()
+        }
+    };
     let Builder {
         mut tenant, errors, ..
     } = builder;
@@ -96,6 +123,7 @@ pub fn load_export_with(
         tenant,
         errors,
         files: files.count,
+        lowered,
     }
 }
 
