@@ -8,17 +8,17 @@
 //! is about a fifth of the peak. Collecting on every worker at those few points costs a few
 //! milliseconds each.
 
-/// Peak resident memory below which nothing is given back. Pages given back are faulted in
-/// (and zeroed by the kernel) again when the next phase allocates, which costs a run of a few
-/// thousand scripts more time than the memory is worth (7% of the replicated rules gallery's
-/// wall time, which peaks near 110 MB); above it (50,000 files hold 160-210 MB at these
+/// Resident memory below which nothing is given back. Pages given back are faulted in (and
+/// zeroed by the kernel) again when the next phase allocates, which costs a run of a few
+/// thousand scripts more time than the memory is worth (3-8% of the replicated rules gallery's
+/// wall time, which stays near 110 MB); above it (50,000 files hold 160-210 MB at these
 /// points), the largest exports keep their peak within budget.
 const GIVE_BACK_ABOVE: usize = 128 << 20;
 
 /// Asks the allocator on every worker of the current thread pool to give its free pages back,
-/// once the process has been resident in more than [`GIVE_BACK_ABOVE`].
+/// when the process is resident in more than [`GIVE_BACK_ABOVE`].
 pub(crate) fn give_back_freed() {
-    if peak_resident() < GIVE_BACK_ABOVE {
+    if resident() < GIVE_BACK_ABOVE {
         return;
     }
     rayon::broadcast(|_| {
@@ -33,9 +33,33 @@ pub(crate) fn give_back_freed() {
     unsafe { libmimalloc_sys::mi_collect(true) }
 }
 
-/// The most memory the process has been resident in so far: a bound on what the allocator
-/// holds now. (mimalloc's own count of committed memory is no such measure: mimalloc 2 counts
-/// its whole 1 GiB arena as committed from the first allocation on.)
+/// The memory the process is resident in now, as the kernel counts it; elsewhere than on
+/// Linux, the most it has been resident in so far. (mimalloc's own count of committed memory
+/// is no such measure: mimalloc 2 counts its whole 1 GiB arena as committed from the first
+/// allocation on.)
+fn resident() -> usize {
+    #[cfg(target_os = "linux")]
+    if let Some(now) = resident_now() {
+        return now;
+    }
+    peak_resident()
+}
+
+/// The resident size the kernel keeps for this process (`/proc/self/statm`: its own account,
+/// as `getrusage` gives, not a file of anyone's). The peak alone would not do here: it carries
+/// over from the image that started claimlint, so a large parent (an editor, a CI agent) would
+/// make every run give memory back.
+#[cfg(target_os = "linux")]
+fn resident_now() -> Option<usize> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: usize = statm.split_whitespace().nth(1)?.parse().ok()?;
+    // SAFETY: `sysconf` only reads a system setting.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    pages.checked_mul(usize::try_from(page).ok()?)
+}
+
+/// The most memory the process has been resident in so far (`getrusage`; 0 where the system
+/// does not count it).
 #[cfg(unix)]
 fn peak_resident() -> usize {
     let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
@@ -45,8 +69,8 @@ fn peak_resident() -> usize {
     }
     // SAFETY: a zeroed `rusage` is a valid one, and `getrusage` succeeded.
     let max_rss = usize::try_from(unsafe { usage.assume_init() }.ru_maxrss).unwrap_or(usize::MAX);
-    // Linux counts in KiB, macOS in bytes.
-    if cfg!(target_os = "macos") {
+    // Apple's systems count in bytes, the others in KiB.
+    if cfg!(target_vendor = "apple") {
         max_rss
     } else {
         max_rss.saturating_mul(1024)
@@ -88,8 +112,8 @@ impl MiMalloc {
     /// arenas wait ten times as long, so 100 ms then and 10 s now): the next phase faulted them
     /// in again, and the kernel zeroed each one (7-10% of the rules gallery's samples were
     /// `clear_page`; with this and the finer split of scripts across cores, 0.92x the wall
-    /// time). [`give_back_freed`] still hands them back between phases once a large export
-    /// has grown past [`GIVE_BACK_ABOVE`]. A `MIMALLOC_PURGE_DELAY` set in the environment is
+    /// time). [`give_back_freed`] still hands them back between phases when a large export
+    /// holds more than [`GIVE_BACK_ABOVE`]. A `MIMALLOC_PURGE_DELAY` set in the environment is
     /// left to stand. For the binary to call first, when mimalloc is its allocator.
     pub fn keep_freed_pages() {
         if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
@@ -176,14 +200,17 @@ mod tests {
 
     #[cfg(unix)]
     #[test]
-    fn the_peak_resident_size_is_counted_in_bytes() {
-        // 16 MiB written page by page is resident at once, so the peak is at least that (a
-        // count in KiB read as bytes would be 1,024 times too small).
-        let touched = vec![1u8; 16 << 20];
+    fn resident_sizes_are_counted_in_bytes() {
+        // 16 MiB written page by page is resident at once, so both counts are at least that;
+        // a count in KiB read as bytes would be 1,024 times too small, one in bytes scaled as
+        // KiB at least 16 GiB.
+        let touched = std::hint::black_box(vec![1u8; 16 << 20]);
         assert!(touched.iter().step_by(4096).all(|&b| b == 1));
-        let peak = peak_resident();
-        assert!(peak >= 16 << 20, "{peak}");
-        assert!(peak < 1 << 40, "{peak}");
+        for (what, bytes) in [("now", resident()), ("peak", peak_resident())] {
+            assert!(bytes >= 16 << 20, "{what}: {bytes}");
+            assert!(bytes < 8 << 30, "{what}: {bytes}");
+        }
+        drop(touched);
     }
 
     #[test]

@@ -1592,7 +1592,7 @@ fn scripts_lowered_while_loading_are_the_scripts_as_lowered_after() {
     assert_eq!(kinds, set(&["action", "database script", "hook", "rule"]));
     for unit in after.all() {
         let lowered = early
-            .take(&unit.text)
+            .take(&unit.text, limits)
             .unwrap_or_else(|| panic!("{} was not lowered early", unit.label()));
         assert_eq!(
             format!("{lowered:?}"),
@@ -1601,10 +1601,18 @@ fn scripts_lowered_while_loading_are_the_scripts_as_lowered_after() {
             unit.label()
         );
         // Each result serves one script: the text is not found twice.
-        assert!(early.take(&unit.text).is_none());
+        assert!(early.take(&unit.text, limits).is_none());
     }
     assert!(early.is_empty(), "texts lowered that no script has");
     // Equal bytes in another allocation are another text: the map never serves a stranger.
-    let mut again = claimlint::js::LoweredTexts::lower(vec![std::sync::Arc::from("var a = 1;")], limits);
-    assert!(again.take(&std::sync::Arc::from("var a = 1;")).is_none());
+    let text: std::sync::Arc<str> = std::sync::Arc::from("var a = 1;");
+    let mut again = claimlint::js::LoweredTexts::lower(vec![text.clone()], limits);
+    assert!(again.take(&std::sync::Arc::from("var a = 1;"), limits).is_none());
+    // Nor is a text lowered within other limits.
+    let other = claimlint::js::prescan::Limits {
+        bytes: limits.bytes / 2,
+        ..limits
+    };
+    assert!(again.take(&text, other).is_none());
+    assert!(again.take(&text, limits).is_some());
 }

@@ -89,9 +89,8 @@ pub fn lower_scripts_within(
     lower_scripts_from(tenant, sources, limits, crate::js::LoweredTexts::default())
 }
 
-/// As [`lower_scripts_within`], taking the scripts already lowered (by the loader, see
-/// [`crate::load::LoadedExport::lowered`]) from `early`; it must have been lowered with the
-/// same `limits`.
+/// As [`lower_scripts_within`], taking the scripts already lowered within the same `limits`
+/// (by the loader, see [`crate::load::LoadedExport::lowered`]) from `early`.
 pub fn lower_scripts_from(
     tenant: &Tenant,
     sources: &SourceMap,
@@ -128,7 +127,12 @@ pub fn lower_scripts_from(
             units.extend(unit("database script", &name, Some(&named.script)).map(|u| ('d', i, u)));
         }
     }
-    let ready: Vec<Option<Lowered>> = units.iter().map(|(_, _, u)| early.take(&u.text)).collect();
+    let ready: Vec<Option<Lowered>> = units
+        .iter()
+        .map(|(_, _, u)| early.take(&u.text, limits))
+        .collect();
+    // What is left (script files no script uses) is not kept through the lowering.
+    drop(early);
     let lowered: Vec<Lowered> = units
         .par_iter()
         .zip(ready)

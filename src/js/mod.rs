@@ -87,6 +87,8 @@ pub(crate) const SCRIPTS_PER_TASK: usize = 8;
 pub struct LoweredTexts {
     /// By the address of the text's bytes; the text is held so that the address stays its own.
     by_text: std::collections::HashMap<usize, (std::sync::Arc<str>, Lowered), foldhash::fast::RandomState>,
+    /// The limits they were lowered within.
+    limits: prescan::Limits,
 }
 
 impl LoweredTexts {
@@ -104,12 +106,16 @@ impl LoweredTexts {
                 .zip(lowered)
                 .map(|(text, lowered)| (text.as_ptr() as usize, (text, lowered)))
                 .collect(),
+            limits,
         }
     }
 
-    /// The lowered script of exactly this text (the same allocation, not merely equal bytes),
-    /// taken out: each result serves one script.
-    pub fn take(&mut self, text: &std::sync::Arc<str>) -> Option<Lowered> {
+    /// The lowered script of exactly this text (the same allocation, not merely equal bytes)
+    /// within `limits`, taken out: each result serves one script.
+    pub fn take(&mut self, text: &std::sync::Arc<str>, limits: prescan::Limits) -> Option<Lowered> {
+        if limits != self.limits {
+            return None;
+        }
         let key = text.as_ptr() as usize;
         match self.by_text.get(&key) {
             Some((held, _)) if std::sync::Arc::ptr_eq(held, text) => {

@@ -49,7 +49,8 @@ pub struct LoadOptions {
     pub overlay: Option<Arc<files::Overlay>>,
     /// Lower the script files read ahead with these limits while the rest of the export is
     /// built (a directory export's): the cores stay busy through the loader's steps that run on
-    /// one (listing, registering files, sorting), and the scripts are lowered no later.
+    /// one (listing the other folders, registering files, sorting), and the scripts are lowered
+    /// no later.
     pub lower_scripts: Option<crate::js::prescan::Limits>,
 }
 
