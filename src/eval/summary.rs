@@ -275,6 +275,14 @@ fn summarise(machine: Machine, text: &str, kind: ScriptKind) -> Summary {
     let mut denied: Vec<(Span, Cond)> = Vec::new();
     let mut unfinished = false;
     let mut completions = Vec::new();
+    // Variables end with the script: a summary reads the heap, the events and the path
+    // conditions of the states the script ends in, so their frames are left out of the join
+    // (one shared empty set, which joins without a look).
+    let no_frames = std::sync::Arc::default();
+    let ended = |state: &State| State {
+        frames: std::sync::Arc::clone(&no_frames),
+        ..state.clone()
+    };
     for t in &machine.terminals {
         match t.ending {
             Ending::Issued => {
@@ -282,8 +290,8 @@ fn summarise(machine: Machine, text: &str, kind: ScriptKind) -> Summary {
                     completions.push(t.site.span);
                 }
                 match issued.as_mut() {
-                    Some(s) => s.join(&t.state),
-                    None => issued = Some(t.state.clone()),
+                    Some(s) => s.join(&ended(&t.state)),
+                    None => issued = Some(ended(&t.state)),
                 }
             }
             Ending::Denied => denied.push((t.site.span, t.state.pc.clone())),
