@@ -410,7 +410,7 @@ impl Analysis {
         const NOT_RUN: u32 = u32::MAX;
         let per_unit: Vec<(UnitRef, Memo, Vec<u32>)> = units
             .par_iter()
-            .with_max_len(super::scripts::SCRIPTS_PER_TASK)
+            .with_max_len(crate::js::SCRIPTS_PER_TASK)
             .map(|&r| {
                 let (unit, kind) = unit_of(scripts, r);
                 let runs: Vec<bool> = sorted_lists

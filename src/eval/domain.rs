@@ -488,7 +488,7 @@ impl Val {
     /// a copy when they are the same).
     pub fn join_in(&mut self, other: &Val) {
         if !self.same(other) {
-            *self = self.join(other);
+            *self = self.join_other(other);
         }
     }
 
@@ -497,6 +497,11 @@ impl Val {
         if self.same(other) {
             return self.clone();
         }
+        self.join_other(other)
+    }
+
+    /// [`Val::join`] of two values already known not to be the same.
+    fn join_other(&self, other: &Val) -> Val {
         let mut items: Vec<Val> = Vec::new();
         for v in self.alts().iter().chain(other.alts()) {
             if !items.iter().any(|known| known.same(v)) {

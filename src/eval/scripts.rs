@@ -73,8 +73,6 @@ impl Scripts {
     }
 }
 
-pub(crate) use crate::js::SCRIPTS_PER_TASK;
-
 /// Lowers every rule, action and hook of the export, in parallel.
 pub fn lower_scripts(tenant: &Tenant, sources: &SourceMap) -> Scripts {
     lower_scripts_within(tenant, sources, crate::js::prescan::Limits::default())
@@ -136,7 +134,7 @@ pub fn lower_scripts_from(
     let lowered: Vec<Lowered> = units
         .par_iter()
         .zip(ready)
-        .with_max_len(SCRIPTS_PER_TASK)
+        .with_max_len(crate::js::SCRIPTS_PER_TASK)
         .map(|((_, _, u), ready)| ready.unwrap_or_else(|| crate::js::analyse_within(&u.text, limits)))
         .collect();
     // Each list is sized once: a unit is large, and a large list grown by doubling is copied

@@ -57,11 +57,6 @@ fn stem(path: &Path) -> String {
         .unwrap_or_default()
 }
 
-pub fn load(files: &mut Files<'_>, b: &mut Builder) {
-    let read = read_ahead(files, b);
-    build(files, b, &read);
-}
-
 /// What [`read_ahead`] learnt: the rules folder's listing, and the script files it read.
 pub struct ReadAhead {
     rules_listing: Listing,
@@ -69,7 +64,7 @@ pub struct ReadAhead {
     pub scripts: Vec<PathBuf>,
 }
 
-/// The first step of [`load`]: checks the folders, lists the rules folder (thousands of files
+/// The first step of loading a directory export: checks the folders, lists the rules folder (thousands of files
 /// in a large tenant) once, and reads ahead, in parallel, the files the loader opens one by one.
 pub fn read_ahead(files: &mut Files<'_>, b: &mut Builder) -> ReadAhead {
     let root = files.root.clone();
@@ -82,7 +77,7 @@ pub fn read_ahead(files: &mut Files<'_>, b: &mut Builder) -> ReadAhead {
     }
 }
 
-/// The second step of [`load`]: builds every resource.
+/// The second step: builds every resource.
 pub fn build(files: &mut Files<'_>, b: &mut Builder, read: &ReadAhead) {
     let root = files.root.clone();
     let rules_listing = &read.rules_listing;

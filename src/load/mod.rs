@@ -74,6 +74,31 @@ pub fn load_export(
     load_export_with(export, keywords, sources, cwd, LoadOptions::default())
 }
 
+/// A directory export: its files read ahead, then its resources built and its scripts
+/// located, while (with `lower`) the script files read ahead are lowered on the other cores.
+fn load_directory(
+    files: &mut Files<'_>,
+    builder: &mut Builder,
+    lower: Option<crate::js::prescan::Limits>,
+) -> crate::js::LoweredTexts {
+    let read = directory::read_ahead(files, builder);
+    let Some(limits) = lower else {
+        directory::build(files, builder, &read);
+        resolve_scripts(files, builder);
+        return crate::js::LoweredTexts::default();
+    };
+    let texts = read
+        .scripts
+        .iter()
+        .filter_map(|path| files.cache.read_ahead_text(path))
+        .collect();
+    let build = || {
+        directory::build(files, builder, &read);
+        resolve_scripts(files, builder);
+    };
+    rayon::join(build, || crate::js::LoweredTexts::lower(texts, limits)).1
+}
+
 /// Reads one export, keeping what `options` asks for.
 pub fn load_export_with(
     export: &ExportRoot,
@@ -85,30 +110,18 @@ pub fn load_export_with(
     let mut files = Files::new(&export.root, keywords, sources, cwd, options.overlay.clone());
     let mut builder = Builder::new(export.format);
     builder.keep_client_nodes = options.client_nodes;
-    let directory = export.format != ExportFormat::Sources && export.yaml_file.is_none();
-    let lowered = match options.lower_scripts.filter(|_| directory) {
-        Some(limits) => {
-            let read = directory::read_ahead(&mut files, &mut builder);
-            let texts = read
-                .scripts
-                .iter()
-                .filter_map(|path| files.cache.read_ahead_text(path))
-                .collect();
-            let build = || {
-                directory::build(&mut files, &mut builder, &read);
-                resolve_scripts(&mut files, &mut builder);
-            };
-            rayon::join(build, || crate::js::LoweredTexts::lower(texts, limits)).1
-        }
-        None => {
-            match (export.format, &export.yaml_file) {
-                (ExportFormat::Sources, _) => sources::load(&mut files, &export.scripts, &mut builder),
-                (_, Some(yaml_file)) => yaml::load(&mut files, yaml_file, &mut builder),
-                (_, None) => directory::load(&mut files, &mut builder),
-            }
+    let lowered = match (export.format, &export.yaml_file) {
+        (ExportFormat::Sources, _) => {
+            sources::load(&mut files, &export.scripts, &mut builder);
             resolve_scripts(&mut files, &mut builder);
             crate::js::LoweredTexts::default()
         }
+        (_, Some(yaml_file)) => {
+            yaml::load(&mut files, yaml_file, &mut builder);
+            resolve_scripts(&mut files, &mut builder);
+            crate::js::LoweredTexts::default()
+        }
+        (_, None) => load_directory(&mut files, &mut builder, options.lower_scripts),
     };
     let Builder {
         mut tenant, errors, ..
