@@ -211,6 +211,27 @@ impl Setup {
         (findings, refused, behaviour, analysis)
     }
 
+    /// Fills in the tokens of the proofs of `findings` (see [`fill_proof_tokens`]) from the
+    /// analysis [`Setup::check`] returned.
+    pub fn fill_proof_tokens(
+        &self,
+        tenant: &Tenant,
+        scripts: &Scripts,
+        sources: &SourceMap,
+        analysis: Option<&Analysis>,
+        findings: &mut [Finding],
+        shown: &(dyn Fn(&Finding) -> bool + Sync),
+    ) {
+        let ctx = Context {
+            tenant,
+            platform: &self.platform,
+            sources,
+            scripts,
+            analysis,
+        };
+        fill_proof_tokens(&ctx, findings, shown);
+    }
+
     /// The claims of every evaluated login, for each client it stands for, and the attributes
     /// stored for logins through each connection.
     fn behaviour(ctx: &Context<'_>) -> Behaviour {
@@ -297,21 +318,7 @@ pub fn verify(ctx: &Context<'_>, hit: &Hit) -> Result<(), String> {
     let Some(proof) = &hit.proof else {
         return Ok(());
     };
-    let evaluate = |scenario: &crate::proof::Scenario| -> Result<crate::eval::Evaluation, String> {
-        let analysis = ctx.analysis.ok_or("no evaluation to check the proof against")?;
-        let known = analysis
-            .login(
-                ctx.tenant,
-                &scenario.client,
-                scenario.connection.as_deref(),
-                &scenario.protocol,
-            )
-            .filter(|e| e.scenario.pipeline == scenario.pipeline && e.scenario.scopes == scenario.scopes);
-        Ok(match known {
-            Some(e) => e.clone(),
-            None => analysis.evaluate(ctx.tenant, ctx.scripts, ctx.platform, ctx.sources, scenario),
-        })
-    };
+    let evaluate = |scenario: &crate::proof::Scenario| witness(ctx, scenario);
     // A hit in a script must point at a line the witness runs.
     let in_script = hit.loc.pointer.is_empty() && ctx.scripts.by_file(hit.loc.file).is_some();
     match &proof.statement {
@@ -329,7 +336,7 @@ pub fn verify(ctx: &Context<'_>, hit: &Hit) -> Result<(), String> {
             if in_script && !e.runs(hit.loc.file, hit.loc.span) {
                 return Err("the witness login does not run the line the finding points at".into());
             }
-            if proof.tokens != e.tokens() {
+            if !proof.tokens_pending && proof.tokens != e.tokens() {
                 return Err("the proof's tokens are not the ones the witness login issues".into());
             }
         }
@@ -366,6 +373,46 @@ pub fn verify(ctx: &Context<'_>, hit: &Hit) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The evaluation of the login a proof names: the export's own login of that client,
+/// connection, protocol, pipeline and scopes, or else that scenario evaluated afresh.
+fn witness(ctx: &Context<'_>, scenario: &crate::proof::Scenario) -> Result<crate::eval::Evaluation, String> {
+    let analysis = ctx.analysis.ok_or("no evaluation to check the proof against")?;
+    let known = analysis
+        .login(
+            ctx.tenant,
+            &scenario.client,
+            scenario.connection.as_deref(),
+            &scenario.protocol,
+        )
+        .filter(|e| e.scenario.pipeline == scenario.pipeline && e.scenario.scopes == scenario.scopes);
+    Ok(match known {
+        Some(e) => e.clone(),
+        None => analysis.evaluate(ctx.tenant, ctx.scripts, ctx.platform, ctx.sources, scenario),
+    })
+}
+
+/// Fills in the tokens of the proofs of the `shown` `findings` that are still to have them
+/// (see [`crate::proof::Proof::tokens_pending`]), on every core: a check leaves them out
+/// because many of its hits are never shown with their tokens (refused, suppressed, left out
+/// of a pre-commit run, or reported with `--proof none`), and a large tenant's tokens are
+/// large. They are the witness login's, which [`verify`] has checked the proof against.
+pub fn fill_proof_tokens(
+    ctx: &Context<'_>,
+    findings: &mut [Finding],
+    shown: &(dyn Fn(&Finding) -> bool + Sync),
+) {
+    findings.par_iter_mut().filter(|f| shown(f)).for_each(|finding| {
+        let Some(proof) = finding.proof.as_mut().filter(|p| p.tokens_pending) else {
+            return;
+        };
+        match witness(ctx, &proof.scenario) {
+            Ok(evaluation) => proof.fill_tokens(&evaluation),
+            // Never after `verify`, which looked the same login up.
+            Err(_) => proof.tokens_pending = false,
+        }
+    });
 }
 
 fn storage_of<'c>(
@@ -424,8 +471,14 @@ mod tests {
             }
             assert!(verify(ctx, &wrong).is_err());
 
-            // Tokens that are not the ones the witness login issues.
-            let mut forged = hit.clone();
+            // Tokens filled in are the witness login's; others are refused.
+            let mut filled = hit.clone();
+            if let Some(p) = filled.proof.as_mut() {
+                let witness = witness(ctx, &p.scenario).expect("the witness login is the export's");
+                p.fill_tokens(&witness);
+            }
+            assert_eq!(verify(ctx, &filled), Ok(()));
+            let mut forged = filled.clone();
             if let Some(p) = forged.proof.as_mut() {
                 p.tokens
                     .entry(TokenKind::IdToken)
@@ -438,6 +491,42 @@ mod tests {
             let mut elsewhere = hit.clone();
             elsewhere.loc.span = crate::source::Span::new(0, 1);
             assert!(verify(ctx, &elsewhere).is_err());
+        });
+    }
+
+    #[test]
+    fn only_the_findings_shown_get_their_proofs_tokens() {
+        with_hits("claim-namespace", "claim-namespace", |ctx, hits| {
+            let mut sources = SourceMap::default();
+            let mut problems = Vec::new();
+            let policies = policy::load_builtin(&mut sources, &mut problems);
+            let Some(policy) = policies.iter().find(|p| p.id == "CL101") else {
+                panic!("CL101 is built in")
+            };
+            let mut findings: Vec<Finding> = hits
+                .iter()
+                .map(|h| finding(policy, h.clone(), ctx.sources))
+                .collect();
+            assert!(findings.len() >= 2);
+            let pending = |f: &Finding| {
+                f.proof
+                    .as_ref()
+                    .is_some_and(|p| p.tokens_pending && p.tokens.is_empty())
+            };
+            assert!(findings.iter().all(pending), "checks leave the tokens out");
+            let first = findings[0].fingerprint.clone();
+            fill_proof_tokens(ctx, &mut findings, &|f: &Finding| f.fingerprint != first);
+            assert!(pending(&findings[0]), "a finding not shown keeps no tokens");
+            for finding in &findings[1..] {
+                let Some(proof) = &finding.proof else {
+                    panic!("CL101 carries a proof")
+                };
+                let witness = witness(ctx, &proof.scenario).expect("the witness login is the export's");
+                assert!(!proof.tokens_pending);
+                assert!(!proof.tokens.is_empty());
+                assert_eq!(proof.tokens, witness.tokens());
+                assert_eq!(proof.may, witness.may_claims());
+            }
         });
     }
 

@@ -279,6 +279,18 @@ pub(crate) fn run(options: &CheckOptions, keywords: &KeywordMap) -> Result<Check
             });
         }
         left_out += keep_involved(&mut reported, Some(&loaded.tenant), &sources, &named_files);
+        if !options.no_proof {
+            // Only the findings reported with their proof get its tokens.
+            let shown = |f: &Finding| options.include_suppressed || f.suppression.is_none();
+            setups[index].fill_proof_tokens(
+                &loaded.tenant,
+                &scripts,
+                &sources,
+                analysis.as_ref(),
+                &mut reported,
+                &shown,
+            );
+        }
         findings.extend(reported);
         exports.push(ExportSummary {
             root: loaded.display_root.clone(),

@@ -243,4 +243,9 @@ pub struct Proof {
     /// What the proof shows, in one line.
     pub shows: String,
     pub statement: Statement,
+    /// `tokens` and `may` are still to be read off the witness login (whose evaluation the
+    /// engine looks up by `scenario`): checks leave them out, and the engine fills them in
+    /// only for the findings that are reported with their proof.
+    #[serde(skip)]
+    pub tokens_pending: bool,
 }

@@ -149,6 +149,7 @@ pub(crate) fn storage_proof(ctx: &Context<'_>, connection: &Connection, attribut
         statement: Statement::AttributeStored {
             attribute: attribute.to_string(),
         },
+        tokens_pending: false,
     }
 }
 

@@ -450,7 +450,8 @@ pub fn compact_tokens(tokens: &Tokens) -> String {
 }
 
 impl Proof {
-    /// A token proof from an evaluation.
+    /// A token proof from an evaluation, its tokens still to be filled in (see
+    /// [`Proof::tokens_pending`] and [`Proof::fill_tokens`]).
     pub fn new(
         evaluation: &Evaluation,
         trace: Vec<TraceEntry>,
@@ -459,13 +460,21 @@ impl Proof {
     ) -> Proof {
         Proof {
             scenario: evaluation.scenario.clone(),
-            tokens: evaluation.tokens(),
-            may: evaluation.may_claims(),
+            tokens: Default::default(),
+            may: Default::default(),
             profile: None,
             trace,
             shows,
             statement,
+            tokens_pending: true,
         }
+    }
+
+    /// Fills in the tokens and conditional claims of `evaluation`, the witness login's.
+    pub fn fill_tokens(&mut self, evaluation: &Evaluation) {
+        self.tokens = evaluation.tokens();
+        self.may = evaluation.may_claims();
+        self.tokens_pending = false;
     }
 }
 
