@@ -122,3 +122,80 @@ fn scripts_of_resources_built_in_parallel_land_in_their_own_resource() {
         ]
     );
 }
+
+/// A folder of many resource files is built in runs of files, each run into one part: every
+/// file still becomes its own source, in order, with its own errors; and only the files built
+/// without an error let go of their text (a released text read again after the file changed
+/// reads as empty; a kept one is the text as parsed).
+#[test]
+fn files_built_in_runs_keep_their_order_their_errors_and_their_own_texts() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    let write = |path: &str, text: &str| {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write("tenant.json", "{}");
+    let broken = [7, 64, 65, 199];
+    for i in 0..200 {
+        let text = if broken.contains(&i) {
+            format!(r#"{{"name": "client {i:03}", "#)
+        } else {
+            format!(r#"{{"name": "client {i:03}", "app_type": "spa"}}"#)
+        };
+        write(&format!("clients/c{i:03}.json"), &text);
+    }
+    let export = export_at(&root).expect("an export");
+    let mut sources = SourceMap::default();
+    let loaded = load_export(&export, &KeywordMap::default(), &mut sources, &root);
+    let names: Vec<String> = loaded.tenant.clients.iter().map(|c| c.name.clone()).collect();
+    let expected: Vec<String> = (0..200)
+        .filter(|i| !broken.contains(i))
+        .map(|i| format!("client {i:03}"))
+        .collect();
+    assert_eq!(names, expected);
+    let in_error: Vec<&str> = loaded
+        .errors
+        .iter()
+        .map(|e| sources.get(e.loc.file).export_relative.as_str())
+        .collect();
+    let mut unique = in_error.clone();
+    unique.dedup();
+    assert_eq!(
+        unique,
+        [
+            "clients/c007.json",
+            "clients/c064.json",
+            "clients/c065.json",
+            "clients/c199.json"
+        ]
+    );
+    let clients: Vec<claimlint::source::SourceId> = (0..sources.len())
+        .map(|i| claimlint::source::SourceId(i as u32))
+        .filter(|&id| sources.get(id).export_relative.starts_with("clients/"))
+        .collect();
+    let order: Vec<&str> = clients
+        .iter()
+        .map(|&id| sources.get(id).export_relative.as_str())
+        .collect();
+    let mut sorted = order.clone();
+    sorted.sort();
+    assert_eq!(order.len(), 200);
+    assert_eq!(order, sorted, "one source per file, in file order");
+    // Every file changes after the run read it.
+    for i in 0..200 {
+        write(&format!("clients/c{i:03}.json"), r#"{"name": "changed"}"#);
+    }
+    for (i, &id) in clients.iter().enumerate() {
+        let text = sources.get(id).text();
+        if broken.contains(&i) {
+            assert!(
+                text.starts_with(&format!(r#"{{"name": "client {i:03}""#)),
+                "{i}: {text:?}"
+            );
+        } else {
+            assert_eq!(text, "", "client {i} was let go of and changed since");
+        }
+    }
+}

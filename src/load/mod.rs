@@ -324,32 +324,44 @@ impl<'a> Files<'a> {
         let this = &*self;
         let template = &*b;
         let reread = self.cache.reread(self.keywords);
-        let built: Vec<(SourceFile, Builder)> = paths
-            .par_iter()
-            .with_max_len(files::FILES_PER_TASK)
+        // Each task builds its run of files into one part: a part per file held a whole
+        // tenant, and its first resource a list grown for four, so that a folder of 40,000
+        // clients took 80 MB more at its peak than the clients themselves.
+        let per_part =
+            (paths.len() / (4 * rayon::current_num_threads()).max(1)).clamp(1, files::FILES_PER_TASK);
+        let built: Vec<(Vec<SourceFile>, Builder)> = paths
+            .par_chunks(per_part)
             .enumerate()
-            .map(|(k, path)| {
-                let read = this.cache.read(path, this.keywords, parent_inside);
-                let id = SourceId(u32::try_from(first + k).unwrap_or(u32::MAX));
+            .map(|(c, run)| {
                 let mut part = template.part();
-                let text = read.text.clone();
-                let read_well = read.problem.is_none();
-                if let Some(node) = tree_of(id, read, &mut part.errors) {
-                    build(&mut part, Source::new(id, &node, ""), path);
+                let mut read_files = Vec::with_capacity(run.len());
+                for (j, path) in run.iter().enumerate() {
+                    let read = this.cache.read(path, this.keywords, parent_inside);
+                    let k = c * per_part + j;
+                    let id = SourceId(u32::try_from(first + k).unwrap_or(u32::MAX));
+                    let text = read.text.clone();
+                    let read_well = read.problem.is_none();
+                    let errors = part.errors.len();
+                    if let Some(node) = tree_of(id, read, &mut part.errors) {
+                        build(&mut part, Source::new(id, &node, ""), path);
+                    }
+                    let mut file = this.source_file(path, text);
+                    // Built, the file is needed again only where a finding shows or edits it.
+                    if read_well && part.errors.len() == errors {
+                        file.release(Arc::clone(&reread));
+                    }
+                    read_files.push(file);
                 }
-                let mut file = this.source_file(path, text);
-                // Built, the file is needed again only where a finding shows or edits it.
-                if read_well && part.errors.is_empty() {
-                    file.release(Arc::clone(&reread));
-                }
-                (file, part)
+                (read_files, part)
             })
             .collect();
-        self.sources.reserve(built.len());
+        self.sources.reserve(paths.len());
         b.reserve_for(built.iter().map(|(_, part)| part));
-        for (file, part) in built {
-            self.sources.add(file);
-            self.count += 1;
+        for (read_files, part) in built {
+            for file in read_files {
+                self.sources.add(file);
+                self.count += 1;
+            }
             b.absorb(part);
         }
     }
