@@ -508,15 +508,14 @@ mod tests {
                 .map(|h| finding(policy, h.clone(), ctx.sources))
                 .collect();
             assert!(findings.len() >= 2);
-            let pending = |f: &Finding| {
-                f.proof
-                    .as_ref()
-                    .is_some_and(|p| p.tokens_pending && p.tokens.is_empty())
-            };
-            assert!(findings.iter().all(pending), "checks leave the tokens out");
+            let pending = |f: &Finding| f.proof.as_ref().is_some_and(|p| p.tokens_pending);
+            assert!(
+                findings.iter().all(pending),
+                "checks leave the tokens to the engine"
+            );
             let first = findings[0].fingerprint.clone();
             fill_proof_tokens(ctx, &mut findings, &|f: &Finding| f.fingerprint != first);
-            assert!(pending(&findings[0]), "a finding not shown keeps no tokens");
+            assert!(pending(&findings[0]), "a finding not shown is not filled in");
             for finding in &findings[1..] {
                 let Some(proof) = &finding.proof else {
                     panic!("CL101 carries a proof")
@@ -527,6 +526,21 @@ mod tests {
                 assert_eq!(proof.tokens, witness.tokens());
                 assert_eq!(proof.may, witness.may_claims());
             }
+        });
+    }
+
+    #[test]
+    #[should_panic(expected = "not the ones its witness login issues")]
+    fn test_builds_catch_a_proof_filled_from_another_login() {
+        with_hits("claim-namespace", "claim-namespace", |ctx, hits| {
+            let Some(mut proof) = hits.first().and_then(|h| h.proof.clone()) else {
+                panic!("CL101 carries a proof")
+            };
+            let analysis = ctx.analysis.expect("an analysis");
+            let Some(other) = analysis.ordered().find(|e| e.tokens() != proof.tokens) else {
+                panic!("the fixture has logins that issue other tokens")
+            };
+            proof.fill_tokens(other);
         });
     }
 

@@ -211,6 +211,20 @@ pub(crate) fn run(options: &CheckOptions, keywords: &KeywordMap) -> Result<Check
             .collect()
     };
     let mut left_out = 0;
+    // The baseline is applied once every export is linted, and its problems reported then;
+    // it is read now, so that the findings it will suppress get no completed proofs.
+    let baseline_read = options.baseline.as_ref().map(std::fs::read_to_string);
+    let baseline_ahead = match (&options.baseline, &baseline_read) {
+        (Some(path), Some(Ok(text))) => {
+            baseline::load_read(path, Ok(text.clone()), &cwd, &mut SourceMap::default()).ok()
+        }
+        _ => None,
+    };
+    let baselined: std::collections::HashSet<(&str, &str)> = baseline_ahead
+        .iter()
+        .flat_map(|b| &b.entries)
+        .map(|e| (e.policy.as_str(), e.fingerprint.as_str()))
+        .collect();
     if let Some(progress) = &options.progress {
         progress.report(Step::Found {
             exports: found.exports.len(),
@@ -281,7 +295,11 @@ pub(crate) fn run(options: &CheckOptions, keywords: &KeywordMap) -> Result<Check
         left_out += keep_involved(&mut reported, Some(&loaded.tenant), &sources, &named_files);
         if !options.no_proof {
             // Only the findings reported with their proof get its tokens.
-            let shown = |f: &Finding| options.include_suppressed || f.suppression.is_none();
+            let shown = |f: &Finding| {
+                options.include_suppressed
+                    || (f.suppression.is_none()
+                        && !baselined.contains(&(f.policy.as_str(), f.fingerprint.as_str())))
+            };
             setups[index].fill_proof_tokens(
                 &loaded.tenant,
                 &scripts,
@@ -316,9 +334,9 @@ pub(crate) fn run(options: &CheckOptions, keywords: &KeywordMap) -> Result<Check
     for (setup, used) in setups.iter().zip(&outcomes) {
         findings.extend(setup.suppression_findings(used, &sources));
     }
-    if let Some(path) = &options.baseline {
-        let baseline =
-            baseline::load(path, &cwd, &mut sources).map_err(|message| Error::Config { message })?;
+    if let (Some(path), Some(read)) = (&options.baseline, baseline_read) {
+        let baseline = baseline::load_read(path, read, &cwd, &mut sources)
+            .map_err(|message| Error::Config { message })?;
         let stale = suppress::apply_baseline(&mut findings, &baseline);
         if let Some(setup) = setups.first() {
             for entry in stale {

@@ -83,6 +83,28 @@ fn baseline_round_trip_reports_only_new_findings_and_stale_entries() {
     let (code, report) = json(dir, &["export", "--baseline", "baseline.json"]);
     assert_eq!((code, policies(&report)), (0, Vec::<String>::new()));
 
+    // Shown with `--include-suppressed`, each baselined finding has its whole proof (its
+    // tokens included), as without the baseline.
+    let (_, plain) = json(dir, &["export"]);
+    let (_, shown) = json(
+        dir,
+        &["export", "--baseline", "baseline.json", "--include-suppressed"],
+    );
+    let proofs = |report: &Value| -> Vec<(String, Value)> {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| (f["fingerprint"].to_string(), f["proof"].clone()))
+            .collect()
+    };
+    let with_tokens = proofs(&plain)
+        .iter()
+        .filter(|(_, p)| p.get("tokens").is_some())
+        .count();
+    assert!(with_tokens >= 3, "the example has token proofs: {plain:#}");
+    assert_eq!(proofs(&shown), proofs(&plain));
+
     // A new mistake is reported; a fixed one leaves a stale baseline entry (CL003).
     let dashboard = root.join("clients/Acme Dashboard.json");
     let text = std::fs::read_to_string(&dashboard)

@@ -451,17 +451,27 @@ pub fn compact_tokens(tokens: &Tokens) -> String {
 
 impl Proof {
     /// A token proof from an evaluation, its tokens still to be filled in (see
-    /// [`Proof::tokens_pending`] and [`Proof::fill_tokens`]).
+    /// [`Proof::tokens_pending`] and [`Proof::fill_tokens`]). Test builds make them here
+    /// too, for [`Proof::fill_tokens`] to hold against the witness login's.
     pub fn new(
         evaluation: &Evaluation,
         trace: Vec<TraceEntry>,
         shows: String,
         statement: Statement,
     ) -> Proof {
+        let made_here = cfg!(debug_assertions);
         Proof {
             scenario: evaluation.scenario.clone(),
-            tokens: Default::default(),
-            may: Default::default(),
+            tokens: if made_here {
+                evaluation.tokens()
+            } else {
+                Default::default()
+            },
+            may: if made_here {
+                evaluation.may_claims()
+            } else {
+                Default::default()
+            },
             profile: None,
             trace,
             shows,
@@ -471,9 +481,21 @@ impl Proof {
     }
 
     /// Fills in the tokens and conditional claims of `evaluation`, the witness login's.
+    ///
+    /// # Panics
+    /// In test builds, when they are not the ones of the evaluation the proof was made from:
+    /// a check whose proof names another login than the one it looked at.
     pub fn fill_tokens(&mut self, evaluation: &Evaluation) {
-        self.tokens = evaluation.tokens();
-        self.may = evaluation.may_claims();
+        let (tokens, may) = (evaluation.tokens(), evaluation.may_claims());
+        if cfg!(debug_assertions) && self.tokens_pending {
+            assert!(
+                self.tokens == tokens && self.may == may,
+                "the proof's tokens are not the ones its witness login issues: {:?}",
+                self.scenario
+            );
+        }
+        self.tokens = tokens;
+        self.may = may;
         self.tokens_pending = false;
     }
 }

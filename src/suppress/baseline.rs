@@ -74,8 +74,18 @@ pub fn render(findings: &[Finding]) -> String {
 
 /// Reads a baseline file; a malformed one is an error naming the file, line and problem.
 pub fn load(path: &Path, cwd: &Path, sources: &mut SourceMap) -> Result<Baseline, String> {
+    load_read(path, std::fs::read_to_string(path), cwd, sources)
+}
+
+/// As [`load`], from what reading the file at `path` gave.
+pub fn load_read(
+    path: &Path,
+    read: std::io::Result<String>,
+    cwd: &Path,
+    sources: &mut SourceMap,
+) -> Result<Baseline, String> {
     let shown = display_path(path, cwd);
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read the baseline {shown}: {e}"))?;
+    let text = read.map_err(|e| format!("cannot read the baseline {shown}: {e}"))?;
     let parsed = json::parse(&text);
     let file = sources.add(SourceFile::new(
         path.to_path_buf(),

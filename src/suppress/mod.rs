@@ -231,15 +231,19 @@ pub fn apply_baseline<'b>(
     baseline: &'b baseline::Baseline,
 ) -> Vec<&'b baseline::Entry> {
     let mut used = vec![false; baseline.entries.len()];
+    // The first entry of each policy and fingerprint, looked up once per finding.
+    let mut first: std::collections::HashMap<(&str, &str), usize> =
+        std::collections::HashMap::with_capacity(baseline.entries.len());
+    for (i, entry) in baseline.entries.iter().enumerate() {
+        first
+            .entry((entry.policy.as_str(), entry.fingerprint.as_str()))
+            .or_insert(i);
+    }
     for finding in findings
         .iter_mut()
         .filter(|f| f.suppression.is_none() && f.policy != crate::INPUT_ERROR.0)
     {
-        if let Some(i) = baseline
-            .entries
-            .iter()
-            .position(|e| e.fingerprint == finding.fingerprint && e.policy == finding.policy)
-        {
+        if let Some(&i) = first.get(&(finding.policy.as_str(), finding.fingerprint.as_str())) {
             used[i] = true;
             finding.suppression = Some(Suppression {
                 kind: "baseline",
