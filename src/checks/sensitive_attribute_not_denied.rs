@@ -73,10 +73,20 @@ pub fn run(ctx: &Context<'_>, raw: &serde_json::Value) -> Vec<Hit> {
             .map(|d| d.entries.iter().map(|e| normalise(&e.value, exact)).collect())
             .unwrap_or_default();
         let mut reported: Vec<String> = Vec::new();
-        let found = sources(ctx, index, connection, opts);
-        let extras: Vec<(String, String)> = found
-            .iter()
-            .map(|s| (s.attribute.clone(), s.source.clone()))
+        // Only a sensitive attribute the deny list misses can be reported: nothing is built
+        // for the others, and for most connections (none of whose attributes are) nothing at all.
+        let reportable = |attribute: &str| {
+            let key = normalise(attribute, exact);
+            sensitive.iter().any(|(_, s)| *s == key) && !denied.contains(&key)
+        };
+        let found = sources(ctx, index, connection, opts, &reportable);
+        if found.is_empty() {
+            return hits;
+        }
+        // The stored profile a proof shows holds every attribute, sensitive or not.
+        let extras: Vec<(String, String)> = sources(ctx, index, connection, opts, &|_| true)
+            .into_iter()
+            .map(|s| (s.attribute, s.source))
             .collect();
         let profile = crate::eval::profile::persisted(connection, ctx.platform, &extras);
         for source in found {
@@ -160,13 +170,20 @@ pub(crate) fn received(ctx: &Context<'_>, index: usize, connection: &Connection)
     let Some(opts) = &connection.options else {
         return Vec::new();
     };
-    sources(ctx, index, connection, opts)
+    sources(ctx, index, connection, opts, &|_| true)
         .into_iter()
         .map(|s| (s.attribute, s.source))
         .collect()
 }
 
-fn sources<'a>(ctx: &Context<'a>, index: usize, connection: &Connection, opts: &Node) -> Vec<Source<'a>> {
+/// Those of them that `wanted` keeps, the others passed over before anything is built for them.
+fn sources<'a>(
+    ctx: &Context<'a>,
+    index: usize,
+    connection: &Connection,
+    opts: &Node,
+    wanted: &dyn Fn(&str) -> bool,
+) -> Vec<Source<'a>> {
     let mut out = Vec::new();
     let options_pointer = pointer_join(&connection.loc.pointer, "options");
     let strategy = connection.strategy.as_deref().unwrap_or("");
@@ -174,14 +191,20 @@ fn sources<'a>(ctx: &Context<'a>, index: usize, connection: &Connection, opts: &
     let mapping = data.and_then(|d| d.mapping());
     for option in mapping.into_iter().chain(["fieldsMap"]) {
         let Some(map) = opts.get(option) else { continue };
-        let (map, pointer) = match option {
-            "attribute_map" => (
-                map.get("attributes"),
-                pointer_join(&pointer_join(&options_pointer, option), "attributes"),
-            ),
-            _ => (Some(map), pointer_join(&options_pointer, option)),
+        let map = match option {
+            "attribute_map" => map.get("attributes"),
+            _ => Some(map),
         };
-        for member in map.and_then(Node::as_object).unwrap_or_default() {
+        let members = map.and_then(Node::as_object).unwrap_or_default();
+        let mut members = members.iter().filter(|m| wanted(&m.key)).peekable();
+        if members.peek().is_none() {
+            continue;
+        }
+        let pointer = match option {
+            "attribute_map" => pointer_join(&pointer_join(&options_pointer, option), "attributes"),
+            _ => pointer_join(&options_pointer, option),
+        };
+        for member in members {
             let loc = Loc {
                 file: connection.loc.file,
                 span: member.key_span,
@@ -197,34 +220,39 @@ fn sources<'a>(ctx: &Context<'a>, index: usize, connection: &Connection, opts: &
         }
     }
     if let Some(data) = data {
-        let loc = connection
-            .node
-            .get("strategy")
-            .map_or(connection.loc.clone(), |n| Loc {
-                file: connection.loc.file,
-                span: n.span,
-                pointer: pointer_join(&connection.loc.pointer, "strategy"),
-            });
-        for attribute in data.delivers() {
-            let source = format!("what `{strategy}` connections deliver");
-            out.push(Source {
-                attribute: attribute.clone(),
-                loc: loc.clone(),
-                source,
-                read_in: None,
-            });
+        let delivered: Vec<&String> = data.delivers().iter().filter(|a| wanted(a)).collect();
+        if !delivered.is_empty() {
+            let loc = connection
+                .node
+                .get("strategy")
+                .map_or(connection.loc.clone(), |n| Loc {
+                    file: connection.loc.file,
+                    span: n.span,
+                    pointer: pointer_join(&connection.loc.pointer, "strategy"),
+                });
+            for attribute in delivered {
+                out.push(Source {
+                    attribute: attribute.clone(),
+                    loc: loc.clone(),
+                    source: format!("what `{strategy}` connections deliver"),
+                    read_in: None,
+                });
+            }
         }
         // Attributes behind an option flag that is on (`user_birthday: true`).
         for (flag, attributes) in data.flags() {
             let Some(member) = opts.member(flag).filter(|m| m.value.as_bool() == Some(true)) else {
                 continue;
             };
+            if !attributes.iter().any(|a| wanted(a)) {
+                continue;
+            }
             let loc = Loc {
                 file: connection.loc.file,
                 span: member.key_span,
                 pointer: pointer_join(&options_pointer, flag),
             };
-            for attribute in attributes {
+            for attribute in attributes.iter().filter(|a| wanted(a)) {
                 out.push(Source {
                     attribute: attribute.clone(),
                     loc: loc.clone(),
@@ -239,7 +267,7 @@ fn sources<'a>(ctx: &Context<'a>, index: usize, connection: &Connection, opts: &
         .map(|a| a.database_profiles(index, ctx.scripts))
         .unwrap_or_default();
     for (unit, profile) in profiles {
-        for (attribute, span) in profile.iter().cloned() {
+        for (attribute, span) in profile.iter().filter(|(a, _)| wanted(a)).cloned() {
             let loc = Loc {
                 file: unit.file,
                 span,
@@ -267,7 +295,7 @@ fn sources<'a>(ctx: &Context<'a>, index: usize, connection: &Connection, opts: &
             .filter(|e| outcomes.insert(std::sync::Arc::as_ptr(&e.scripts)))
         {
             for (root, (_, file, span)) in evaluation.first_reads() {
-                if matches!(root, "user_metadata" | "app_metadata") || !read.insert(root) {
+                if matches!(root, "user_metadata" | "app_metadata") || !wanted(root) || !read.insert(root) {
                     continue;
                 }
                 let script = ctx.scripts.by_file(*file).map(|u| u.label()).unwrap_or_default();
@@ -307,5 +335,58 @@ mod tests {
         );
         assert_eq!(normalise("urn:oid:ethnicity", false), "ethnicity");
         assert_eq!(normalise("Gender", true), "Gender");
+    }
+
+    #[test]
+    fn only_the_attributes_asked_for_are_built() {
+        crate::checks::test_support::with_context("sensitive-attribute-not-denied", "yaml", |ctx| {
+            let mut every = 0;
+            for (index, connection) in ctx.tenant.connections.iter().enumerate() {
+                let Some(opts) = &connection.options else { continue };
+                let all = sources(ctx, index, connection, opts, &|_| true);
+                every += all.len();
+                assert!(sources(ctx, index, connection, opts, &|_| false).is_empty());
+                // Keeping one attribute keeps exactly its sources, in the same order.
+                let Some(first) = all.first().map(|s| s.attribute.clone()) else {
+                    continue;
+                };
+                let kept = sources(ctx, index, connection, opts, &|a| a == first);
+                let expected: Vec<_> = all
+                    .iter()
+                    .filter(|s| s.attribute == first)
+                    .map(|s| (&s.source, &s.loc))
+                    .collect();
+                let got: Vec<_> = kept.iter().map(|s| (&s.source, &s.loc)).collect();
+                assert_eq!(got, expected, "{}", connection.name);
+            }
+            assert!(every > 5, "the fixture's connections receive attributes");
+        });
+    }
+
+    #[test]
+    fn a_proof_shows_the_whole_stored_profile_not_only_the_sensitive_part() {
+        crate::checks::test_support::with_context("sensitive-attribute-not-denied", "yaml", |ctx| {
+            let hits = crate::checks::test_support::raw_hits(
+                ctx,
+                "sensitive-attribute-not-denied",
+                &serde_json::json!({"attributes": ["ssn", "medical", "date_of_birth", "birthday"]}),
+            );
+            let profiles: Vec<_> = hits
+                .iter()
+                .filter_map(|h| h.proof.as_ref()?.profile.as_ref())
+                .collect();
+            assert_eq!(
+                profiles.len(),
+                4,
+                "each sensitive attribute stored is reported with its profile"
+            );
+            // `health_plan`, which a rule reads in logins through `legacy-db`, is not
+            // sensitive, but Auth0 stores it all the same.
+            let legacy = profiles
+                .iter()
+                .find(|p| p.connection == "legacy-db")
+                .expect("`legacy-db` stores `ssn`");
+            assert!(legacy.stored.contains_key("health_plan"), "{:?}", legacy.stored);
+        });
     }
 }
