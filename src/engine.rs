@@ -438,6 +438,17 @@ mod tests {
     use super::*;
     use crate::proof::{Statement, TokenKind};
 
+    /// The built-in CL101 policy.
+    fn builtin_cl101() -> Policy {
+        let mut sources = SourceMap::default();
+        let mut problems = Vec::new();
+        let policies = policy::load_builtin(&mut sources, &mut problems);
+        let Some(policy) = policies.into_iter().find(|p| p.id == "CL101") else {
+            panic!("CL101 is built in")
+        };
+        policy
+    }
+
     /// Runs `check` on a fixture's YAML form and hands the context and the hits to `inspect`.
     fn with_hits(fixture: &str, check: &str, inspect: impl Fn(&Context<'_>, Vec<Hit>)) {
         crate::checks::test_support::with_context(fixture, "yaml", |ctx| {
@@ -497,12 +508,7 @@ mod tests {
     #[test]
     fn only_the_findings_shown_get_their_proofs_tokens() {
         with_hits("claim-namespace", "claim-namespace", |ctx, hits| {
-            let mut sources = SourceMap::default();
-            let mut problems = Vec::new();
-            let policies = policy::load_builtin(&mut sources, &mut problems);
-            let Some(policy) = policies.iter().find(|p| p.id == "CL101") else {
-                panic!("CL101 is built in")
-            };
+            let policy = &builtin_cl101();
             let mut findings: Vec<Finding> = hits
                 .iter()
                 .map(|h| finding(policy, h.clone(), ctx.sources))
@@ -562,12 +568,7 @@ mod tests {
     #[test]
     fn rewording_a_message_keeps_the_fingerprint() {
         with_hits("claim-namespace", "claim-namespace", |ctx, hits| {
-            let mut sources = SourceMap::default();
-            let mut problems = Vec::new();
-            let policies = policy::load_builtin(&mut sources, &mut problems);
-            let Some(policy) = policies.iter().find(|p| p.id == "CL101") else {
-                panic!("CL101 is built in")
-            };
+            let policy = &builtin_cl101();
             let mut reworded = policy.clone();
             reworded.message = "claim {claim} is dropped (reworded)".into();
             let fingerprints = |policy: &Policy| -> Vec<String> {

@@ -6,6 +6,13 @@ use claimlint::load::{discover::export_at, load_export};
 use claimlint::source::SourceMap;
 use claimlint::syntax::keywords::KeywordMap;
 
+/// Writes `text` at `path` below `root`, making the folders it needs.
+fn write_file(root: &Path, path: &str, text: &str) {
+    let path = root.join(path);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
 fn model_of(root: &str) -> serde_json::Value {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(root);
     let export = export_at(&root).expect("an export");
@@ -61,11 +68,7 @@ fn both_formats_of_the_example_load_into_the_same_model() {
 fn scripts_of_resources_built_in_parallel_land_in_their_own_resource() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().canonicalize().unwrap();
-    let write = |path: &str, text: &str| {
-        let path = root.join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    };
+    let write = |path: &str, text: &str| write_file(&root, path, text);
     write("tenant.json", "{}");
     for i in 0..40 {
         write(
@@ -131,11 +134,7 @@ fn scripts_of_resources_built_in_parallel_land_in_their_own_resource() {
 fn files_built_in_runs_keep_their_order_their_errors_and_their_own_texts() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().canonicalize().unwrap();
-    let write = |path: &str, text: &str| {
-        let path = root.join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    };
+    let write = |path: &str, text: &str| write_file(&root, path, text);
     write("tenant.json", "{}");
     let broken = [7, 64, 65, 199];
     for i in 0..200 {
