@@ -248,4 +248,9 @@ pub struct Proof {
     /// only for the findings that are reported with their proof.
     #[serde(skip)]
     pub tokens_pending: bool,
+    /// In test builds, the tokens and conditional claims of the login the check looked at,
+    /// which those filled in must equal (kept apart from `tokens`, so that a finding whose
+    /// tokens are never filled in shows none in tests too).
+    #[serde(skip)]
+    pub looked_at: Option<Box<(Tokens, MayClaims)>>,
 }

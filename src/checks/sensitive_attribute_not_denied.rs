@@ -160,6 +160,7 @@ pub(crate) fn storage_proof(ctx: &Context<'_>, connection: &Connection, attribut
             attribute: attribute.to_string(),
         },
         tokens_pending: false,
+        looked_at: None,
     }
 }
 

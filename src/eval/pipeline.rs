@@ -451,32 +451,26 @@ pub fn compact_tokens(tokens: &Tokens) -> String {
 
 impl Proof {
     /// A token proof from an evaluation, its tokens still to be filled in (see
-    /// [`Proof::tokens_pending`] and [`Proof::fill_tokens`]). Test builds make them here
-    /// too, for [`Proof::fill_tokens`] to hold against the witness login's.
+    /// [`Proof::tokens_pending`] and [`Proof::fill_tokens`]). Test builds keep the
+    /// evaluation's tokens apart, for [`Proof::fill_tokens`] to hold the witness login's
+    /// against them.
     pub fn new(
         evaluation: &Evaluation,
         trace: Vec<TraceEntry>,
         shows: String,
         statement: Statement,
     ) -> Proof {
-        let made_here = cfg!(debug_assertions);
         Proof {
             scenario: evaluation.scenario.clone(),
-            tokens: if made_here {
-                evaluation.tokens()
-            } else {
-                Default::default()
-            },
-            may: if made_here {
-                evaluation.may_claims()
-            } else {
-                Default::default()
-            },
+            tokens: Default::default(),
+            may: Default::default(),
             profile: None,
             trace,
             shows,
             statement,
             tokens_pending: true,
+            looked_at: cfg!(debug_assertions)
+                .then(|| Box::new((evaluation.tokens(), evaluation.may_claims()))),
         }
     }
 
@@ -487,9 +481,9 @@ impl Proof {
     /// a check whose proof names another login than the one it looked at.
     pub fn fill_tokens(&mut self, evaluation: &Evaluation) {
         let (tokens, may) = (evaluation.tokens(), evaluation.may_claims());
-        if cfg!(debug_assertions) && self.tokens_pending {
+        if let Some(looked_at) = self.looked_at.take() {
             assert!(
-                self.tokens == tokens && self.may == may,
+                looked_at.0 == tokens && looked_at.1 == may,
                 "the proof's tokens are not the ones its witness login issues: {:?}",
                 self.scenario
             );
