@@ -373,9 +373,11 @@ fn keep_involved(
     if files.is_empty() {
         return 0;
     }
+    // A hook run over every file (`pre-commit run --all-files`) names thousands.
+    let files: std::collections::HashSet<&str> = files.iter().map(String::as_str).collect();
     let mut left_out = 0;
     findings.retain(|f| {
-        let keep = involves(f, tenant, sources, files);
+        let keep = involves(f, tenant, sources, &files);
         if !keep && f.suppression.is_none() {
             left_out += 1;
         }
@@ -391,9 +393,9 @@ fn involves(
     finding: &Finding,
     tenant: Option<&model::Tenant>,
     sources: &SourceMap,
-    files: &[String],
+    files: &std::collections::HashSet<&str>,
 ) -> bool {
-    let named = |file: &str| files.iter().any(|f| f == file);
+    let named = |file: &str| files.contains(file);
     if finding.policy == INPUT_ERROR.0 || named(&finding.location.file) {
         return true;
     }

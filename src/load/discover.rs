@@ -21,7 +21,7 @@
 //! A path that yields no export is [`Refused`], with the reason: the run reports it as an input
 //! error, so nothing named on the command line passes without being read.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -198,6 +198,7 @@ fn recognise_file(path: &Path, root_canonical: &Path) -> Option<sources::LooseKi
 /// that yield none.
 pub fn discover(paths: &[PathBuf]) -> Discovered {
     let mut found = Discovered::default();
+    let mut folders = Folders::default();
     for path in paths {
         let refuse = |reason| Refused {
             path: path.clone(),
@@ -212,7 +213,7 @@ pub fn discover(paths: &[PathBuf]) -> Discovered {
                 found.refused.push(refuse(Refusal::FolderWithoutExport));
             }
         } else {
-            match exports_of_file(path) {
+            match exports_of_file(path, &mut folders) {
                 Ok(exports) => found.exports.extend(exports),
                 Err(reason) => found.refused.push(refuse(reason)),
             }
@@ -244,7 +245,7 @@ pub fn discover(paths: &[PathBuf]) -> Discovered {
 /// The exports a file named on the command line stands for: itself, when it is a YAML file
 /// with a0deploy's top-level keys; else the export that contains it; else itself as a loose
 /// script; else the `sources` export of its folder.
-fn exports_of_file(file: &Path) -> Result<Vec<ExportRoot>, Refusal> {
+fn exports_of_file(file: &Path, folders: &mut Folders) -> Result<Vec<ExportRoot>, Refusal> {
     let folder = match file.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
         _ => PathBuf::from("."),
@@ -266,11 +267,11 @@ fn exports_of_file(file: &Path) -> Result<Vec<ExportRoot>, Refusal> {
             scripts: Vec::new(),
         }]);
     }
-    let containing = containing_exports(file);
+    let containing = folders.containing_exports(file);
     if !containing.is_empty() {
         return Ok(containing);
     }
-    if let Some(export) = single_script(file).or_else(|| sources_at(&folder)) {
+    if let Some(export) = single_script(file).or_else(|| folders.sources_at(&folder)) {
         return Ok(vec![export]);
     }
     Err(if yaml {
@@ -377,14 +378,39 @@ fn inside_export(dir: &Path) -> bool {
         .any(|a| export_at(a).is_some())
 }
 
-/// The exports a file belongs to: those of the nearest enclosing folder that is an export root.
-fn containing_exports(file: &Path) -> Vec<ExportRoot> {
-    absolute(file)
-        .ancestors()
-        .skip(1)
-        .map(exports_at)
-        .find(|found| !found.is_empty())
-        .unwrap_or_default()
+/// What [`discover`] has found of the folders around the files named on the command line,
+/// so that each folder is looked at once however many of its files are named (pre-commit
+/// passes every changed file, and `pre-commit run --all-files` thousands of one folder's: each
+/// look lists the folder).
+#[derive(Default)]
+struct Folders {
+    exports: HashMap<PathBuf, Vec<ExportRoot>>,
+    sources: HashMap<PathBuf, Option<ExportRoot>>,
+}
+
+impl Folders {
+    /// The exports a file belongs to: those of the nearest enclosing folder that is an export
+    /// root.
+    fn containing_exports(&mut self, file: &Path) -> Vec<ExportRoot> {
+        for folder in absolute(file).ancestors().skip(1) {
+            let found = self
+                .exports
+                .entry(folder.to_path_buf())
+                .or_insert_with(|| exports_at(folder));
+            if !found.is_empty() {
+                return found.clone();
+            }
+        }
+        Vec::new()
+    }
+
+    /// [`sources_at`] of `dir`.
+    fn sources_at(&mut self, dir: &Path) -> Option<ExportRoot> {
+        self.sources
+            .entry(dir.to_path_buf())
+            .or_insert_with(|| sources_at(dir))
+            .clone()
+    }
 }
 
 /// `path` made absolute against the current folder.
@@ -392,5 +418,38 @@ fn absolute(path: &Path) -> PathBuf {
     match std::env::current_dir() {
         Ok(cwd) if !path.is_absolute() => cwd.join(path),
         _ => path.to_path_buf(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Files of one folder named together (as pre-commit passes them) are one export, and the
+    /// folders around them are each looked at once, not once per file.
+    #[test]
+    fn many_files_of_one_export_look_at_each_folder_once() {
+        let dir = tempfile::tempdir().expect("a scratch folder");
+        let root = dir.path().canonicalize().expect("its real path");
+        std::fs::create_dir_all(root.join("clients")).expect("a clients folder");
+        std::fs::write(root.join("tenant.json"), "{}").expect("tenant.json");
+        let files: Vec<PathBuf> = (0..50)
+            .map(|i| {
+                let file = root.join(format!("clients/c{i}.json"));
+                std::fs::write(&file, format!("{{\"name\": \"c{i}\"}}")).expect("a client file");
+                file
+            })
+            .collect();
+        let found = discover(&files);
+        assert!(found.refused.is_empty(), "{:?}", found.refused);
+        assert_eq!(found.exports.len(), 1);
+        assert_eq!(found.exports[0].root, root);
+
+        let mut folders = Folders::default();
+        for file in &files {
+            assert_eq!(folders.containing_exports(file).len(), 1);
+        }
+        // `clients/` (no export) and the root (the export): nothing further up is asked.
+        assert_eq!(folders.exports.len(), 2, "{:?}", folders.exports.keys());
     }
 }
