@@ -213,17 +213,11 @@ pub(crate) fn run(options: &CheckOptions, keywords: &KeywordMap) -> Result<Check
     let mut left_out = 0;
     // The baseline is applied once every export is linted, and its problems reported then;
     // it is read now, so that the findings it will suppress get no completed proofs.
-    let baseline_read = options.baseline.as_ref().map(std::fs::read_to_string);
-    let baseline_ahead = match (&options.baseline, &baseline_read) {
-        (Some(path), Some(Ok(text))) => {
-            baseline::load_read(path, Ok(text.clone()), &cwd, &mut SourceMap::default()).ok()
-        }
-        _ => None,
-    };
-    let baselined: std::collections::HashSet<(&str, &str)> = baseline_ahead
+    let baseline_read = options.baseline.as_ref().map(|path| baseline::read(path, &cwd));
+    let baselined: std::collections::HashSet<(&str, &str)> = baseline_read
         .iter()
-        .flat_map(|b| &b.entries)
-        .map(|e| (e.policy.as_str(), e.fingerprint.as_str()))
+        .flatten()
+        .flat_map(baseline::Read::keys)
         .collect();
     if let Some(progress) = &options.progress {
         progress.report(Step::Found {
@@ -334,9 +328,10 @@ pub(crate) fn run(options: &CheckOptions, keywords: &KeywordMap) -> Result<Check
     for (setup, used) in setups.iter().zip(&outcomes) {
         findings.extend(setup.suppression_findings(used, &sources));
     }
-    if let (Some(path), Some(read)) = (&options.baseline, baseline_read) {
-        let baseline = baseline::load_read(path, read, &cwd, &mut sources)
-            .map_err(|message| Error::Config { message })?;
+    if let Some(read) = baseline_read {
+        let baseline = read
+            .map_err(|message| Error::Config { message })?
+            .register(&mut sources);
         let stale = suppress::apply_baseline(&mut findings, &baseline);
         if let Some(setup) = setups.first() {
             for entry in stale {

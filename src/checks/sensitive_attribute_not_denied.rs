@@ -245,7 +245,8 @@ fn sources<'a>(
             let Some(member) = opts.member(flag).filter(|m| m.value.as_bool() == Some(true)) else {
                 continue;
             };
-            if !attributes.iter().any(|a| wanted(a)) {
+            let attributes: Vec<&String> = attributes.iter().filter(|a| wanted(a)).collect();
+            if attributes.is_empty() {
                 continue;
             }
             let loc = Loc {
@@ -253,7 +254,7 @@ fn sources<'a>(
                 span: member.key_span,
                 pointer: pointer_join(&options_pointer, flag),
             };
-            for attribute in attributes.iter().filter(|a| wanted(a)) {
+            for attribute in attributes {
                 out.push(Source {
                     attribute: attribute.clone(),
                     loc: loc.clone(),

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::finding::Finding;
 use crate::model::Loc;
-use crate::source::{SourceFile, SourceId, SourceMap, display_path};
+use crate::source::{SourceFile, SourceId, SourceMap, Span, display_path};
 use crate::syntax::{Node, json};
 
 pub const BASELINE_VERSION: u32 = 1;
@@ -72,29 +72,52 @@ pub fn render(findings: &[Finding]) -> String {
     text
 }
 
-/// Reads a baseline file; a malformed one is an error naming the file, line and problem.
-pub fn load(path: &Path, cwd: &Path, sources: &mut SourceMap) -> Result<Baseline, String> {
-    load_read(path, std::fs::read_to_string(path), cwd, sources)
+/// A baseline file read and checked, not yet added to a source map: a run reads it before it
+/// lints (its entries say which findings need no proof tokens) and adds it once every export's
+/// files are in the map.
+#[derive(Debug)]
+pub struct Read {
+    source: SourceFile,
+    /// Each entry's fingerprint, policy, and span in the file.
+    entries: Vec<(String, String, Span)>,
 }
 
-/// As [`load`], from what reading the file at `path` gave.
-pub fn load_read(
-    path: &Path,
-    read: std::io::Result<String>,
-    cwd: &Path,
-    sources: &mut SourceMap,
-) -> Result<Baseline, String> {
+impl Read {
+    /// The policy and fingerprint of each entry.
+    pub fn keys(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.entries.iter().map(|(f, p, _)| (p.as_str(), f.as_str()))
+    }
+
+    /// The baseline, its file added to `sources`.
+    pub fn register(self, sources: &mut SourceMap) -> Baseline {
+        let file = sources.add(self.source);
+        let entries = self
+            .entries
+            .into_iter()
+            .enumerate()
+            .map(|(i, (fingerprint, policy, span))| Entry {
+                fingerprint,
+                policy,
+                loc: Loc {
+                    file,
+                    span,
+                    pointer: format!("/findings/{i}"),
+                },
+            })
+            .collect();
+        Baseline { file, entries }
+    }
+}
+
+/// Reads and checks the baseline file at `path`; a malformed one is an error naming the file,
+/// line and problem.
+pub fn read(path: &Path, cwd: &Path) -> Result<Read, String> {
     let shown = display_path(path, cwd);
-    let text = read.map_err(|e| format!("cannot read the baseline {shown}: {e}"))?;
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read the baseline {shown}: {e}"))?;
     let parsed = json::parse(&text);
-    let file = sources.add(SourceFile::new(
-        path.to_path_buf(),
-        shown.clone(),
-        shown.clone(),
-        Arc::from(text),
-    ));
+    let source = SourceFile::new(path.to_path_buf(), shown.clone(), shown.clone(), Arc::from(text));
     let located = |node: &Node, message: &str| {
-        let at = sources.get(file).line_col(node.span.start);
+        let at = source.line_col(node.span.start);
         format!("{shown}:{}:{}: {message}", at.line, at.column)
     };
     let Some(root) = parsed.root else {
@@ -111,8 +134,8 @@ pub fn load_read(
             "expected a claimlint baseline: an object with a `findings` list",
         ));
     };
-    let mut entries = Vec::new();
-    for (i, item) in items.iter().enumerate() {
+    let mut entries = Vec::with_capacity(items.len());
+    for item in items {
         let text = |key: &str| item.get(key).and_then(Node::as_str).map(str::to_string);
         let (Some(fingerprint), Some(policy)) = (text("fingerprint"), text("policy")) else {
             return Err(located(
@@ -120,15 +143,7 @@ pub fn load_read(
                 "expected every baseline entry to have a `fingerprint` and a `policy`",
             ));
         };
-        entries.push(Entry {
-            fingerprint,
-            policy,
-            loc: Loc {
-                file,
-                span: item.span,
-                pointer: format!("/findings/{i}"),
-            },
-        });
+        entries.push((fingerprint, policy, item.span));
     }
-    Ok(Baseline { file, entries })
+    Ok(Read { source, entries })
 }
