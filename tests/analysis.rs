@@ -1344,6 +1344,42 @@ const CLASS_RULES: &[(&str, &str)] = &[
         "copy-in-expression",
         "const same = (context.idToken[ns + 'expr'] = context.clientName);\n  context.accessToken[ns + 'expr'] = same;",
     ),
+    (
+        "webhook-payload",
+        "const payload = { event: { app: context.clientName, user: user.user_id }, source: 'auth0' };\n  require('request').post({ url: 'https://hooks.example.com/', json: payload }, function () {});",
+    ),
+    (
+        "payload-compared",
+        "const payload = { app: context.clientName };\n  if (payload.app === 'Billing') context.idToken[ns + 'payload_billing'] = true;",
+    ),
+    (
+        "payload-into-token",
+        "const payload = { app: context.clientName };\n  context.idToken[ns + 'payload_app'] = payload.app;",
+    ),
+    (
+        "payload-stringified",
+        "const body = JSON.stringify({ app: context.clientName });\n  if (body.length > 20) context.idToken[ns + 'long_name'] = true;",
+    ),
+    (
+        "payload-object-in-token",
+        "context.idToken[ns + 'app_object'] = { name: context.clientName };",
+    ),
+    (
+        "payload-written-later",
+        "const payload = {};\n  payload.app = context.clientName;\n  if (payload.app.startsWith('Admin')) context.idToken[ns + 'admin_app'] = true;",
+    ),
+    (
+        "payload-on-some-paths",
+        "const payload = {};\n  if (user.app_metadata.vip) payload.app = context.clientName;\n  context.idToken[ns + 'vip_payload'] = payload.app;",
+    ),
+    (
+        "payload-stored",
+        "user.app_metadata = user.app_metadata || {};\n  user.app_metadata.last = { app: context.clientName };\n  auth0.users.updateAppMetadata(user.user_id, user.app_metadata);",
+    ),
+    (
+        "payload-stored-whole",
+        "user.app_metadata = { last: { app: context.clientName } };\n  auth0.users.updateAppMetadata(user.user_id, user.app_metadata);",
+    ),
 ];
 
 /// An export with `clients` (names; each client's id is its name in lower case with dashes),
@@ -1462,6 +1498,19 @@ fn sharing_runs_between_clients_gives_each_client_its_own_tokens() {
         ("copy-overwritten", 1),
         ("copy-overwritten-in-a-loop", 1),
         ("copy-in-expression", 6),
+        // A login fact in an object literal is kept as in a variable.
+        ("webhook-payload", 1),
+        ("payload-compared", 2),
+        ("payload-into-token", 1),
+        ("payload-stringified", 6),
+        ("payload-object-in-token", 6),
+        ("payload-written-later", 6),
+        ("payload-on-some-paths", 6),
+        // What the summary keeps of `user.app_metadata` here is that it changed, not the
+        // text: nothing looks at it.
+        ("payload-stored", 1),
+        // Here the summary keeps the stored value, text and all.
+        ("payload-stored-whole", 6),
     ];
     for (rule, count) in expected {
         assert_eq!(runs[&format!("rule `{rule}`")], count, "runs of {rule}");

@@ -825,11 +825,14 @@ pub struct Prop {
     pub site: Option<Site>,
     /// Set when the script wrote it (not when it came with the input).
     pub written: bool,
-    /// On a token object only: the value (a `Str`) is this login fact's text, put there
-    /// unlooked-at (`context.idToken[ns + 'app'] = context.clientName`). Until the script reads
-    /// the object, the claim stands for "the login's value of the fact", and the run serves
-    /// every login that compares the fact the same way. Reading the object in any way but the
-    /// final summary marks the fact looked at (see [`State::obj`]).
+    /// The value (a `Str`) is this login fact's text, put there unlooked-at: written on its own
+    /// (`context.idToken[ns + 'app'] = context.clientName`) or in an object literal (a webhook's
+    /// payload, `{ application: context.clientName }`). Until the script looks at it, the run
+    /// serves every login that compares the fact the same way, and on a token object the claim
+    /// stands for "the login's value of the fact". Reading this property (`Machine::get`) hands
+    /// the fact on as a variable would; reading the object in any other way marks every fact
+    /// in it looked at (see [`State::obj`]), and so does any read of a token object but the
+    /// final summary's.
     pub fact: Option<Arc<FactText>>,
 }
 
@@ -913,11 +916,9 @@ impl Object {
     }
 
     /// Marks every login fact held unlooked-at in the object's properties as looked at.
-    fn mark_facts_observed(&self) {
-        if self.sink.is_some() {
-            for fact in self.props.iter().filter_map(|p| p.fact.as_ref()) {
-                fact.mark_observed();
-            }
+    pub fn mark_facts_observed(&self) {
+        for fact in self.props.iter().filter_map(|p| p.fact.as_ref()) {
+            fact.mark_observed();
         }
     }
 
@@ -1087,8 +1088,8 @@ impl State {
         }
     }
 
-    /// An object, to read: the login facts a token object holds unlooked-at (see
-    /// [`Prop::fact`]) count as looked at from now on, since the reader may use their text.
+    /// An object, to read: the login facts it holds unlooked-at (see [`Prop::fact`]) count as
+    /// looked at from now on, since the reader may use their text.
     pub fn obj(&self, id: ObjId) -> Option<&Object> {
         let object = self.obj_unread(id)?;
         object.mark_facts_observed();
@@ -1102,7 +1103,8 @@ impl State {
         Some(object)
     }
 
-    /// An object as it is, its fact markers untouched: for the final summary of a run.
+    /// An object as it is, its fact markers untouched: for the final summary of a run, and for
+    /// a read of one property that deals with that property's marker itself.
     pub fn obj_unread(&self, id: ObjId) -> Option<&Object> {
         self.heap.get(&id).map(|o| &**o)
     }

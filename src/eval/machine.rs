@@ -1412,9 +1412,14 @@ impl Machine {
         match object {
             Val::Obj(id) => {
                 let id = *id;
-                let Some(obj) = st.obj(id) else {
+                // A read with a known key looks at that property only (see `Prop::fact`); a
+                // token object's facts are looked at by any read.
+                let Some(obj) = st.obj_unread(id) else {
                     return Val::unknown("a property");
                 };
+                if obj.sink.is_some() || name.is_none() {
+                    obj.mark_facts_observed();
+                }
                 let Some(name) = name else {
                     // An unknown key: any of the values, or something unknown.
                     let mut v = Val::derived(format!("a property of {}", object.described()), key);
@@ -1453,10 +1458,20 @@ impl Machine {
                 }
                 if let Some(p) = obj.prop(&name) {
                     let v = p.value.clone();
+                    let fact = p.fact.clone().filter(|f| !f.observed());
                     if p.presence.is_always() || st.pc.implies(&p.presence) {
+                        match fact {
+                            // Kept or compared, as the fact itself would be.
+                            Some(fact) if self.raw_fact => return Val::Fact(fact),
+                            Some(fact) => fact.mark_observed(),
+                            None => {}
+                        }
                         return v;
                     }
                     // Set on some paths only.
+                    if let Some(fact) = fact {
+                        fact.mark_observed();
+                    }
                     let fallback = self.rest_value(st, id, &name);
                     return v.join(&fallback);
                 }
@@ -1640,9 +1655,10 @@ impl Machine {
                         if obj.props.len() >= MAX_ENTRIES && obj.prop(&name).is_none() {
                             return;
                         }
-                        let sink = obj.sink.is_some();
                         put(obj, name.clone(), value, Some(site), pc, true);
-                        if sink && let Some(p) = obj.props.iter_mut().find(|p| p.key == name) {
+                        if fact.is_some()
+                            && let Some(p) = obj.props.iter_mut().find(|p| p.key == name)
+                        {
                             p.fact = fact.take();
                         }
                     }
@@ -1893,17 +1909,36 @@ impl Machine {
                                     env,
                                     this: Some(Box::new(self.host.this.clone())),
                                 }),
-                                _ => self.eval(st, value, env),
+                                // A login fact is kept unlooked-at, as in a variable: a
+                                // payload built for a webhook does not make the run depend on
+                                // the client's name.
+                                _ => self.eval_operand(st, value, env),
+                            };
+                            let (v, mut fact) = match v {
+                                Val::Fact(fact) if !fact.observed() => {
+                                    (Val::Str(fact.text.clone()), Some(fact))
+                                }
+                                other => (other.concrete(), None),
                             };
                             let site = self.site(*span);
                             match k.exact_text().filter(|_| k.is_primitive()) {
-                                Some(name) => put(&mut object, name, v, Some(site), Cond::always(), true),
+                                Some(name) => {
+                                    put(&mut object, name.clone(), v, Some(site), Cond::always(), true);
+                                    if fact.is_some()
+                                        && let Some(p) = object.props.iter_mut().find(|p| p.key == name)
+                                    {
+                                        p.fact = fact.take();
+                                    }
+                                }
                                 None => object.dyn_writes.push(DynWrite {
                                     key: k,
                                     value: v,
                                     presence: Cond::always(),
                                     site,
                                 }),
+                            }
+                            if let Some(fact) = fact {
+                                fact.mark_observed();
                             }
                         }
                         IrProp::Spread(e) => {
