@@ -1380,6 +1380,26 @@ const CLASS_RULES: &[(&str, &str)] = &[
         "payload-stored-whole",
         "user.app_metadata = { last: { app: context.clientName } };\n  auth0.users.updateAppMetadata(user.user_id, user.app_metadata);",
     ),
+    (
+        "logged-lookup",
+        "const payload = { app: context.clientName };\n  const TIERS = { Billing: { level: 1 } };\n  try { console.log('tier', TIERS[payload.app].level); } catch (e) { context.idToken[ns + 'no_tier'] = true; }",
+    ),
+    (
+        "logged-lookup-direct",
+        "const TIERS = { Billing: { level: 1 } };\n  try { console.log('tier', TIERS[context.clientName].level); } catch (e) { context.idToken[ns + 'no_tier_direct'] = true; }",
+    ),
+    (
+        "logged-and",
+        "const payload = { app: context.clientName };\n  try { console.log(payload.app === 'Billing' && null.x); } catch (e) { context.idToken[ns + 'and_threw'] = true; }",
+    ),
+    (
+        "spread-override",
+        "const p = { app: context.clientName, ...user };\n  if (p.app === 'Billing') context.idToken[ns + 'spread_billing'] = true;",
+    ),
+    (
+        "spread-override-copy",
+        "const p = { app: context.clientName, ...user };\n  context.idToken[ns + 'spread_app'] = p.app;",
+    ),
 ];
 
 /// An export with `clients` (names; each client's id is its name in lower case with dashes),
@@ -1511,10 +1531,30 @@ fn sharing_runs_between_clients_gives_each_client_its_own_tokens() {
         ("payload-stored", 1),
         // Here the summary keeps the stored value, text and all.
         ("payload-stored-whole", 6),
+        // An argument of a call that ignores it goes unlooked-at only when whether it throws
+        // cannot depend on the text: a lookup by the name throws for names the table lacks.
+        ("logged-lookup", 6),
+        ("logged-lookup-direct", 6),
+        ("logged-and", 2),
+        // A spread object with unknown parts may override the property: its value is no longer
+        // the fact's text alone.
+        ("spread-override", 6),
+        ("spread-override-copy", 6),
     ];
     for (rule, count) in expected {
         assert_eq!(runs[&format!("rule `{rule}`")], count, "runs of {rule}");
     }
+    let other = issued(&together, &all.tenant, "Other App");
+    let id_token = &other["tokens"]["id_token"];
+    assert!(
+        id_token.get("https://app.example.com/spread_billing").is_some(),
+        "the user's attributes may hold `app`: {id_token}"
+    );
+    assert_ne!(
+        id_token["https://app.example.com/spread_app"],
+        json!("Other App"),
+        "the user's attributes may hold `app`"
+    );
 }
 
 #[test]

@@ -839,7 +839,7 @@ pub struct Prop {
 impl Prop {
     /// Drops the property's fact marker, marking the fact looked at: its text is now part of
     /// what the value is, not a stand-in.
-    fn settle_fact(&mut self) {
+    pub fn settle_fact(&mut self) {
         if let Some(fact) = self.fact.take() {
             fact.mark_observed();
         }

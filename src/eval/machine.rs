@@ -1337,6 +1337,8 @@ impl Machine {
                         // What the spread object may hold overrides the properties before it.
                         for p in &mut object.props {
                             if !src.props.iter().any(|q| q.key == p.key) {
+                                // The value is no longer the fact's text alone.
+                                p.settle_fact();
                                 p.value = p.value.join(&Val::unknown(format!(
                                     "`{}`, which {} may override",
                                     p.key,
@@ -3197,8 +3199,12 @@ pub fn same_value_zero(a: &Val, b: &Val) -> bool {
     }
 }
 
-/// Whether evaluating the argument can change nothing: literals, variables, member reads and
-/// operators on them (no call, assignment, update, `new`, `await` or function).
+/// Whether evaluating the argument can change nothing, whatever the text of a login fact in
+/// it: literals, variables, member reads by name and operators on them. No call, assignment,
+/// update, `new`, `await` or function; and nothing whose throwing or branching could depend on
+/// a fact's text (`TIERS[context.clientName].level` throws for a name `TIERS` lacks, and
+/// `ok && x.y` reads `x.y` only when `ok`): no `&&`/`||`/`??`, no `?:`, no key computed in
+/// brackets, no `in` or `instanceof`.
 fn pure_arg(arg: &Arg) -> bool {
     match arg {
         Arg::Expr(e) | Arg::Spread(e) => pure(e),
@@ -3215,30 +3221,18 @@ fn pure(expr: &Expr) -> bool {
         | ExprKind::This => true,
         ExprKind::Template { exprs, .. } => exprs.iter().all(pure),
         ExprKind::Member { object, property, .. } => {
-            pure(object)
-                && match property {
-                    MemberProp::Static(_) => true,
-                    MemberProp::Computed(key) => pure(key),
-                }
+            pure(object) && matches!(property, MemberProp::Static(_))
         }
         ExprKind::Chain(inner) => pure(inner),
         ExprKind::Unary { op, argument } => !matches!(op, UnaryOp::Delete) && pure(argument),
-        ExprKind::Binary { left, right, .. } | ExprKind::Logical { left, right, .. } => {
-            pure(left) && pure(right)
+        ExprKind::Binary { op, left, right } => {
+            !matches!(op, BinaryOp::In | BinaryOp::Instanceof) && pure(left) && pure(right)
         }
-        ExprKind::Conditional {
-            test,
-            then,
-            otherwise,
-        } => pure(test) && pure(then) && pure(otherwise),
+        ExprKind::Logical { .. } | ExprKind::Conditional { .. } => false,
         ExprKind::Array(items) => items.iter().flatten().all(pure_arg),
         ExprKind::Object(props) => props.iter().all(|p| match p {
             crate::js::ir::Prop::KeyValue { key, value, .. } => {
-                pure(value)
-                    && match key {
-                        PropKey::Static(_) => true,
-                        PropKey::Computed(k) => pure(k),
-                    }
+                pure(value) && matches!(key, PropKey::Static(_))
             }
             crate::js::ir::Prop::Spread(e) => pure(e),
             crate::js::ir::Prop::Accessor { .. } => false,
