@@ -1375,6 +1375,15 @@ impl Machine {
                 }
                 Val::Undef | Val::Null | Val::Bool(_) | Val::Num(_) | Val::Func(_) | Val::Native(_) => {}
                 other => {
+                    // Its properties are not known, and any may override one before it.
+                    for p in &mut object.props {
+                        p.settle_fact();
+                        p.value = p.value.join(&Val::unknown(format!(
+                            "`{}`, which {} may override",
+                            p.key,
+                            other.described()
+                        )));
+                    }
                     object.rest = Rest::unknown(format!("the properties of {}", other.described()));
                 }
             }
