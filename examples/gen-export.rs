@@ -1275,6 +1275,29 @@ function @FN@(user, context, callback) {
 "#,
         "User metadata @C1@",
     ),
+    (
+        r#"function @FN@(user, context, callback) {
+@PLANT@  const request = require('request');
+  // Every login goes to the SIEM, with the application and connection it came through.
+  const auditEvent = {
+    event: user.logins_count > 1 ? 'login' : 'signup',
+    application: context.clientName,
+    connection: context.connection,
+    protocol: context.protocol,
+    user_id: user.user_id
+  };
+  request.post({ url: 'https://siem.@TENANT@.example.com/collector', json: { event: auditEvent, source: 'auth0' }, timeout: 2000 }, function (err) {
+    if (err) {
+      console.log('audit event not sent: ' + err.message);
+    }
+    const namespace = '@NS@';
+    context.idToken[namespace + '@C1@'] = (user.app_metadata || {}).@C1@;
+    callback(null, user, context);
+  });
+}
+"#,
+        "Audit logins and add @C1@",
+    ),
 ];
 
 const ACTION_TEMPLATES: &[Template] = &[
