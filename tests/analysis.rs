@@ -1400,6 +1400,18 @@ const CLASS_RULES: &[(&str, &str)] = &[
         "spread-override-copy",
         "const p = { app: context.clientName, ...user };\n  context.idToken[ns + 'spread_app'] = p.app;",
     ),
+    (
+        "logged-default",
+        "console.log('app', context.clientName || 'none', user['email']);\n  context.idToken[ns + 'logged_default'] = true;",
+    ),
+    (
+        "logged-index",
+        "try { console.log(context.clientName[9].x); } catch (e) { context.idToken[ns + 'short_name'] = true; }",
+    ),
+    (
+        "logged-metadata",
+        "try { console.log('tier', context.clientMetadata.tier.level); } catch (e) { context.idToken[ns + 'no_tier_meta'] = true; }",
+    ),
 ];
 
 /// An export with `clients` (names; each client's id is its name in lower case with dashes),
@@ -1411,6 +1423,9 @@ fn classes_tenant(clients: &[&str]) -> Filters {
         tenant.push_str(&format!(
             "  - name: {name}\n    client_id: {id}\n    app_type: regular_web\n    oidc_conformant: true\n"
         ));
+        if *name == "Billing" {
+            tenant.push_str("    client_metadata:\n      tier: {level: '1'}\n");
+        }
     }
     tenant.push_str(&format!(
         "databases:\n  - name: Username-Password-Authentication\n    strategy: auth0\n    enabled_clients: [{}]\nrules:\n",
@@ -1490,7 +1505,8 @@ fn sharing_runs_between_clients_gives_each_client_its_own_tokens() {
     }
     // Scripts that only compare the name run once per name they know plus once for the rest;
     // scripts that look at the text itself run once per client, and scripts that only log it
-    // (with arguments that do nothing else) or only put it into a token once.
+    // (with arguments that do nothing else and cannot throw depending on the text) or only put
+    // it into a token once.
     let runs: std::collections::BTreeMap<String, usize> =
         together.script_runs(&all.scripts).into_iter().collect();
     let expected = [
@@ -1540,6 +1556,10 @@ fn sharing_runs_between_clients_gives_each_client_its_own_tokens() {
         // the fact's text alone.
         ("spread-override", 6),
         ("spread-override-copy", 6),
+        // A default for the name, and a member named in brackets, cannot throw.
+        ("logged-default", 1),
+        // The tenth character is there in some names only.
+        ("logged-index", 6),
     ];
     for (rule, count) in expected {
         assert_eq!(runs[&format!("rule `{rule}`")], count, "runs of {rule}");

@@ -121,8 +121,9 @@ pub enum Val {
     Native(Text),
     /// One of these (2 to [`MAX_ALTS`], none of them `Alt`).
     Alt(Arc<Vec<Val>>),
-    /// A login fact's text, only kept and compared so far. It lives in variables only: reading
-    /// a variable through [`Val::concrete`] turns it into `Str`.
+    /// A login fact's text, only kept and compared so far. It lives in variables (reading one
+    /// through [`Val::concrete`] turns it into `Str`); an object's property holds the text as a
+    /// `Str` with a [`Prop::fact`] marker instead, and `Machine::get` hands it on as this.
     Fact(Arc<FactText>),
 }
 

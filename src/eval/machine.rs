@@ -2241,7 +2241,16 @@ impl Machine {
         let was = std::mem::replace(&mut self.unobserved, true);
         let values = self.eval_args(st, args, env);
         self.unobserved = was;
+        // `client_metadata` is an object: what its members are decides whether the arguments
+        // throw (`context.clientMetadata.tier.level`), so its read is kept.
+        let metadata = self.host.reads.get(&crate::eval::Fact::ClientMetadata).cloned();
         self.host.reads = reads;
+        if let Some(m) = metadata {
+            self.host
+                .reads
+                .entry(crate::eval::Fact::ClientMetadata)
+                .or_insert(m);
+        }
         self.host.compared = compared;
         for fact in unobserved {
             fact.forget_observed();
@@ -3210,13 +3219,34 @@ pub fn same_value_zero(a: &Val, b: &Val) -> bool {
 
 /// Whether evaluating the argument can change nothing, whatever the text of a login fact in
 /// it: literals, variables, member reads by name and operators on them. No call, assignment,
-/// update, `new`, `await` or function; and nothing whose throwing or branching could depend on
-/// a fact's text (`TIERS[context.clientName].level` throws for a name `TIERS` lacks, and
-/// `ok && x.y` reads `x.y` only when `ok`): no `&&`/`||`/`??`, no `?:`, no key computed in
-/// brackets, no `in` or `instanceof`.
+/// update, `new`, `await` or function; and nothing whose throwing could depend on a fact's
+/// text (`TIERS[context.clientName].level` throws for a name `TIERS` lacks, and `ok && x.y`
+/// reads `x.y` only when `ok`): no key computed in brackets but a literal name, no side of
+/// `&&`/`||`/`??`/`?:` taken only sometimes that reads a member, no `in` or `instanceof`.
+/// (`client_metadata` is an object whose members may throw when read: its read is kept, see
+/// [`Machine::eval_args_unobserved`].)
 fn pure_arg(arg: &Arg) -> bool {
     match arg {
         Arg::Expr(e) | Arg::Spread(e) => pure(e),
+    }
+}
+
+/// Whether evaluating the expression can neither throw nor change anything: literals, variables
+/// and operators on them, without reading a member.
+fn inert(expr: &Expr) -> bool {
+    match &expr.kind {
+        ExprKind::Str(_)
+        | ExprKind::Num(_)
+        | ExprKind::Bool(_)
+        | ExprKind::Null
+        | ExprKind::Ident { .. }
+        | ExprKind::This => true,
+        ExprKind::Template { exprs, .. } => exprs.iter().all(inert),
+        ExprKind::Unary { op, argument } => !matches!(op, UnaryOp::Delete) && inert(argument),
+        ExprKind::Binary { op, left, right } => {
+            !matches!(op, BinaryOp::In | BinaryOp::Instanceof) && inert(left) && inert(right)
+        }
+        _ => false,
     }
 }
 
@@ -3230,14 +3260,29 @@ fn pure(expr: &Expr) -> bool {
         | ExprKind::This => true,
         ExprKind::Template { exprs, .. } => exprs.iter().all(pure),
         ExprKind::Member { object, property, .. } => {
-            pure(object) && matches!(property, MemberProp::Static(_))
+            pure(object)
+                && match property {
+                    MemberProp::Static(_) => true,
+                    // `user['email']` reads a name as `.email` does; an index (`name[10]`) may
+                    // be past the end of one text and not of another.
+                    MemberProp::Computed(key) => {
+                        matches!(&key.kind, ExprKind::Str(name) if name.parse::<u32>().is_err())
+                    }
+                }
         }
         ExprKind::Chain(inner) => pure(inner),
         ExprKind::Unary { op, argument } => !matches!(op, UnaryOp::Delete) && pure(argument),
         ExprKind::Binary { op, left, right } => {
             !matches!(op, BinaryOp::In | BinaryOp::Instanceof) && pure(left) && pure(right)
         }
-        ExprKind::Logical { .. } | ExprKind::Conditional { .. } => false,
+        // Which side is taken may depend on the text (`context.clientName || 'none'`), so the
+        // sides taken only sometimes must not be able to throw.
+        ExprKind::Logical { left, right, .. } => pure(left) && inert(right),
+        ExprKind::Conditional {
+            test,
+            then,
+            otherwise,
+        } => pure(test) && inert(then) && inert(otherwise),
         ExprKind::Array(items) => items.iter().flatten().all(pure_arg),
         ExprKind::Object(props) => props.iter().all(|p| match p {
             crate::js::ir::Prop::KeyValue { key, value, .. } => {
