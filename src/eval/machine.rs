@@ -1375,14 +1375,22 @@ impl Machine {
                 }
                 Val::Undef | Val::Null | Val::Bool(_) | Val::Num(_) | Val::Func(_) | Val::Native(_) => {}
                 other => {
-                    // Its properties are not known, and any may override one before it.
+                    // Its properties are not known, and any may override one before it: a text
+                    // only its characters' indices, a user attribute's member the attribute of
+                    // that name.
+                    let text = matches!(other, Val::Prefix(_) | Val::Fact(_));
                     for p in &mut object.props {
+                        if text && p.key.parse::<u32>().map_or(true, |i| i.to_string() != *p.key) {
+                            continue;
+                        }
                         p.settle_fact();
-                        p.value = p.value.join(&Val::unknown(format!(
-                            "`{}`, which {} may override",
-                            p.key,
-                            other.described()
-                        )));
+                        let replacement = match other {
+                            Val::Attr(path) => Val::Attr(format!("{path}.{}", p.key).into()),
+                            _ => {
+                                Val::unknown(format!("`{}`, which {} may override", p.key, other.described()))
+                            }
+                        };
+                        p.value = p.value.join(&replacement);
                     }
                     object.rest = Rest::unknown(format!("the properties of {}", other.described()));
                 }
