@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use super::domain::{Cond, ObjKind, Object, Opaque, Rest, State, Val, number_text};
-use super::machine::{Machine, UNROLL_LIMIT, concat, put, to_number, truthy};
+use super::machine::{Machine, UNROLL_LIMIT, concat, may_be_replaced, put, to_number, truthy};
 use crate::source::Span;
 
 /// Calls the built-in `path` (`this` is the receiver of a method); `None` when it is not one.
@@ -287,6 +287,11 @@ pub fn assign(m: &mut Machine, st: &mut State, target: &Val, source: &Val, span:
                     m.set(st, target, &w.key, w.value.clone(), w.site.span);
                 }
                 if src.rest != Rest::Closed {
+                    if let Val::Obj(to) = target
+                        && let Some(object) = st.obj_mut_unread(*to)
+                    {
+                        may_be_replaced(object, &alt, |key| src.props.iter().any(|q| q.key == *key));
+                    }
                     let what = format!("the other properties of {}", alt.described());
                     m.set(
                         st,
@@ -299,6 +304,11 @@ pub fn assign(m: &mut Machine, st: &mut State, target: &Val, source: &Val, span:
             }
             Val::Undef | Val::Null | Val::Bool(_) | Val::Num(_) | Val::Func(_) | Val::Native(_) => {}
             other => {
+                if let Val::Obj(to) = target
+                    && let Some(object) = st.obj_mut_unread(*to)
+                {
+                    may_be_replaced(object, other, |_| false);
+                }
                 let what = format!("the properties of {}", other.described());
                 m.set(
                     st,

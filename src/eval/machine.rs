@@ -1335,17 +1335,7 @@ impl Machine {
                     }
                     if src.rest != Rest::Closed {
                         // What the spread object may hold overrides the properties before it.
-                        for p in &mut object.props {
-                            if !src.props.iter().any(|q| q.key == p.key) {
-                                // The value is no longer the fact's text alone.
-                                p.settle_fact();
-                                p.value = p.value.join(&Val::unknown(format!(
-                                    "`{}`, which {} may override",
-                                    p.key,
-                                    alt.described()
-                                )));
-                            }
-                        }
+                        may_be_replaced(object, alt, |key| src.props.iter().any(|q| q.key == *key));
                     }
                     match &src.rest {
                         Rest::Closed => {}
@@ -1375,23 +1365,8 @@ impl Machine {
                 }
                 Val::Undef | Val::Null | Val::Bool(_) | Val::Num(_) | Val::Func(_) | Val::Native(_) => {}
                 other => {
-                    // Its properties are not known, and any may override one before it: a text
-                    // only its characters' indices, a user attribute's member the attribute of
-                    // that name.
-                    let text = matches!(other, Val::Prefix(_) | Val::Fact(_));
-                    for p in &mut object.props {
-                        if text && p.key.parse::<u32>().map_or(true, |i| i.to_string() != *p.key) {
-                            continue;
-                        }
-                        p.settle_fact();
-                        let replacement = match other {
-                            Val::Attr(path) => Val::Attr(format!("{path}.{}", p.key).into()),
-                            _ => {
-                                Val::unknown(format!("`{}`, which {} may override", p.key, other.described()))
-                            }
-                        };
-                        p.value = p.value.join(&replacement);
-                    }
+                    // Its properties are not known, and any may override one before it.
+                    may_be_replaced(object, other, |_| false);
                     object.rest = Rest::unknown(format!("the properties of {}", other.described()));
                 }
             }
@@ -2751,6 +2726,28 @@ fn error_object() -> Object {
 }
 
 /// Adds or replaces a property.
+/// The properties of `object` that copying the parts of `source` nothing names (a spread, an
+/// `Object.assign` source) may replace, unless `kept` says the key is one `source` was seen to
+/// hold (and copied already): each becomes what it was or the source's member. A user
+/// attribute's member is that attribute (`user.app_metadata.defaults.tier`); a text (a known
+/// beginning, a login fact) replaces only properties named by an index; anything else is
+/// unknown. A replaced property no longer holds a login fact's text alone.
+pub fn may_be_replaced(object: &mut Object, source: &Val, kept: impl Fn(&Text) -> bool) {
+    let text = matches!(source, Val::Prefix(_) | Val::Fact(_));
+    for p in &mut object.props {
+        let index = p.key.parse::<u32>().is_ok_and(|i| i.to_string() == *p.key);
+        if kept(&p.key) || (text && !index) {
+            continue;
+        }
+        p.settle_fact();
+        let replacement = match source {
+            Val::Attr(path) => Val::Attr(format!("{path}.{}", p.key).into()),
+            _ => Val::unknown(format!("`{}`, which {} may override", p.key, source.described())),
+        };
+        p.value = p.value.join(&replacement);
+    }
+}
+
 pub fn put(object: &mut Object, key: Text, value: Val, site: Option<Site>, presence: Cond, written: bool) {
     match object.props.iter_mut().find(|p| p.key == key) {
         Some(p) => {
