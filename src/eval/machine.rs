@@ -1301,6 +1301,23 @@ impl Machine {
 
     /// Copies the own enumerable properties of `value` into `object` (`{ ...value }`).
     pub fn spread_into(&mut self, st: &mut State, object: &mut Object, value: &Val, except: &[Text]) {
+        if value.alts().len() > 1 {
+            // Which of the values is spread is not known (`{ tier: 'free', ...extra }` where
+            // `extra` is `{}` on one path and `{ tier: 'pro' }` on another): the object is what
+            // spreading one of them makes, each in turn, joined.
+            let mut results = value.alts().iter().map(|alt| {
+                let mut copy = object.clone();
+                self.spread_into(st, &mut copy, alt, except);
+                copy
+            });
+            if let Some(mut joined) = results.next() {
+                for other in results {
+                    either_object(&mut joined, &other);
+                }
+                *object = joined;
+            }
+            return;
+        }
         for alt in value.alts() {
             match alt {
                 Val::Obj(id) => {
@@ -1346,9 +1363,6 @@ impl Machine {
                         Rest::Host(path) => {
                             object.rest = Rest::unknown(format!("the other properties of {path}"))
                         }
-                    }
-                    if value.alts().len() > 1 {
-                        object.rest = Rest::unknown("properties of one of several objects");
                     }
                 }
                 Val::Str(s) => {
@@ -2726,6 +2740,53 @@ fn error_object() -> Object {
 }
 
 /// Adds or replaces a property.
+/// Makes `object` either itself or `other` (two results of one construction on the same
+/// path, not two paths): a property either holds takes either value, and one only one of them
+/// holds may be missing. A property whose value changes no longer holds a login fact's text
+/// alone.
+fn either_object(object: &mut Object, other: &Object) {
+    for p in &mut object.props {
+        match other.props.iter().find(|q| q.key == p.key) {
+            Some(q) if q.value.same(&p.value) && same_fact(&p.fact, &q.fact) => {}
+            Some(q) => {
+                p.settle_fact();
+                if let Some(fact) = &q.fact {
+                    fact.mark_observed();
+                }
+                p.value.join_in(&q.value);
+            }
+            None => {
+                p.settle_fact();
+                p.value.join_in(&Val::Undef);
+            }
+        }
+    }
+    for q in &other.props {
+        if object.props.iter().all(|p| p.key != q.key) && object.props.len() < MAX_ENTRIES {
+            let mut q = q.clone();
+            q.settle_fact();
+            q.value = q.value.join(&Val::Undef);
+            object.props.push(q);
+        }
+    }
+    for w in &other.dyn_writes {
+        if !object
+            .dyn_writes
+            .iter()
+            .any(|d| d.site == w.site && d.key.same(&w.key))
+        {
+            object.dyn_writes.push(w.clone());
+        }
+    }
+    if object.items.len() != other.items.len() {
+        object.open_items = true;
+    }
+    object.open_items |= other.open_items;
+    if object.rest != other.rest {
+        object.rest = Rest::unknown("properties of one of several objects");
+    }
+}
+
 /// The properties of `object` that copying the parts of `source` nothing names (a spread, an
 /// `Object.assign` source) may replace, unless `kept` says the key is one `source` was seen to
 /// hold (and copied already): each becomes what it was or the source's member. A user
