@@ -3297,26 +3297,19 @@ fn pure_arg(arg: &Arg) -> bool {
     }
 }
 
+fn pure(expr: &Expr) -> bool {
+    harmless(expr, true)
+}
+
 /// Whether evaluating the expression can neither throw nor change anything: literals, variables
 /// and operators on them, without reading a member.
 fn inert(expr: &Expr) -> bool {
-    match &expr.kind {
-        ExprKind::Str(_)
-        | ExprKind::Num(_)
-        | ExprKind::Bool(_)
-        | ExprKind::Null
-        | ExprKind::Ident { .. }
-        | ExprKind::This => true,
-        ExprKind::Template { exprs, .. } => exprs.iter().all(inert),
-        ExprKind::Unary { op, argument } => !matches!(op, UnaryOp::Delete) && inert(argument),
-        ExprKind::Binary { op, left, right } => {
-            !matches!(op, BinaryOp::In | BinaryOp::Instanceof) && inert(left) && inert(right)
-        }
-        _ => false,
-    }
+    harmless(expr, false)
 }
 
-fn pure(expr: &Expr) -> bool {
+/// [`pure`] with `members`, [`inert`] without.
+fn harmless(expr: &Expr, members: bool) -> bool {
+    let again = |e: &Expr| harmless(e, members);
     match &expr.kind {
         ExprKind::Str(_)
         | ExprKind::Num(_)
@@ -3324,7 +3317,12 @@ fn pure(expr: &Expr) -> bool {
         | ExprKind::Null
         | ExprKind::Ident { .. }
         | ExprKind::This => true,
-        ExprKind::Template { exprs, .. } => exprs.iter().all(pure),
+        ExprKind::Template { exprs, .. } => exprs.iter().all(again),
+        ExprKind::Unary { op, argument } => !matches!(op, UnaryOp::Delete) && again(argument),
+        ExprKind::Binary { op, left, right } => {
+            !matches!(op, BinaryOp::In | BinaryOp::Instanceof) && again(left) && again(right)
+        }
+        _ if !members => false,
         ExprKind::Member { object, property, .. } => {
             pure(object)
                 && match property {
@@ -3337,10 +3335,6 @@ fn pure(expr: &Expr) -> bool {
                 }
         }
         ExprKind::Chain(inner) => pure(inner),
-        ExprKind::Unary { op, argument } => !matches!(op, UnaryOp::Delete) && pure(argument),
-        ExprKind::Binary { op, left, right } => {
-            !matches!(op, BinaryOp::In | BinaryOp::Instanceof) && pure(left) && pure(right)
-        }
         // Which side is taken may depend on the text (`context.clientName || 'none'`), so the
         // sides taken only sometimes must not be able to throw.
         ExprKind::Logical { left, right, .. } => pure(left) && inert(right),
