@@ -1409,6 +1409,18 @@ const CLASS_RULES: &[(&str, &str)] = &[
         "try { console.log(context.clientName[9].x); } catch (e) { context.idToken[ns + 'short_name'] = true; }",
     ),
     (
+        "logged-chosen-member",
+        "try { console.log((context.clientName === 'Billing' ? null : 'a').x); } catch (e) { context.idToken[ns + 'chosen_cond'] = true; }",
+    ),
+    (
+        "logged-chosen-or",
+        "try { console.log((context.clientName === 'Billing' || null).x); } catch (e) { context.idToken[ns + 'chosen_or'] = true; }",
+    ),
+    (
+        "logged-chosen-bracket",
+        "const nothing = undefined;\n  const some = 'a';\n  try { console.log((context.clientName === 'Billing' ? nothing : some)['foo']); } catch (e) { context.idToken[ns + 'chosen_bracket'] = true; }",
+    ),
+    (
         "logged-metadata",
         "try { console.log('tier', context.clientMetadata.tier.level); } catch (e) { context.idToken[ns + 'no_tier_meta'] = true; }",
     ),

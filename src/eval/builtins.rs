@@ -290,7 +290,11 @@ pub fn assign(m: &mut Machine, st: &mut State, target: &Val, source: &Val, span:
                     if let Val::Obj(to) = target
                         && let Some(object) = st.obj_mut_unread(*to)
                     {
-                        may_be_replaced(object, &alt, |key| src.props.iter().any(|q| q.key == *key));
+                        let source = match &src.rest {
+                            Rest::Attr(path) => Val::Attr(path.clone()),
+                            _ => alt.clone(),
+                        };
+                        may_be_replaced(object, &source, |key| src.props.iter().any(|q| q.key == *key));
                     }
                     let what = format!("the other properties of {}", alt.described());
                     m.set(

@@ -54,6 +54,8 @@ pub enum BranchKind {
     LoopTurn,
     /// Which of several objects the write at the span goes to.
     Target,
+    /// Which of several objects the spread at the span copies.
+    Spread,
 }
 
 /// Why a run stopped short of the whole script, and where.
@@ -1262,7 +1264,7 @@ impl Machine {
                     self.bind_pattern(st, &prop.value, v, declare, env);
                 }
                 if let Some(rest) = rest {
-                    let copy = self.copy_props(st, &value, &used);
+                    let copy = self.copy_props(st, &value, &used, *span);
                     self.bind_pattern(st, rest, copy, declare, env);
                 }
             }
@@ -1293,26 +1295,39 @@ impl Machine {
     }
 
     /// A new object with the properties of `value` other than `except` (object rest, spread).
-    fn copy_props(&mut self, st: &mut State, value: &Val, except: &[Text]) -> Val {
+    fn copy_props(&mut self, st: &mut State, value: &Val, except: &[Text], span: Span) -> Val {
         let mut object = Object::plain(Rest::Closed);
-        self.spread_into(st, &mut object, value, except);
+        self.spread_into(st, &mut object, value, except, span);
         self.alloc(st, object)
     }
 
-    /// Copies the own enumerable properties of `value` into `object` (`{ ...value }`).
-    pub fn spread_into(&mut self, st: &mut State, object: &mut Object, value: &Val, except: &[Text]) {
+    /// Copies the own enumerable properties of `value` into `object` (`{ ...value }` at `span`).
+    pub fn spread_into(
+        &mut self,
+        st: &mut State,
+        object: &mut Object,
+        value: &Val,
+        except: &[Text],
+        span: Span,
+    ) {
         if value.alts().len() > 1 {
             // Which of the values is spread is not known (`{ tier: 'free', ...extra }` where
             // `extra` is `{}` on one path and `{ tier: 'pro' }` on another): the object is what
-            // spreading one of them makes, each in turn, joined.
-            let mut results = value.alts().iter().map(|alt| {
-                let mut copy = object.clone();
-                self.spread_into(st, &mut copy, alt, except);
-                copy
-            });
+            // spreading one of them makes, each under a branch of its own.
+            let results: Vec<Object> = value
+                .alts()
+                .iter()
+                .map(|alt| {
+                    let mut copy = object.clone();
+                    self.spread_into(st, &mut copy, alt, except, span);
+                    copy
+                })
+                .collect();
+            let mut results = results.into_iter();
             if let Some(mut joined) = results.next() {
                 for other in results {
-                    either_object(&mut joined, &other);
+                    let branch = self.new_branch_of(st, BranchKind::Spread, span);
+                    either_object(&mut joined, &other, branch);
                 }
                 *object = joined;
             }
@@ -1352,7 +1367,12 @@ impl Machine {
                     }
                     if src.rest != Rest::Closed {
                         // What the spread object may hold overrides the properties before it.
-                        may_be_replaced(object, alt, |key| src.props.iter().any(|q| q.key == *key));
+                        // The user's own attributes (`...user`) replace with themselves.
+                        let source = match &src.rest {
+                            Rest::Attr(path) => Val::Attr(path.clone()),
+                            _ => alt.clone(),
+                        };
+                        may_be_replaced(object, &source, |key| src.props.iter().any(|q| q.key == *key));
                     }
                     match &src.rest {
                         Rest::Closed => {}
@@ -1951,7 +1971,7 @@ impl Machine {
                         }
                         IrProp::Spread(e) => {
                             let v = self.eval(st, e, env);
-                            self.spread_into(st, &mut object, &v, &[]);
+                            self.spread_into(st, &mut object, &v, &[], e.span);
                         }
                         IrProp::Accessor { key, span } => {
                             if let PropKey::Static(k) = key {
@@ -2739,33 +2759,37 @@ fn error_object() -> Object {
     }
 }
 
-/// Adds or replaces a property.
-/// Makes `object` either itself or `other` (two results of one construction on the same
-/// path, not two paths): a property either holds takes either value, and one only one of them
-/// holds may be missing. A property whose value changes no longer holds a login fact's text
-/// alone.
-fn either_object(object: &mut Object, other: &Object) {
+/// Makes `object` either itself (when `branch` is false) or `other` (when it is true): two
+/// results of one construction on the same path. A property both hold with the same value and
+/// condition stays as it is; one they hold differently takes either value, each under its side
+/// of `branch`; one only one of them holds exists only on that side. A property whose value
+/// changes no longer holds a login fact's text alone.
+fn either_object(object: &mut Object, other: &Object, branch: BranchId) {
     for p in &mut object.props {
         match other.props.iter().find(|q| q.key == p.key) {
-            Some(q) if q.value.same(&p.value) && same_fact(&p.fact, &q.fact) => {}
+            Some(q) if q.value.same(&p.value) && same_fact(&p.fact, &q.fact) && q.presence == p.presence => {}
             Some(q) => {
-                p.settle_fact();
-                if let Some(fact) = &q.fact {
-                    fact.mark_observed();
+                if !(q.value.same(&p.value) && same_fact(&p.fact, &q.fact)) {
+                    p.settle_fact();
+                    if let Some(fact) = &q.fact {
+                        fact.mark_observed();
+                    }
+                    p.value.join_in(&q.value);
                 }
-                p.value.join_in(&q.value);
+                if q.presence != p.presence {
+                    p.presence = p
+                        .presence
+                        .and((branch, false))
+                        .or(&q.presence.and((branch, true)));
+                }
             }
-            None => {
-                p.settle_fact();
-                p.value.join_in(&Val::Undef);
-            }
+            None => p.presence = p.presence.and((branch, false)),
         }
     }
     for q in &other.props {
         if object.props.iter().all(|p| p.key != q.key) && object.props.len() < MAX_ENTRIES {
             let mut q = q.clone();
-            q.settle_fact();
-            q.value = q.value.join(&Val::Undef);
+            q.presence = q.presence.and((branch, true));
             object.props.push(q);
         }
     }
@@ -2775,7 +2799,9 @@ fn either_object(object: &mut Object, other: &Object) {
             .iter()
             .any(|d| d.site == w.site && d.key.same(&w.key))
         {
-            object.dyn_writes.push(w.clone());
+            let mut w = w.clone();
+            w.presence = w.presence.and((branch, true));
+            object.dyn_writes.push(w);
         }
     }
     if object.items.len() != other.items.len() {
@@ -2802,6 +2828,7 @@ pub fn may_be_replaced(object: &mut Object, source: &Val, kept: impl Fn(&Text) -
         }
         p.settle_fact();
         let replacement = match source {
+            Val::Attr(path) if path.is_empty() => Val::Attr(p.key.clone()),
             Val::Attr(path) => Val::Attr(format!("{path}.{}", p.key).into()),
             _ => Val::unknown(format!("`{}`, which {} may override", p.key, source.described())),
         };
@@ -2809,6 +2836,7 @@ pub fn may_be_replaced(object: &mut Object, source: &Val, kept: impl Fn(&Text) -
     }
 }
 
+/// Adds or replaces a property.
 pub fn put(object: &mut Object, key: Text, value: Val, site: Option<Site>, presence: Cond, written: bool) {
     match object.props.iter_mut().find(|p| p.key == key) {
         Some(p) => {
@@ -3293,7 +3321,18 @@ pub fn same_value_zero(a: &Val, b: &Val) -> bool {
 /// [`Machine::eval_args_unobserved`].)
 fn pure_arg(arg: &Arg) -> bool {
     match arg {
-        Arg::Expr(e) | Arg::Spread(e) => pure(e),
+        Arg::Expr(e) => pure(e),
+        Arg::Spread(e) => pure(e) && !chosen(e),
+    }
+}
+
+/// Whether the expression's value is picked by `?:`, `&&`, `||` or `??`.
+fn chosen(expr: &Expr) -> bool {
+    match &expr.kind {
+        ExprKind::Logical { .. } | ExprKind::Conditional { .. } => true,
+        ExprKind::Chain(inner) => chosen(inner),
+        ExprKind::Sequence(items) => items.last().is_some_and(chosen),
+        _ => false,
     }
 }
 
@@ -3324,7 +3363,10 @@ fn harmless(expr: &Expr, members: bool) -> bool {
         }
         _ if !members => false,
         ExprKind::Member { object, property, .. } => {
+            // A member of a value one side of `?:`, `||`... picks (`(ok ? null : 'a').x`) may
+            // throw for one side only.
             pure(object)
+                && !chosen(object)
                 && match property {
                     MemberProp::Static(_) => true,
                     // `user['email']` reads a name as `.email` does; an index (`name[10]`) may

@@ -537,6 +537,8 @@ fn describe_cond(cond: &Cond, machine: &Machine, text: &str) -> String {
             (K::LoopTurn, false) => format!("the loop at `{t}` stops"),
             (K::Target, true) => format!("the write at `{t}` goes to one object"),
             (K::Target, false) => format!("the write at `{t}` goes to another object"),
+            (K::Spread, true) => format!("the spread at `{t}` copies one object"),
+            (K::Spread, false) => format!("the spread at `{t}` copies another object"),
         }
     };
     if cond.is_never() {
