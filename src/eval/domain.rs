@@ -923,6 +923,22 @@ impl Object {
         }
     }
 
+    /// Adds the writes with unknown names `other` made that this object lacks, each under the
+    /// condition `presence` makes of its own.
+    pub fn add_dyn_writes_of(&mut self, other: &Object, mut presence: impl FnMut(&Cond) -> Cond) {
+        for w in &other.dyn_writes {
+            if !self
+                .dyn_writes
+                .iter()
+                .any(|d| d.site == w.site && d.key.same(&w.key))
+            {
+                let mut w = w.clone();
+                w.presence = presence(&w.presence);
+                self.dyn_writes.push(w);
+            }
+        }
+    }
+
     /// Whether every key is known (no unknown rest, no unknown-key write).
     pub fn is_closed(&self) -> bool {
         self.rest == Rest::Closed && self.dyn_writes.is_empty() && !self.open_items
@@ -1011,17 +1027,7 @@ impl Object {
                 _ => Rest::unknown("parts set on some paths"),
             };
         }
-        for w in &other.dyn_writes {
-            if !self
-                .dyn_writes
-                .iter()
-                .any(|d| d.site == w.site && d.key.same(&w.key))
-            {
-                let mut w = w.clone();
-                w.presence = conds.on_other(&w.presence);
-                self.dyn_writes.push(w);
-            }
-        }
+        self.add_dyn_writes_of(other, |presence| conds.on_other(presence));
     }
 }
 

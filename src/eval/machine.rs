@@ -2793,17 +2793,7 @@ fn either_object(object: &mut Object, other: &Object, branch: BranchId) {
             object.props.push(q);
         }
     }
-    for w in &other.dyn_writes {
-        if !object
-            .dyn_writes
-            .iter()
-            .any(|d| d.site == w.site && d.key.same(&w.key))
-        {
-            let mut w = w.clone();
-            w.presence = w.presence.and((branch, true));
-            object.dyn_writes.push(w);
-        }
-    }
+    object.add_dyn_writes_of(other, |presence| presence.and((branch, true)));
     if object.items.len() != other.items.len() {
         object.open_items = true;
     }
