@@ -52,6 +52,19 @@ struct Source<'a> {
     read_in: Option<(&'a crate::eval::Evaluation, String)>,
 }
 
+/// One source for each of `attributes`, all written at `loc` and coming from `source` (what a
+/// strategy delivers, an option flag).
+fn push_each(out: &mut Vec<Source<'_>>, attributes: &[&String], loc: Loc, source: String) {
+    for attribute in attributes {
+        out.push(Source {
+            attribute: (*attribute).clone(),
+            loc: loc.clone(),
+            source: source.clone(),
+            read_in: None,
+        });
+    }
+}
+
 pub fn run(ctx: &Context<'_>, raw: &serde_json::Value) -> Vec<Hit> {
     let options: Options = options(raw);
     let exact = options.r#match.as_deref() == Some("exact");
@@ -231,14 +244,12 @@ fn sources<'a>(
                     span: n.span,
                     pointer: pointer_join(&connection.loc.pointer, "strategy"),
                 });
-            for attribute in delivered {
-                out.push(Source {
-                    attribute: attribute.clone(),
-                    loc: loc.clone(),
-                    source: format!("what `{strategy}` connections deliver"),
-                    read_in: None,
-                });
-            }
+            push_each(
+                &mut out,
+                &delivered,
+                loc,
+                format!("what `{strategy}` connections deliver"),
+            );
         }
         // Attributes behind an option flag that is on (`user_birthday: true`).
         for (flag, attributes) in data.flags() {
@@ -254,14 +265,12 @@ fn sources<'a>(
                 span: member.key_span,
                 pointer: pointer_join(&options_pointer, flag),
             };
-            for attribute in attributes {
-                out.push(Source {
-                    attribute: attribute.clone(),
-                    loc: loc.clone(),
-                    source: format!("the `{flag}` option of `{strategy}`"),
-                    read_in: None,
-                });
-            }
+            push_each(
+                &mut out,
+                &attributes,
+                loc,
+                format!("the `{flag}` option of `{strategy}`"),
+            );
         }
     }
     let profiles = ctx

@@ -6,7 +6,9 @@
 use std::sync::Arc;
 
 use super::domain::{Cond, ObjKind, Object, Opaque, Rest, State, Val, number_text};
-use super::machine::{Machine, UNROLL_LIMIT, concat, may_be_replaced, put, to_number, truthy};
+use super::machine::{
+    Machine, UNROLL_LIMIT, concat, may_be_replaced, may_be_replaced_from, put, to_number, truthy,
+};
 use crate::source::Span;
 
 /// Calls the built-in `path` (`this` is the receiver of a method); `None` when it is not one.
@@ -290,11 +292,7 @@ pub fn assign(m: &mut Machine, st: &mut State, target: &Val, source: &Val, span:
                     if let Val::Obj(to) = target
                         && let Some(object) = st.obj_mut_unread(*to)
                     {
-                        let source = match &src.rest {
-                            Rest::Attr(path) => Val::Attr(path.clone()),
-                            _ => alt.clone(),
-                        };
-                        may_be_replaced(object, &source, |key| src.props.iter().any(|q| q.key == *key));
+                        may_be_replaced_from(object, &alt, &src);
                     }
                     let what = format!("the other properties of {}", alt.described());
                     m.set(

@@ -46,6 +46,12 @@ pub enum Fact {
 }
 
 impl Fact {
+    /// Whether the fact is an object whose members a script reads (`client_metadata`), not a
+    /// text.
+    pub fn is_object(self) -> bool {
+        self == Fact::ClientMetadata
+    }
+
     /// The fact in words (`client name`).
     pub fn label(self) -> &'static str {
         match self {

@@ -1367,12 +1367,7 @@ impl Machine {
                     }
                     if src.rest != Rest::Closed {
                         // What the spread object may hold overrides the properties before it.
-                        // The user's own attributes (`...user`) replace with themselves.
-                        let source = match &src.rest {
-                            Rest::Attr(path) => Val::Attr(path.clone()),
-                            _ => alt.clone(),
-                        };
-                        may_be_replaced(object, &source, |key| src.props.iter().any(|q| q.key == *key));
+                        may_be_replaced_from(object, alt, &src);
                     }
                     match &src.rest {
                         Rest::Closed => {}
@@ -2258,15 +2253,18 @@ impl Machine {
         let was = std::mem::replace(&mut self.unobserved, true);
         let values = self.eval_args(st, args, env);
         self.unobserved = was;
-        // `client_metadata` is an object: what its members are decides whether the arguments
-        // throw (`context.clientMetadata.tier.level`), so its read is kept.
-        let metadata = self.host.reads.get(&crate::eval::Fact::ClientMetadata).cloned();
+        // A fact that is an object decides by its members whether the arguments throw
+        // (`context.clientMetadata.tier.level`): its read is kept.
+        let objects: Vec<_> = self
+            .host
+            .reads
+            .iter()
+            .filter(|(fact, _)| fact.is_object())
+            .map(|(fact, seen)| (*fact, seen.clone()))
+            .collect();
         self.host.reads = reads;
-        if let Some(m) = metadata {
-            self.host
-                .reads
-                .entry(crate::eval::Fact::ClientMetadata)
-                .or_insert(m);
+        for (fact, seen) in objects {
+            self.host.reads.entry(fact).or_insert(seen);
         }
         self.host.compared = compared;
         for fact in unobserved {
@@ -2801,6 +2799,17 @@ fn either_object(object: &mut Object, other: &Object, branch: BranchId) {
     if object.rest != other.rest {
         object.rest = Rest::unknown("properties of one of several objects");
     }
+}
+
+/// [`may_be_replaced`] for a copy of the object `src` (the value `alt`) whose parts are not
+/// all known: the properties `src` holds were copied already, and the user's own attributes
+/// (`...user`) replace with themselves.
+pub fn may_be_replaced_from(object: &mut Object, alt: &Val, src: &Object) {
+    let source = match &src.rest {
+        Rest::Attr(path) => Val::Attr(path.clone()),
+        _ => alt.clone(),
+    };
+    may_be_replaced(object, &source, |key| src.props.iter().any(|q| q.key == *key));
 }
 
 /// The properties of `object` that copying the parts of `source` nothing names (a spread, an
