@@ -295,6 +295,7 @@ pub fn assign(m: &mut Machine, st: &mut State, target: &Val, source: &Val, span:
                         may_be_replaced_from(object, &alt, &src);
                     }
                     let what = format!("the other properties of {}", alt.described());
+                    m.named_members_copied = true;
                     m.set(
                         st,
                         target,
@@ -302,6 +303,7 @@ pub fn assign(m: &mut Machine, st: &mut State, target: &Val, source: &Val, span:
                         Val::derived("a copied value", &alt),
                         span,
                     );
+                    m.named_members_copied = false;
                 }
             }
             Val::Undef | Val::Null | Val::Bool(_) | Val::Num(_) | Val::Func(_) | Val::Native(_) => {}
@@ -312,6 +314,7 @@ pub fn assign(m: &mut Machine, st: &mut State, target: &Val, source: &Val, span:
                     may_be_replaced(object, other, |_| false);
                 }
                 let what = format!("the properties of {}", other.described());
+                m.named_members_copied = true;
                 m.set(
                     st,
                     target,
@@ -319,6 +322,7 @@ pub fn assign(m: &mut Machine, st: &mut State, target: &Val, source: &Val, span:
                     Val::derived("a copied value", other),
                     span,
                 );
+                m.named_members_copied = false;
             }
         }
     }

@@ -138,6 +138,10 @@ pub struct Machine {
     /// Set while evaluating the arguments of a call that ignores them: host objects do not
     /// keep the properties read (a later read of a login fact must be recorded again).
     pub unobserved: bool,
+    /// Set while copying the unnamed rest of a source whose named members were already joined
+    /// into the target's properties (`Object.assign`): the write with an unknown name that
+    /// stands for the rest then leaves those properties as they are.
+    pub named_members_copied: bool,
 }
 
 impl Machine {
@@ -161,6 +165,7 @@ impl Machine {
             arg_spans: Vec::new(),
             raw_fact: false,
             unobserved: false,
+            named_members_copied: false,
         }
     }
 
@@ -1686,6 +1691,9 @@ impl Machine {
                         }
                     }
                     None => {
+                        if obj.sink.is_none() && !self.named_members_copied {
+                            may_be_written(obj, key, &value);
+                        }
                         if obj.dyn_writes.len() < MAX_ENTRIES {
                             obj.dyn_writes.push(DynWrite {
                                 key: key.clone(),
@@ -2832,6 +2840,31 @@ pub fn may_be_replaced(object: &mut Object, source: &Val, kept: impl Fn(&Text) -
             _ => Val::unknown(format!("`{}`, which {} may override", p.key, source.described())),
         };
         p.value = p.value.join(&replacement);
+    }
+}
+
+/// The properties and elements of `object` that a write of `value` under a name not known
+/// exactly (`key`) may replace: each becomes what it was or `value`. A read by name after
+/// `o[k] = v` may see `v` whenever `k` can be that name; a later write by name replaces the
+/// property again, so order is kept. Keys whose known text rules a name out leave it alone
+/// (`o['x-' + k]` never replaces `o.plan`).
+fn may_be_written(object: &mut Object, key: &Val, value: &Val) {
+    let may_name = |name: &str| {
+        key.alts().iter().any(|k| match k.exact_text() {
+            Some(text) => *text == *name,
+            None => k.known_prefix().is_none_or(|prefix| name.starts_with(&*prefix)),
+        })
+    };
+    for p in object.props.iter_mut().filter(|p| may_name(&p.key)) {
+        p.settle_fact();
+        p.value = p.value.join(value);
+    }
+    if object.kind == ObjKind::Array {
+        for (i, item) in object.items.iter_mut().enumerate() {
+            if may_name(&i.to_string()) {
+                *item = item.join(value);
+            }
+        }
     }
 }
 
