@@ -39,6 +39,13 @@ pub enum ScriptKind {
     Database,
 }
 
+impl ScriptKind {
+    /// A post-login or credentials-exchange action.
+    pub fn is_action(self) -> bool {
+        matches!(self, ScriptKind::PostLoginAction | ScriptKind::CredentialsExchangeAction)
+    }
+}
+
 pub use super::domain::Fact;
 
 /// What a run learnt of one fact it read.

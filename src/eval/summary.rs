@@ -316,6 +316,7 @@ fn summarise(machine: Machine, text: &str, kind: ScriptKind) -> Summary {
     };
     let mut claims = Vec::new();
     let mut user_writes = Vec::new();
+    let mut defaulted = Vec::new();
     let mut signals = Vec::new();
     let mut reads = Vec::new();
     if let Some(st) = &issued {
@@ -364,22 +365,34 @@ fn summarise(machine: Machine, text: &str, kind: ScriptKind) -> Summary {
                 }));
             }
         }
-        if let Some(user) = machine.host.user.and_then(|id| st.obj(id)) {
+        // An action's `event.user` is a copy: writing it changes nothing Auth0 keeps or shows
+        // (attributes change through `api.user`), so only a rule's `user` can gain attributes.
+        let action = kind.is_action();
+        let user = machine.host.user.filter(|_| !action);
+        if let Some(user) = user.and_then(|id| st.obj(id)) {
             let closed = matches!(machine.host.mode, Mode::Closed(_));
             for p in &user.props {
                 let value = to_json(st, &p.value, 0);
                 let changed = if closed {
                     machine.host.user_before.get(&*p.key) != Some(&value)
                 } else {
-                    p.written
+                    p.written && !only_defaulted(st, &p.key, &p.value)
                 };
                 if changed && !matches!(p.value, Val::Undef) {
-                    user_writes.push(UserWrite {
+                    let write = UserWrite {
                         attribute: p.key.to_string(),
                         value,
                         must: must(&p.presence),
                         span: p.site.map_or(Span::default(), |s| s.span),
-                    });
+                    };
+                    // A default changed later (`user.app_metadata = user.app_metadata || {};
+                    // user.app_metadata.visits = 1`) is shown where it is changed, which the
+                    // write through the attribute itself marks, if it does.
+                    if closed || !holds_itself(&p.key, &p.value) {
+                        user_writes.push(write);
+                    } else {
+                        defaulted.push(write);
+                    }
                 }
             }
             if closed {
@@ -411,6 +424,7 @@ fn summarise(machine: Machine, text: &str, kind: ScriptKind) -> Summary {
                     must: must(&e.cond),
                     span: e.site.span,
                 }),
+                EventKind::AttrWrite(_) if action => {}
                 EventKind::AttrWrite(root) => {
                     if !user_writes.iter().any(|w| *w.attribute == **root) {
                         user_writes.push(UserWrite {
@@ -423,6 +437,11 @@ fn summarise(machine: Machine, text: &str, kind: ScriptKind) -> Summary {
                 }
                 EventKind::AttrRead(path) => reads.push((path.to_string().into(), e.site.span)),
             }
+        }
+    }
+    for write in defaulted {
+        if !user_writes.iter().any(|w| w.attribute == write.attribute) {
+            user_writes.push(write);
         }
     }
     user_writes.sort_by(|a, b| a.attribute.cmp(&b.attribute));
@@ -627,6 +646,25 @@ pub fn number_json(n: f64) -> serde_json::Value {
         return serde_json::Value::Number((n as i64).into());
     }
     serde_json::Number::from_f64(n).map_or(serde_json::Value::Null, serde_json::Value::Number)
+}
+
+/// Whether a root attribute written back as itself or, where it is missing, an empty object or
+/// list (`user.app_metadata = user.app_metadata || {}`) is all the write did: that changes
+/// nothing a token or profile shows. A default filled in later (`.visits = 1`) is a change.
+fn only_defaulted(st: &State, key: &str, value: &Val) -> bool {
+    holds_itself(key, value)
+        && value.alts().iter().all(|v| match v {
+            Val::Attr(path) => **path == *key,
+            Val::Obj(id) => st.obj_unread(*id).is_some_and(|o| {
+                o.props.is_empty() && o.items.is_empty() && o.is_closed()
+            }),
+            _ => false,
+        })
+}
+
+/// Whether the value written to the root attribute `key` may be the attribute as it was.
+fn holds_itself(key: &str, value: &Val) -> bool {
+    value.alts().iter().any(|v| matches!(v, Val::Attr(path) if **path == *key))
 }
 
 #[cfg(test)]
