@@ -814,6 +814,11 @@ pub enum Rest {
 }
 
 impl Rest {
+    /// Whether the parts not yet read are the login's input (a host object's, the user's).
+    pub fn is_input(&self) -> bool {
+        matches!(self, Rest::Host(_) | Rest::Attr(_))
+    }
+
     /// Parts claimlint does not know, in words.
     pub fn unknown(what: impl Into<Text>) -> Rest {
         Rest::Unknown(Arc::new(Opaque {
@@ -844,6 +849,12 @@ pub struct Prop {
 }
 
 impl Prop {
+    /// A property of the login's input (a host object's or the user's), filled in when the
+    /// script first read it and never written since.
+    pub fn is_input(&self) -> bool {
+        !self.written && self.site.is_none()
+    }
+
     /// Drops the property's fact marker, marking the fact looked at: its text is now part of
     /// what the value is, not a stand-in.
     pub fn settle_fact(&mut self) {
@@ -999,6 +1010,9 @@ impl Object {
                     }
                     p.written |= q.written;
                 }
+                // An input property read on this path only (`event.user`, `context.clientName`):
+                // the other path reads the same input when it looks.
+                None if p.is_input() && other.rest.is_input() => {}
                 None => {
                     p.presence = conds.on_self(&p.presence);
                     if other.rest != Rest::Closed {
@@ -1011,7 +1025,9 @@ impl Object {
         for (j, q) in other.props.iter().enumerate() {
             if !seen[j] {
                 let mut q = q.clone();
-                q.presence = conds.on_other(&q.presence);
+                if !(q.is_input() && self.rest.is_input()) {
+                    q.presence = conds.on_other(&q.presence);
+                }
                 self.props.push(q);
             }
         }
