@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use super::domain::{Cond, ObjKind, Object, Opaque, Rest, State, Val, number_text};
+use super::domain::{Cond, ObjKind, Object, Opaque, Rest, State, Val, What, number_text};
 use super::machine::{
     Machine, UNROLL_LIMIT, concat, may_be_replaced, may_be_replaced_from, put, to_number, truthy,
 };
@@ -503,6 +503,7 @@ fn string_method(m: &mut Machine, st: &mut State, this: &Val, method: &str, args
                 _ => Val::Unknown(Arc::new(Opaque {
                     what: format!("{}.{method}()", other.described()).into(),
                     attr: other.attribute(),
+                    truthy: None,
                 })),
             };
         }
@@ -796,18 +797,33 @@ fn object_method(m: &mut Machine, st: &mut State, this: &Val, method: &str, args
             }
             this.clone()
         }
-        ("then", receiver) => match args.first() {
-            Some(f @ Val::Func(_)) if !matches!(receiver, Val::Unknown(_)) => {
-                let f = f.clone();
-                m.call(st, &f, Val::Undef, vec![receiver.clone()], span)
+        ("then", receiver) => {
+            if let Some(failed) = args.get(1)
+                && matches!(receiver, Val::Unknown(_))
+            {
+                m.maybe_call(st, failed, vec![rejection()], span);
             }
-            Some(f) => {
-                m.maybe_run(st, f, span);
-                Val::unknown("a promise")
+            match args.first() {
+                Some(f @ Val::Func(_)) if !matches!(receiver, Val::Unknown(_)) => {
+                    let f = f.clone();
+                    m.call(st, &f, Val::Undef, vec![receiver.clone()], span)
+                }
+                Some(f) => {
+                    m.maybe_run(st, f, span);
+                    Val::unknown("a promise")
+                }
+                None => receiver.clone(),
             }
-            None => receiver.clone(),
-        },
-        ("catch" | "finally", receiver) => {
+        }
+        ("catch", receiver) => {
+            if let Some(f) = args.first()
+                && matches!(receiver, Val::Unknown(_))
+            {
+                m.maybe_call(st, f, vec![rejection()], span);
+            }
+            receiver.clone()
+        }
+        ("finally", receiver) => {
             if let Some(f) = args.first()
                 && matches!(receiver, Val::Unknown(_))
             {
@@ -817,6 +833,16 @@ fn object_method(m: &mut Machine, st: &mut State, this: &Val, method: &str, args
         }
         _ => m.call_unknown(st, format_args!(".{method}()"), args.to_vec(), span),
     }
+}
+
+/// What a promise claimlint cannot follow fails with: unknown, but truthy, as the errors the
+/// libraries scripts call reject with are (`.catch(callback)` denies the login).
+fn rejection() -> Val {
+    Val::Unknown(Arc::new(Opaque {
+        what: What::Text("the error the promise failed with".into()),
+        attr: None,
+        truthy: Some(true),
+    }))
 }
 
 fn array_method(m: &mut Machine, st: &mut State, this: &Val, method: &str, args: &[Val], span: Span) -> Val {

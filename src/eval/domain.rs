@@ -169,6 +169,8 @@ impl std::fmt::Display for Described<'_> {
 pub struct Opaque {
     pub what: What,
     pub attr: Option<Text>,
+    /// What a test the path went through settled of its truthiness (`if (err) { … }`).
+    pub truthy: Option<bool>,
 }
 
 /// What an unknown value is, in words: a text, a property of another unknown value, or the
@@ -361,6 +363,7 @@ impl Val {
         Val::Unknown(Arc::new(Opaque {
             what: What::Text(what.into()),
             attr: None,
+            truthy: None,
         }))
     }
 
@@ -369,6 +372,7 @@ impl Val {
         Val::Unknown(Arc::new(Opaque {
             what: What::Text(what.into()),
             attr: from.attribute(),
+            truthy: None,
         }))
     }
 
@@ -511,7 +515,22 @@ impl Val {
     fn join_other(&self, other: &Val) -> Val {
         let mut items: Vec<Val> = Vec::new();
         for v in self.alts().iter().chain(other.alts()) {
-            if !items.iter().any(|known| known.same(v)) {
+            // One unknown value found truthy on one path and falsy on the other is that value
+            // again, its truthiness unsettled.
+            let settled_apart = items.iter_mut().find_map(|known| match (&*known, v) {
+                (Val::Unknown(a), Val::Unknown(b)) if a.truthy != b.truthy && a.what == b.what && a.attr == b.attr => {
+                    Some(known)
+                }
+                _ => None,
+            });
+            if let Some(known) = settled_apart {
+                if let Val::Unknown(a) = known {
+                    *known = Val::Unknown(Arc::new(Opaque {
+                        truthy: None,
+                        ..Opaque::clone(a)
+                    }));
+                }
+            } else if !items.iter().any(|known| known.same(v)) {
                 items.push(v.clone());
             }
         }
@@ -538,6 +557,7 @@ impl Val {
                     None => Val::Unknown(Arc::new(Opaque {
                         what: "one of several values".into(),
                         attr,
+                        truthy: None,
                     })),
                 }
             }
@@ -824,6 +844,7 @@ impl Rest {
         Rest::Unknown(Arc::new(Opaque {
             what: What::Text(what.into()),
             attr: None,
+            truthy: None,
         }))
     }
 }
@@ -1614,7 +1635,7 @@ mod tests {
 
     #[test]
     fn unknown_properties_are_worded_and_compared_by_their_words() {
-        let opaque = |what: What| Arc::new(Opaque { what, attr: None });
+        let opaque = |what: What| Arc::new(Opaque { what, attr: None, truthy: None });
         let body = opaque("the result of request.get()".into());
         let items = opaque(What::member(
             &opaque(What::member(&body, "data".into())),
@@ -1650,7 +1671,7 @@ mod tests {
 
     #[test]
     fn results_of_unknown_calls_are_worded_around_their_callee() {
-        let opaque = |what: What| Arc::new(Opaque { what, attr: None });
+        let opaque = |what: What| Arc::new(Opaque { what, attr: None, truthy: None });
         let request = opaque("request".into());
         // `request.get().data.items()`
         let get = opaque(What::member(&request, "get".into()));

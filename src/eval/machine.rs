@@ -426,7 +426,7 @@ impl Machine {
             }
         }
         let taint = args.iter().find_map(Val::attribute);
-        Val::Unknown(Arc::new(Opaque { what, attr: taint }))
+        Val::Unknown(Arc::new(Opaque { what, attr: taint, truthy: None }))
     }
 
     /// Runs `function` on a forked path with unknown arguments, and joins it back: it may run.
@@ -1152,16 +1152,22 @@ impl Machine {
                 let Some(v) = self.lookup(st, env, *sym) else {
                     return;
                 };
-                if v.alts().len() < 2 {
-                    return;
-                }
+                // Alternatives the test rules out go; unknown ones that stay are known to
+                // pass it (`if (err) return callback(err)` hands back a truthy error).
                 let kept: Vec<Val> = v
                     .alts()
                     .iter()
                     .filter(|a| truthy(a) != Some(!holds))
-                    .cloned()
+                    .map(|a| match a {
+                        Val::Unknown(o) if o.truthy.is_none() => Val::Unknown(Arc::new(Opaque {
+                            truthy: Some(holds),
+                            ..Opaque::clone(o)
+                        })),
+                        other => other.clone(),
+                    })
                     .collect();
-                if !kept.is_empty() && kept.len() < v.alts().len() {
+                let narrowed = kept.len() < v.alts().len() || kept.iter().zip(v.alts()).any(|(k, a)| !k.same(a));
+                if !kept.is_empty() && narrowed {
                     self.store(st, env, *sym, Val::alternatives(kept));
                 }
             }
@@ -1551,6 +1557,7 @@ impl Machine {
             Val::Unknown(base) => Val::Unknown(Arc::new(Opaque {
                 what: What::member(base, name.unwrap_or_else(|| "[…]".into())),
                 attr: base.attr.clone(),
+                truthy: None,
             })),
             other => Val::derived(
                 format!("{}.{}", other.described(), name.as_deref().unwrap_or("[…]")),
@@ -1569,6 +1576,7 @@ impl Machine {
             Rest::Unknown(base) => Val::Unknown(Arc::new(Opaque {
                 what: What::member(&base, name.clone()),
                 attr: None,
+                truthy: None,
             })),
             Rest::Attr(path) => {
                 let full: Text = if path.is_empty() {
@@ -2163,6 +2171,11 @@ impl Machine {
                     Some(Val::Attr(_) | Val::Unknown(_)) if is_array_method(&name) => {
                         Some(format!("Array.prototype.{name}"))
                     }
+                    // An unknown promise (`auth0.users.updateAppMetadata(...)`): its handlers
+                    // may run, a failure handler with the error it fails with.
+                    Some(Val::Unknown(_)) if matches!(&*name, "then" | "catch" | "finally") => {
+                        Some(format!("Object.prototype.{name}"))
+                    }
                     _ => None,
                 };
                 match builtin {
@@ -2493,6 +2506,7 @@ impl Machine {
                         Val::Unknown(Arc::new(Opaque {
                             what: format!("{} + {}", lp.described(), rp.described()).into(),
                             attr: taint,
+                            truthy: None,
                         }))
                     }
                 }
@@ -2964,6 +2978,7 @@ fn widen(st: &mut State, entry: &State) {
                     None => Val::Unknown(Arc::new(Opaque {
                         what: "a value a loop changes".into(),
                         attr,
+                        truthy: None,
                     })),
                 };
             }
@@ -3076,7 +3091,8 @@ pub fn truthy(v: &Val) -> Option<bool> {
         Val::Fact(f) => Some(!f.observe().is_empty()),
         Val::Prefix(p) => (!p.is_empty()).then_some(true),
         Val::Obj(_) | Val::Func(_) | Val::Native(_) => Some(true),
-        Val::Attr(_) | Val::Unknown(_) => None,
+        Val::Unknown(o) => o.truthy,
+        Val::Attr(_) => None,
         Val::Alt(items) => {
             let mut answers = items.iter().map(truthy);
             let first = answers.next()??;
@@ -3089,6 +3105,8 @@ pub fn truthy(v: &Val) -> Option<bool> {
 pub fn nullish(v: &Val) -> Option<bool> {
     match v {
         Val::Undef | Val::Null => Some(true),
+        // `null` and `undefined` are falsy: a value known truthy is neither.
+        Val::Unknown(o) if o.truthy == Some(true) => Some(false),
         Val::Attr(_) | Val::Unknown(_) => None,
         Val::Alt(items) => {
             let mut answers = items.iter().map(nullish);
@@ -3172,6 +3190,7 @@ pub fn concat(a: &Val, b: &Val) -> Val {
             Val::Unknown(Arc::new(Opaque {
                 what: format!("{} + {}", x.described(), y.described()).into(),
                 attr,
+                truthy: None,
             }))
         }
     }
