@@ -84,6 +84,33 @@ fn sensitive_attribute_not_denied() {
     );
 }
 
+/// The usual shape of a custom-database login script: the profile is handed back in `.then`,
+/// and failures in `.catch`, one of them a `new WrongUsernameOrPasswordError(email)`. The
+/// failure paths hand back no profile; the profile the success path hands back is still the
+/// one the connection stores. Regression: the failure handler's callback (an error that might
+/// have been null) replaced the handed-back profile with none, and CL202 was missed.
+#[test]
+fn sensitive_attribute_in_a_profile_handed_back_from_a_promise() {
+    let found = findings("sensitive-attribute-not-denied", "promise-chain", "CL202");
+    let found: Vec<(&str, &str, u64)> = found
+        .iter()
+        .map(|f| {
+            (
+                f["attribute"].as_str().unwrap(),
+                f["file"]
+                    .as_str()
+                    .unwrap()
+                    .trim_start_matches("tests/fixtures/sensitive-attribute-not-denied/promise-chain/"),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [("passport_number", "database-connections/legacy-api/login.js", 8)]
+    );
+}
+
 #[test]
 fn denied_attribute_excluded_from_token() {
     let yaml = findings("denied-attribute-excluded-from-token", "yaml", "CL204");

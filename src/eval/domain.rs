@@ -518,7 +518,9 @@ impl Val {
             // One unknown value found truthy on one path and falsy on the other is that value
             // again, its truthiness unsettled.
             let settled_apart = items.iter_mut().find_map(|known| match (&*known, v) {
-                (Val::Unknown(a), Val::Unknown(b)) if a.truthy != b.truthy && a.what == b.what && a.attr == b.attr => {
+                (Val::Unknown(a), Val::Unknown(b))
+                    if a.truthy != b.truthy && a.what == b.what && a.attr == b.attr =>
+                {
                     Some(known)
                 }
                 _ => None,
@@ -1635,7 +1637,13 @@ mod tests {
 
     #[test]
     fn unknown_properties_are_worded_and_compared_by_their_words() {
-        let opaque = |what: What| Arc::new(Opaque { what, attr: None, truthy: None });
+        let opaque = |what: What| {
+            Arc::new(Opaque {
+                what,
+                attr: None,
+                truthy: None,
+            })
+        };
         let body = opaque("the result of request.get()".into());
         let items = opaque(What::member(
             &opaque(What::member(&body, "data".into())),
@@ -1671,7 +1679,13 @@ mod tests {
 
     #[test]
     fn results_of_unknown_calls_are_worded_around_their_callee() {
-        let opaque = |what: What| Arc::new(Opaque { what, attr: None, truthy: None });
+        let opaque = |what: What| {
+            Arc::new(Opaque {
+                what,
+                attr: None,
+                truthy: None,
+            })
+        };
         let request = opaque("request".into());
         // `request.get().data.items()`
         let get = opaque(What::member(&request, "get".into()));

@@ -42,7 +42,10 @@ pub enum ScriptKind {
 impl ScriptKind {
     /// A post-login or credentials-exchange action.
     pub fn is_action(self) -> bool {
-        matches!(self, ScriptKind::PostLoginAction | ScriptKind::CredentialsExchangeAction)
+        matches!(
+            self,
+            ScriptKind::PostLoginAction | ScriptKind::CredentialsExchangeAction
+        )
     }
 }
 
@@ -586,10 +589,11 @@ impl Machine {
                     }
                     if matches!(self.host.kind, ScriptKind::Hook | ScriptKind::Database) {
                         let handed = arg(1);
-                        self.host.handed = match handed {
-                            Val::Obj(h) => Some(h),
-                            _ => None,
-                        };
+                        // A path that hands back no object (`callback(null)`: no such user)
+                        // takes nothing from the profile another path hands back.
+                        if let Val::Obj(h) = handed {
+                            self.host.handed = Some(h);
+                        }
                         if self.host.kind == ScriptKind::Hook
                             && let Val::Obj(h) = handed
                             && let Some(o) = ok.obj_mut(h)

@@ -426,7 +426,11 @@ impl Machine {
             }
         }
         let taint = args.iter().find_map(Val::attribute);
-        Val::Unknown(Arc::new(Opaque { what, attr: taint, truthy: None }))
+        Val::Unknown(Arc::new(Opaque {
+            what,
+            attr: taint,
+            truthy: None,
+        }))
     }
 
     /// Runs `function` on a forked path with unknown arguments, and joins it back: it may run.
@@ -1166,7 +1170,8 @@ impl Machine {
                         other => other.clone(),
                     })
                     .collect();
-                let narrowed = kept.len() < v.alts().len() || kept.iter().zip(v.alts()).any(|(k, a)| !k.same(a));
+                let narrowed =
+                    kept.len() < v.alts().len() || kept.iter().zip(v.alts()).any(|(k, a)| !k.same(a));
                 if !kept.is_empty() && narrowed {
                     self.store(st, env, *sym, Val::alternatives(kept));
                 }
@@ -2740,7 +2745,15 @@ impl Machine {
                 let r = self.call_closure(st, &c, this.clone(), args, span);
                 if matches!(r, Val::Obj(_)) { r } else { this }
             }
-            other => self.call_unknown(st, format_args!("new {}", other.described()), args, span),
+            // `new` makes an object whatever the constructor: truthy (`callback(new
+            // WrongUsernameOrPasswordError(email))` fails the login).
+            other => match self.call_unknown(st, format_args!("new {}", other.described()), args, span) {
+                Val::Unknown(o) => Val::Unknown(Arc::new(Opaque {
+                    truthy: Some(true),
+                    ..Opaque::clone(&o)
+                })),
+                made => made,
+            },
         }
     }
 

@@ -655,16 +655,19 @@ fn only_defaulted(st: &State, key: &str, value: &Val) -> bool {
     holds_itself(key, value)
         && value.alts().iter().all(|v| match v {
             Val::Attr(path) => **path == *key,
-            Val::Obj(id) => st.obj_unread(*id).is_some_and(|o| {
-                o.props.is_empty() && o.items.is_empty() && o.is_closed()
-            }),
+            Val::Obj(id) => st
+                .obj_unread(*id)
+                .is_some_and(|o| o.props.is_empty() && o.items.is_empty() && o.is_closed()),
             _ => false,
         })
 }
 
 /// Whether the value written to the root attribute `key` may be the attribute as it was.
 fn holds_itself(key: &str, value: &Val) -> bool {
-    value.alts().iter().any(|v| matches!(v, Val::Attr(path) if **path == *key))
+    value
+        .alts()
+        .iter()
+        .any(|v| matches!(v, Val::Attr(path) if **path == *key))
 }
 
 #[cfg(test)]
