@@ -267,9 +267,11 @@ impl Setup {
 
 /// Renders a hit into a finding with the policy's templates and labels.
 pub fn finding(policy: &Policy, hit: Hit, sources: &SourceMap) -> Finding {
-    let message = template::render(&policy.message, &hit.vars);
     let mut facts: Vec<String> = hit.vars.iter().map(|(k, v)| format!("{k}={v}")).collect();
     facts.sort();
+    let mut vars = hit.vars;
+    vars.extend(hit.wording);
+    let message = template::render(&policy.message, &vars);
     let mut finding = Finding::new(
         &policy.id,
         &policy.name,
@@ -278,7 +280,7 @@ pub fn finding(policy: &Policy, hit: Hit, sources: &SourceMap) -> Finding {
         sources,
         &hit.loc,
     );
-    finding.help = policy.help.as_ref().map(|help| template::render(help, &hit.vars));
+    finding.help = policy.help.as_ref().map(|help| template::render(help, &vars));
     finding.subject = hit.subject;
     finding.claim = hit.claim;
     finding.attribute = hit.attribute;

@@ -5,7 +5,7 @@
 //! absent from the token issued on the refresh-token flow of the same client and connection.
 //! Tokens from a refresh token do not inherit earlier custom claims; rules and post-login
 //! actions run again with the protocol `oauth2-refresh-token`, so a script that returns early
-//! there issues refreshed tokens without the claim. The proof is the refresh login's token;
+//! there (or sets the claim only on other protocols) issues refreshed tokens without the claim. The proof is the refresh login's token;
 //! an evaluation cut short by a bound proves no absence and is skipped.
 
 use std::collections::HashMap;
@@ -128,11 +128,20 @@ pub fn run(ctx: &Context<'_>, _options: &serde_json::Value) -> Vec<Hit> {
                 claim: claim.to_string(),
                 login: Box::new(login.scenario.clone()),
             };
-            let mut hit = Hit::for_write(write, claim).proof(Proof::new(refresh, trace, shows, statement));
-            if let Some((_, file, span)) = refresh
-                .completions()
-                .find(|(label, file, _)| *file == write.file && *label == write.script)
-            {
+            // Where the refresh finishes the script before the write, it returns early; where
+            // it finishes after it, the write sits in a branch the refresh does not take.
+            let early = refresh.completions().find(|(label, file, span)| {
+                *file == write.file && *label == write.script && span.start < write.span().start
+            });
+            let skips = if early.is_some() {
+                "returns early on `oauth2-refresh-token` before setting it"
+            } else {
+                "does not set it on `oauth2-refresh-token`"
+            };
+            let mut hit = Hit::for_write(write, claim)
+                .wording("skips", skips)
+                .proof(Proof::new(refresh, trace, shows, statement));
+            if let Some((_, file, span)) = early {
                 hit = hit.related(
                     "the refresh-token flow returns here first",
                     Loc {

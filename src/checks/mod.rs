@@ -53,6 +53,9 @@ pub struct Hit {
     pub loc: Loc,
     /// Values for the policy's `{placeholders}`.
     pub vars: Vec<(&'static str, String)>,
+    /// Placeholder values that only word the message (`{skips}`): unlike [`Hit::vars`], not
+    /// part of what the finding is about, so its fingerprint does not change with them.
+    pub wording: Vec<(&'static str, String)>,
     pub subject: Option<Subject>,
     pub claim: Option<String>,
     pub attribute: Option<String>,
@@ -70,6 +73,7 @@ impl Hit {
         Hit {
             loc,
             vars: Vec::new(),
+            wording: Vec::new(),
             subject: None,
             claim: None,
             attribute: None,
@@ -106,6 +110,12 @@ impl Hit {
 
     pub fn var(mut self, name: &'static str, value: impl Into<String>) -> Hit {
         self.vars.push((name, value.into()));
+        self
+    }
+
+    /// A placeholder value that words the message but says nothing new of what is found.
+    pub fn wording(mut self, name: &'static str, value: impl Into<String>) -> Hit {
+        self.wording.push((name, value.into()));
         self
     }
 
@@ -213,7 +223,7 @@ pub static CHECKS: &[CheckDef] = &[
     ),
     check!(
         "claim-missing-on-refresh",
-        ["claim", "script", "token"],
+        ["claim", "script", "token", "skips"],
         Runner::Analysis(claim_missing_on_refresh::run)
     ),
     check!(
