@@ -639,7 +639,7 @@ fn attribute_of(out: &Summary, claim: &str) -> Option<String> {
     out.claims
         .iter()
         .find(|c| c.key.label() == claim)
-        .and_then(|c| c.attribute.clone())
+        .and_then(|c| c.attributes.first().cloned())
 }
 
 const ID: TokenKind = TokenKind::IdToken;
@@ -741,7 +741,12 @@ fn unknown_parts_stay_unknown_and_known_namespaces_are_kept() {
             &ClaimKey::Prefix("https://x.com/".into()),
             // A template that starts with an unknown knows nothing of the name's beginning.
             &ClaimKey::Unknown("configuration.NS + '/roles'".into()),
-            &ClaimKey::Prefix("https://x.com/".into()),
+            // The text after the unknown part is known too.
+            &ClaimKey::Gap {
+                prefix: "https://x.com/".into(),
+                then: "/roles".into(),
+                ends: true
+            },
         ]
     );
 

@@ -658,7 +658,7 @@ impl Analysis {
             .map(|(_, memo, _)| {
                 memo.summaries
                     .iter()
-                    .map(|summary| summary.claims.iter().any(|c| c.attribute.is_some()))
+                    .map(|summary| summary.claims.iter().any(|c| !c.attributes.is_empty()))
                     .collect()
             })
             .collect();
@@ -689,7 +689,7 @@ impl Analysis {
                         summary
                             .claims
                             .iter()
-                            .filter_map(|claim| claim.attribute.as_deref())
+                            .flat_map(|claim| claim.attributes.iter().map(String::as_str))
                             .flat_map(|path| {
                                 path.char_indices()
                                     .filter(|&(_, c)| matches!(c, '.' | '['))

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use super::domain::{Cond, ObjKind, Object, Opaque, Rest, State, Val, What, number_text};
+use super::domain::{Cond, ObjKind, Object, Opaque, Rest, State, Tail, Val, What, number_text};
 use super::machine::{
     Machine, UNROLL_LIMIT, concat, may_be_replaced, may_be_replaced_from, put, to_number, truthy,
 };
@@ -462,11 +462,13 @@ fn string_method(m: &mut Machine, st: &mut State, this: &Val, method: &str, args
     let arg_text = |i: usize| args.get(i).and_then(Val::exact_text);
     let s = match this {
         Val::Str(s) => s.clone(),
-        Val::Prefix(p) => {
+        Val::Prefix(p, tail) => {
+            // The text after the unknown part is not kept through a change of the whole.
+            let rest = || Tail::with_attr(tail.attribute());
             return match method {
-                "toLowerCase" | "toLocaleLowerCase" => Val::Prefix(p.to_lowercase().into()),
-                "toUpperCase" | "toLocaleUpperCase" => Val::Prefix(p.to_uppercase().into()),
-                "trimEnd" | "concat" => Val::Prefix(p.clone()),
+                "toLowerCase" | "toLocaleLowerCase" => Val::Prefix(p.to_lowercase().into(), rest()),
+                "toUpperCase" | "toLocaleUpperCase" => Val::Prefix(p.to_uppercase().into(), rest()),
+                "trimEnd" | "concat" => Val::Prefix(p.clone(), rest()),
                 "startsWith" => match arg_text(0) {
                     Some(x) if p.starts_with(&*x) => Val::Bool(true),
                     Some(x) if !x.starts_with(&**p) => Val::Bool(false),

@@ -107,6 +107,86 @@ impl FactText {
     }
 }
 
+/// What is known of a [`Val::Prefix`] string after its known beginning, behind one pointer so
+/// that [`Val`] stays as small as its largest common variant: the user attribute the rest may
+/// come from (`'mailto:' + user.email`), and the text that follows the first part not known
+/// statically (`.auth0.com/plan` in `` `https://${tenant}.auth0.com/plan` ``).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tail(Option<Arc<TailParts>>);
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TailParts {
+    attr: Option<Text>,
+    /// The text right after the first unknown part.
+    then: String,
+    /// More text not known statically follows `then`.
+    closed: bool,
+}
+
+/// Longest `then` kept: enough for a namespace host and path.
+const MAX_TAIL: usize = 256;
+
+impl Tail {
+    /// The tail of a string whose known beginning is followed by `unknown`.
+    pub fn after(unknown: &Val) -> Tail {
+        Tail::with_attr(unknown.attribute())
+    }
+
+    /// An unknown rest that may come from `attr`.
+    pub fn with_attr(attr: Option<Text>) -> Tail {
+        Tail(attr.map(|attr| {
+            Arc::new(TailParts {
+                attr: Some(attr),
+                ..TailParts::default()
+            })
+        }))
+    }
+
+    pub fn attribute(&self) -> Option<Text> {
+        self.0.as_ref().and_then(|t| t.attr.clone())
+    }
+
+    /// The text known to follow the first unknown part, and whether the string ends with it.
+    pub fn then(&self) -> Option<(&str, bool)> {
+        self.0
+            .as_deref()
+            .filter(|t| !t.then.is_empty())
+            .map(|t| (t.then.as_str(), !t.closed))
+    }
+
+    /// This tail with `next` appended to the string.
+    pub fn followed_by(&self, next: &Val) -> Tail {
+        let mut parts = self.0.as_deref().cloned().unwrap_or_default();
+        if parts.attr.is_none() {
+            parts.attr = next.attribute();
+        }
+        if !parts.closed {
+            match next {
+                Val::Str(text) => parts.then.push_str(text),
+                Val::Prefix(text, _) => {
+                    parts.then.push_str(text);
+                    parts.closed = !parts.then.is_empty();
+                }
+                // Two unknown parts in a row are one.
+                _ => parts.closed = !parts.then.is_empty(),
+            }
+            if parts.then.len() > MAX_TAIL {
+                let mut cut = MAX_TAIL;
+                while !parts.then.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                parts.then.truncate(cut);
+                parts.closed = true;
+            }
+        }
+        if parts == TailParts::default() {
+            Tail(None)
+        } else {
+            Tail(Some(Arc::new(parts)))
+        }
+    }
+}
+
 /// What a value is known to be.
 #[derive(Debug, Clone)]
 pub enum Val {
@@ -115,8 +195,9 @@ pub enum Val {
     Bool(bool),
     Num(f64),
     Str(Text),
-    /// A string that starts with the text (`'https://x.com/' + something`).
-    Prefix(Text),
+    /// A string that starts with the text (`'https://x.com/' + something`), and the user
+    /// attribute the rest may come from (`'mailto:' + user.email`).
+    Prefix(Text, Tail),
     /// The value of a user attribute (`email`, `app_metadata.roles`), not known statically.
     Attr(Text),
     Unknown(Arc<Opaque>),
@@ -141,7 +222,7 @@ impl std::fmt::Display for Described<'_> {
         match self.0 {
             Val::Str(s) => write!(f, "'{s}'"),
             Val::Fact(fact) => write!(f, "'{}'", fact.observe()),
-            Val::Prefix(p) => write!(f, "'{p}' + …"),
+            Val::Prefix(p, _) => write!(f, "'{p}' + …"),
             Val::Attr(path) => write!(f, "user.{path}"),
             Val::Unknown(o) => write!(f, "{}", o.what),
             Val::Obj(_) => f.write_str("an object"),
@@ -381,6 +462,7 @@ impl Val {
         match self {
             Val::Attr(path) => Some(path.clone()),
             Val::Unknown(o) => o.attr.clone(),
+            Val::Prefix(_, tail) => tail.attribute(),
             Val::Alt(items) => items.iter().find_map(Val::attribute),
             _ => None,
         }
@@ -420,7 +502,7 @@ impl Val {
     /// What is known of a string's beginning.
     pub fn known_prefix(&self) -> Option<Text> {
         match self {
-            Val::Str(s) | Val::Prefix(s) => Some(s.clone()),
+            Val::Str(s) | Val::Prefix(s, _) => Some(s.clone()),
             Val::Fact(f) => Some(f.observe()),
             Val::Alt(items) => {
                 let mut prefixes = items.iter().map(Val::known_prefix);
@@ -470,7 +552,11 @@ impl Val {
     pub fn bounded(self) -> Val {
         match &self {
             Val::Str(s) if s.len() > MAX_TEXT => Val::unknown("a very long string"),
-            Val::Prefix(s) if s.len() > MAX_TEXT => Val::unknown("a very long string"),
+            Val::Prefix(s, tail) if s.len() > MAX_TEXT => Val::Unknown(Arc::new(Opaque {
+                what: What::Text("a very long string".into()),
+                attr: tail.attribute(),
+                truthy: Some(true),
+            })),
             _ => self,
         }
     }
@@ -481,7 +567,8 @@ impl Val {
             (Val::Undef, Val::Undef) | (Val::Null, Val::Null) => true,
             (Val::Bool(a), Val::Bool(b)) => a == b,
             (Val::Num(a), Val::Num(b)) => a.to_bits() == b.to_bits() || a == b,
-            (Val::Str(a), Val::Str(b)) | (Val::Prefix(a), Val::Prefix(b)) => a == b,
+            (Val::Str(a), Val::Str(b)) => a == b,
+            (Val::Prefix(a, ta), Val::Prefix(b, tb)) => a == b && ta == tb,
             (Val::Attr(a), Val::Attr(b)) => a == b,
             (Val::Unknown(a), Val::Unknown(b)) => Arc::ptr_eq(a, b) || a == b,
             (Val::Obj(a), Val::Obj(b)) => a == b,
@@ -541,10 +628,10 @@ impl Val {
 
     /// A value from alternatives: one stays itself, too many are widened.
     pub fn alternatives(mut items: Vec<Val>) -> Val {
-        if items.len() > 1 && items.iter().any(|i| matches!(i, Val::Prefix(_))) {
+        if items.len() > 1 && items.iter().any(|i| matches!(i, Val::Prefix(..))) {
             // A known beginning joined with more text stays a known beginning.
             if let Some(p) = Val::Alt(Arc::new(items.clone())).known_prefix() {
-                return Val::Prefix(p);
+                return Val::Prefix(p, Tail::with_attr(items.iter().find_map(Val::attribute)));
             }
         }
         match items.len() {
@@ -555,7 +642,7 @@ impl Val {
                 let attr = items.iter().find_map(Val::attribute);
                 let prefix = Val::Alt(Arc::new(items)).known_prefix();
                 match prefix {
-                    Some(p) => Val::Prefix(p),
+                    Some(p) => Val::Prefix(p, Tail::with_attr(attr)),
                     None => Val::Unknown(Arc::new(Opaque {
                         what: "one of several values".into(),
                         attr,
@@ -1623,7 +1710,7 @@ mod tests {
             acc.join(&Val::Str(format!("https://x.com/{i}").into()))
         });
         assert_eq!(many.known_prefix().as_deref(), Some("https://x.com/"));
-        assert!(matches!(many, Val::Prefix(_)));
+        assert!(matches!(many, Val::Prefix(..)));
     }
 
     #[test]

@@ -86,6 +86,10 @@ pub fn decide(claim: &ClaimSet, login: &Login<'_>, platform: &Platform) -> Decis
     let name = match &claim.key {
         ClaimKey::Exact(name) => name,
         ClaimKey::Prefix(prefix) => return decide_prefix(prefix, login, platform),
+        ClaimKey::Gap { prefix, then, ends } => {
+            return decide_host_tail(prefix, then, *ends, platform)
+                .unwrap_or_else(|| decide_prefix(prefix, login, platform));
+        }
         ClaimKey::Unknown(what) => return unresolved(format!("comes from {what}")),
     };
     let namespaced = namespace_scheme(name, platform).is_some();
@@ -302,18 +306,56 @@ fn decide_prefix(prefix: &str, login: &Login<'_>, platform: &Platform) -> Decisi
     )
 }
 
+/// A namespaced name whose host has a part not known statically but a known end
+/// (`` `https://${tenant}.auth0.com/plan` ``): decided when that end settles whether the host
+/// is within an Auth0 domain, whatever the unknown part is. `None` leaves it to the beginning.
+fn decide_host_tail(prefix: &str, then: &str, ends: bool, platform: &Platform) -> Option<Decision> {
+    let (scheme, host_start) = prefix.split_once("://")?;
+    if !platform.profile.namespace_schemes.iter().any(|s| s == scheme) {
+        return None;
+    }
+    if host_start.contains(['/', '?', '#']) {
+        return None;
+    }
+    // The host ends where the text after the unknown part reaches a `/`, or with the name.
+    let tail = match then.find(['/', '?', '#']) {
+        Some(end) => &then[..end],
+        None if ends => then,
+        None => return None,
+    };
+    if tail.is_empty() {
+        return None;
+    }
+    let tail = tail.to_ascii_lowercase();
+    let shown = format!("{host_start}…{tail}");
+    let domains = platform.forbidden_namespace_hosts();
+    if let Some(domain) = domains.iter().find(|d| tail.ends_with(&format!(".{d}"))) {
+        return Some(decision(
+            Filter::Auth0Domain,
+            Outcome::Dropped,
+            format!("namespace host `{shown}` ends in `.{domain}`, an Auth0 domain, whatever comes between"),
+        ));
+    }
+    // A tail that a forbidden domain's end could still complete (`0.com`) decides nothing.
+    let could_be_within = domains.iter().any(|d| format!(".{d}").ends_with(&tail));
+    (!could_be_within).then(|| {
+        decision(
+            Filter::Namespace,
+            Outcome::Kept,
+            format!("namespaced under a host ending in `{tail}`, whatever comes before"),
+        )
+    })
+}
+
 /// The deny-list filter: a claim whose value is (or derives from) an attribute the login's
 /// connection denies is not delivered.
 fn deny_list_drop(claim: &ClaimSet, connection: Option<&Connection>) -> Option<Decision> {
-    let (Some(path), Some(connection)) = (&claim.attribute, connection) else {
-        return None;
-    };
-    let root = connection
-        .deny_list
-        .as_ref()?
-        .entries
+    let entries = &connection?.deny_list.as_ref()?.entries;
+    let root = claim
+        .attributes
         .iter()
-        .find_map(|e| denied_root(path, &e.value))?;
+        .find_map(|path| entries.iter().find_map(|e| denied_root(path, &e.value)))?;
+    let connection = connection?;
     Some(Decision {
         filter: Filter::DenyList,
         outcome: Outcome::Dropped,
@@ -441,7 +483,7 @@ mod tests {
             token: TokenKind::IdToken,
             key: ClaimKey::Exact(name.into()),
             value: crate::eval::summary::ClaimValue::json(serde_json::Value::Null),
-            attribute: None,
+            attributes: Vec::new(),
             must: true,
             condition: None,
             span: crate::source::Span::default(),
@@ -518,5 +560,29 @@ mod tests {
         assert_eq!(prefix_decision("https://acme.").filter, Filter::Unresolved);
         assert_eq!(prefix_decision("app_").filter, Filter::Namespace);
         assert_eq!(prefix_decision("htt").filter, Filter::Unresolved);
+    }
+
+    #[test]
+    fn a_known_end_of_the_host_decides_a_name_with_an_unknown_part() {
+        let platform = Platform::load("auth0-oidc").expect("platform");
+        let decide = |prefix: &str, then: &str, ends: bool| {
+            decide_host_tail(prefix, then, ends, &platform).map(|d| (d.filter, d.outcome))
+        };
+        let auth0 = Some((Filter::Auth0Domain, Outcome::Dropped));
+        assert_eq!(decide("https://", ".auth0.com/plan", true), auth0);
+        assert_eq!(decide("https://app-", ".EU.Auth0.com/", false), auth0);
+        assert_eq!(decide("https://", ".auth0.com", true), auth0);
+        assert_eq!(
+            decide("https://", ".example.com/x", true),
+            Some((Filter::Namespace, Outcome::Kept))
+        );
+        // The unknown part could make these hosts Auth0's or not.
+        assert_eq!(decide("https://", "0.com/x", true), None);
+        assert_eq!(decide("https://", "auth0.com/x", true), None);
+        assert_eq!(decide("https://", "/x", true), None);
+        assert_eq!(decide("https://", ".auth0.com", false), None);
+        // A host already ended is the beginning's to decide; so is a name that is no namespace.
+        assert_eq!(decide("https://acme.com/", ".auth0.com/x", true), None);
+        assert_eq!(decide("app_", ".auth0.com/x", true), None);
     }
 }

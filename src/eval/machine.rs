@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use super::domain::{
     BranchId, Closure, Cond, DynWrite, EventKind, FactText, Frame, FrameId, ObjId, ObjKind, Object, Opaque,
-    Prop, Rest, Site, State, Val, What, number_text, same_fact,
+    Prop, Rest, Site, State, Tail, Val, What, number_text, same_fact,
 };
 use crate::js::ir::{
     Arg, AssignOp, BinaryOp, DeclKind, Expr, ExprKind, ForTarget, LogicalOp, MemberProp, Param, Pattern,
@@ -2168,7 +2168,7 @@ impl Machine {
                         Some(_) => Some(format!("Object.prototype.{name}")),
                         None => None,
                     },
-                    Some(Val::Str(_) | Val::Prefix(_)) => Some(format!("String.prototype.{name}")),
+                    Some(Val::Str(_) | Val::Prefix(..)) => Some(format!("String.prototype.{name}")),
                     Some(Val::Num(_)) => Some(format!("Number.prototype.{name}")),
                     Some(Val::Attr(_) | Val::Unknown(_)) if is_string_method(&name) => {
                         Some(format!("String.prototype.{name}"))
@@ -2497,7 +2497,7 @@ impl Machine {
             BinaryOp::Add => {
                 let lp = self.to_primitive(st, l);
                 let rp = self.to_primitive(st, r);
-                let stringy = |v: &Val| matches!(v, Val::Str(_) | Val::Prefix(_));
+                let stringy = |v: &Val| matches!(v, Val::Str(_) | Val::Prefix(..));
                 if stringy(&lp) || stringy(&rp) {
                     let a = self.to_string_val(st, &lp);
                     let b = self.to_string_val(st, &rp);
@@ -2660,7 +2660,7 @@ impl Machine {
                 let p = self.to_primitive(st, v);
                 self.to_string_val(st, &p)
             }
-            Val::Prefix(_) | Val::Attr(_) | Val::Unknown(_) => v.clone(),
+            Val::Prefix(..) | Val::Attr(_) | Val::Unknown(_) => v.clone(),
             Val::Alt(items) => {
                 let items = items.to_vec();
                 let parts: Vec<Val> = items.iter().map(|i| self.to_string_val(st, i)).collect();
@@ -2854,7 +2854,7 @@ pub fn may_be_replaced_from(object: &mut Object, alt: &Val, src: &Object) {
 /// beginning, a login fact) replaces only properties named by an index; anything else is
 /// unknown. A replaced property no longer holds a login fact's text alone.
 pub fn may_be_replaced(object: &mut Object, source: &Val, kept: impl Fn(&Text) -> bool) {
-    let text = matches!(source, Val::Prefix(_) | Val::Fact(_));
+    let text = matches!(source, Val::Prefix(..) | Val::Fact(_));
     for p in &mut object.props {
         let index = p.key.parse::<u32>().is_ok_and(|i| i.to_string() == *p.key);
         if kept(&p.key) || (text && !index) {
@@ -2987,7 +2987,7 @@ fn widen(st: &mut State, entry: &State) {
                 let attr = v.attribute();
                 let prefix = v.known_prefix().filter(|_| !matches!(v, Val::Str(_)));
                 *v = match prefix {
-                    Some(p) => Val::Prefix(p),
+                    Some(p) => Val::Prefix(p, Tail::with_attr(attr)),
                     None => Val::Unknown(Arc::new(Opaque {
                         what: "a value a loop changes".into(),
                         attr,
@@ -3102,7 +3102,7 @@ pub fn truthy(v: &Val) -> Option<bool> {
         Val::Num(n) => Some(*n != 0.0 && !n.is_nan()),
         Val::Str(s) => Some(!s.is_empty()),
         Val::Fact(f) => Some(!f.observe().is_empty()),
-        Val::Prefix(p) => (!p.is_empty()).then_some(true),
+        Val::Prefix(p, _) => (!p.is_empty()).then_some(true),
         Val::Obj(_) | Val::Func(_) | Val::Native(_) => Some(true),
         Val::Unknown(o) => o.truthy,
         Val::Attr(_) => None,
@@ -3176,20 +3176,21 @@ fn to_int32(n: f64) -> i32 {
 pub fn concat(a: &Val, b: &Val) -> Val {
     match (a, b) {
         (Val::Str(x), Val::Str(y)) => Val::Str(format!("{x}{y}").into()).bounded(),
-        (Val::Str(x), Val::Prefix(y)) => Val::Prefix(format!("{x}{y}").into()).bounded(),
+        (Val::Str(x), Val::Prefix(y, tail)) => Val::Prefix(format!("{x}{y}").into(), tail.clone()).bounded(),
         (Val::Str(x), other) if !x.is_empty() => match other.known_prefix() {
-            Some(p) => Val::Prefix(format!("{x}{p}").into()).bounded(),
-            None => Val::Prefix(x.clone()),
+            Some(p) => Val::Prefix(format!("{x}{p}").into(), Tail::after(other)).bounded(),
+            None => Val::Prefix(x.clone(), Tail::after(other)),
         },
         (Val::Str(_), other) => match other {
             // `'' + x` knows no more than `x`, as text.
-            Val::Attr(_) | Val::Unknown(_) | Val::Prefix(_) => other.clone(),
-            Val::Alt(_) => other
-                .known_prefix()
-                .map_or_else(|| Val::derived("text", other), Val::Prefix),
+            Val::Attr(_) | Val::Unknown(_) | Val::Prefix(..) => other.clone(),
+            Val::Alt(_) => other.known_prefix().map_or_else(
+                || Val::derived("text", other),
+                |p| Val::Prefix(p, Tail::after(other)),
+            ),
             _ => Val::derived("text", other),
         },
-        (Val::Prefix(x), _) => Val::Prefix(x.clone()),
+        (Val::Prefix(x, tail), rest) => Val::Prefix(x.clone(), tail.followed_by(rest)),
         (Val::Alt(items), _) => {
             let parts: Vec<Val> = items.iter().map(|i| concat(i, b)).collect();
             Val::alternatives(parts)
@@ -3238,11 +3239,11 @@ pub fn strict_equals(l: &Val, r: &Val) -> Option<bool> {
         (Val::Undef, Val::Undef) | (Val::Null, Val::Null) => Some(true),
         (Val::Obj(a), Val::Obj(b)) => Some(a == b),
         (Val::Native(a), Val::Native(b)) => Some(a == b),
-        (Val::Prefix(p), Val::Str(s)) | (Val::Str(s), Val::Prefix(p)) => {
+        (Val::Prefix(p, _), Val::Str(s)) | (Val::Str(s), Val::Prefix(p, _)) => {
             (!s.starts_with(&**p)).then_some(false)
         }
-        (Val::Prefix(_), Val::Num(_) | Val::Bool(_) | Val::Null | Val::Undef | Val::Obj(_))
-        | (Val::Num(_) | Val::Bool(_) | Val::Null | Val::Undef | Val::Obj(_), Val::Prefix(_)) => Some(false),
+        (Val::Prefix(..), Val::Num(_) | Val::Bool(_) | Val::Null | Val::Undef | Val::Obj(_))
+        | (Val::Num(_) | Val::Bool(_) | Val::Null | Val::Undef | Val::Obj(_), Val::Prefix(..)) => Some(false),
         (a, b) if a.is_exact() && b.is_exact() => Some(false),
         _ => None,
     }
@@ -3287,7 +3288,7 @@ fn type_of(st: &State, v: &Val) -> Val {
         Val::Null => "object",
         Val::Bool(_) => "boolean",
         Val::Num(_) => "number",
-        Val::Str(_) | Val::Prefix(_) => "string",
+        Val::Str(_) | Val::Prefix(..) => "string",
         Val::Func(_) => "function",
         Val::Native(n) => {
             if matches!(&**n, "Math" | "JSON" | "console")

@@ -9,7 +9,7 @@
 
 use serde::Serialize;
 
-use super::domain::{Cond, EventKind, ObjId, ObjKind, State, Val};
+use super::domain::{Cond, EventKind, ObjId, ObjKind, Rest, State, Val};
 use super::host::{Fact, FactRead, Host, Mode, ScriptKind};
 use super::machine::{Ending, Machine};
 use crate::js::ir::Program;
@@ -37,6 +37,13 @@ pub enum ClaimKey {
     Exact(String),
     /// The name starts with this text.
     Prefix(String),
+    /// The name starts with `prefix` and, after a part not known statically, goes on with
+    /// `then`, where it ends when `ends` (`https://${tenant}.auth0.com/plan`).
+    Gap {
+        prefix: String,
+        then: String,
+        ends: bool,
+    },
     /// Nothing is known of the name but what it comes from.
     Unknown(String),
 }
@@ -54,6 +61,9 @@ impl ClaimKey {
         match self {
             ClaimKey::Exact(s) => s.clone(),
             ClaimKey::Prefix(p) => format!("{p}…"),
+            ClaimKey::Gap { prefix, then, ends } => {
+                format!("{prefix}…{then}{}", if *ends { "" } else { "…" })
+            }
             ClaimKey::Unknown(what) => format!("<{what}>"),
         }
     }
@@ -61,7 +71,7 @@ impl ClaimKey {
     /// What is known of the name's beginning.
     pub fn prefix(&self) -> Option<&str> {
         match self {
-            ClaimKey::Exact(s) | ClaimKey::Prefix(s) => Some(s),
+            ClaimKey::Exact(s) | ClaimKey::Prefix(s) | ClaimKey::Gap { prefix: s, .. } => Some(s),
             ClaimKey::Unknown(_) => None,
         }
     }
@@ -108,9 +118,9 @@ pub struct ClaimSet {
     pub token: TokenKind,
     pub key: ClaimKey,
     pub value: ClaimValue,
-    /// The user attribute the value is or derives from.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub attribute: Option<String>,
+    /// The user attributes the value is, derives from, or holds (see [`attributes_of`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attributes: Vec<String>,
     /// Set on every path that issues tokens.
     pub must: bool,
     /// For a claim set on some paths only: when.
@@ -232,7 +242,7 @@ impl Summary {
         let (outcome, claims, user_writes, signals, reads, denials, completions, incomplete) = self.effects();
         outcome.hash(&mut hasher);
         for c in claims {
-            (c.token, &c.key, &c.attribute, c.must, c.span).hash(&mut hasher);
+            (c.token, &c.key, &c.attributes, c.must, c.span).hash(&mut hasher);
         }
         for w in user_writes {
             (&w.attribute, w.must, w.span).hash(&mut hasher);
@@ -343,7 +353,7 @@ fn summarise(machine: Machine, text: &str, kind: ScriptKind) -> Summary {
                     token,
                     key: ClaimKey::Exact(p.key.to_string()),
                     value,
-                    attribute: p.value.attribute().map(|a| a.to_string()),
+                    attributes: attributes_of(st, &p.value),
                     must: m,
                     condition: (!m).then(|| describe(&p.presence)),
                     span: p.site.map_or(Span::default(), |s| s.span),
@@ -353,12 +363,20 @@ fn summarise(machine: Machine, text: &str, kind: ScriptKind) -> Summary {
                 let m = must(&w.presence);
                 claims.push(std::sync::Arc::new(ClaimSet {
                     token,
-                    key: match w.key.known_prefix() {
-                        Some(p) if !p.is_empty() => ClaimKey::Prefix(p.to_string()),
+                    key: match (w.key.known_prefix(), &w.key) {
+                        (Some(prefix), Val::Prefix(_, tail)) if !prefix.is_empty() => match tail.then() {
+                            Some((then, ends)) => ClaimKey::Gap {
+                                prefix: prefix.to_string(),
+                                then: then.to_string(),
+                                ends,
+                            },
+                            None => ClaimKey::Prefix(prefix.to_string()),
+                        },
+                        (Some(prefix), _) if !prefix.is_empty() => ClaimKey::Prefix(prefix.to_string()),
                         _ => ClaimKey::Unknown(w.key.describe()),
                     },
                     value: ClaimValue::json(to_json(st, &w.value, 0)),
-                    attribute: w.value.attribute().map(|a| a.to_string()),
+                    attributes: attributes_of(st, &w.value),
                     must: m,
                     condition: (!m).then(|| describe(&w.presence)),
                     span: w.site.span,
@@ -580,6 +598,50 @@ fn describe_cond(cond: &Cond, machine: &Machine, text: &str) -> String {
 
 /// A value as JSON, as it would appear in a token: known values as they are, others as
 /// `"<description>"`.
+/// The user attributes a claim's value is or derives from (`user.email`,
+/// `'mailto:' + user.email`), and those held in the objects and arrays the script built for it
+/// (`{ contact: user.email }`, `[user.email]`), in the order met. A deny list that denies one of
+/// them keeps the whole claim out of the token.
+fn attributes_of(st: &State, v: &Val) -> Vec<String> {
+    fn walk(st: &State, v: &Val, depth: usize, out: &mut Vec<String>) {
+        let mut add = |a: &str| {
+            if !a.is_empty() && !out.iter().any(|known| known == a) {
+                out.push(a.to_string());
+            }
+        };
+        match v {
+            Val::Alt(items) => items.iter().for_each(|i| walk(st, i, depth, out)),
+            Val::Obj(id) => {
+                let Some(o) = st.obj_unread(*id) else { return };
+                match &o.rest {
+                    // An attribute that is an object (`user.app_metadata`) is that attribute;
+                    // `user` itself, or a host object, is no one attribute.
+                    Rest::Attr(path) => add(path),
+                    Rest::Host(_) => {}
+                    Rest::Closed | Rest::Unknown(_) if depth < 8 && o.sink.is_none() => {
+                        let values = o.props.iter().map(|p| &p.value);
+                        let values = values
+                            .chain(&o.items)
+                            .chain(o.dyn_writes.iter().map(|w| &w.value));
+                        for value in values {
+                            walk(st, value, depth + 1, out);
+                        }
+                    }
+                    Rest::Closed | Rest::Unknown(_) => {}
+                }
+            }
+            other => {
+                if let Some(a) = other.attribute() {
+                    add(&a);
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(st, v, 0, &mut out);
+    out
+}
+
 pub fn to_json(st: &State, v: &Val, depth: usize) -> serde_json::Value {
     use serde_json::Value as J;
     if depth > 32 {
