@@ -132,6 +132,25 @@ mod tests {
         assert!(run.exact);
     }
 
+    /// A closed run has one path: it follows a recursion deeper than the abstract runs do.
+    #[test]
+    fn a_deep_recursion_is_followed_to_the_end() {
+        let run = rule(
+            "function (user, context, callback) {
+               function depth(o) { return o && typeof o === 'object' ? 1 + depth(o.next) : 0; }
+               context.idToken['https://x.com/depth'] = depth(user.app_metadata.chain);
+               callback(null, user, context);
+             }",
+            json!({"user": {"app_metadata": {"chain": {"next": {"next": {"next": {"next": {"next": {"next": {}}}}}}}}}}),
+        );
+        assert_eq!(
+            run.id_token.get("https://x.com/depth"),
+            Some(&json!(7)),
+            "{run:?}"
+        );
+        assert!(run.exact);
+    }
+
     #[test]
     fn unauthorized_errors_deny() {
         let run = rule(

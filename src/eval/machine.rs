@@ -32,6 +32,8 @@ use crate::source::Span;
 pub const STEP_BUDGET: usize = 100_000;
 /// Deepest call nesting followed.
 pub const CALL_DEPTH: usize = 32;
+/// How many runs of one function may be under way at once (see [`Machine::call_closure`]).
+pub const RECURSION: usize = 4;
 /// Longest known array a loop unrolls; longer ones are summarised.
 pub const UNROLL_LIMIT: usize = 256;
 /// Iterations of a loop whose end cannot be decided before its values are widened.
@@ -124,6 +126,8 @@ pub struct Machine {
     next_branch: BranchId,
     collectors: Vec<Collector>,
     depth: usize,
+    /// The functions under way, innermost last, by address.
+    active: Vec<usize>,
     /// The global object (assigned globals, `exports`, `module`, host globals).
     pub global: ObjId,
     pub host: super::host::Host,
@@ -158,6 +162,7 @@ impl Machine {
             next_branch: 1,
             collectors: Vec::new(),
             depth: 0,
+            active: Vec::new(),
             global: 0,
             host,
             exhausted: false,
@@ -472,6 +477,16 @@ impl Machine {
             self.bound(span, "calls nest too deeply here; the callee was not followed");
             return self.call_unknown(st, "a deeply nested call", args, span);
         }
+        let key = Arc::as_ptr(&closure.function).addr();
+        if !matches!(self.host.mode, super::host::Mode::Closed(_))
+            && self.active.iter().filter(|&&k| k == key).count() >= RECURSION
+        {
+            // A recursion this deep (a retry until a request succeeds, a walk of data not known
+            // statically) repeats paths its outer runs explored, with their effects: the call
+            // is not followed again, and nothing is missing from the evaluation. A closed run
+            // has one path, and follows its recursion to the end.
+            return self.call_unknown(st, "a recursive call", args, span);
+        }
         let function = closure.function.clone();
         let frame = self.new_frame(st, Some(closure.env), &function.declared);
         if let Some((sym, _)) = &function.name {
@@ -505,6 +520,7 @@ impl Machine {
             this
         };
         self.depth += 1;
+        self.active.push(key);
         self.collectors.push(Collector {
             kind: CollectorKind::Function,
             arrived: Vec::new(),
@@ -517,6 +533,7 @@ impl Machine {
         }
         self.host.this = saved_this;
         self.depth -= 1;
+        self.active.pop();
         let arrived = self.collectors.pop().map(|c| c.arrived).unwrap_or_default();
         let mut throws: Option<(State, Val)> = None;
         let mut returned = st.alive;
