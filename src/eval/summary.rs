@@ -340,8 +340,10 @@ fn summarise(machine: Machine, text: &str, kind: ScriptKind) -> Summary {
                 if matches!(p.value, Val::Undef | Val::Func(_) | Val::Native(_)) {
                     continue;
                 }
-                // `scope` on an access token changes the granted scopes; it is no claim.
-                if token == TokenKind::AccessToken && &*p.key == "scope" && !closed {
+                // `scope` on a rule's or hook's access token changes the granted scopes; it is no
+                // claim. An action changes scopes with `addScope`/`removeScope`, and its
+                // `setCustomClaim('scope', …)` is a claim like any other.
+                if token == TokenKind::AccessToken && &*p.key == "scope" && !closed && !kind.is_action() {
                     continue;
                 }
                 let m = must(&p.presence);
@@ -361,6 +363,29 @@ fn summarise(machine: Machine, text: &str, kind: ScriptKind) -> Summary {
             }
             for w in &object.dyn_writes {
                 let m = must(&w.presence);
+                // A name that is one of a few known texts (`admin ? 'https://x.com/admin' :
+                // 'role'`) is each of them on some paths.
+                if let Some(names) = known_names(&w.key) {
+                    let value = ClaimValue::json(to_json(st, &w.value, 0));
+                    let attributes = attributes_of(st, &w.value);
+                    for name in names {
+                        let picked = format!("the name written at this line is `{name}`");
+                        claims.push(std::sync::Arc::new(ClaimSet {
+                            token,
+                            key: ClaimKey::Exact(name.to_string()),
+                            value: value.clone(),
+                            attributes: attributes.clone(),
+                            must: false,
+                            condition: Some(if m {
+                                picked
+                            } else {
+                                format!("{} and {picked}", describe(&w.presence))
+                            }),
+                            span: w.site.span,
+                        }));
+                    }
+                    continue;
+                }
                 claims.push(std::sync::Arc::new(ClaimSet {
                     token,
                     key: match (w.key.known_prefix(), &w.key) {
@@ -598,6 +623,19 @@ fn describe_cond(cond: &Cond, machine: &Machine, text: &str) -> String {
 
 /// A value as JSON, as it would appear in a token: known values as they are, others as
 /// `"<description>"`.
+/// The names a claim name may be when it is one of a few known texts.
+fn known_names(key: &Val) -> Option<Vec<&str>> {
+    let Val::Alt(items) = key else { return None };
+    let mut names = Vec::new();
+    for item in items.iter() {
+        let Val::Str(name) = item else { return None };
+        if !names.contains(&&**name) {
+            names.push(&**name);
+        }
+    }
+    Some(names)
+}
+
 /// The user attributes a claim's value is or derives from (`user.email`,
 /// `'mailto:' + user.email`), and those held in the objects and arrays the script built for it
 /// (`{ contact: user.email }`, `[user.email]`), in the order met. A deny list that denies one of
