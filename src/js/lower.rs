@@ -140,23 +140,23 @@ pub fn parseable<'a>(allocator: &'a Allocator, text: &'a str) -> (&'a str, u32) 
 
 /// Whether the script starts (after comments) with an anonymous `function` or `async function`.
 pub(super) fn is_bare_function(text: &str) -> bool {
-    let mut rest = text.trim_start();
+    // JavaScript's white space includes U+FEFF, the byte-order mark editors put first.
+    fn trim(t: &str) -> &str {
+        t.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
+    }
+    let mut rest = trim(text);
     loop {
         if let Some(after) = rest.strip_prefix("//") {
-            rest = memchr::memchr(b'\n', after.as_bytes())
-                .map_or("", |at| &after[at + 1..])
-                .trim_start();
+            rest = trim(memchr::memchr(b'\n', after.as_bytes()).map_or("", |at| &after[at + 1..]));
         } else if let Some(after) = rest.strip_prefix("/*") {
-            rest = memchr::memmem::find(after.as_bytes(), b"*/")
-                .map_or("", |at| &after[at + 2..])
-                .trim_start();
+            rest = trim(memchr::memmem::find(after.as_bytes(), b"*/").map_or("", |at| &after[at + 2..]));
         } else {
             break;
         }
     }
-    let rest = rest.strip_prefix("async").map_or(rest, str::trim_start);
+    let rest = rest.strip_prefix("async").map_or(rest, trim);
     rest.strip_prefix("function")
-        .is_some_and(|r| r.trim_start().starts_with('('))
+        .is_some_and(|r| trim(r).starts_with('('))
 }
 
 fn sym(symbol: SymbolId) -> Sym {

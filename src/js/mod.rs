@@ -202,6 +202,16 @@ mod tests {
         assert_eq!(out.len(), text.len());
     }
 
+    /// Editors on Windows put a byte-order mark first; JavaScript reads it as white space.
+    #[test]
+    fn a_rule_after_a_byte_order_mark_parses() {
+        let lowered = analyse(
+            "\u{feff}function (user, context, callback) {\r\n  callback(null, user, context);\r\n}\r\n",
+        );
+        assert!(lowered.errors.is_empty(), "{:?}", lowered.errors);
+        assert!(!lowered.ir.body.is_empty());
+    }
+
     #[test]
     fn syntax_errors_are_located() {
         let lowered = analyse("function (user, context, callback) {\n  context.idToken[ = 1;\n}");

@@ -409,8 +409,13 @@ fn code_only(text: &str) -> Vec<u8> {
     let mut depth = 0usize;
     // Index of the last code byte that is not whitespace.
     let mut last: Option<usize> = None;
-    if b.starts_with(b"#!") {
-        i = b.iter().position(|&c| c == b'\n').unwrap_or(b.len());
+    // A byte-order mark that an editor put first is white space to JavaScript.
+    if b.starts_with("\u{feff}".as_bytes()) {
+        blank(&mut out, 0, 3);
+        i = 3;
+    }
+    if b[i..].starts_with(b"#!") {
+        i = b[i..].iter().position(|&c| c == b'\n').map_or(b.len(), |p| i + p);
         blank(&mut out, 0, i);
     }
     while i < b.len() {
@@ -584,6 +589,15 @@ mod tests {
         assert_eq!(function_head(b"function (a, {b}, c) {}", 0), None);
         assert_eq!(function_head(b"function (a, , c) {}", 0), None);
         assert_eq!(function_head(b"functional(a, b, c)", 0), None);
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_white_space() {
+        let rule =
+            "\u{feff}function (user, context, callback) {\r\n  callback(null, user, context);\r\n}\r\n";
+        assert!(matches!(recognise(rule).map(|r| r.kind), Some(LooseKind::Rule)));
+        let hook = "\u{feff}#!/usr/bin/env node\nmodule.exports = function (client, scope, audience, context, cb) { cb(null, {}); };";
+        assert!(matches!(recognise(hook).map(|r| r.kind), Some(LooseKind::Hook)));
     }
 
     #[test]
