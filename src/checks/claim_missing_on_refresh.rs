@@ -1,8 +1,10 @@
 //! `claim-missing-on-refresh` (CL106): a claim the login issues but the refresh does not.
 //!
 //! ### What it flags
-//! A claim that a script sets on every path of a login (`oidc-basic-profile`) and that is
-//! absent from the token issued on the refresh-token flow of the same client and connection.
+//! A claim that a script sets on a login (`oidc-basic-profile`), on every path or on those where
+//! a condition on the user or the request holds, and that is absent from every path of the
+//! token issued on the refresh-token flow of the same client and connection: the users who get
+//! it at login lose it at the first refresh.
 //! Tokens from a refresh token do not inherit earlier custom claims; rules and post-login
 //! actions run again with the protocol `oauth2-refresh-token`, so a script that returns early
 //! there (or sets the claim only on other protocols) issues refreshed tokens without the claim. The proof is the refresh login's token;
@@ -74,7 +76,6 @@ pub fn run(ctx: &Context<'_>, _options: &serde_json::Value) -> Vec<Hit> {
                 .filter(|(_, write)| {
                     write.name().is_some_and(|claim| {
                         write.decision.outcome == Outcome::Kept
-                            && write.claim.must
                             && (write.token() == TokenKind::IdToken || login.issues(write.token(), claim))
                             && !refresh.issues(write.token(), claim)
                     })
@@ -99,7 +100,6 @@ pub fn run(ctx: &Context<'_>, _options: &serde_json::Value) -> Vec<Hit> {
                 .filter(|write| {
                     write.name().is_some_and(|claim| {
                         write.decision.outcome == Outcome::Kept
-                            && write.claim.must
                             && login.has(write.token(), claim)
                             && !refresh.has(write.token(), claim)
                     })
@@ -129,9 +129,10 @@ pub fn run(ctx: &Context<'_>, _options: &serde_json::Value) -> Vec<Hit> {
                 login: Box::new(login.scenario.clone()),
             };
             // Where the refresh finishes the script before the write, it returns early; where
-            // it finishes after it, the write sits in a branch the refresh does not take.
+            // it finishes after it (or the completion is the whole handler an action returns
+            // from at its end), the write sits in a branch the refresh does not take.
             let early = refresh.completions().find(|(label, file, span)| {
-                *file == write.file && *label == write.script && span.start < write.span().start
+                *file == write.file && *label == write.script && span.end <= write.span().start
             });
             let skips = if early.is_some() {
                 "returns early on `oauth2-refresh-token` before setting it"

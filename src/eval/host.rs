@@ -119,6 +119,9 @@ pub struct Host {
     /// The calls and `context` writes that trigger MFA, redirect or deny (the platform data's
     /// `signals`).
     pub signals: Signals,
+    /// Where an action's handler returns on a live path (its own `return` statements): where
+    /// the action completes, as a rule does at its `callback`.
+    pub returns: Vec<Span>,
 }
 
 impl Host {
@@ -127,6 +130,7 @@ impl Host {
             kind,
             mode,
             signals,
+            returns: Vec::new(),
             this: Val::Undef,
             reads: BTreeMap::new(),
             compared: BTreeMap::new(),

@@ -711,11 +711,19 @@ impl Machine {
                 *st = merge(yes, no);
             }
             Stmt::Block(stmts) => self.exec_block(st, stmts, env),
-            Stmt::Return { value, .. } => {
+            Stmt::Return { value, span } => {
                 let v = match value {
                     Some(e) => self.eval(st, e, env),
                     None => Val::Undef,
                 };
+                // The handler an action's host called is the one function run at depth 1.
+                if self.depth == 1
+                    && st.alive
+                    && self.host.kind.is_action()
+                    && !self.host.returns.contains(span)
+                {
+                    self.host.returns.push(*span);
+                }
                 self.abrupt(st, Abrupt::Return, v);
             }
             Stmt::Throw { value, .. } => {

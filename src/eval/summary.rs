@@ -308,6 +308,14 @@ fn summarise(machine: Machine, text: &str, kind: ScriptKind) -> Summary {
             Ending::Unfinished => unfinished = true,
         }
     }
+    // An action completes where its handler returns (the terminal's span is the handler's).
+    if issued.is_some() {
+        for span in &machine.host.returns {
+            if !completions.contains(span) {
+                completions.push(*span);
+            }
+        }
+    }
     // A budget cut leaves paths open: what they did so far still counts as issued.
     let outcome = match (&issued, denied.is_empty()) {
         (Some(_), true) => LoginOutcome::Issued,
