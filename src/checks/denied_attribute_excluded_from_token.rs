@@ -3,8 +3,9 @@
 //!
 //! ### What it flags
 //! Denied attributes stay available to scripts and tokens during a login, except when MFA
-//! applies (tenant MFA policy with an enabled factor, or a script that triggers it), a rule or
-//! action redirects, the client uses delegation or impersonation, or the legacy "Use Auth0
+//! applies (tenant MFA policy with an enabled factor, or a script that triggers it, on every
+//! path or only on some: the token shown is then that of a login taking such a path), a rule
+//! or action redirects, the client uses delegation or impersonation, or the legacy "Use Auth0
 //! instead of the IdP to do Single Sign-On" setting is on; and a denied `name` or `nickname` is
 //! never in tokens. The evaluator puts each standard claim the requested scopes ask for (and the
 //! connection delivers) into the ID token, then applies these conditions; this check reports a
@@ -79,6 +80,16 @@ pub fn run(ctx: &Context<'_>, raw: &serde_json::Value) -> Vec<Hit> {
                 .var(
                     "condition",
                     entry.clause.clone().unwrap_or_else(|| entry.reason.clone()),
+                )
+                // A denied `name` is never in tokens by itself; other conditions leave every
+                // denied attribute out.
+                .wording(
+                    "effect",
+                    if condition == "never" {
+                        ""
+                    } else {
+                        "; Auth0 then leaves denied attributes out of tokens"
+                    },
                 )
                 .subject("connection", connection)
                 .attribute(&entry.claim)

@@ -248,7 +248,7 @@ pub static CHECKS: &[CheckDef] = &[
     ),
     check!(
         "denied-attribute-excluded-from-token",
-        ["attribute", "condition", "claim", "connection"],
+        ["attribute", "condition", "claim", "connection", "effect"],
         Runner::Analysis(denied_attribute_excluded_from_token::run)
     ),
     check!(

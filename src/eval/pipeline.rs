@@ -40,6 +40,8 @@ impl ScriptWrite {
 pub struct SignalAt {
     pub kind: SignalKind,
     pub must: bool,
+    /// For a signal on some paths only: when, in words.
+    pub condition: Option<String>,
     pub script: Arc<str>,
     pub file: SourceId,
     pub span: Span,
@@ -667,6 +669,7 @@ pub(crate) fn compose_part(
         part.signals.push(SignalAt {
             kind: signal.kind,
             must: signal.must,
+            condition: signal.condition.clone(),
             script: label.clone(),
             file: unit.file,
             span: signal.span,

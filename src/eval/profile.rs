@@ -84,14 +84,21 @@ fn conditions_of(
     out
 }
 
-/// The exclusion conditions the scripts bring about in every path: `(id, clause)`, the first
-/// script of each kind.
+/// The exclusion conditions the scripts bring about: `(id, clause)`, the first script of each
+/// kind, one that does so on every path before one that does so on some paths (`if
+/// (user.app_metadata.use_mfa)`): the logins that take those paths leave denied attributes out.
 fn script_conditions(outcome: &ScriptOutcome) -> Vec<(&'static str, String)> {
     let mut out: Vec<(&'static str, String)> = Vec::new();
-    for signal in outcome.signals().filter(|s| s.must) {
+    let (every, some): (Vec<_>, Vec<_>) = outcome.signals().partition(|s| s.must);
+    for signal in every.into_iter().chain(some) {
+        let when = signal
+            .condition
+            .as_ref()
+            .map(|c| format!(" {c}"))
+            .unwrap_or_default();
         let (id, clause) = match signal.kind {
-            SignalKind::Mfa => ("mfa", format!("{} triggers MFA", signal.script)),
-            SignalKind::Redirect => ("redirect", format!("{} redirects the user", signal.script)),
+            SignalKind::Mfa => ("mfa", format!("{} triggers MFA{when}", signal.script)),
+            SignalKind::Redirect => ("redirect", format!("{} redirects the user{when}", signal.script)),
         };
         if !out.iter().any(|(known, _)| *known == id) {
             out.push((id, clause));

@@ -154,6 +154,9 @@ pub struct Signal {
     pub kind: SignalKind,
     /// On every path that issues tokens.
     pub must: bool,
+    /// For a signal on some paths only: when, in words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
     #[serde(skip)]
     pub span: Span,
 }
@@ -385,7 +388,7 @@ fn summarise(machine: Machine, text: &str, kind: ScriptKind) -> Summary {
                             attributes: attributes.clone(),
                             must: false,
                             condition: Some(if m {
-                                picked
+                                format!("when {picked}")
                             } else {
                                 format!("{} and {picked}", describe(&w.presence))
                             }),
@@ -473,6 +476,7 @@ fn summarise(machine: Machine, text: &str, kind: ScriptKind) -> Summary {
                         SignalKind::Redirect
                     },
                     must: must(&e.cond),
+                    condition: (!must(&e.cond)).then(|| describe(&e.cond)),
                     span: e.site.span,
                 }),
                 EventKind::AttrWrite(_) if action => {}
@@ -629,8 +633,6 @@ fn describe_cond(cond: &Cond, machine: &Machine, text: &str) -> String {
     format!("when {}", parts.join(", or "))
 }
 
-/// A value as JSON, as it would appear in a token: known values as they are, others as
-/// `"<description>"`.
 /// The names a claim name may be when it is one of a few known texts.
 fn known_names(key: &Val) -> Option<Vec<&str>> {
     let Val::Alt(items) = key else { return None };
@@ -688,6 +690,8 @@ fn attributes_of(st: &State, v: &Val) -> Vec<String> {
     out
 }
 
+/// A value as JSON, as it would appear in a token: known values as they are, others as
+/// `"<description>"`.
 pub fn to_json(st: &State, v: &Val, depth: usize) -> serde_json::Value {
     use serde_json::Value as J;
     if depth > 32 {
