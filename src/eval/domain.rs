@@ -117,7 +117,11 @@ pub struct Tail(Option<Arc<TailParts>>);
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TailParts {
     attr: Option<Text>,
-    /// The text right after the first unknown part.
+    /// The unknown part is one value put in the text (`${tenant}`), not text a loop or a join
+    /// of alternatives left unknown (which may hold any text, `/` included): only after such a
+    /// hole is the text that follows kept.
+    hole: bool,
+    /// The text right after the hole.
     then: String,
     /// More text not known statically follows `then`.
     closed: bool,
@@ -127,12 +131,16 @@ pub struct TailParts {
 const MAX_TAIL: usize = 256;
 
 impl Tail {
-    /// The tail of a string whose known beginning is followed by `unknown`.
+    /// The tail of a string whose known beginning is followed by the one value `unknown`.
     pub fn after(unknown: &Val) -> Tail {
-        Tail::with_attr(unknown.attribute())
+        Tail(Some(Arc::new(TailParts {
+            attr: unknown.attribute(),
+            hole: true,
+            ..TailParts::default()
+        })))
     }
 
-    /// An unknown rest that may come from `attr`.
+    /// An unknown rest, any text, that may come from `attr`.
     pub fn with_attr(attr: Option<Text>) -> Tail {
         Tail(attr.map(|attr| {
             Arc::new(TailParts {
@@ -146,11 +154,12 @@ impl Tail {
         self.0.as_ref().and_then(|t| t.attr.clone())
     }
 
-    /// The text known to follow the first unknown part, and whether the string ends with it.
+    /// The text known to follow the one unknown value after the known beginning, and whether
+    /// the string ends with it.
     pub fn then(&self) -> Option<(&str, bool)> {
         self.0
             .as_deref()
-            .filter(|t| !t.then.is_empty())
+            .filter(|t| t.hole && !t.then.is_empty())
             .map(|t| (t.then.as_str(), !t.closed))
     }
 
@@ -160,7 +169,7 @@ impl Tail {
         if parts.attr.is_none() {
             parts.attr = next.attribute();
         }
-        if !parts.closed {
+        if parts.hole && !parts.closed {
             match next {
                 Val::Str(text) => parts.then.push_str(text),
                 Val::Prefix(text, _) => {

@@ -3203,7 +3203,7 @@ pub fn concat(a: &Val, b: &Val) -> Val {
         (Val::Str(x), Val::Str(y)) => Val::Str(format!("{x}{y}").into()).bounded(),
         (Val::Str(x), Val::Prefix(y, tail)) => Val::Prefix(format!("{x}{y}").into(), tail.clone()).bounded(),
         (Val::Str(x), other) if !x.is_empty() => match other.known_prefix() {
-            Some(p) => Val::Prefix(format!("{x}{p}").into(), Tail::after(other)).bounded(),
+            Some(p) => Val::Prefix(format!("{x}{p}").into(), Tail::with_attr(other.attribute())).bounded(),
             None => Val::Prefix(x.clone(), Tail::after(other)),
         },
         (Val::Str(_), other) => match other {
@@ -3211,7 +3211,7 @@ pub fn concat(a: &Val, b: &Val) -> Val {
             Val::Attr(_) | Val::Unknown(_) | Val::Prefix(..) => other.clone(),
             Val::Alt(_) => other.known_prefix().map_or_else(
                 || Val::derived("text", other),
-                |p| Val::Prefix(p, Tail::after(other)),
+                |p| Val::Prefix(p, Tail::with_attr(other.attribute())),
             ),
             _ => Val::derived("text", other),
         },
