@@ -160,6 +160,27 @@ fn deep_javascript_without_brackets_is_refused_not_a_crash() {
     }
 }
 
+/// An object that holds itself, and one that holds the same object twice at each of 40
+/// levels: written out naively, a claim set to either has billions of nodes.
+#[test]
+fn claims_holding_shared_or_cyclic_objects_are_bounded() {
+    let export = export_with_rule(
+        "function (user, context, callback) {
+           var a = {}; a.x = a; a.y = a;
+           context.idToken['https://example.com/a'] = a;
+           var l = { v: user.email };
+           for (var i = 0; i < 40; i++) { l = { x: l, y: l }; }
+           context.idToken['https://example.com/l'] = l;
+           context.idToken.plain = 1;
+           callback(null, user, context);
+         }",
+    );
+    let run = claimlint(export.path(), &["--format", "json", "."]);
+    run.assert_bounded("shared objects");
+    assert_eq!(run.code, 1, "{}", run.output());
+    assert!(run.stdout.contains("\"plain\""), "{}", run.stdout);
+}
+
 #[test]
 fn scripts_over_the_size_limit_are_refused_unparsed() {
     // Ten megabytes of flat statements: parsing would take hundreds of megabytes.

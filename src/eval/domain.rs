@@ -176,8 +176,10 @@ impl Tail {
                     parts.then.push_str(text);
                     parts.closed = !parts.then.is_empty();
                 }
-                // Two unknown parts in a row are one.
-                _ => parts.closed = !parts.then.is_empty(),
+                // A second unknown value right after the first: together they may hold any
+                // text, so what follows no longer ends the host.
+                _ if parts.then.is_empty() => parts.hole = false,
+                _ => parts.closed = true,
             }
             if parts.then.len() > MAX_TAIL {
                 let mut cut = MAX_TAIL;

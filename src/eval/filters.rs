@@ -85,10 +85,20 @@ struct Claim<'c> {
 pub fn decide(claim: &ClaimSet, login: &Login<'_>, platform: &Platform) -> Decision {
     let name = match &claim.key {
         ClaimKey::Exact(name) => name,
-        ClaimKey::Prefix(prefix) => return decide_prefix(prefix, login, platform),
-        ClaimKey::Gap { prefix, then, ends } => {
-            return decide_host_tail(prefix, then, *ends, platform)
-                .unwrap_or_else(|| decide_prefix(prefix, login, platform));
+        ClaimKey::Prefix(_) | ClaimKey::Gap { .. } => {
+            let by_name = match &claim.key {
+                ClaimKey::Gap { prefix, then, ends } => decide_host_tail(prefix, then, *ends, platform)
+                    .unwrap_or_else(|| decide_prefix(prefix, login, platform)),
+                _ => decide_prefix(claim.key.prefix().unwrap_or_default(), login, platform),
+            };
+            // A name kept whatever its unknown part is still carries its value through the
+            // deny list.
+            if by_name.outcome == Outcome::Kept
+                && let Some(dropped) = deny_list_drop(claim, login.connection)
+            {
+                return dropped;
+            }
+            return by_name;
         }
         ClaimKey::Unknown(what) => return unresolved(format!("comes from {what}")),
     };
@@ -323,6 +333,26 @@ fn decide_host_tail(prefix: &str, then: &str, ends: bool, platform: &Platform) -
         None if ends => then,
         None => return None,
     };
+    // After a `@` (user information) the host is known whole; a `:` starts the port.
+    if let Some((_, host)) = tail.rsplit_once('@') {
+        let host = host.split(':').next().unwrap_or_default().to_ascii_lowercase();
+        if host.is_empty() {
+            return None;
+        }
+        return Some(match forbidden_host(&host, platform) {
+            Some(domain) => decision(
+                Filter::Auth0Domain,
+                Outcome::Dropped,
+                format!("namespace host `{host}` is within `{domain}`, an Auth0 domain"),
+            ),
+            None => decision(
+                Filter::Namespace,
+                Outcome::Kept,
+                format!("namespaced under `{host}`"),
+            ),
+        });
+    }
+    let tail = tail.split(':').next().unwrap_or_default();
     if tail.is_empty() {
         return None;
     }
@@ -581,6 +611,13 @@ mod tests {
         assert_eq!(decide("https://", "auth0.com/x", true), None);
         assert_eq!(decide("https://", "/x", true), None);
         assert_eq!(decide("https://", ".auth0.com", false), None);
+        // A port or user information does not hide the host.
+        assert_eq!(decide("https://", ".auth0.com:443/plan", true), auth0);
+        assert_eq!(decide("https://", "@acme.auth0.com/x", true), auth0);
+        assert_eq!(
+            decide("https://", "@example.com:8443/x", true),
+            Some((Filter::Namespace, Outcome::Kept))
+        );
         // A host already ended is the beginning's to decide; so is a name that is no namespace.
         assert_eq!(decide("https://acme.com/", ".auth0.com/x", true), None);
         assert_eq!(decide("app_", ".auth0.com/x", true), None);

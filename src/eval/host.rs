@@ -122,6 +122,8 @@ pub struct Host {
     /// Where an action's handler returns on a live path (its own `return` statements): where
     /// the action completes, as a rule does at its `callback`.
     pub returns: Vec<Span>,
+    /// The handler of an action, by the address of its function.
+    pub handler: Option<usize>,
 }
 
 impl Host {
@@ -131,6 +133,7 @@ impl Host {
             mode,
             signals,
             returns: Vec::new(),
+            handler: None,
             this: Val::Undef,
             reads: BTreeMap::new(),
             compared: BTreeMap::new(),
@@ -338,6 +341,9 @@ impl Machine {
                     _ => Span::default(),
                 };
                 let api = Val::Native("api".into());
+                if let Val::Func(c) = &handler {
+                    self.host.handler = Some(std::sync::Arc::as_ptr(&c.function).addr());
+                }
                 self.call(st, &handler, Val::Undef, vec![event.clone(), api.clone()], span);
                 if self.host.kind == ScriptKind::PostLoginAction {
                     // `onContinuePostLogin` runs only when the user comes back from a redirect.

@@ -32,8 +32,11 @@ use crate::source::Span;
 pub const STEP_BUDGET: usize = 100_000;
 /// Deepest call nesting followed.
 pub const CALL_DEPTH: usize = 32;
-/// How many runs of one function may be under way at once (see [`Machine::call_closure`]).
-pub const RECURSION: usize = 4;
+/// How many runs of one function may be under way at once when it calls itself again from a
+/// callback the evaluator runs with unknown arguments (see [`Machine::call_closure`]).
+pub const RECURSION: usize = 3;
+/// In [`Machine::active`]: a callback run with unknown arguments starts here.
+const CALLBACK: usize = usize::MAX;
 /// Longest known array a loop unrolls; longer ones are summarised.
 pub const UNROLL_LIMIT: usize = 256;
 /// Iterations of a loop whose end cannot be decided before its values are widened.
@@ -126,7 +129,8 @@ pub struct Machine {
     next_branch: BranchId,
     collectors: Vec<Collector>,
     depth: usize,
-    /// The functions under way, innermost last, by address.
+    /// The functions under way, innermost last, by address, with [`CALLBACK`] where a callback
+    /// run with unknown arguments starts.
     active: Vec<usize>,
     /// The global object (assigned globals, `exports`, `module`, host globals).
     pub global: ObjId,
@@ -450,7 +454,9 @@ impl Machine {
             .iter()
             .map(|_| Val::unknown("an argument of a callback"))
             .collect();
+        self.active.push(CALLBACK);
         self.call_closure(&mut ran, closure, Val::Undef, args, span);
+        self.active.pop();
         st.pc = st.pc.and((branch, false));
         st.join(&ran);
     }
@@ -460,9 +466,30 @@ impl Machine {
         let branch = self.new_branch_of(st, BranchKind::Callback, span);
         let mut ran = st.clone();
         ran.pc = ran.pc.and((branch, true));
+        self.active.push(CALLBACK);
         self.call(&mut ran, function, Val::Undef, args, span);
+        self.active.pop();
         st.pc = st.pc.and((branch, false));
         st.join(&ran);
+    }
+
+    /// Whether running `function` (by address) now would be its [`RECURSION`]th run under way,
+    /// each one entered from a callback run with unknown arguments inside the one before.
+    fn reenters_through_callback(&self, function: usize) -> bool {
+        let mut runs = 0;
+        let mut callback_since = false;
+        for &k in self.active.iter().rev() {
+            if k == CALLBACK {
+                callback_since = true;
+            } else if k == function {
+                if !callback_since {
+                    return false;
+                }
+                runs += 1;
+                callback_since = false;
+            }
+        }
+        runs + 1 >= RECURSION
     }
 
     pub fn call_closure(
@@ -478,13 +505,12 @@ impl Machine {
             return self.call_unknown(st, "a deeply nested call", args, span);
         }
         let key = Arc::as_ptr(&closure.function).addr();
-        if !matches!(self.host.mode, super::host::Mode::Closed(_))
-            && self.active.iter().filter(|&&k| k == key).count() >= RECURSION
-        {
-            // A recursion this deep (a retry until a request succeeds, a walk of data not known
-            // statically) repeats paths its outer runs explored, with their effects: the call
-            // is not followed again, and nothing is missing from the evaluation. A closed run
-            // has one path, and follows its recursion to the end.
+        if !matches!(self.host.mode, super::host::Mode::Closed(_)) && self.reenters_through_callback(key) {
+            // A function that calls itself again from a callback run with unknown arguments (a
+            // request retried from its own callback) explores nothing new at a third level: the
+            // callback's paths are those its outer runs explored, with their effects, so the
+            // call is not followed again and nothing is missing from the evaluation. Direct
+            // recursion, whose arguments may make progress, is followed to the depth bound.
             return self.call_unknown(st, "a recursive call", args, span);
         }
         let function = closure.function.clone();
@@ -716,10 +742,9 @@ impl Machine {
                     Some(e) => self.eval(st, e, env),
                     None => Val::Undef,
                 };
-                // The handler an action's host called is the one function run at depth 1.
-                if self.depth == 1
-                    && st.alive
-                    && self.host.kind.is_action()
+                if st.alive
+                    && self.host.handler.is_some()
+                    && self.active.last() == self.host.handler.as_ref()
                     && !self.host.returns.contains(span)
                 {
                     self.host.returns.push(*span);

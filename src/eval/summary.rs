@@ -651,15 +651,18 @@ fn known_names(key: &Val) -> Option<Vec<&str>> {
 /// (`{ contact: user.email }`, `[user.email]`), in the order met. A deny list that denies one of
 /// them keeps the whole claim out of the token.
 fn attributes_of(st: &State, v: &Val) -> Vec<String> {
-    fn walk(st: &State, v: &Val, depth: usize, out: &mut Vec<String>) {
+    fn walk(st: &State, v: &Val, depth: usize, out: &mut Vec<String>, seen: &mut Vec<ObjId>) {
         let mut add = |a: &str| {
             if !a.is_empty() && !out.iter().any(|known| known == a) {
                 out.push(a.to_string());
             }
         };
         match v {
-            Val::Alt(items) => items.iter().for_each(|i| walk(st, i, depth, out)),
+            Val::Alt(items) => items.iter().for_each(|i| walk(st, i, depth, out, seen)),
+            // Each object once: one held twice, or holding itself, says nothing new.
+            Val::Obj(id) if seen.contains(id) => {}
             Val::Obj(id) => {
+                seen.push(*id);
                 let Some(o) = st.obj_unread(*id) else { return };
                 match &o.rest {
                     // An attribute that is an object (`user.app_metadata`) is that attribute;
@@ -672,7 +675,7 @@ fn attributes_of(st: &State, v: &Val) -> Vec<String> {
                             .chain(&o.items)
                             .chain(o.dyn_writes.iter().map(|w| &w.value));
                         for value in values {
-                            walk(st, value, depth + 1, out);
+                            walk(st, value, depth + 1, out, seen);
                         }
                     }
                     Rest::Closed | Rest::Unknown(_) => {}
@@ -686,17 +689,31 @@ fn attributes_of(st: &State, v: &Val) -> Vec<String> {
         }
     }
     let mut out = Vec::new();
-    walk(st, v, 0, &mut out);
+    walk(st, v, 0, &mut out, &mut Vec::new());
     out
 }
 
 /// A value as JSON, as it would appear in a token: known values as they are, others as
 /// `"<description>"`.
 pub fn to_json(st: &State, v: &Val, depth: usize) -> serde_json::Value {
+    let mut left = MAX_JSON_NODES;
+    json_within(st, v, depth, &mut left)
+}
+
+/// Most values [`to_json`] writes for one value: an object that holds itself, or the same
+/// object twice at every level (`a = { x: b, y: b }`), would otherwise be written out
+/// exponentially often.
+const MAX_JSON_NODES: usize = 10_000;
+
+fn json_within(st: &State, v: &Val, depth: usize, left: &mut usize) -> serde_json::Value {
     use serde_json::Value as J;
     if depth > 32 {
         return J::String("<nested too deeply>".into());
     }
+    if *left == 0 {
+        return J::String("<too large>".into());
+    }
+    *left -= 1;
     match v {
         Val::Str(s) => J::String(s.to_string()),
         Val::Num(n) => number_json(*n),
@@ -710,7 +727,7 @@ pub fn to_json(st: &State, v: &Val, depth: usize) -> serde_json::Value {
                     .iter()
                     .map(|i| match i {
                         Val::Undef | Val::Func(_) | Val::Native(_) => J::Null,
-                        other => to_json(st, other, depth + 1),
+                        other => json_within(st, other, depth + 1, left),
                     })
                     .collect();
                 if o.open_items {
@@ -727,7 +744,7 @@ pub fn to_json(st: &State, v: &Val, depth: usize) -> serde_json::Value {
                     if matches!(p.value, Val::Undef | Val::Func(_) | Val::Native(_)) {
                         continue;
                     }
-                    map.insert(p.key.to_string(), to_json(st, &p.value, depth + 1));
+                    map.insert(p.key.to_string(), json_within(st, &p.value, depth + 1, left));
                 }
                 if !o.is_closed() {
                     map.insert("…".into(), J::String("<more properties>".into()));
@@ -743,7 +760,7 @@ pub fn to_json(st: &State, v: &Val, depth: usize) -> serde_json::Value {
                 .filter(|i| !matches!(i, Val::Undef))
                 .cloned()
                 .collect();
-            to_json(st, &Val::alternatives(defined), depth)
+            json_within(st, &Val::alternatives(defined), depth, left)
         }
         other => J::String(format!("<{}>", other.described())),
     }

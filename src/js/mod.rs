@@ -210,6 +210,10 @@ mod tests {
         );
         assert!(lowered.errors.is_empty(), "{:?}", lowered.errors);
         assert!(!lowered.ir.body.is_empty());
+        let hook = analyse(
+            "\u{feff}#!/usr/bin/env node\nmodule.exports = function (client, scope, audience, context, cb) { cb(null, {}); };",
+        );
+        assert!(hook.errors.is_empty(), "{:?}", hook.errors);
     }
 
     #[test]
