@@ -134,7 +134,7 @@ pub fn parseable<'a>(allocator: &'a Allocator, text: &'a str) -> (&'a str, u32) 
     // A byte-order mark before a `#!` line hides the line from the parser: both become white
     // space and a comment of the same length, so offsets stay.
     let text = match text.strip_prefix('\u{feff}') {
-        Some(rest) if rest.starts_with("#!") => &*allocator.alloc_str(&format!("   //{}", &rest[2..])),
+        Some(rest) if rest.starts_with("#!") => allocator.alloc_str(&format!("   //{}", &rest[2..])),
         _ => text,
     };
     if is_bare_function(text) {
