@@ -85,20 +85,13 @@ struct Claim<'c> {
 pub fn decide(claim: &ClaimSet, login: &Login<'_>, platform: &Platform) -> Decision {
     let name = match &claim.key {
         ClaimKey::Exact(name) => name,
-        ClaimKey::Prefix(_) | ClaimKey::Gap { .. } => {
-            let by_name = match &claim.key {
-                ClaimKey::Gap { prefix, then, ends } => decide_host_tail(prefix, then, *ends, platform)
-                    .unwrap_or_else(|| decide_prefix(prefix, login, platform)),
-                _ => decide_prefix(claim.key.prefix().unwrap_or_default(), login, platform),
-            };
-            // A name kept whatever its unknown part is still carries its value through the
-            // deny list.
-            if by_name.outcome == Outcome::Kept
-                && let Some(dropped) = deny_list_drop(claim, login.connection)
-            {
-                return dropped;
-            }
-            return by_name;
+        ClaimKey::Prefix(prefix) => {
+            return then_deny_list(decide_prefix(prefix, login, platform), claim, login);
+        }
+        ClaimKey::Gap { prefix, then, ends } => {
+            let by_name = decide_host_tail(prefix, then, *ends, platform)
+                .unwrap_or_else(|| decide_prefix(prefix, login, platform));
+            return then_deny_list(by_name, claim, login);
         }
         ClaimKey::Unknown(what) => return unresolved(format!("comes from {what}")),
     };
@@ -267,6 +260,31 @@ fn unresolved(known: String) -> Decision {
     }
 }
 
+/// A name kept whatever its unknown part is still carries its value through the deny list.
+fn then_deny_list(by_name: Decision, claim: &ClaimSet, login: &Login<'_>) -> Decision {
+    match by_name.outcome {
+        Outcome::Kept => deny_list_drop(claim, login.connection).unwrap_or(by_name),
+        _ => by_name,
+    }
+}
+
+/// The namespace filters' decision on a name whose host is known whole, `rest` saying what
+/// follows it (", whatever follows").
+fn decide_host(host: &str, rest: &str, platform: &Platform) -> Decision {
+    match forbidden_host(host, platform) {
+        Some(domain) => decision(
+            Filter::Auth0Domain,
+            Outcome::Dropped,
+            format!("namespace host `{host}` is within `{domain}`, an Auth0 domain{rest}"),
+        ),
+        None => decision(
+            Filter::Namespace,
+            Outcome::Kept,
+            format!("namespaced under `{host}`{rest}"),
+        ),
+    }
+}
+
 /// A claim whose name starts with a known text: decided when the text settles the namespace.
 fn decide_prefix(prefix: &str, login: &Login<'_>, platform: &Platform) -> Decision {
     if namespace_scheme(prefix, platform).is_some() {
@@ -275,20 +293,7 @@ fn decide_prefix(prefix: &str, login: &Login<'_>, platform: &Platform) -> Decisi
             .split_once("://")
             .is_some_and(|(_, rest)| rest.contains(['/', '?', '#']));
         if let (true, Some(host)) = (host_known, namespace_host(prefix)) {
-            if let Some(domain) = forbidden_host(&host, platform) {
-                return decision(
-                    Filter::Auth0Domain,
-                    Outcome::Dropped,
-                    format!(
-                        "namespace host `{host}` is within `{domain}`, an Auth0 domain, whatever follows"
-                    ),
-                );
-            }
-            return decision(
-                Filter::Namespace,
-                Outcome::Kept,
-                format!("namespaced under `{host}`, whatever follows"),
-            );
+            return decide_host(&host, ", whatever follows", platform);
         }
         // `https://acme.auth0.com` with the rest of the host unknown is still under auth0.com
         // when the known part ends in a forbidden domain's last labels... only when followed by
@@ -339,18 +344,7 @@ fn decide_host_tail(prefix: &str, then: &str, ends: bool, platform: &Platform) -
         if host.is_empty() {
             return None;
         }
-        return Some(match forbidden_host(&host, platform) {
-            Some(domain) => decision(
-                Filter::Auth0Domain,
-                Outcome::Dropped,
-                format!("namespace host `{host}` is within `{domain}`, an Auth0 domain"),
-            ),
-            None => decision(
-                Filter::Namespace,
-                Outcome::Kept,
-                format!("namespaced under `{host}`"),
-            ),
-        });
+        return Some(decide_host(&host, "", platform));
     }
     let tail = tail.split(':').next().unwrap_or_default();
     if tail.is_empty() {
@@ -599,13 +593,11 @@ mod tests {
             decide_host_tail(prefix, then, ends, &platform).map(|d| (d.filter, d.outcome))
         };
         let auth0 = Some((Filter::Auth0Domain, Outcome::Dropped));
+        let kept = Some((Filter::Namespace, Outcome::Kept));
         assert_eq!(decide("https://", ".auth0.com/plan", true), auth0);
         assert_eq!(decide("https://app-", ".EU.Auth0.com/", false), auth0);
         assert_eq!(decide("https://", ".auth0.com", true), auth0);
-        assert_eq!(
-            decide("https://", ".example.com/x", true),
-            Some((Filter::Namespace, Outcome::Kept))
-        );
+        assert_eq!(decide("https://", ".example.com/x", true), kept);
         // The unknown part could make these hosts Auth0's or not.
         assert_eq!(decide("https://", "0.com/x", true), None);
         assert_eq!(decide("https://", "auth0.com/x", true), None);
@@ -614,10 +606,7 @@ mod tests {
         // A port or user information does not hide the host.
         assert_eq!(decide("https://", ".auth0.com:443/plan", true), auth0);
         assert_eq!(decide("https://", "@acme.auth0.com/x", true), auth0);
-        assert_eq!(
-            decide("https://", "@example.com:8443/x", true),
-            Some((Filter::Namespace, Outcome::Kept))
-        );
+        assert_eq!(decide("https://", "@example.com:8443/x", true), kept);
         // A host already ended is the beginning's to decide; so is a name that is no namespace.
         assert_eq!(decide("https://acme.com/", ".auth0.com/x", true), None);
         assert_eq!(decide("app_", ".auth0.com/x", true), None);

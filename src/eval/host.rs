@@ -162,7 +162,7 @@ impl Machine {
         }
     }
 
-    fn closed(&self) -> bool {
+    pub(super) fn closed(&self) -> bool {
         matches!(self.host.mode, Mode::Closed(_))
     }
 

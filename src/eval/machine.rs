@@ -505,7 +505,7 @@ impl Machine {
             return self.call_unknown(st, "a deeply nested call", args, span);
         }
         let key = Arc::as_ptr(&closure.function).addr();
-        if !matches!(self.host.mode, super::host::Mode::Closed(_)) && self.reenters_through_callback(key) {
+        if !self.closed() && self.reenters_through_callback(key) {
             // A function that calls itself again from a callback run with unknown arguments (a
             // request retried from its own callback) explores nothing new at a third level: the
             // callback's paths are those its outer runs explored, with their effects, so the
